@@ -1,0 +1,75 @@
+/**
+ * CLI layer: `tskeepalived`. Today it checks (-t) and dumps (-d) configurations; the daemon modes
+ * arrive with the VRRP and IPVS issues and say so plainly until then.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { stringify as toYaml } from 'yaml';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
+
+const require = createRequire(import.meta.url);
+
+function version(): string {
+  const pkg = require('../../package.json') as { version: string };
+  return `tskeepalived v${pkg.version} (keepalived 2.2.7 configuration compatible)`;
+}
+
+export function main(argv: string[]): number {
+  let o: CliOptions;
+  try {
+    o = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tskeepalived: ${e.message}\nTry 'tskeepalived --help'.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.help) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  if (o.version) {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  if (o.signum !== undefined) {
+    const n = SIGNUMS[o.signum.toUpperCase()];
+    if (n === undefined) {
+      process.stderr.write(`tskeepalived: unknown signal function '${o.signum}'\n`);
+      return 2;
+    }
+    process.stdout.write(`${n}\n`);
+    return 0;
+  }
+
+  const loadOpts = o.configId !== undefined ? { configId: o.configId } : {};
+  const res = loadConfig(o.useFile, loadOpts);
+
+  if (o.configTest !== false) {
+    const text = res.diagnostics.list.map(formatDiagnostic).join('\n');
+    if (typeof o.configTest === 'string') {
+      fs.writeFileSync(o.configTest, text ? text + '\n' : '');
+    } else if (text) {
+      process.stderr.write(text + '\n');
+    }
+    return res.exitCode;
+  }
+
+  for (const d of res.diagnostics.list) {
+    if (d.severity !== 'info') process.stderr.write(formatDiagnostic(d) + '\n');
+  }
+
+  if (o.dumpConf) {
+    if (o.format === 'yaml') process.stdout.write(toYaml(res.config, { aliasDuplicateObjects: false }));
+    else process.stdout.write(JSON.stringify(res.config, null, 2) + '\n');
+    return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
+  }
+
+  process.stderr.write(
+    'tskeepalived: running the daemon (VRRP, IPVS, checkers) is not implemented yet in this version.\n' +
+      'Use -t/--config-test to check a configuration or -d/--dump-conf to print the resolved model.\n',
+  );
+  return 1;
+}
