@@ -45,6 +45,10 @@ export interface LexOptions {
   maxIncludeDepth?: number;
   maxExpansionDepth?: number;
   maxSequence?: number;
+  /** Longest line a parameter expansion may produce, in characters. */
+  maxLineLength?: number;
+  /** Most logical lines the whole configuration may expand to. */
+  maxLines?: number;
 }
 
 interface FileFrame {
@@ -63,6 +67,9 @@ export class Lexer {
   private readonly maxExpansionDepth: number;
   private readonly maxSequence: number;
   private readonly random: () => number;
+  private readonly maxLineLength: number;
+  private readonly maxLines: number;
+  private overflowReported = false;
   /** Braces seen, to report "missing '}'" at the end like keepalived. */
   private depth = 0;
   private lastLoc: Loc = { file: '', line: 0 };
@@ -73,6 +80,8 @@ export class Lexer {
     this.maxExpansionDepth = opts.maxExpansionDepth ?? 32;
     this.maxSequence = opts.maxSequence ?? 1_000_000;
     this.random = opts.random ?? Math.random;
+    this.maxLineLength = opts.maxLineLength ?? 1 << 20;
+    this.maxLines = opts.maxLines ?? 2_000_000;
   }
 
   /** All logical lines of `file`, includes inlined. Returns [] (with a fatal diagnostic) if unreadable. */
@@ -156,6 +165,13 @@ export class Lexer {
   }
 
   private processLine(text: string, loc: Loc, out: Line[], depth: number): void {
+    if (out.length >= this.maxLines) {
+      if (!this.overflowReported) {
+        this.overflowReported = true;
+        this.opts.diag.fatal(`configuration expands to more than ${this.maxLines} lines - the rest is ignored`, loc);
+      }
+      return;
+    }
     if (depth > this.maxExpansionDepth) {
       this.opts.diag.error(`parameter expansion nested more than ${this.maxExpansionDepth} deep - line ignored`, loc);
       return;
@@ -206,6 +222,10 @@ export class Lexer {
       for (let pass = 0; pass < this.maxExpansionDepth; pass++) {
         const r = this.params.replaceOnce(cur, this.paramEnv());
         if (!r.changed) break;
+        if (r.text.length > this.maxLineLength) {
+          this.opts.diag.error(`parameter expansion of '${line.slice(0, 60)}' grows beyond ${this.maxLineLength} characters - line ignored`, loc);
+          return;
+        }
         changed = true;
         cur = r.text;
         if (cur.includes(LINE_BREAK) || cur.trimStart()[0] === '@' || cur.trimStart().startsWith('~')) break;

@@ -7,7 +7,7 @@ function globToRegex(pattern: string): RegExp {
     const c = pattern[i]!;
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
-    else if (c === '{') {
+    else if (c === '{' && pattern.indexOf('}', i) > i) {
       const end = pattern.indexOf('}', i);
       re += '(' + pattern.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|') + ')';
       i = end;
