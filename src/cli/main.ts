@@ -44,7 +44,7 @@ export function main(argv: string[]): number {
     return 0;
   }
 
-  const loadOpts = o.configId !== undefined ? { configId: o.configId } : {};
+  const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig };
   const res = loadConfig(o.useFile, loadOpts);
 
   if (o.configTest !== false) {

@@ -172,4 +172,5 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-export const SIGNUMS: Record<string, number> = { STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 12, JSON: 10 };
+/** Signal numbers as keepalived 2.2.7 reports them on Linux x86-64 (STATS_CLEAR and JSON are real-time signals). */
+export const SIGNUMS: Record<string, number> = { STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 63, JSON: 36 };

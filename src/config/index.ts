@@ -19,6 +19,8 @@ export interface LoadOptions {
   env?: SystemEnv;
   fs?: ConfigFs;
   random?: () => number;
+  /** -e/--all-config: every include must match a readable file. */
+  allConfig?: boolean;
 }
 
 export interface LoadResult {
@@ -42,6 +44,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
       configId,
       ...(opts.fs ? { fs: opts.fs } : {}),
       ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.allConfig ? { allConfig: true } : {}),
     });
     const lines = lexer.read(file);
     lineCount = lines.length;

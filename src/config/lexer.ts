@@ -49,6 +49,8 @@ export interface LexOptions {
   maxLineLength?: number;
   /** Most logical lines the whole configuration may expand to. */
   maxLines?: number;
+  /** -e/--all-config: a plain `include` that matches nothing is an error too. */
+  allConfig?: boolean;
 }
 
 interface FileFrame {
@@ -252,7 +254,7 @@ export class Lexer {
   private include(kind: string, spec: string, loc: Loc, out: Line[]): void {
     let pattern = spec.trim();
     if (pattern.length >= 2 && pattern.startsWith('"') && pattern.endsWith('"')) pattern = pattern.slice(1, -1);
-    const strict = kind !== ''; // includer/includem/... report missing files as errors
+    const strict = kind !== '' || this.opts.allConfig === true; // includer/includem/... and -e report missing files
     if (this.stack.length > this.maxIncludeDepth) {
       this.opts.diag.error(`include nested more than ${this.maxIncludeDepth} deep: '${pattern}' ignored`, loc);
       return;

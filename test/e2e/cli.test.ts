@@ -1,0 +1,76 @@
+/** The built `tskeepalived` binary: exit codes and messages of -t, dumps, and the other entry points. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cli-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { rc: r.status, out: r.stdout, err: r.stderr };
+}
+function conf(name: string, text: string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+describe('tskeepalived binary', () => {
+  it('prints its version and help', () => {
+    expect(run(['-v']).out).toMatch(/^tskeepalived v\d+\.\d+\.\d+/);
+    const h = run(['--help']);
+    expect(h.rc).toBe(0);
+    expect(h.out).toContain('--config-test');
+  });
+  it('-t exits 0 on a clean file and 5 on an unknown keyword, naming file:line and a suggestion', () => {
+    const ok = conf('ok.conf', 'global_defs {\n  router_id r1\n}\n');
+    expect(run(['-t', '-f', ok]).rc).toBe(0);
+    const bad = conf('bad.conf', 'global_defs {\n  router_idd r1\n}\n');
+    const r = run(['-t', '-f', bad]);
+    expect(r.rc).toBe(5);
+    expect(r.err).toContain(`${bad}:2:`);
+    expect(r.err).toContain("did you mean 'router_id'");
+  });
+  it('-t exits 4 when the file cannot be read', () => {
+    const r = run(['-t', '-f', path.join(dir, 'nope.conf')]);
+    expect(r.rc).toBe(4);
+    expect(r.err).toMatch(/cannot read configuration file/);
+  });
+  it('-t=LOGFILE writes the messages to the file', () => {
+    const bad = conf('bad2.conf', 'bogus_keyword 1\n');
+    const log = path.join(dir, 'log.txt');
+    expect(run([`--config-test=${log}`, '-f', bad]).rc).toBe(5);
+    expect(fs.readFileSync(log, 'utf8')).toContain('bogus_keyword');
+  });
+  it('-d prints the resolved model as json or yaml', () => {
+    const ok = conf('d.conf', 'global_defs {\n  router_id r9\n}\n');
+    const j = JSON.parse(run(['-d', '-f', ok]).out);
+    expect(j.global.routerId).toBe('r9');
+    const y = parseYaml(run(['-d', '--format', 'yaml', '-f', ok]).out);
+    expect(y.global.routerId).toBe('r9');
+  });
+  it('-i selects @id lines', () => {
+    const c = conf('id.conf', 'global_defs {\n@a router_id ra\n@b router_id rb\n}\n');
+    expect(JSON.parse(run(['-d', '-i', 'b', '-f', c]).out).global.routerId).toBe('rb');
+  });
+  it('refuses unknown options with exit 2', () => {
+    const r = run(['--no-such-flag']);
+    expect(r.rc).toBe(2);
+    expect(r.err).toContain("unknown option '--no-such-flag'");
+  });
+  it('says plainly that the daemon is not built yet', () => {
+    const ok = conf('run.conf', 'global_defs {\n  router_id r1\n}\n');
+    const r = run(['-n', '-f', ok]);
+    expect(r.rc).toBe(1);
+    expect(r.err).toMatch(/not implemented yet/);
+  });
+  it('answers --signum like keepalived', () => {
+    expect(run(['--signum=RELOAD']).out.trim()).toBe('1');
+    expect(run(['--signum=STOP']).out.trim()).toBe('15');
+  });
+});
