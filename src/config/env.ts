@@ -59,11 +59,27 @@ function insecurePath(p: string): boolean {
   }
 }
 
+function netDevices(): Set<string> {
+  try {
+    return new Set(
+      fs
+        .readFileSync('/proc/self/net/dev', 'utf8')
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0]!.trim())
+        .filter((n) => n !== ''),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 export function hostEnv(): SystemEnv {
   let users: Set<string> | undefined;
   let groups: Set<string> | undefined;
   return {
-    interfaceExists: (name) => fs.existsSync(`/sys/class/net/${name}`),
+    // /proc/self/net/dev follows the network namespace of this process (sysfs follows the mounter's).
+    interfaceExists: (name) => netDevices().has(name),
     findScript(argv0) {
       if (/^<\s*\//.test(argv0)) return { status: 'system' };
       let file = argv0;

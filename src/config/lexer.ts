@@ -202,8 +202,12 @@ export class Lexer {
       // Parameters inside the specification itself are expanded first.
       const close = line.indexOf(')');
       let spec = line;
-      if (close > 0 && this.params.size > 0) {
-        const head = this.params.replaceOnce(line.slice(0, close + 1), this.paramEnv()).text;
+      if (close > 0) {
+        // Inside the parentheses a parameter ends at any non-name character (`$START,`), not only a blank.
+        const head = line.slice(0, close + 1).replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, name: string) => {
+          const v = this.params.replaceOnce('${' + name + '}', this.paramEnv());
+          return v.changed ? v.text : m;
+        });
         spec = head + line.slice(close + 1);
       }
       const seq = parseSequence(spec, this.maxSequence);
@@ -237,7 +241,8 @@ export class Lexer {
         }
       }
       if (changed) {
-        for (const l of cur.split(LINE_BREAK)) this.processLine(l, loc, out, depth + 1);
+        // keepalived decomments again after substitution, so `$X` expanding to `#...` comments the line out.
+        for (const l of cur.split(LINE_BREAK)) this.processLine(decomment(l).text, loc, out, depth + 1);
         return;
       }
     }

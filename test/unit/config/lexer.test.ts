@@ -122,8 +122,11 @@ describe('parameters', () => {
     expect(one(text, 'main').lines.filter((l) => l === 'weight 5')).toHaveLength(2);
   });
   it('has the pre-defined ${_PWD}, ${_INSTANCE}, ${_HASH}, ${_BANG}, ${_RANDOM}', () => {
-    const r = one('a ${_PWD} ${_INSTANCE} x${_HASH}y ${_BANG} ${_RANDOM 10 20}\n', 'node1');
-    expect(r.lines).toEqual(['a /etc/k node1 x#y ! 15']);
+    const r = one('a ${_PWD} ${_INSTANCE} ${_RANDOM 10 20}\n', 'node1');
+    expect(r.lines).toEqual(['a /etc/k node1 15']);
+    // As in keepalived, the line is decommented again after substitution: ${_HASH}/${_BANG} start a comment.
+    expect(one('a 1 ${_HASH} b\nc 2 ${_BANG} d\n').lines).toEqual(['a 1', 'c 2']);
+    expect(one('$OFF=${_HASH}\n$OFF router_id x\nrouter_id y\n').lines).toEqual(['router_id y']);
   });
 });
 
@@ -151,6 +154,9 @@ describe('~SEQ and ~LST', () => {
     expect(one('~LST({A,B},{10,1},{20,4}) 192.168.${A}.${B}\n').lines).toEqual(['192.168.10.1', '192.168.20.4']);
     expect(one('~LST(A, 1, 2) ~LST(B, 5,6) ${A}.${B}\n').lines).toEqual(['1.5', '1.6', '2.5', '2.6']);
     expect(one('~LST(A, 1, 2) ~SEQ(B,7,8) ${A}.${B}\n').lines).toEqual(['1.7', '1.8', '2.7', '2.8']);
+  });
+  it('expands parameters inside the specification', () => {
+    expect(one('$S=2\n$E=3\n~SEQ(I,$S,$E) n ${I}\n').lines).toEqual(['n 2', 'n 3']);
   });
   it('reports a malformed specification', () => {
     const r = one('~SEQ(1bad, 3) x\n');
