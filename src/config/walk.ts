@@ -10,6 +10,19 @@ import type { Diagnostics } from './diagnostics.js';
 import type { Line } from './lexer.js';
 import { KwCtx, suggest, type ListItem, type ParseState, type Schema } from './schema.js';
 
+/** Late-bound keyword tables, built once per table definition (BOUNDED by the number of block keywords). */
+const resolvedTables = new WeakMap<object, Schema>();
+
+function tableOf(kws: Schema | (() => Schema)): Schema {
+  if (typeof kws !== 'function') return kws;
+  let t = resolvedTables.get(kws);
+  if (!t) {
+    t = kws();
+    resolvedTables.set(kws, t);
+  }
+  return t;
+}
+
 export class Walker {
   private i = 0;
 
@@ -96,8 +109,7 @@ export class Walker {
             }
             break;
           }
-          const kws = typeof def.kws === 'function' ? def.kws() : def.kws;
-          this.level(kws, child, depth + 1);
+          this.level(tableOf(def.kws), child, depth + 1);
           def.close?.(ctx, child, target);
           break;
         }
