@@ -19,29 +19,12 @@ import type {
   SmtpCheck,
   UdpCheck,
 } from '../model/lvs.js';
+import { IPVS_WEIGHT_MAX, secondsArg, uintArg, UINT_MAX } from './numbers.js';
 import { block, value, type KwCtx, type Schema } from '../schema.js';
 import { familyOf, isAddress, optBool, scriptFrom } from './vrrp-util.js';
 
-const UINT_MAX = 4294967295;
-const IPVS_WEIGHT_MAX = 2147483647;
 
-function uint(c: KwCtx, min: number, max: number, msg: string): number | undefined {
-  const s = c.str(0);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
-    c.error(`${msg} '${s}': expected an integer in [${min}, ${max}]`);
-    return undefined;
-  }
-  return Number(s);
-}
 
-function timerS(c: KwCtx, minS: number, msg: string): number | undefined {
-  const s = c.str(0);
-  if (!/^(\d+(\.\d{0,6})?|\.\d{1,6})$/.test(s) || Number(s) < minS) {
-    c.error(`${msg} '${s}' is invalid - ignoring: expected seconds >= ${minS} with up to 6 decimals`);
-    return undefined;
-  }
-  return Number(s);
-}
 
 /** connect_ip, connect_port, bindto, bind_port, bind_if, connect_timeout, fwmark. */
 function connectionKeywords<T extends CheckerConnection>(): Schema {
@@ -52,21 +35,21 @@ function connectionKeywords<T extends CheckerConnection>(): Schema {
       if (o.bindTo && familyOf(o.bindTo) !== familyOf(a)) return c.error(`connect_ip address ${a} does not match the address family of bindto - skipping`);
       o.connectIp = a;
     }),
-    connect_port: value<T>((c, o) => { const v = uint(c, 1, 65535, 'invalid checker connect_port'); if (v !== undefined) o.connectPort = v; }),
+    connect_port: value<T>((c, o) => { const v = uintArg(c, 1, 65535, 'invalid checker connect_port'); if (v !== undefined) o.connectPort = v; }),
     bindto: value<T>((c, o) => {
       const a = c.str(0);
       if (!isAddress(a)) return c.error(`invalid bindto address ${a} - ignoring`);
       if (o.connectIp && familyOf(o.connectIp) !== familyOf(a)) return c.error(`bindto address ${a} does not match the address family of connect_ip - skipping`);
       o.bindTo = a;
     }),
-    bind_port: value<T>((c, o) => { const v = uint(c, 1, 65535, 'invalid checker bind_port'); if (v !== undefined) o.bindPort = v; }),
+    bind_port: value<T>((c, o) => { const v = uintArg(c, 1, 65535, 'invalid checker bind_port'); if (v !== undefined) o.bindPort = v; }),
     bind_if: value<T>((c, o) => {
       const n = c.str(0);
       if (n.length >= 16) return c.error(`interface name ${n} is too long - ignoring`);
       o.bindIf = n;
     }),
-    connect_timeout: value<T>((c, o) => { const v = timerS(c, 1e-6, 'connect_timeout'); if (v !== undefined) o.connectTimeoutS = v; }),
-    fwmark: value<T>((c, o) => { const v = uint(c, 0, UINT_MAX, 'invalid fwmark connection value'); if (v !== undefined) o.fwmark = v; }),
+    connect_timeout: value<T>((c, o) => { const v = secondsArg(c, 1e-6, 'connect_timeout'); if (v !== undefined) o.connectTimeoutS = v; }),
+    fwmark: value<T>((c, o) => { const v = uintArg(c, 0, UINT_MAX, 'invalid fwmark connection value'); if (v !== undefined) o.fwmark = v; }),
   };
 }
 
@@ -74,10 +57,10 @@ function connectionKeywords<T extends CheckerConnection>(): Schema {
 function commonKeywords<T extends CheckerCommon>(): Schema {
   return {
     ...connectionKeywords<T>(),
-    retry: value<T>((c, o) => { const v = uint(c, 0, UINT_MAX, 'invalid retry connection value'); if (v !== undefined) o.retry = v; }),
-    delay_before_retry: value<T>((c, o) => { const v = timerS(c, 0, 'delay_before_retry'); if (v !== undefined) o.delayBeforeRetryS = v; }),
-    warmup: value<T>((c, o) => { const v = timerS(c, 0, 'warmup'); if (v !== undefined) o.warmupS = v; }),
-    delay_loop: value<T>((c, o) => { const v = timerS(c, 1e-6, 'delay_loop'); if (v !== undefined) o.delayLoopS = v; }),
+    retry: value<T>((c, o) => { const v = uintArg(c, 0, UINT_MAX, 'invalid retry connection value'); if (v !== undefined) o.retry = v; }),
+    delay_before_retry: value<T>((c, o) => { const v = secondsArg(c, 0, 'delay_before_retry'); if (v !== undefined) o.delayBeforeRetryS = v; }),
+    warmup: value<T>((c, o) => { const v = secondsArg(c, 0, 'warmup'); if (v !== undefined) o.warmupS = v; }),
+    delay_loop: value<T>((c, o) => { const v = secondsArg(c, 1e-6, 'delay_loop'); if (v !== undefined) o.delayLoopS = v; }),
     alpha: value<T>((c, o) => { const b = optBool(c, 0, `invalid alpha parameter ${c.opt(0)}`); if (b !== undefined) o.alpha = b; }),
     log_all_failures: value<T>((c, o) => { const b = optBool(c, 0, `invalid log_all_failures parameter ${c.opt(0)}`); if (b !== undefined) o.logAllFailures = b; }),
   };
@@ -139,16 +122,16 @@ const urlKeywords: Schema = {
   }),
   regex_no_match: value<HttpUrl>((_c, u) => { u.regexNoMatch = true; }),
   regex_options: value<HttpUrl>((c, u) => { u.regexOptions.push(...c.args); }),
-  regex_min_offset: value<HttpUrl>((c, u) => { const v = uint(c, 0, UINT_MAX, 'invalid regex_min_offset'); if (v !== undefined) u.regexMinOffset = v; }),
-  regex_max_offset: value<HttpUrl>((c, u) => { const v = uint(c, 1, UINT_MAX, 'invalid regex_max_offset'); if (v !== undefined) u.regexMaxOffset = v; }),
-  regex_stack: value<HttpUrl>((c, u) => { const v = uint(c, 1, UINT_MAX, 'invalid regex_stack'); if (v !== undefined) u.regexStack = v; }),
+  regex_min_offset: value<HttpUrl>((c, u) => { const v = uintArg(c, 0, UINT_MAX, 'invalid regex_min_offset'); if (v !== undefined) u.regexMinOffset = v; }),
+  regex_max_offset: value<HttpUrl>((c, u) => { const v = uintArg(c, 1, UINT_MAX, 'invalid regex_max_offset'); if (v !== undefined) u.regexMaxOffset = v; }),
+  regex_stack: value<HttpUrl>((c, u) => { const v = uintArg(c, 1, UINT_MAX, 'invalid regex_stack'); if (v !== undefined) u.regexStack = v; }),
 };
 
 function httpKeywords(): Schema {
   return {
     nb_get_retry: value<HttpCheck>((c, o) => {
       c.warn("nb_get_retry is deprecated - please use 'retry'");
-      const v = uint(c, 0, UINT_MAX, 'invalid nb_get_retry value');
+      const v = uintArg(c, 0, UINT_MAX, 'invalid nb_get_retry value');
       if (v !== undefined) o.retry = v;
     }),
     virtualhost: value<HttpCheck>((c, o) => {
@@ -210,7 +193,7 @@ export function checkerKeywords(): Schema {
           const s = scriptFrom(c, { withUser: false });
           if (s) o.script = s;
         }),
-        misc_timeout: value<MiscCheck>((c, o) => { const v = uint(c, 0, Math.floor(UINT_MAX / 1e6), 'invalid misc_timeout value'); if (v !== undefined) o.miscTimeoutS = v; }),
+        misc_timeout: value<MiscCheck>((c, o) => { const v = uintArg(c, 0, Math.floor(UINT_MAX / 1e6), 'invalid misc_timeout value'); if (v !== undefined) o.miscTimeoutS = v; }),
         misc_dynamic: value<MiscCheck>((_c, o) => { o.miscDynamic = true; }),
         user: value<MiscCheck>((c, o) => {
           if (c.n < 1) return c.error('no user specified for misc checker script');
@@ -274,8 +257,8 @@ export function checkerKeywords(): Schema {
             o.replyPattern = p.toLowerCase();
           }
         }),
-        min_reply_length: value<UdpCheck>((c, o) => { const v = uint(c, 0, 65535, 'UDP_CHECK min length not valid'); if (v !== undefined) o.minReplyLength = v; }),
-        max_reply_length: value<UdpCheck>((c, o) => { const v = uint(c, 0, 65535, 'UDP_CHECK max length not valid'); if (v !== undefined) o.maxReplyLength = v; }),
+        min_reply_length: value<UdpCheck>((c, o) => { const v = uintArg(c, 0, 65535, 'UDP_CHECK min length not valid'); if (v !== undefined) o.minReplyLength = v; }),
+        max_reply_length: value<UdpCheck>((c, o) => { const v = uintArg(c, 0, 65535, 'UDP_CHECK max length not valid'); if (v !== undefined) o.maxReplyLength = v; }),
       },
       (c, ch) => {
         if (ch.minReplyLength > ch.maxReplyLength) c.error(`UDP_CHECK min_reply_length ${ch.minReplyLength} > max_reply_length ${ch.maxReplyLength} - will always fail`);

@@ -15,14 +15,13 @@ import {
   type VsgEntry,
 } from '../model/lvs.js';
 import type { KeepalivedConfig } from '../model.js';
+import { IPVS_WEIGHT_MAX, secondsArg, uintArg, UINT_MAX } from './numbers.js';
 import { block, list, value, type KwCtx, type Schema } from '../schema.js';
 import { checkerKeywords } from './checkers.js';
 import { familyOf, isAddress, isIPv4, itemCtx, optBool, scriptFrom } from './vrrp-util.js';
 
-export const IPVS_WEIGHT_MAX = 2147483647;
-const LVS_MAX_TIMEOUT_S = 86400 * 31;
+export const LVS_MAX_TIMEOUT_S = 86400 * 31;
 export const IPVS_PERSISTENT_TIMEOUT_S = 360;
-const UINT_MAX = 4294967295;
 
 /** `IP` + optional `PORT` (0 or absent = no port), as keepalived's inet_stosockaddr(). */
 export function parseServer(ip: string, port: string | undefined): { address: string; family: Family; port: number } | undefined {
@@ -79,32 +78,16 @@ function noFlags(): ServiceFlags {
   return { ops: false, hashed: false, flag1: false, flag2: false, flag3: false, shPort: false, shFallback: false, mhPort: false, mhFallback: false };
 }
 
-function uint(c: KwCtx, min: number, max: number, msg: string): number | undefined {
-  const s = c.str(0);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
-    c.error(`${msg}: '${s}' is not in [${min}, ${max}]`);
-    return undefined;
-  }
-  return Number(s);
-}
 
-function timerS(c: KwCtx, minS: number, msg: string): number | undefined {
-  const s = c.str(0);
-  if (!/^(\d+(\.\d{0,6})?|\.\d{1,6})$/.test(s) || Number(s) < minS || Number(s) > UINT_MAX / 1e6 * 1e3) {
-    c.error(`${msg} '${s}' invalid - ignoring: expected seconds >= ${minS} with up to 6 decimals`);
-    return undefined;
-  }
-  return Number(s);
-}
 
 /** Keywords shared by virtual_server and real_server that take the same form. */
 function timing<T extends { retry?: number; delayBeforeRetryS?: number; warmupS?: number; delayLoopS?: number; connectTimeoutS?: number }>(who: string): Schema {
   return {
-    retry: value<T>((c, o) => { const v = uint(c, 1, UINT_MAX, `${who} retry value invalid`); if (v !== undefined) o.retry = v; }),
-    delay_before_retry: value<T>((c, o) => { const v = timerS(c, 0, `${who} delay before retry`); if (v !== undefined) o.delayBeforeRetryS = v; }),
-    warmup: value<T>((c, o) => { const v = timerS(c, 0, `${who} warmup`); if (v !== undefined) o.warmupS = v; }),
-    delay_loop: value<T>((c, o) => { const v = timerS(c, 1e-6, `${who} delay loop`); if (v !== undefined) o.delayLoopS = v; }),
-    connect_timeout: value<T>((c, o) => { const v = timerS(c, 1e-6, `${who} connect_timeout`); if (v !== undefined) o.connectTimeoutS = v; }),
+    retry: value<T>((c, o) => { const v = uintArg(c, 1, UINT_MAX, `${who} retry value invalid`); if (v !== undefined) o.retry = v; }),
+    delay_before_retry: value<T>((c, o) => { const v = secondsArg(c, 0, `${who} delay before retry`); if (v !== undefined) o.delayBeforeRetryS = v; }),
+    warmup: value<T>((c, o) => { const v = secondsArg(c, 0, `${who} warmup`); if (v !== undefined) o.warmupS = v; }),
+    delay_loop: value<T>((c, o) => { const v = secondsArg(c, 1e-6, `${who} delay loop`); if (v !== undefined) o.delayLoopS = v; }),
+    connect_timeout: value<T>((c, o) => { const v = secondsArg(c, 1e-6, `${who} connect_timeout`); if (v !== undefined) o.connectTimeoutS = v; }),
   };
 }
 
@@ -112,15 +95,15 @@ function realServerKeywords(): Schema {
   return {
     ...timing<RealServer>('real server'),
     weight: value<RealServer>((c, rs) => {
-      const v = uint(c, 0, IPVS_WEIGHT_MAX, 'real server weight');
+      const v = uintArg(c, 0, IPVS_WEIGHT_MAX, 'real server weight');
       if (v !== undefined) rs.weight = v;
     }),
     lvs_method: value<RealServer>((c, rs) => {
       const f = parseForwarding(c, 'real', rs.forwarding);
       if (f) rs.forwarding = f;
     }),
-    uthreshold: value<RealServer>((c, rs) => { const v = uint(c, 0, UINT_MAX, 'real server uthreshold'); if (v !== undefined) rs.uthreshold = v; }),
-    lthreshold: value<RealServer>((c, rs) => { const v = uint(c, 0, UINT_MAX, 'real server lthreshold'); if (v !== undefined) rs.lthreshold = v; }),
+    uthreshold: value<RealServer>((c, rs) => { const v = uintArg(c, 0, UINT_MAX, 'real server uthreshold'); if (v !== undefined) rs.uthreshold = v; }),
+    lthreshold: value<RealServer>((c, rs) => { const v = uintArg(c, 0, UINT_MAX, 'real server lthreshold'); if (v !== undefined) rs.lthreshold = v; }),
     inhibit_on_failure: value<RealServer>((c, rs) => { const b = optBool(c, 0, `invalid inhibit_on_failure value ${c.opt(0)}`); if (b !== undefined) rs.inhibitOnFailure = b; }),
     notify_up: value<RealServer>((c, rs) => { const s = scriptFrom(c, { withUser: true }); if (s) rs.notifyUp = s; }),
     notify_down: value<RealServer>((c, rs) => { const s = scriptFrom(c, { withUser: true }); if (s) rs.notifyDown = s; }),
@@ -164,7 +147,7 @@ function virtualServerKeywords(): Schema {
         vs.persistenceTimeoutS = IPVS_PERSISTENT_TIMEOUT_S;
         return;
       }
-      const v = uint(c, 1, LVS_MAX_TIMEOUT_S, 'persistence_timeout invalid');
+      const v = uintArg(c, 1, LVS_MAX_TIMEOUT_S, 'persistence_timeout invalid');
       if (v !== undefined) vs.persistenceTimeoutS = v;
     }),
     persistence_granularity: value<VirtualServer>((c, vs) => {
@@ -193,9 +176,9 @@ function virtualServerKeywords(): Schema {
     omega: value<VirtualServer>((_c, vs) => { vs.omega = true; }),
     quorum_up: value<VirtualServer>((c, vs) => { const s = scriptFrom(c, { withUser: true }); if (s) vs.quorumUp = s; }),
     quorum_down: value<VirtualServer>((c, vs) => { const s = scriptFrom(c, { withUser: true }); if (s) vs.quorumDown = s; }),
-    quorum: value<VirtualServer>((c, vs) => { const v = uint(c, 1, UINT_MAX, 'quorum'); if (v !== undefined) vs.quorum = v; }),
-    hysteresis: value<VirtualServer>((c, vs) => { const v = uint(c, 0, UINT_MAX, 'hysteresis'); if (v !== undefined) vs.hysteresis = v; }),
-    weight: value<VirtualServer>((c, vs) => { const v = uint(c, 1, IPVS_WEIGHT_MAX, 'virtual server weight'); if (v !== undefined) vs.weight = v; }),
+    quorum: value<VirtualServer>((c, vs) => { const v = uintArg(c, 1, UINT_MAX, 'quorum'); if (v !== undefined) vs.quorum = v; }),
+    hysteresis: value<VirtualServer>((c, vs) => { const v = uintArg(c, 0, UINT_MAX, 'hysteresis'); if (v !== undefined) vs.hysteresis = v; }),
+    weight: value<VirtualServer>((c, vs) => { const v = uintArg(c, 1, IPVS_WEIGHT_MAX, 'virtual server weight'); if (v !== undefined) vs.weight = v; }),
     sorry_server: value<VirtualServer>((c, vs) => {
       const ip = c.str(0);
       const s = parseServer(ip, c.opt(1));
