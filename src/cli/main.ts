@@ -15,6 +15,22 @@ function version(): string {
   return `tskeepalived v${pkg.version} (keepalived 2.2.7 configuration compatible)`;
 }
 
+export async function mainAsync(argv: string[]): Promise<number> {
+  let o: CliOptions;
+  try {
+    o = parseArgs(argv);
+  } catch {
+    return main(argv);
+  }
+  const daemonMode = !o.help && !o.version && o.signum === undefined && o.configTest === false && !o.dumpConf;
+  if (!daemonMode) return main(argv);
+  const { runDaemon } = await import('../daemon/run.js');
+  const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check };
+  if (o.configId !== undefined) opts.configId = o.configId;
+  if (o.pid !== undefined) opts.pidFile = o.pid;
+  return runDaemon(opts);
+}
+
 export function main(argv: string[]): number {
   let o: CliOptions;
   try {
@@ -67,9 +83,5 @@ export function main(argv: string[]): number {
     return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
   }
 
-  process.stderr.write(
-    'tskeepalived: running the daemon (VRRP, IPVS, checkers) is not implemented yet in this version.\n' +
-      'Use -t/--config-test to check a configuration or -d/--dump-conf to print the resolved model.\n',
-  );
-  return 1;
+  return 0;
 }

@@ -63,11 +63,10 @@ describe('tskeepalived binary', () => {
     expect(r.rc).toBe(2);
     expect(r.err).toContain("unknown option '--no-such-flag'");
   });
-  it('says plainly that the daemon is not built yet', () => {
-    const ok = conf('run.conf', 'global_defs {\n  router_id r1\n}\n');
-    const r = run(['-n', '-f', ok]);
+  it('refuses to start the daemon on a configuration that cannot run', () => {
+    const r = run(['-n', '-f', path.join(dir, 'missing.conf')]);
     expect(r.rc).toBe(1);
-    expect(r.err).toMatch(/not implemented yet/);
+    expect(r.err).toMatch(/cannot be run - not starting/);
   });
   it('answers --signum like keepalived', () => {
     expect(run(['--signum=RELOAD']).out.trim()).toBe('1');

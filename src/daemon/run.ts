@@ -1,0 +1,105 @@
+/**
+ * Daemon layer: `tskeepalived` in the foreground. Loads and validates the configuration (refusing to
+ * start on what keepalived would refuse), starts one VrrpRunner per IPv4 vrrp_instance, writes the pid
+ * file, and stops gracefully on SIGTERM/SIGINT (priority 0 from MASTER, VIPs removed, STOP notifies,
+ * pid file removed). What is not built yet (IPVS, checkers, IPv6 VRRP, tracking, sync groups, reload)
+ * is said once in the log, never silently ignored.
+ */
+import * as fs from 'node:fs';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import type { VrrpInstance } from '../config/model/vrrp.js';
+import { primaryAddress } from '../net/iface.js';
+import { RtnlAddressManager } from '../net/rtnl.js';
+import { realClock, VrrpRunner } from '../vrrp/instance.js';
+import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface RunOptions {
+  file: string;
+  configId?: string;
+  pidFile?: string;
+  detail: boolean;
+  vrrpOnly: boolean;
+  checkOnly: boolean;
+}
+
+function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: Logger): VrrpRunner | undefined {
+  const name = inst.name;
+  if (!inst.interface || inst.virtualRouterId === undefined) {
+    log.error(`(${name}) has no interface or virtual_router_id - not started`);
+    return undefined;
+  }
+  if (inst.family === 'inet6' || inst.virtualIps.some((v) => v.family === 'inet6')) {
+    log.warn(`(${name}) IPv6 VRRP is not implemented yet in tskeepalived - instance not started`);
+    return undefined;
+  }
+  const vips = new Set(inst.virtualIps.map((v) => v.address));
+  const src = inst.srcIp ?? primaryAddress(inst.interface, 'IPv4', vips);
+  if (!src) {
+    log.error(`(${name}) interface ${inst.interface} has no IPv4 address to send adverts from - not started`);
+    return undefined;
+  }
+  const peers = inst.unicastPeers.map((p) => p.address);
+  let transport: VrrpTransport;
+  try {
+    transport = new RawIpv4Transport({ ifname: inst.interface, peers, onError: (e) => log.warn(`(${name}) socket error: ${e.message}`) });
+  } catch (e) {
+    log.error(`(${name}) cannot open a raw VRRP socket on ${inst.interface}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
+    return undefined;
+  }
+  const r = new VrrpRunner(inst, {
+    transport,
+    addresses,
+    clock: realClock,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    primaryAddress: src,
+    destination: peers[0] ?? VRRP_MCAST_V4,
+    notify: true,
+  });
+  r.start();
+  return r;
+}
+
+export function runDaemon(o: RunOptions): Promise<number> {
+  const log = createLogger(o.detail);
+  const res = loadConfig(o.file, o.configId !== undefined ? { configId: o.configId } : {});
+  for (const d of res.diagnostics.list) if (d.severity !== 'info') log.warn(formatDiagnostic(d));
+  if (res.exitCode === 2 || res.exitCode === 4) {
+    log.error(`configuration ${o.file} cannot be run - not starting`);
+    return Promise.resolve(1);
+  }
+  const cfg = res.config;
+  if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
+  if (!o.vrrpOnly && cfg.lvs.virtualServers.length > 0) log.warn('IPVS and health checkers are not implemented yet in tskeepalived: virtual_server blocks are parsed but not programmed');
+  if (cfg.vrrp.syncGroups.length > 0) log.warn('vrrp_sync_group is not acted on yet: members run independently');
+  const tracked = cfg.vrrp.instances.some((i) => i.trackScripts.length + i.trackFiles.length + i.trackProcesses.length + i.trackInterfaces.length > 0);
+  if (tracked) log.warn('track_script / track_file / track_process / track_interface are not acted on yet');
+
+  const addresses = new RtnlAddressManager();
+  const runners: VrrpRunner[] = [];
+  if (!o.checkOnly) {
+    for (const inst of cfg.vrrp.instances) {
+      const r = startInstance(inst, addresses, log);
+      if (r) runners.push(r);
+    }
+  }
+  if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
+  log.info(`tskeepalived started: ${runners.length} VRRP instance(s)`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig} received: stopping`);
+      await Promise.all(runners.map((r) => r.stop()));
+      addresses.close();
+      if (o.pidFile) fs.rmSync(o.pidFile, { force: true });
+      log.info('tskeepalived stopped');
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not implemented yet - keeping the running configuration'));
+  });
+}

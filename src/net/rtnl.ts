@@ -1,0 +1,72 @@
+/**
+ * Net layer, edge: virtual addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR) through the `netlink`
+ * package. Adding an address that is there, or removing one that is gone, is not an error: the caller
+ * states what it wants, not what it believes the kernel has. Nothing but the given addresses is touched.
+ */
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import { ipToBytes } from './ip.js';
+import { ifIndex } from './iface.js';
+
+export interface VipSpec {
+  address: string;
+  prefixLen: number;
+  dev: string;
+  label?: string;
+  broadcast?: string;
+  family: 'inet' | 'inet6';
+}
+
+export interface AddressManager {
+  add(v: VipSpec): Promise<void>;
+  remove(v: VipSpec): Promise<void>;
+  close(): void;
+}
+
+function errname(e: unknown): string {
+  const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
+  return m ? m[1]! : '';
+}
+
+export class RtnlAddressManager implements AddressManager {
+  private rt: RtNetlinkSocket | undefined;
+
+  private sock(): RtNetlinkSocket {
+    this.rt ??= createRtNetlink();
+    return this.rt;
+  }
+
+  private args(v: VipSpec) {
+    const addr = Buffer.from(ipToBytes(v.address));
+    const data = { family: v.family === 'inet' ? 2 : 10, prefixlen: v.prefixLen, index: ifIndex(v.dev), scope: 0 };
+    const attrs: Record<string, unknown> = { local: addr, address: addr };
+    if (v.label) attrs.label = v.label;
+    if (v.broadcast) attrs.broadcast = Buffer.from(ipToBytes(v.broadcast));
+    if (v.family === 'inet6') attrs.flags = { nodad: true };
+    return [data, attrs] as const;
+  }
+
+  async add(v: VipSpec): Promise<void> {
+    const [data, attrs] = this.args(v);
+    try {
+      await this.sock().newAddress(data, attrs as never);
+    } catch (e) {
+      if (errname(e) !== 'EEXIST') throw new Error(`adding ${v.address}/${v.prefixLen} to ${v.dev}: ${(e as Error).message}`);
+    }
+  }
+
+  async remove(v: VipSpec): Promise<void> {
+    const [data, attrs] = this.args(v);
+    try {
+      await this.sock().delAddress(data, attrs as never);
+    } catch (e) {
+      const n = errname(e);
+      if (n !== 'EADDRNOTAVAIL' && n !== 'ENODEV' && n !== 'ESRCH') throw new Error(`removing ${v.address}/${v.prefixLen} from ${v.dev}: ${(e as Error).message}`);
+    }
+  }
+
+  close(): void {
+    const s = this.rt as unknown as { socket?: { close?: () => void } } | undefined;
+    s?.socket?.close?.();
+    this.rt = undefined;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * VRRP between real processes in network namespaces: two directors joined by a veth pair, tskeepalived
+ * on both or real keepalived on one side. Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and iproute2; skips,
+ * saying so, otherwise. Addresses are RFC 5737 documentation addresses inside namespaces we create and
+ * remove. Timings: advert_int 1 s, priorities 150/100, so Master_Down_Interval = 3.609 s and
+ * Skew_Time = 0.609 s for the BACKUP.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
+const root = process.getuid?.() === 0;
+const haveIp = spawnSync('ip', ['-V']).status === 0;
+const haveKeepalived = fs.existsSync('/usr/sbin/keepalived');
+const canRun = root && haveIp && spawnSync('ip', ['netns', 'add', `tskprobe${process.pid}`]).status === 0;
+if (canRun) spawnSync('ip', ['netns', 'del', `tskprobe${process.pid}`]);
+if (!canRun) console.log('VRRP namespace tests skipped: they need root and iproute2 (ip netns)');
+
+const tag = `${process.pid % 10000}`;
+const NS = { a: `tska${tag}`, b: `tskb${tag}` };
+const IF = { a: `tva${tag}`, b: `tvb${tag}` };
+const IP = { a: '192.0.2.1', b: '192.0.2.2' };
+const VIP = '192.0.2.100';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-vrrp-'));
+const procs: ChildProcess[] = [];
+
+function sh(...args: string[]): void {
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+}
+
+function conf(side: 'a' | 'b', priority: number, opts: { pass?: string; version?: 2 | 3; nopreempt?: boolean } = {}): string {
+  const auth = opts.version === 3 ? '' : `  authentication {\n    auth_type PASS\n    auth_pass ${opts.pass ?? 's3cret'}\n  }\n`;
+  const text = `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${opts.version === 3 ? '  version 3\n' : ''}${opts.nopreempt ? '  nopreempt\n' : ''}${auth}  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
+  const f = path.join(dir, `${side}-${priority}-${Math.random().toString(36).slice(2)}.conf`);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+
+function startTs(side: 'a' | 'b', file: string): Daemon {
+  const log = path.join(dir, `${side}-${Date.now()}.log`);
+  const pidFile = path.join(dir, `${side}.pid`);
+  const out = fs.openSync(log, 'w');
+  const proc = spawn('ip', ['netns', 'exec', NS[side], process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile], { stdio: ['ignore', out, out] });
+  procs.push(proc);
+  return { proc, log, pidFile };
+}
+
+function startKa(side: 'a' | 'b', file: string): Daemon {
+  const log = path.join(dir, `ka-${side}-${Date.now()}.log`);
+  const pidFile = path.join(dir, `ka-${side}.pid`);
+  const out = fs.openSync(log, 'w');
+  const proc = spawn('ip', ['netns', 'exec', NS[side], 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`], { stdio: ['ignore', out, out] });
+  procs.push(proc);
+  return { proc, log, pidFile };
+}
+
+function hasVip(side: 'a' | 'b'): boolean {
+  const r = spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' });
+  return r.stdout.includes(`${VIP}/`);
+}
+
+async function waitFor(cond: () => boolean, ms: number, stepMs = 10): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (cond()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
+
+/** Time the daemon logged "entering MASTER" (ms since epoch), from its pino log. */
+function masterAt(d: Daemon): number | undefined {
+  const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('entering MASTER'));
+  const last = lines[lines.length - 1];
+  return last ? Date.parse(JSON.parse(last).time) : undefined;
+}
+
+function pidOf(d: Daemon): number {
+  return Number(fs.readFileSync(d.pidFile, 'utf8'));
+}
+
+async function stopAll(): Promise<void> {
+  for (const p of procs.splice(0)) {
+    if (p.exitCode === null) {
+      p.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b}; do ip netns pids $n | xargs -r kill -9; done`]);
+  for (const s of ['a', 'b'] as const) spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/24`, 'dev', IF[s]]);
+}
+
+describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
+  beforeAll(() => {
+    sh('ip', 'netns', 'add', NS.a);
+    sh('ip', 'netns', 'add', NS.b);
+    sh('ip', 'link', 'add', IF.a, 'type', 'veth', 'peer', 'name', IF.b);
+    for (const s of ['a', 'b'] as const) {
+      sh('ip', 'link', 'set', IF[s], 'netns', NS[s]);
+      sh('ip', '-n', NS[s], 'addr', 'add', `${IP[s]}/24`, 'dev', IF[s]);
+      sh('ip', '-n', NS[s], 'link', 'set', IF[s], 'up');
+      sh('ip', '-n', NS[s], 'link', 'set', 'lo', 'up');
+    }
+  });
+  afterEach(stopAll);
+  afterAll(async () => {
+    await stopAll();
+    spawnSync('ip', ['netns', 'del', NS.a]);
+    spawnSync('ip', ['netns', 'del', NS.b]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('elects the higher priority; kill -9 of the MASTER moves the VIP within Master_Down_Interval + 100 ms', async () => {
+    const a = startTs('a', conf('a', 150));
+    const b = startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hasVip('b')).toBe(false);
+    const killedAt = Date.now();
+    process.kill(pidOf(a), 'SIGKILL');
+    await waitFor(() => hasVip('b'), 6000);
+    const took = masterAt(b)! - killedAt;
+    expect(took).toBeLessThanOrEqual(3609 + 100);
+  });
+
+  it('SIGTERM of the MASTER: priority 0, VIP removed, the BACKUP takes over within Skew_Time + 100 ms', async () => {
+    const a = startTs('a', conf('a', 150));
+    const b = startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    await new Promise((r) => setTimeout(r, 1200));
+    const termAt = Date.now();
+    process.kill(pidOf(a), 'SIGTERM');
+    await waitFor(() => hasVip('b'), 3000);
+    expect(masterAt(b)! - termAt).toBeLessThanOrEqual(609 + 100);
+    await waitFor(() => !hasVip('a'), 2000);
+    await waitFor(() => !fs.existsSync(a.pidFile), 2000);
+  });
+
+  it('preempt: a returning higher priority takes the VIP back; nopreempt: it does not', async () => {
+    for (const nopreempt of [false, true]) {
+      const b = startTs('b', conf('b', 100, { nopreempt }));
+      await waitFor(() => hasVip('b'), 8000);
+      startTs('a', conf('a', 150, { nopreempt }));
+      await new Promise((r) => setTimeout(r, 5000));
+      expect({ nopreempt, a: hasVip('a'), b: hasVip('b') }).toEqual({ nopreempt, a: !nopreempt, b: nopreempt });
+      void b;
+      await stopAll();
+    }
+  }, 40_000);
+
+  it('VRRPv3 pair', async () => {
+    startTs('a', conf('a', 150, { version: 3 }));
+    startTs('b', conf('b', 100, { version: 3 }));
+    await waitFor(() => hasVip('a'), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hasVip('b')).toBe(false);
+  });
+
+  it('adverts with the wrong PASS are ignored (both sides become MASTER)', async () => {
+    startTs('a', conf('a', 150, { pass: 'right' }));
+    startTs('b', conf('b', 100, { pass: 'wrong' }));
+    await waitFor(() => hasVip('a') && hasVip('b'), 8000);
+  });
+
+  it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles (v2 PASS)', async () => {
+    // keepalived MASTER, tskeepalived BACKUP
+    const ka = startKa('a', conf('a', 150));
+    const ts = startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(hasVip('b')).toBe(false);
+    process.kill(Number(fs.readFileSync(`${ka.pidFile}`, 'utf8')), 'SIGTERM');
+    await waitFor(() => hasVip('b'), 3000);
+    await stopAll();
+    // tskeepalived MASTER, keepalived BACKUP
+    startTs('a', conf('a', 150));
+    startKa('b', conf('b', 100));
+    await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(hasVip('b')).toBe(false);
+    void ts;
+  }, 40_000);
+});
