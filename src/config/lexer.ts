@@ -49,6 +49,8 @@ export interface LexOptions {
   maxLineLength?: number;
   /** Most logical lines the whole configuration may expand to. */
   maxLines?: number;
+  /** Most lines processed in all, expansions included. */
+  maxWork?: number;
   /** -e/--all-config: a plain `include` that matches nothing is an error too. */
   allConfig?: boolean;
 }
@@ -72,6 +74,11 @@ export class Lexer {
   private readonly maxLineLength: number;
   private readonly maxLines: number;
   private overflowReported = false;
+  /** Lines processed, expansions included: bounds self-referencing multi-line parameters ($A = "$A\n$A"). */
+  private work = 0;
+  /** Lines whose runaway expansion was already reported (BOUNDED by the lines of the file). */
+  private readonly depthReported = new Set<string>();
+  private readonly maxWork: number;
   /** Braces seen, to report "missing '}'" at the end like keepalived. */
   private depth = 0;
   private lastLoc: Loc = { file: '', line: 0 };
@@ -79,11 +86,12 @@ export class Lexer {
   constructor(private readonly opts: LexOptions) {
     this.fs = opts.fs ?? nodeFs;
     this.maxIncludeDepth = opts.maxIncludeDepth ?? 32;
-    this.maxExpansionDepth = opts.maxExpansionDepth ?? 32;
+    this.maxExpansionDepth = opts.maxExpansionDepth ?? 16;
     this.maxSequence = opts.maxSequence ?? 1_000_000;
     this.random = opts.random ?? Math.random;
     this.maxLineLength = opts.maxLineLength ?? 1 << 20;
     this.maxLines = opts.maxLines ?? 2_000_000;
+    this.maxWork = opts.maxWork ?? 2 * this.maxLines;
   }
 
   /** All logical lines of `file`, includes inlined. Returns [] (with a fatal diagnostic) if unreadable. */
@@ -167,15 +175,19 @@ export class Lexer {
   }
 
   private processLine(text: string, loc: Loc, out: Line[], depth: number): void {
-    if (out.length >= this.maxLines) {
+    if (out.length >= this.maxLines || ++this.work > this.maxWork) {
       if (!this.overflowReported) {
         this.overflowReported = true;
-        this.opts.diag.fatal(`configuration expands to more than ${this.maxLines} lines - the rest is ignored`, loc);
+        this.opts.diag.fatal(`configuration expands to more than ${this.maxLines} lines (or ${this.maxWork} expansion steps) - the rest is ignored; is a parameter defined in terms of itself?`, loc);
       }
       return;
     }
     if (depth > this.maxExpansionDepth) {
-      this.opts.diag.error(`parameter expansion nested more than ${this.maxExpansionDepth} deep - line ignored`, loc);
+      const key = `${loc.file}:${loc.line}`;
+      if (!this.depthReported.has(key)) {
+        this.depthReported.add(key);
+        this.opts.diag.error(`parameter expansion nested more than ${this.maxExpansionDepth} deep (is a parameter defined in terms of itself?) - expansion stopped`, loc);
+      }
       return;
     }
     let line = text.trim();

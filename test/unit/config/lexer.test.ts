@@ -130,6 +130,20 @@ describe('parameters', () => {
   });
 });
 
+describe('bounds', () => {
+  it('stops a self-referencing multi-line parameter with a fatal error instead of running forever', () => {
+    const diag = new Diagnostics();
+    const text = '$A= \\\n$A \\\n$A\n$A\n';
+    const lines = new Lexer({ diag, configId: null, fs: memFs({ '/k.conf': text }), maxLines: 1000, maxWork: 5000 }).read('/k.conf');
+    expect(lines.length).toBeLessThanOrEqual(1000);
+    expect(diag.list.some((d) => d.severity === 'fatal' && /defined in terms of itself/.test(d.message))).toBe(true);
+    // With the default bounds the nesting limit stops it, reported once for the line.
+    const d2 = new Diagnostics();
+    new Lexer({ diag: d2, configId: null, fs: memFs({ '/k.conf': text }) }).read('/k.conf');
+    expect(d2.list.filter((d) => /nested more than 16 deep/.test(d.message))).toHaveLength(1);
+  });
+});
+
 describe('conditional lines', () => {
   it('keeps @id lines only for that config-id and @^id lines for the others', () => {
     const text = '@main router_id main_router\n@backup router_id backup_router\n@^main peer 1\n@^backup peer 2\n';
