@@ -11,6 +11,9 @@ import type { VrrpInstance } from '../config/model/vrrp.js';
 import { primaryAddress } from '../net/iface.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import { realClock, VrrpRunner } from '../vrrp/instance.js';
+import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
+import { ifIndex } from '../net/iface.js';
+import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -47,7 +50,20 @@ function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: L
     log.error(`(${name}) cannot open a raw VRRP socket on ${inst.interface}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
     return undefined;
   }
+  let sender: PacketSender | undefined;
+  let garpBroken = false;
+  const garp = (vip: Uint8Array) => {
+    if (garpBroken) return;
+    try {
+      sender ??= new PacketSender(inst.interface!, ifIndex(inst.interface!), ETH_P_ARP, BROADCAST_MAC);
+      sender.send(garpFrame(parseMac(interfaceMac(inst.interface!)), vip));
+    } catch (e) {
+      garpBroken = true;
+      log.warn(`(${name}) gratuitous ARP disabled: ${(e as Error).message}`);
+    }
+  };
   const r = new VrrpRunner(inst, {
+    garp,
     transport,
     addresses,
     clock: realClock,

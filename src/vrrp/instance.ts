@@ -40,11 +40,14 @@ export interface InstanceDeps {
   destination: string;
   /** Run notify scripts (off in unit tests). */
   notify?: boolean;
+  /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
+  garp?: (vip: Uint8Array) => void;
 }
 
 export interface InstanceStats {
   advertTx: number;
   advertRx: number;
+  garpTx: number;
   transitions: number;
   drops: DropCounters;
 }
@@ -58,7 +61,9 @@ export class VrrpRunner {
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
   private readonly authPass: Uint8Array | undefined;
-  readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, transitions: 0, drops: newDropCounters() };
+  readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, garpTx: 0, transitions: 0, drops: newDropCounters() };
+  /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
+  private garpTimer: unknown;
   /** Serialises address changes so an add and a remove never race. */
   private addrQueue: Promise<void> = Promise.resolve();
 
@@ -105,6 +110,7 @@ export class VrrpRunner {
   async stop(): Promise<void> {
     this.apply({ type: 'shutdown' });
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
+    if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
     await this.addrQueue;
   }
 
@@ -158,7 +164,8 @@ export class VrrpRunner {
           this.changeAddresses('remove');
           break;
         case 'announce':
-          break; // gratuitous ARP / unsolicited NA: not wired yet (needs AF_PACKET)
+          this.announce();
+          break;
         case 'notify':
           if (this.deps.notify) {
             const st = a.state === 'INIT' ? 'STOP' : a.state;
@@ -170,6 +177,41 @@ export class VrrpRunner {
     if (state.state !== before) {
       this.stats.transitions++;
       this.deps.log.info(`(${this.inst.name}) entering ${state.state} state`);
+    }
+  }
+
+  /**
+   * keepalived's announcement timing: garp_master_repeat gratuitous ARPs per address at once, and the
+   * same again garp_master_delay seconds later if still MASTER (defaults 5 and 5 s).
+   */
+  private announce(): void {
+    const garp = this.deps.garp;
+    if (!garp || this.vips.length === 0) return;
+    const repeat = this.inst.garpMasterRepeat ?? 5;
+    const delayMs = Math.round((this.inst.garpMasterDelayS ?? 5) * 1000);
+    const burst = () => {
+      // Sent after the addresses are in place, so a client that answers at once finds them.
+      this.addrQueue = this.addrQueue.then(() => {
+        for (let i = 0; i < repeat; i++) {
+          for (const v of this.vips) {
+            try {
+              garp(ipToBytes(v.address));
+              this.stats.garpTx++;
+            } catch (e) {
+              this.deps.log.warn(`(${this.inst.name}) gratuitous ARP for ${v.address}: ${(e as Error).message}`);
+              return;
+            }
+          }
+        }
+      });
+    };
+    burst();
+    if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
+    if (delayMs > 0) {
+      this.garpTimer = this.deps.clock.setTimeout(() => {
+        this.garpTimer = undefined;
+        if (this.s.state === 'MASTER') burst();
+      }, delayMs);
     }
   }
 

@@ -20,9 +20,9 @@ if (canRun) spawnSync('ip', ['netns', 'del', `tskprobe${process.pid}`]);
 if (!canRun) console.log('VRRP namespace tests skipped: they need root and iproute2 (ip netns)');
 
 const tag = `${process.pid % 10000}`;
-const NS = { a: `tska${tag}`, b: `tskb${tag}` };
-const IF = { a: `tva${tag}`, b: `tvb${tag}` };
-const IP = { a: '192.0.2.1', b: '192.0.2.2' };
+const NS = { a: `tska${tag}`, b: `tskb${tag}`, c: `tskc${tag}`, sw: `tsksw${tag}` };
+const IF = { a: `tva${tag}`, b: `tvb${tag}`, c: `tvc${tag}` };
+const IP = { a: '192.0.2.1', b: '192.0.2.2', c: '192.0.2.50' };
 const VIP = '192.0.2.100';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-vrrp-'));
 const procs: ChildProcess[] = [];
@@ -92,16 +92,23 @@ async function stopAll(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b}; do ip netns pids $n | xargs -r kill -9; done`]);
+  spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b} ${NS.c}; do ip netns pids $n | xargs -r kill -9; done`]);
   for (const s of ['a', 'b'] as const) spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/24`, 'dev', IF[s]]);
+  spawnSync('ip', ['-n', NS.c, 'neigh', 'flush', 'all']);
 }
 
 describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
   beforeAll(() => {
-    sh('ip', 'netns', 'add', NS.a);
-    sh('ip', 'netns', 'add', NS.b);
-    sh('ip', 'link', 'add', IF.a, 'type', 'veth', 'peer', 'name', IF.b);
-    for (const s of ['a', 'b'] as const) {
+    // A switch (a bridge in its own namespace) with two directors and a client.
+    sh('ip', 'netns', 'add', NS.sw);
+    sh('ip', '-n', NS.sw, 'link', 'add', 'br0', 'type', 'bridge');
+    sh('ip', '-n', NS.sw, 'link', 'set', 'br0', 'up');
+    for (const s of ['a', 'b', 'c'] as const) {
+      sh('ip', 'netns', 'add', NS[s]);
+      sh('ip', 'link', 'add', IF[s], 'type', 'veth', 'peer', 'name', `${IF[s]}p`);
+      sh('ip', 'link', 'set', `${IF[s]}p`, 'netns', NS.sw);
+      sh('ip', '-n', NS.sw, 'link', 'set', `${IF[s]}p`, 'master', 'br0');
+      sh('ip', '-n', NS.sw, 'link', 'set', `${IF[s]}p`, 'up');
       sh('ip', 'link', 'set', IF[s], 'netns', NS[s]);
       sh('ip', '-n', NS[s], 'addr', 'add', `${IP[s]}/24`, 'dev', IF[s]);
       sh('ip', '-n', NS[s], 'link', 'set', IF[s], 'up');
@@ -111,8 +118,7 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
   afterEach(stopAll);
   afterAll(async () => {
     await stopAll();
-    spawnSync('ip', ['netns', 'del', NS.a]);
-    spawnSync('ip', ['netns', 'del', NS.b]);
+    for (const n of Object.values(NS)) spawnSync('ip', ['netns', 'del', n]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -127,6 +133,21 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     await waitFor(() => hasVip('b'), 6000);
     const took = masterAt(b)! - killedAt;
     expect(took).toBeLessThanOrEqual(3609 + 100);
+  });
+
+  it('the new MASTER sends gratuitous ARP: the client\'s neighbour entry for the VIP moves to its MAC', async () => {
+    const a = startTs('a', conf('a', 150));
+    startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    const macOf = (s: 'a' | 'b') => spawnSync('ip', ['netns', 'exec', NS[s], 'cat', `/sys/class/net/${IF[s]}/address`], { encoding: 'utf8' }).stdout.trim();
+    const clientNeigh = () => spawnSync('ip', ['-n', NS.c, 'neigh', 'show', VIP], { encoding: 'utf8' }).stdout;
+    expect(spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-c', '1', '-W', '1', VIP]).status).toBe(0);
+    expect(clientNeigh()).toContain(macOf('a'));
+    process.kill(pidOf(a), 'SIGKILL');
+    await waitFor(() => hasVip('b'), 6000);
+    // No traffic from the client: only the GARP burst can have moved its entry.
+    await waitFor(() => clientNeigh().includes(macOf('b')), 1000);
+    expect(spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-c', '1', '-W', '1', VIP]).status).toBe(0);
   });
 
   it('SIGTERM of the MASTER: priority 0, VIP removed, the BACKUP takes over within Skew_Time + 100 ms', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Net layer, edge: sending whole Ethernet frames on an interface through an AF_PACKET socket, for
+ * gratuitous ARP. Node has no AF_PACKET and raw-socket only does IP, so libc's socket()/sendto() are
+ * called through koffi (an FFI whose prebuilt binaries ship inside its npm package: nothing to compile,
+ * it survives packaging as a plain dependency). The socket is opened once per interface and kept.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AF_PACKET = 17;
+const SOCK_RAW = 3;
+
+interface Libc {
+  socket: (domain: number, type: number, protocol: number) => number;
+  sendto: (fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number) => number;
+  close: (fd: number) => number;
+}
+
+let libc: Libc | undefined;
+function getLibc(): Libc {
+  if (libc) return libc;
+  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number } };
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
+    sendto: lib.func('long sendto(int, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)') as Libc['sendto'],
+    close: lib.func('int close(int)') as Libc['close'],
+  };
+  return libc;
+}
+
+export function interfaceMac(ifname: string): string {
+  return fs.readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim();
+}
+
+export class PacketSender {
+  private fd = -1;
+  private readonly sll: Buffer;
+
+  constructor(readonly ifname: string, ifindex: number, ethertype: number, dstMac: Uint8Array) {
+    // struct sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]
+    this.sll = Buffer.alloc(20);
+    this.sll.writeUInt16LE(AF_PACKET, 0);
+    this.sll.writeUInt16BE(ethertype, 2);
+    this.sll.writeInt32LE(ifindex, 4);
+    this.sll.writeUInt16LE(1, 8);
+    this.sll[11] = 6;
+    this.sll.set(dstMac, 12);
+    const c = getLibc();
+    this.fd = c.socket(AF_PACKET, SOCK_RAW, ((ethertype & 0xff) << 8) | (ethertype >> 8));
+    if (this.fd < 0) throw new Error(`cannot open an AF_PACKET socket on ${ifname} (needs CAP_NET_RAW)`);
+  }
+
+  send(frame: Buffer): void {
+    const n = getLibc().sendto(this.fd, frame, frame.length, 0, this.sll, this.sll.length);
+    if (n !== frame.length) throw new Error(`sending a ${frame.length}-byte frame on ${this.ifname} failed`);
+  }
+
+  close(): void {
+    if (this.fd >= 0) getLibc().close(this.fd);
+    this.fd = -1;
+  }
+}
