@@ -16,6 +16,9 @@ import { ifIndex } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { createLogger, type Logger } from './log.js';
+import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
+import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
+import type { KeepalivedConfig } from '../config/model.js';
 
 export interface RunOptions {
   file: string;
@@ -88,8 +91,8 @@ export function runDaemon(o: RunOptions): Promise<number> {
   if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
   if (!o.vrrpOnly && cfg.lvs.virtualServers.length > 0) log.warn('IPVS and health checkers are not implemented yet in tskeepalived: virtual_server blocks are parsed but not programmed');
   if (cfg.vrrp.syncGroups.length > 0) log.warn('vrrp_sync_group is not acted on yet: members run independently');
-  const tracked = cfg.vrrp.instances.some((i) => i.trackScripts.length + i.trackFiles.length + i.trackProcesses.length + i.trackInterfaces.length > 0);
-  if (tracked) log.warn('track_script / track_file / track_process / track_interface are not acted on yet');
+  const untracked = cfg.vrrp.instances.some((i) => i.trackFiles.length + i.trackProcesses.length + i.trackBfds.length > 0);
+  if (untracked) log.warn('track_file / track_process / track_bfd are not acted on yet');
 
   const addresses = new RtnlAddressManager();
   const runners: VrrpRunner[] = [];
@@ -99,6 +102,7 @@ export function runDaemon(o: RunOptions): Promise<number> {
       if (r) runners.push(r);
     }
   }
+  const stopTrackers = startTracking(cfg, runners, log);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
   log.info(`tskeepalived started: ${runners.length} VRRP instance(s)`);
 
@@ -108,6 +112,7 @@ export function runDaemon(o: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info(`${sig} received: stopping`);
+      stopTrackers();
       await Promise.all(runners.map((r) => r.stop()));
       addresses.close();
       if (o.pidFile) fs.rmSync(o.pidFile, { force: true });
@@ -118,4 +123,48 @@ export function runDaemon(o: RunOptions): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not implemented yet - keeping the running configuration'));
   });
+}
+
+/**
+ * Wires track_script and track_interface (and the instance's own interface) to the runners: any change
+ * recomputes every instance's effective priority and FAULT state. Returns a function that stops them.
+ */
+function startTracking(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger): () => void {
+  const scripts = new Map<string, ScriptTracker>();
+  const ifaces = new Map<string, InterfaceTracker>();
+  const logger = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
+  const recompute = () => {
+    for (const r of runners) {
+      const inst = r.inst;
+      const items: TrackedItem[] = [];
+      if (!inst.dontTrackPrimary) items.push({ kind: 'interface', name: inst.interface!, up: ifaces.get(inst.interface!)?.up ?? true, weight: 0, reverse: false });
+      for (const t of inst.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: ifaces.get(t.name)?.up ?? true, weight: t.weight, reverse: t.reverse });
+      for (const t of inst.trackScripts) {
+        const st = scripts.get(t.name);
+        if (!st) continue;
+        const weight = t.weightGiven ? t.weight : st.script.weight;
+        const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
+        items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
+      }
+      const e = effectivePriority(inst.priority ?? 100, items);
+      if (e.fault && !r.state.faulty) log.warn(`(${inst.name}) entering FAULT: ${e.faultBy} is down`);
+      r.track(e.priority, e.fault);
+    }
+  };
+  for (const r of runners) {
+    const names = new Set<string>([r.inst.interface!, ...r.inst.trackInterfaces.map((t) => t.name)]);
+    for (const n of names) if (!ifaces.has(n)) ifaces.set(n, new InterfaceTracker(n, recompute));
+    for (const t of r.inst.trackScripts) {
+      if (scripts.has(t.name)) continue;
+      const def = cfg.vrrp.scripts.find((s) => s.name === t.name);
+      if (def?.script) scripts.set(t.name, new ScriptTracker(def, recompute, logger));
+    }
+  }
+  recompute();
+  for (const t of ifaces.values()) t.start();
+  for (const t of scripts.values()) t.start();
+  return () => {
+    for (const t of ifaces.values()) t.stop();
+    for (const t of scripts.values()) t.stop();
+  };
 }

@@ -106,6 +106,15 @@ export class VrrpRunner {
     this.apply({ type: 'startup' });
   }
 
+  /** Tracking result: the effective priority, and whether a tracked object (or the interface) is down. */
+  track(priority: number, fault: boolean): void {
+    if (priority !== this.s.priority) {
+      this.deps.log.info(`(${this.inst.name}) priority changed to ${priority}`);
+      this.apply({ type: 'priority', priority });
+    }
+    if (fault !== this.s.faulty) this.apply({ type: 'fault', down: fault });
+  }
+
   /** Graceful stop: priority 0 advert from MASTER, VIPs removed, STOP notify. Resolves when addresses are gone. */
   async stop(): Promise<void> {
     this.apply({ type: 'shutdown' });

@@ -22,6 +22,8 @@ if (!canRun) console.log('VRRP namespace tests skipped: they need root and iprou
 const tag = `${process.pid % 10000}`;
 const NS = { a: `tska${tag}`, b: `tskb${tag}`, c: `tskc${tag}`, sw: `tsksw${tag}` };
 const IF = { a: `tva${tag}`, b: `tvb${tag}`, c: `tvc${tag}` };
+/** A second interface of director a, for track_interface (a veth pair with both ends in a). */
+const TRK = `tvt${tag}`;
 const IP = { a: '192.0.2.1', b: '192.0.2.2', c: '192.0.2.50' };
 const VIP = '192.0.2.100';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-vrrp-'));
@@ -32,9 +34,9 @@ function sh(...args: string[]): void {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
 }
 
-function conf(side: 'a' | 'b', priority: number, opts: { pass?: string; version?: 2 | 3; nopreempt?: boolean } = {}): string {
+function conf(side: 'a' | 'b', priority: number, opts: { pass?: string; version?: 2 | 3; nopreempt?: boolean; extra?: string; top?: string } = {}): string {
   const auth = opts.version === 3 ? '' : `  authentication {\n    auth_type PASS\n    auth_pass ${opts.pass ?? 's3cret'}\n  }\n`;
-  const text = `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${opts.version === 3 ? '  version 3\n' : ''}${opts.nopreempt ? '  nopreempt\n' : ''}${auth}  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
+  const text = `${opts.top ?? ''}vrrp_instance VI_1 {\n${opts.extra ?? ''}  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${opts.version === 3 ? '  version 3\n' : ''}${opts.nopreempt ? '  nopreempt\n' : ''}${auth}  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
   const f = path.join(dir, `${side}-${priority}-${Math.random().toString(36).slice(2)}.conf`);
   fs.writeFileSync(f, text);
   return f;
@@ -114,6 +116,9 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
       sh('ip', '-n', NS[s], 'link', 'set', IF[s], 'up');
       sh('ip', '-n', NS[s], 'link', 'set', 'lo', 'up');
     }
+    sh('ip', '-n', NS.a, 'link', 'add', TRK, 'type', 'veth', 'peer', 'name', `${TRK}p`);
+    sh('ip', '-n', NS.a, 'link', 'set', TRK, 'up');
+    sh('ip', '-n', NS.a, 'link', 'set', `${TRK}p`, 'up');
   });
   afterEach(stopAll);
   afterAll(async () => {
@@ -174,6 +179,30 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
       await stopAll();
     }
   }, 40_000);
+
+  it('a tracked interface going down puts the MASTER in FAULT and moves the VIP; coming back takes it back', async () => {
+    startTs('a', conf('a', 150, { extra: `  track_interface {\n    ${TRK}\n  }\n` }));
+    startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    sh('ip', '-n', NS.a, 'link', 'set', TRK, 'down');
+    await waitFor(() => hasVip('b') && !hasVip('a'), 3000);
+    sh('ip', '-n', NS.a, 'link', 'set', TRK, 'up');
+    await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
+  });
+
+  it('a failing track_script with a negative weight lowers the priority below the BACKUP and moves the VIP', async () => {
+    const flag = path.join(dir, `flag-${Date.now()}`);
+    fs.writeFileSync(flag, '');
+    const top = `vrrp_script chk_flag {\n  script "/usr/bin/test -f ${flag}"\n  interval 1\n  fall 1\n  rise 1\n  weight -60\n}\n`;
+    startTs('a', conf('a', 150, { top, extra: '  track_script {\n    chk_flag\n  }\n' }));
+    startTs('b', conf('b', 100));
+    await waitFor(() => hasVip('a'), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hasVip('b')).toBe(false);
+    fs.rmSync(flag);
+    // 150 - 60 = 90 < 100: b preempts once a's lower-priority adverts no longer hold it off.
+    await waitFor(() => hasVip('b') && !hasVip('a'), 8000);
+  }, 30_000);
 
   it('VRRPv3 pair', async () => {
     startTs('a', conf('a', 150, { version: 3 }));

@@ -1,0 +1,113 @@
+/**
+ * VRRP layer, edge: the running trackers of the VRRP side — vrrp_script processes run every `interval`
+ * (killed after `timeout`, rise/fall applied), and interface state polled from sysfs in the current
+ * network namespace. Each change calls `onChange`; the daemon turns that into a priority or FAULT for the
+ * instances that track the object.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import type { VrrpScript } from '../config/model/vrrp.js';
+import { nextScriptState } from './track.js';
+
+export interface TrackerLog {
+  warn(msg: string): void;
+  info(msg: string): void;
+}
+
+export class ScriptTracker {
+  up: boolean;
+  private streak = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(readonly script: VrrpScript, private readonly onChange: () => void, private readonly log: TrackerLog) {
+    this.up = !script.initFail;
+  }
+
+  start(): void {
+    this.runOnce();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.runOnce(), this.script.intervalS * 1000);
+  }
+
+  private runOnce(): void {
+    const argv = this.script.script?.argv ?? [];
+    if (argv.length === 0 || this.stopped) return;
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      const next = nextScriptState({ up: this.up, streak: this.streak }, ok, this.script.rise, this.script.fall);
+      this.streak = next.streak;
+      if (next.up !== this.up) {
+        this.up = next.up;
+        this.log.info(`track script ${this.script.name} is now ${this.up ? 'succeeding' : 'failing'}`);
+        this.onChange();
+      }
+      this.schedule();
+    };
+    try {
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+      const kill = setTimeout(() => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        finish(false);
+      }, (this.script.timeoutS || this.script.intervalS) * 1000);
+      child.on('error', () => {
+        clearTimeout(kill);
+        finish(false);
+      });
+      child.on('exit', (code) => {
+        clearTimeout(kill);
+        finish(code === 0);
+      });
+    } catch (e) {
+      this.log.warn(`track script ${this.script.name}: ${(e as Error).message}`);
+      finish(false);
+    }
+  }
+}
+
+/** Interface up/down from /sys/class/net/IF/operstate, polled (200 ms). */
+export class InterfaceTracker {
+  up: boolean;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly name: string, private readonly onChange: () => void, private readonly periodMs = 200) {
+    this.up = InterfaceTracker.read(name);
+  }
+
+  static read(name: string): boolean {
+    try {
+      const s = fs.readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
+      return s === 'up' || s === 'unknown';
+    } catch {
+      return false;
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const now = InterfaceTracker.read(this.name);
+      if (now !== this.up) {
+        this.up = now;
+        this.onChange();
+      }
+    }, this.periodMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
