@@ -15,6 +15,7 @@ const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
 const haveIp = spawnSync('ip', ['-V']).status === 0;
 const haveKeepalived = fs.existsSync('/usr/sbin/keepalived');
+const haveTshark = spawnSync('tshark', ['--version']).status === 0;
 const canRun = root && haveIp && spawnSync('ip', ['netns', 'add', `tskprobe${process.pid}`]).status === 0;
 if (canRun) spawnSync('ip', ['netns', 'del', `tskprobe${process.pid}`]);
 if (!canRun) console.log('VRRP namespace tests skipped: they need root and iproute2 (ip netns)');
@@ -217,6 +218,36 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     process.kill(pidOf(a), 'SIGTERM');
     await waitFor(() => hasVip('b'), 3000);
   });
+
+  it.skipIf(!haveTshark)('tshark, watching from the client, decodes every advert (v2 and v3) as valid VRRP and sees the GARP burst', async () => {
+    for (const version of [2, 3] as const) {
+      const pcap = path.join(dir, `cap-v${version}.pcap`);
+      const cap = spawn('ip', ['netns', 'exec', NS.c, 'tshark', '-q', '-i', IF.c, '-w', pcap, '-f', 'ip proto 112 or arp'], { stdio: 'ignore' });
+      procs.push(cap);
+      await new Promise((r) => setTimeout(r, 1500));
+      const a = startTs('a', conf('a', 150, { version }));
+      startTs('b', conf('b', 100, { version }));
+      await waitFor(() => hasVip('a'), 8000);
+      await new Promise((r) => setTimeout(r, 2500));
+      process.kill(pidOf(a), 'SIGKILL');
+      await waitFor(() => hasVip('b'), 6000);
+      await new Promise((r) => setTimeout(r, 500));
+      cap.kill('SIGINT');
+      await new Promise((r) => cap.once('exit', r));
+      const fields = (filter: string, ...f: string[]) =>
+        spawnSync('tshark', ['-r', pcap, '-Y', filter, '-T', 'fields', ...f.flatMap((x) => ['-e', x])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      const adverts = fields('vrrp', 'vrrp.version', 'vrrp.checksum.status', 'ip.ttl', 'vrrp.prio');
+      expect(adverts.length).toBeGreaterThanOrEqual(3);
+      for (const line of adverts) {
+        const [ver, status, ttl] = line.split('\t');
+        expect({ ver, status, ttl }).toEqual({ ver: String(version), status: '1', ttl: '255' }); // 1 = checksum good
+      }
+      expect(fields('_ws.malformed || _ws.expert.severity >= 8388608')).toEqual([]);
+      const garps = fields(`arp.isgratuitous == 1 && arp.src.proto_ipv4 == ${VIP}`, 'eth.src');
+      expect(garps.length).toBeGreaterThanOrEqual(10); // 5 from each new MASTER at once
+      await stopAll();
+    }
+  }, 60_000);
 
   it('VRRPv3 pair', async () => {
     startTs('a', conf('a', 150, { version: 3 }));
