@@ -90,7 +90,6 @@ export function runDaemon(o: RunOptions): Promise<number> {
   const cfg = res.config;
   if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
   if (!o.vrrpOnly && cfg.lvs.virtualServers.length > 0) log.warn('IPVS and health checkers are not implemented yet in tskeepalived: virtual_server blocks are parsed but not programmed');
-  if (cfg.vrrp.syncGroups.length > 0) log.warn('vrrp_sync_group is not acted on yet: members run independently');
   const untracked = cfg.vrrp.instances.some((i) => i.trackFiles.length + i.trackProcesses.length + i.trackBfds.length > 0);
   if (untracked) log.warn('track_file / track_process / track_bfd are not acted on yet');
 
@@ -102,7 +101,8 @@ export function runDaemon(o: RunOptions): Promise<number> {
       if (r) runners.push(r);
     }
   }
-  const stopTrackers = startTracking(cfg, runners, log);
+  const groups = wireSyncGroups(cfg, runners, log);
+  const stopTrackers = startTracking(cfg, runners, log, groups);
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
   log.info(`tskeepalived started: ${runners.length} VRRP instance(s)`);
 
@@ -129,11 +129,12 @@ export function runDaemon(o: RunOptions): Promise<number> {
  * Wires track_script and track_interface (and the instance's own interface) to the runners: any change
  * recomputes every instance's effective priority and FAULT state. Returns a function that stops them.
  */
-function startTracking(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger): () => void {
+function startTracking(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger, groups: Map<VrrpRunner, VrrpRunner[]>): () => void {
   const scripts = new Map<string, ScriptTracker>();
   const ifaces = new Map<string, InterfaceTracker>();
   const logger = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
   const recompute = () => {
+    const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
     for (const r of runners) {
       const inst = r.inst;
       const items: TrackedItem[] = [];
@@ -146,9 +147,15 @@ function startTracking(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger
         const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
         items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
       }
-      const e = effectivePriority(inst.priority ?? 100, items);
-      if (e.fault && !r.state.faulty) log.warn(`(${inst.name}) entering FAULT: ${e.faultBy} is down`);
-      r.track(e.priority, e.fault);
+      own.set(r, effectivePriority(inst.priority ?? 100, items));
+    }
+    for (const r of runners) {
+      const e = own.get(r)!;
+      // A sync group is in FAULT when any member is (keepalived: "all members move together").
+      const peerFault = (groups.get(r) ?? []).find((m) => own.get(m)?.fault);
+      const fault = e.fault || peerFault !== undefined;
+      if (fault && !r.state.faulty) log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
+      r.track(e.priority, fault);
     }
   };
   for (const r of runners) {
@@ -167,4 +174,31 @@ function startTracking(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger
     for (const t of ifaces.values()) t.stop();
     for (const t of scripts.values()) t.stop();
   };
+}
+
+/**
+ * vrrp_sync_group: when one member becomes MASTER (or steps down to BACKUP) the others follow at once.
+ * Returns, for each member, the other members of its group (FAULT is spread by the tracking pass).
+ */
+function wireSyncGroups(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logger): Map<VrrpRunner, VrrpRunner[]> {
+  const peers = new Map<VrrpRunner, VrrpRunner[]>();
+  for (const g of cfg.vrrp.syncGroups) {
+    const members = runners.filter((r) => g.members?.includes(r.inst.name));
+    if (members.length < 2) continue;
+    let following = false; // a member's move makes the others move; don't let them echo it back
+    for (const m of members) {
+      peers.set(m, members.filter((x) => x !== m));
+      m.onTransition = (to) => {
+        if (following || (to !== 'MASTER' && to !== 'BACKUP')) return;
+        following = true;
+        try {
+          for (const other of members) if (other !== m && !other.state.faulty) other.follow(to);
+        } finally {
+          following = false;
+        }
+      };
+    }
+    log.info(`sync group ${g.name}: ${members.map((m) => m.inst.name).join(', ')} move together`);
+  }
+  return peers;
 }

@@ -96,7 +96,10 @@ async function stopAll(): Promise<void> {
     }
   }
   spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b} ${NS.c}; do ip netns pids $n | xargs -r kill -9; done`]);
-  for (const s of ['a', 'b'] as const) spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/24`, 'dev', IF[s]]);
+  for (const s of ['a', 'b'] as const) {
+    for (const ip of [VIP, '192.0.2.101']) spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${ip}/24`, 'dev', IF[s]]);
+  }
+  spawnSync('ip', ['-n', NS.a, 'link', 'set', TRK, 'up']);
   spawnSync('ip', ['-n', NS.c, 'neigh', 'flush', 'all']);
 }
 
@@ -206,6 +209,25 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     fs.rmSync(flag);
     // 150 - 60 = 90 < 100: b preempts once a's lower-priority adverts no longer hold it off.
     await waitFor(() => hasVip('b') && !hasVip('a'), 8000);
+  }, 30_000);
+
+  it('vrrp_sync_group: one member going to FAULT takes the whole group over to the BACKUP', async () => {
+    const VIP2 = '192.0.2.101';
+    const group = (side: 'a' | 'b', prio: number, trk: boolean) => {
+      const inst = (n: number, vip: string, extra = '') => `vrrp_instance VI_${n} {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id ${50 + n}\n  priority ${prio}\n  advert_int 1\n${extra}  virtual_ipaddress {\n    ${vip}/24\n  }\n}\n`;
+      const text = `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` + inst(1, VIP) + inst(2, VIP2, trk ? `  track_interface {\n    ${TRK}\n  }\n` : '');
+      const f = path.join(dir, `sg-${side}.conf`);
+      fs.writeFileSync(f, text);
+      return f;
+    };
+    const has = (side: 'a' | 'b', ip: string) => spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' }).stdout.includes(`${ip}/`);
+    startTs('a', group('a', 150, true));
+    startTs('b', group('b', 100, false));
+    await waitFor(() => has('a', VIP) && has('a', VIP2), 8000);
+    sh('ip', '-n', NS.a, 'link', 'set', TRK, 'down'); // only VI_2 tracks it
+    await waitFor(() => has('b', VIP) && has('b', VIP2) && !has('a', VIP) && !has('a', VIP2), 4000);
+    sh('ip', '-n', NS.a, 'link', 'set', TRK, 'up');
+    await waitFor(() => has('a', VIP) && has('a', VIP2) && !has('b', VIP) && !has('b', VIP2), 8000);
   }, 30_000);
 
   it('unicast peers (no multicast): election and failover', async () => {

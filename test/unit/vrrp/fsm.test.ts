@@ -194,3 +194,22 @@ describe('tracking rules', async () => {
     expect(s.up).toBe(true);
   });
 });
+
+describe('sync-group follow events', () => {
+  it('a BACKUP follows into MASTER and a MASTER follows into BACKUP; others ignore', async () => {
+    const { Lan } = await import('./lan.js');
+    const lan = new Lan();
+    const a = lan.add('a', 100);
+    lan.start(a);
+    expect(a.s.state).toBe('BACKUP');
+    lan.deliver(a, { type: 'follow', state: 'MASTER' });
+    expect(a.s.state).toBe('MASTER');
+    expect(a.vips).toBe(true);
+    lan.deliver(a, { type: 'follow', state: 'MASTER' });
+    expect(a.transitions.map((t) => t.to)).toEqual(['BACKUP', 'MASTER']);
+    lan.deliver(a, { type: 'follow', state: 'BACKUP' });
+    expect(a.s.state).toBe('BACKUP');
+    expect(a.vips).toBe(false);
+    expect(a.timers.masterDown).toBeDefined();
+  });
+});
