@@ -7,8 +7,8 @@
 import type { VrrpInstance } from '../config/model/vrrp.js';
 import type { AddressManager, VipSpec } from '../net/rtnl.js';
 import { ipToBytes } from '../net/ip.js';
-import { initialState, step, type FsmConfig, type FsmEvent, type FsmState, type TimerName } from './fsm.js';
-import { AUTH_NONE, AUTH_PASS, decode, encode, newDropCounters, passBytes, patchPriority, type DropCounters } from './packet.js';
+import { initialFsm, step, type FsmEvent, type FsmState, type TimerName, type VrrpParams } from './fsm.js';
+import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 
@@ -53,7 +53,7 @@ export interface InstanceStats {
 }
 
 export class VrrpRunner {
-  readonly cfg: FsmConfig;
+  readonly params: VrrpParams;
   private s: FsmState;
   private readonly timers: Partial<Record<TimerName, unknown>> = {};
   private readonly advert: Buffer;
@@ -70,15 +70,18 @@ export class VrrpRunner {
   constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
     const version = inst.version ?? 2;
     const priority = inst.priority ?? 100;
-    this.cfg = {
+    this.params = {
+      vrid: inst.virtualRouterId!,
+      priority,
       version,
-      advertIntMs: Math.round((inst.advertIntS ?? 1) * 1000),
-      initialMaster: inst.initialState === 'MASTER' || inst.state === 'MASTER',
-      preempt: !inst.nopreempt,
+      advertIntMs: representableAdvertIntMs(version, (inst.advertIntS ?? 1) * 1000),
+      preemptMode: !inst.nopreempt,
       preemptDelayMs: Math.round(inst.preemptDelayS * 1000),
-      primaryAddress: ipToBytes(deps.primaryAddress),
+      acceptMode: inst.accept ?? true,
+      initialState: inst.initialState === 'MASTER' || inst.state === 'MASTER' ? 'MASTER' : 'BACKUP',
+      primaryAddr: ipToBytes(deps.primaryAddress),
     };
-    this.s = initialState(priority, this.cfg);
+    this.s = initialFsm(this.params);
     this.src = ipToBytes(deps.primaryAddress);
     this.dst = ipToBytes(deps.destination);
     this.vips = inst.virtualIps
@@ -90,10 +93,13 @@ export class VrrpRunner {
         return spec;
       });
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
-    this.authPass = pass !== undefined ? passBytes(pass) : undefined;
+    this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
+    // Built once; each send only patches the priority (and the checksum, incrementally).
+    // NOTE: the v3 checksum covers the destination, so with several unicast peers each peer needs its
+    // own copy (rechecksum()); the transport sends this one to every peer for now.
     this.advert = encode(
-      { version, vrid: inst.virtualRouterId!, priority, advertIntMs: this.cfg.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, addresses: this.vips.map((v) => ipToBytes(v.address)) },
-      { ...(this.authPass ? { authPass: this.authPass } : {}), src: this.src, dst: this.dst },
+      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: this.vips.map((v) => ipToBytes(v.address)) },
+      { srcAddr: this.src, dstAddr: this.dst },
     );
     deps.transport.onPacket((p, m) => this.onPacket(p, m));
   }
@@ -110,7 +116,7 @@ export class VrrpRunner {
   onTransition: ((to: FsmState['state']) => void) | undefined;
 
   /** vrrp_sync_group: follow another member into MASTER or BACKUP. */
-  follow(state: 'MASTER' | 'BACKUP'): void {
+  follow(state: 'MASTER' | 'BACKUP' | 'FAULT'): void {
     this.apply({ type: 'follow', state });
   }
 
@@ -118,7 +124,7 @@ export class VrrpRunner {
   track(priority: number, fault: boolean): void {
     if (priority !== this.s.priority) {
       this.deps.log.info(`(${this.inst.name}) priority changed to ${priority}`);
-      this.apply({ type: 'priority', priority });
+      this.apply({ type: 'effectivePriorityChanged', priority });
     }
     if (fault !== this.s.faulty) this.apply({ type: 'fault', down: fault });
   }
@@ -133,19 +139,16 @@ export class VrrpRunner {
 
   private onPacket(payload: Uint8Array, meta: RxMeta): void {
     if (Buffer.compare(Buffer.from(meta.src), Buffer.from(this.src)) === 0) return; // our own advert
-    const expect: NonNullable<Parameters<typeof decode>[1]['expect']> = { version: this.cfg.version, vrid: this.inst.virtualRouterId! };
-    if (this.cfg.version === 2) {
-      expect.authType = this.authPass ? AUTH_PASS : AUTH_NONE;
-      if (this.authPass) expect.authPass = this.authPass;
-      expect.advertIntMs = this.cfg.advertIntMs;
+    const expected: Expected = { version: this.params.version, vrid: this.params.vrid };
+    if (this.params.version === 2) {
+      expected.authType = this.authPass ? AUTH_PASS : AUTH_NONE;
+      if (this.authPass) expected.authData = this.authPass;
+      expected.advertIntMs = this.params.advertIntMs;
     }
-    const r = decode(payload, { family: 4, src: meta.src, dst: meta.dst, ttl: meta.ttl, expect });
-    if (!r.ok) {
-      this.stats.drops[r.reason]++;
-      return;
-    }
+    const r = countDrop(this.stats.drops, decode(payload, { family: 4, srcAddr: meta.src, dstAddr: meta.dst, ttl: meta.ttl, expected }));
+    if (!r.ok) return;
     this.stats.advertRx++;
-    this.apply({ type: 'advert', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, src: meta.src });
+    this.apply({ type: 'advertReceived', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, srcAddr: Uint8Array.from(meta.src) });
   }
 
   private cancel(t: TimerName): void {
@@ -155,12 +158,12 @@ export class VrrpRunner {
 
   private apply(ev: FsmEvent): void {
     const before = this.s.state;
-    const { state, actions } = step(this.cfg, this.s, ev, this.deps.clock.now());
+    const { state, actions } = step(this.s, ev, this.deps.clock.now());
     this.s = state;
     for (const a of actions) {
       switch (a.type) {
         case 'sendAdvert':
-          patchPriority(this.advert, a.priority, this.src, this.dst);
+          patchPriority(this.advert, a.priority);
           this.deps.transport.send(this.advert);
           this.stats.advertTx++;
           break;
@@ -168,7 +171,7 @@ export class VrrpRunner {
           this.cancel(a.timer);
           this.timers[a.timer] = this.deps.clock.setTimeout(() => {
             delete this.timers[a.timer];
-            this.apply({ type: 'timer', timer: a.timer });
+            this.apply({ type: 'timerFired', timer: a.timer });
           }, a.ms);
           break;
         case 'cancelTimer':
@@ -185,8 +188,7 @@ export class VrrpRunner {
           break;
         case 'notify':
           if (this.deps.notify) {
-            const st = a.state === 'INIT' ? 'STOP' : a.state;
-            runNotify(this.inst.notify, 'INSTANCE', this.inst.name, st, this.s.priority, this.deps.log);
+            runNotify(this.inst.notify, 'INSTANCE', this.inst.name, a.state, this.s.priority, this.deps.log);
           }
           break;
       }
