@@ -8,7 +8,7 @@ import type { VrrpInstance } from '../config/model/vrrp.js';
 import type { AddressManager, VipSpec } from '../net/rtnl.js';
 import { ipToBytes } from '../net/ip.js';
 import { initialFsm, step, type FsmEvent, type FsmState, type TimerName, type VrrpParams } from './fsm.js';
-import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
+import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 
@@ -95,8 +95,8 @@ export class VrrpRunner {
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     // Built once; each send only patches the priority (and the checksum, incrementally).
-    // NOTE: the v3 checksum covers the destination, so with several unicast peers each peer needs its
-    // own copy (rechecksum()); the transport sends this one to every peer for now.
+    // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
+    // (see sendAdvert below).
     this.advert = encode(
       { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: this.vips.map((v) => ipToBytes(v.address)) },
       { srcAddr: this.src, dstAddr: this.dst },
@@ -151,6 +151,23 @@ export class VrrpRunner {
     this.apply({ type: 'advertReceived', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, srcAddr: Uint8Array.from(meta.src) });
   }
 
+  /**
+   * v2 and multicast: one buffer for every destination. v3 unicast to several peers: the checksum covers
+   * the destination address, so each peer after the first gets a copy re-checksummed for it.
+   */
+  private sendAdvert(): void {
+    const dests = this.deps.transport.destinations;
+    if (this.params.version !== 3 || dests.length <= 1) {
+      this.deps.transport.send(this.advert);
+      return;
+    }
+    this.deps.transport.send(this.advert, dests[0]);
+    for (const d of dests.slice(1)) {
+      const copy = rechecksum(Buffer.from(this.advert), { srcAddr: this.src, dstAddr: ipToBytes(d) });
+      this.deps.transport.send(copy, d);
+    }
+  }
+
   private cancel(t: TimerName): void {
     if (this.timers[t] !== undefined) this.deps.clock.clearTimeout(this.timers[t]);
     delete this.timers[t];
@@ -164,7 +181,7 @@ export class VrrpRunner {
       switch (a.type) {
         case 'sendAdvert':
           patchPriority(this.advert, a.priority);
-          this.deps.transport.send(this.advert);
+          this.sendAdvert();
           this.stats.advertTx++;
           break;
         case 'armTimer':

@@ -31,7 +31,10 @@ export interface RxMeta {
 }
 
 export interface VrrpTransport {
-  send(payload: Buffer): void;
+  /** Destinations, in order: the multicast group, or the unicast peers. */
+  readonly destinations: readonly string[];
+  /** Send to every destination, or only to `to` (v3 needs one checksum per destination). */
+  send(payload: Buffer, to?: string): void;
   onPacket(cb: (payload: Uint8Array, meta: RxMeta) => void): void;
   close(): void;
 }
@@ -61,6 +64,10 @@ export class RawIpv4Transport implements VrrpTransport {
   private readonly sock: RawSocket;
   private readonly peers: string[];
 
+  get destinations(): readonly string[] {
+    return this.peers;
+  }
+
   constructor(private readonly opts: RawTransportOptions) {
     const raw = require('raw-socket') as { createSocket(o: { protocol: number; bufferSize?: number }): RawSocket };
     this.sock = raw.createSocket({ protocol: 112, bufferSize: 65536 });
@@ -82,8 +89,8 @@ export class RawIpv4Transport implements VrrpTransport {
     this.sock.on('error', (e) => opts.onError(e));
   }
 
-  send(payload: Buffer): void {
-    for (const p of this.peers) {
+  send(payload: Buffer, to?: string): void {
+    for (const p of to !== undefined ? [to] : this.peers) {
       this.sock.send(payload, 0, payload.length, p, null, (err) => {
         if (err) this.opts.onError(err);
       });

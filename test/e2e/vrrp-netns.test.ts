@@ -285,22 +285,24 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     await waitFor(() => hasVip('a') && hasVip('b'), 8000);
   });
 
-  it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles (v2 PASS)', async () => {
-    // keepalived MASTER, tskeepalived BACKUP
-    const ka = startKa('a', conf('a', 150));
-    const ts = startTs('b', conf('b', 100));
-    await waitFor(() => hasVip('a'), 8000);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(hasVip('b')).toBe(false);
-    process.kill(Number(fs.readFileSync(`${ka.pidFile}`, 'utf8')), 'SIGTERM');
-    await waitFor(() => hasVip('b'), 3000);
-    await stopAll();
-    // tskeepalived MASTER, keepalived BACKUP
-    startTs('a', conf('a', 150));
-    startKa('b', conf('b', 100));
-    await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(hasVip('b')).toBe(false);
-    void ts;
-  }, 40_000);
+  it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles, VRRPv2 with PASS and VRRPv3', async () => {
+    for (const version of [2, 3] as const) {
+      // keepalived MASTER, tskeepalived BACKUP; then keepalived stops gracefully and tskeepalived takes over
+      const ka = startKa('a', conf('a', 150, { version }));
+      startTs('b', conf('b', 100, { version }));
+      await waitFor(() => hasVip('a'), 8000);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
+      process.kill(Number(fs.readFileSync(ka.pidFile, 'utf8')), 'SIGTERM');
+      await waitFor(() => hasVip('b'), 3000);
+      await stopAll();
+      // tskeepalived MASTER, keepalived BACKUP: keepalived must accept our adverts and stay BACKUP
+      startTs('a', conf('a', 150, { version }));
+      startKa('b', conf('b', 100, { version }));
+      await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
+      await stopAll();
+    }
+  }, 60_000);
 });
