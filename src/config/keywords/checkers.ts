@@ -1,309 +1,674 @@
 /**
  * Keyword tables: the health-checker blocks inside a real_server — TCP_CHECK, HTTP_GET, SSL_GET,
- * MISC_CHECK, SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK, BFD_CHECK — with the
- * connection and scheduling keywords they share, following keepalived 2.2.7's check_*.c.
+ * MISC_CHECK, SMTP_CHECK (with its deprecated host blocks), DNS_CHECK, UDP_CHECK, PING_CHECK,
+ * FILE_CHECK, BFD_CHECK — with the keyword set each has in keepalived 2.2.7 (check_*.c):
+ *
+ *   network checkers (TCP, HTTP, SSL, SMTP, DNS, UDP, PING): connection + scheduling keywords
+ *   MISC_CHECK: scheduling keywords only (no connect_*), retry defaults to 0
+ *   FILE_CHECK: track_file and weight only;  BFD_CHECK: name and alpha only
+ *
+ * A checker is attached to its real server when its block closes, unless keepalived would drop it.
  */
-import type {
-  BfdCheck,
-  Checker,
-  CheckerCommon,
-  CheckerConnection,
-  DnsCheck,
-  FileCheck,
-  HttpCheck,
-  HttpUrl,
-  MiscCheck,
-  PingCheck,
-  TcpCheck,
-  RealServer,
-  SmtpCheck,
-  UdpCheck,
+import type { Loc } from '../diagnostics.js';
+import {
+  DNS_TYPES,
+  type BfdCheck,
+  type Checker,
+  type CheckerConnection,
+  type CheckerTiming,
+  type DnsCheck,
+  type FileCheck,
+  type HttpCheck,
+  type HttpRegex,
+  type HttpUrl,
+  type MiscCheck,
+  type PingCheck,
+  type RealServer,
+  type SmtpCheck,
+  type TcpCheck,
+  type UdpCheck,
 } from '../model/lvs.js';
-import { IPVS_WEIGHT_MAX, secondsArg, uintArg, UINT_MAX } from './numbers.js';
 import { block, value, type KwCtx, type Schema } from '../schema.js';
-import { familyOf, isAddress, optBool, scriptFrom } from './vrrp-util.js';
+import { splitCommand } from '../text.js';
+import {
+  IPVS_WEIGHT_LIMIT,
+  TIMER_MAX_US,
+  UINT_MAX,
+  boolArg,
+  isIPv6LinkLocal,
+  parseSockAddr,
+  readSigned,
+  readTimerS,
+  readUnsigned,
+  writtenOf,
+  type CheckerWritten,
+  type Family,
+} from './lvs-util.js';
 
+/** What was written in a connection (keepalived's conn_opts_t), beyond the defaults. */
+export interface ConnWritten {
+  /** Family of the destination as keepalived knows it while parsing (unset for SMTP_CHECK's own). */
+  dstFamily?: Family;
+  bindFamily?: Family;
+  connectIp?: boolean;
+  connectPort?: boolean;
+  connectTimeoutS?: boolean;
+  /** Anything at all was written (SMTP_CHECK uses this to choose between itself and its hosts). */
+  any?: boolean;
+}
 
+export const connWritten = (conn: CheckerConnection): ConnWritten => writtenOf<ConnWritten>(conn, () => ({}));
+export const checkerWritten = (ch: object): CheckerWritten =>
+  writtenOf<CheckerWritten>(ch, () => ({ defaultRetry: 1, defaultDelayBeforeRetryS: 1 }));
 
+/** BFD_INAME_MAX - 1. */
+const BFD_NAME_MAX = 31;
+/** IFNAMSIZ - 1. */
+const IFNAME_MAX = 15;
+
+// ---- shared keywords ---------------------------------------------------------------------------------
+
+/** A connection aimed at the real server, as keepalived's queue_checker() sets it up. */
+function rsConnection(rs: RealServer, dstKnown: boolean): CheckerConnection {
+  const conn: CheckerConnection = { connectIp: rs.address, family: rs.family, connectPort: rs.port, bindPort: 0, connectTimeoutS: 5, fwmark: 0 };
+  if (dstKnown) connWritten(conn).dstFamily = rs.family;
+  return conn;
+}
 
 /** connect_ip, connect_port, bindto, bind_port, bind_if, connect_timeout, fwmark. */
-function connectionKeywords<T extends CheckerConnection>(): Schema {
+function connectionKeywords<T>(get: (t: T) => CheckerConnection): Schema {
+  const touch = (conn: CheckerConnection): ConnWritten => {
+    const w = connWritten(conn);
+    w.any = true;
+    return w;
+  };
   return {
-    connect_ip: value<T>((c, o) => {
-      const a = c.str(0);
-      if (!isAddress(a)) return c.error(`invalid connect_ip address ${a} - ignoring`);
-      if (o.bindTo && familyOf(o.bindTo) !== familyOf(a)) return c.error(`connect_ip address ${a} does not match the address family of bindto - skipping`);
-      o.connectIp = a;
+    connect_ip: value<T>((c, t) => {
+      const conn = get(t);
+      const w = touch(conn);
+      const a = parseSockAddr(c.str(0), undefined);
+      if ('why' in a) return c.error(`invalid connect_ip address '${c.args[0]}' - ignoring: ${a.why}`);
+      if (w.bindFamily && w.bindFamily !== a.family) return c.error(`connect_ip address ${a.address} does not match the address family of bindto - skipping`);
+      conn.connectIp = a.address;
+      conn.family = a.family;
+      w.dstFamily = a.family;
+      w.connectIp = true;
     }),
-    connect_port: value<T>((c, o) => { const v = uintArg(c, 1, 65535, 'invalid checker connect_port'); if (v !== undefined) o.connectPort = v; }),
-    bindto: value<T>((c, o) => {
-      const a = c.str(0);
-      if (!isAddress(a)) return c.error(`invalid bindto address ${a} - ignoring`);
-      if (o.connectIp && familyOf(o.connectIp) !== familyOf(a)) return c.error(`bindto address ${a} does not match the address family of connect_ip - skipping`);
-      o.bindTo = a;
+    connect_port: value<T>((c, t) => {
+      const conn = get(t);
+      const w = touch(conn);
+      const v = readUnsigned(c, 0, 1, 65535, (s) => `invalid checker connect_port '${s}' - ignoring`);
+      if (v === undefined) return;
+      conn.connectPort = v;
+      w.connectPort = true;
     }),
-    bind_port: value<T>((c, o) => { const v = uintArg(c, 1, 65535, 'invalid checker bind_port'); if (v !== undefined) o.bindPort = v; }),
-    bind_if: value<T>((c, o) => {
+    bindto: value<T>((c, t) => {
+      const conn = get(t);
+      const w = touch(conn);
+      const a = parseSockAddr(c.str(0), undefined);
+      if ('why' in a) return c.error(`invalid bindto address '${c.args[0]}' - ignoring: ${a.why}`);
+      if (w.dstFamily && w.dstFamily !== a.family) return c.error(`bindto address ${a.address} does not match the address family of connect_ip (${w.dstFamily}) - skipping`);
+      conn.bindTo = a.address;
+      w.bindFamily = a.family;
+    }),
+    bind_port: value<T>((c, t) => {
+      const conn = get(t);
+      touch(conn);
+      const v = readUnsigned(c, 0, 1, 65535, (s) => `invalid checker bind_port '${s}' - ignoring`);
+      if (v !== undefined) conn.bindPort = v;
+    }),
+    bind_if: value<T>((c, t) => {
+      const conn = get(t);
+      touch(conn);
       const n = c.str(0);
-      if (n.length >= 16) return c.error(`interface name ${n} is too long - ignoring`);
-      o.bindIf = n;
+      if (n.length > IFNAME_MAX) return c.error(`interface name ${n} is too long - ignoring: at most ${IFNAME_MAX} characters`);
+      conn.bindIf = n;
     }),
-    connect_timeout: value<T>((c, o) => { const v = secondsArg(c, 1e-6, 'connect_timeout'); if (v !== undefined) o.connectTimeoutS = v; }),
-    fwmark: value<T>((c, o) => { const v = uintArg(c, 0, UINT_MAX, 'invalid fwmark connection value'); if (v !== undefined) o.fwmark = v; }),
+    connect_timeout: value<T>((c, t) => {
+      const conn = get(t);
+      const w = touch(conn);
+      const v = readTimerS(c, 0, 1, UINT_MAX, (s) => `connect_timeout '${s}' invalid - ignoring`);
+      if (v === undefined) return;
+      conn.connectTimeoutS = v;
+      w.connectTimeoutS = true;
+    }),
+    fwmark: value<T>((c, t) => {
+      const conn = get(t);
+      touch(conn);
+      const v = readUnsigned(c, 0, 0, UINT_MAX, (s) => `invalid fwmark connection value '${s}' - ignoring`);
+      if (v !== undefined) conn.fwmark = v;
+    }),
   };
 }
 
-/** Keywords every checker block has. */
-function commonKeywords<T extends CheckerCommon>(): Schema {
+/** retry, delay_before_retry, warmup, delay_loop, alpha, log_all_failures (on the checker `get` gives). */
+function timingKeywords<T>(get: (t: T) => CheckerTiming): Schema {
   return {
-    ...connectionKeywords<T>(),
-    retry: value<T>((c, o) => { const v = uintArg(c, 0, UINT_MAX, 'invalid retry connection value'); if (v !== undefined) o.retry = v; }),
-    delay_before_retry: value<T>((c, o) => { const v = secondsArg(c, 0, 'delay_before_retry'); if (v !== undefined) o.delayBeforeRetryS = v; }),
-    warmup: value<T>((c, o) => { const v = secondsArg(c, 0, 'warmup'); if (v !== undefined) o.warmupS = v; }),
-    delay_loop: value<T>((c, o) => { const v = secondsArg(c, 1e-6, 'delay_loop'); if (v !== undefined) o.delayLoopS = v; }),
-    alpha: value<T>((c, o) => { const b = optBool(c, 0, `invalid alpha parameter ${c.opt(0)}`); if (b !== undefined) o.alpha = b; }),
-    log_all_failures: value<T>((c, o) => { const b = optBool(c, 0, `invalid log_all_failures parameter ${c.opt(0)}`); if (b !== undefined) o.logAllFailures = b; }),
+    retry: value<T>((c, t) => {
+      const ch = get(t);
+      const v = readUnsigned(c, 0, 0, UINT_MAX, (s) => `invalid retry connection value '${s}' - ignoring`);
+      if (v === undefined) return;
+      ch.retry = v;
+      checkerWritten(ch).retry = true;
+    }),
+    delay_before_retry: value<T>((c, t) => {
+      const ch = get(t);
+      const v = readTimerS(c, 0, 0, TIMER_MAX_US, (s) => `invalid delay_before_retry connection value '${s}' - ignoring`);
+      if (v === undefined) return;
+      ch.delayBeforeRetryS = v;
+      checkerWritten(ch).delayBeforeRetryS = true;
+    }),
+    warmup: value<T>((c, t) => {
+      const ch = get(t);
+      const v = readTimerS(c, 0, 0, TIMER_MAX_US, (s) => `invalid warmup connection value '${s}' - ignoring`);
+      if (v === undefined) return;
+      ch.warmupS = v;
+      checkerWritten(ch).warmupS = true;
+    }),
+    delay_loop: value<T>((c, t) => {
+      const ch = get(t);
+      const v = readTimerS(c, 0, 1, TIMER_MAX_US, (s) => `delay_loop '${s}' is invalid - ignoring`);
+      if (v === undefined) return;
+      ch.delayLoopS = v;
+      checkerWritten(ch).delayLoopS = true;
+    }),
+    alpha: value<T>((c, t) => {
+      const ch = get(t);
+      const b = boolArg(c, (s) => `invalid alpha parameter '${s}' - ignoring`);
+      if (b === undefined) return;
+      ch.alpha = b;
+      checkerWritten(ch).alpha = true;
+    }),
+    log_all_failures: value<T>((c, t) => {
+      const ch = get(t);
+      const b = boolArg(c, (s) => `invalid log_all_failures parameter '${s}' - ignoring`);
+      if (b !== undefined) ch.logAllFailures = b;
+    }),
   };
 }
 
-/** A checker block: `NAME { ... }`; close() validates and attaches it to the real server. */
-function checkerBlock<T extends Checker>(
-  make: (c: KwCtx) => T,
-  extra: Schema,
-  finish?: (c: KwCtx, ch: T, rs: RealServer) => boolean,
-) {
+/** keepalived's queue_checker() defaults; the real values are resolved by validate/lvs.ts. */
+function timingDefaults(defaultRetry: number, defaultDelayBeforeRetryS: number): CheckerTiming {
+  return { alpha: false, retry: defaultRetry, delayBeforeRetryS: defaultDelayBeforeRetryS, warmupS: 0, delayLoopS: 60, logAllFailures: false };
+}
+
+/** Remember a new checker's own defaults (keepalived's default_retry / default_delay_before_retry). */
+function withDefaults<T extends object>(ch: T, defaultRetry: number, defaultDelayBeforeRetryS: number): T {
+  const w = checkerWritten(ch);
+  w.defaultRetry = defaultRetry;
+  w.defaultDelayBeforeRetryS = defaultDelayBeforeRetryS;
+  return ch;
+}
+
+/** keepalived's check_conn_opts(): an IPv6 link-local destination needs bind_if. */
+function connectionOk(c: KwCtx, conn: CheckerConnection): boolean {
+  if (conn.family === 'inet6' && !conn.bindIf && isIPv6LinkLocal(conn.connectIp)) {
+    c.error(`checker link local address ${conn.connectIp} requires a bind_if - ignoring the checker`);
+    return false;
+  }
+  return true;
+}
+
+/** Checkers marked here were dropped by a keyword inside their block (keepalived's dequeue_new_checker). */
+const dropped = new WeakSet<object>();
+
+function checkerBlock<T extends Checker>(make: (c: KwCtx, rs: RealServer) => T, kws: () => Schema, finish?: (c: KwCtx, ch: T, rs: RealServer) => boolean) {
   return block<RealServer, T>(
-    () => ({ ...commonKeywords<T>(), ...extra }),
-    (c) => make(c),
+    kws,
+    (c, rs) => make(c, rs),
     (c, ch, rs) => {
+      if (dropped.has(ch)) return;
       if (finish && !finish(c, ch, rs)) return;
       rs.checkers.push(ch);
     },
   );
 }
 
-// ---- HTTP_GET / SSL_GET -------------------------------------------------------------------------
+function networkKeywords<T extends CheckerTiming & { connection: CheckerConnection }>(extra: Schema = {}): () => Schema {
+  return () => ({ ...connectionKeywords<T>((t) => t.connection), ...timingKeywords<T>((t) => t), ...extra });
+}
 
-function parseStatusCodes(c: KwCtx, url: HttpUrl): void {
+// ---- HTTP_GET / SSL_GET -------------------------------------------------------------------------------
+
+const REGEX_OPTIONS = [
+  'allow_empty_class', 'alt_bsux', 'auto_callout', 'caseless', 'dollar_endonly', 'dotall', 'dupnames', 'extended', 'firstline',
+  'match_unset_backref', 'multiline', 'never_ucp', 'never_utf', 'no_auto_capture', 'no_auto_possess', 'no_dotstar_anchor',
+  'no_start_optimize', 'ucp', 'ungreedy', 'utf', 'never_backslash_c', 'alt_circumflex', 'alt_verbnames', 'use_offset_limit',
+] as const;
+
+/** A url block while it is read: regex settings are collected and checked at its end (url_check). */
+interface UrlDraft {
+  url: HttpUrl;
+  codes: Set<number>;
+  regex?: string;
+  options: string[];
+  noMatch: boolean;
+  minOffset?: number;
+  maxOffset?: number;
+  stack?: { start: number; max: number };
+}
+
+function statusCodes(c: KwCtx, d: UrlDraft): void {
   for (const w of c.args) {
-    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(w);
+    const m = /^[ \t]*\+?(\d+)(?:-[ \t]*\+?(\d+))?$/.exec(w);
     const lo = m ? Number(m[1]) : NaN;
     const hi = m ? Number(m[2] ?? m[1]) : NaN;
-    if (!m || lo < 100 || hi > 599 || hi < lo) {
-      c.error(`invalid HTTP_GET status code '${w}': expected a code 100-599 or a range such as 200-299`);
+    if (!m || lo < 100 || lo > 599 || hi < 100 || hi > 599 || lo > hi) {
+      c.error(`invalid HTTP_GET status code '${w}' - ignoring: expected a code 100-599 or a range such as 200-299`);
       continue;
     }
-    url.statusCodes.push([lo, hi]);
+    for (let i = lo; i <= hi; i++) d.codes.add(i);
   }
 }
 
+function offsetArg(c: KwCtx, which: 'min' | 'max'): number | undefined {
+  if (c.n !== 1) return c.info(`missing or too many options for regex_${which}_offset - ignoring: expected one number`), undefined;
+  if (!/^[ \t]*\+?\d*$/.test(c.args[0]!)) return c.info(`invalid regex_${which}_offset '${c.args[0]}' - ignoring: expected a number`), undefined;
+  return Number(c.args[0]!.trim().replace('+', '') || '0');
+}
+
 const urlKeywords: Schema = {
-  path: value<HttpUrl>((c, u) => { u.path = c.str(0); }),
-  digest: value<HttpUrl>((c, u) => {
-    const d = c.str(0);
-    if (u.digest !== undefined) return c.error(`digest '${d}' is a duplicate`);
-    if (d.length !== 32) return c.error(`digest '${d}' character length should be 32 rather than ${d.length}`);
-    if (!/^[0-9a-fA-F]{32}$/.test(d)) return c.error(`unable to interpret hex digits in digest '${d}'`);
-    u.digest = d.toLowerCase();
-  }),
-  status_code: value<HttpUrl>((c, u) => parseStatusCodes(c, u)),
-  virtualhost: value<HttpUrl>((c, u) => {
-    if (c.n < 1) return c.error('missing HTTP_GET virtualhost name');
-    u.virtualhost = c.args[0]!;
-  }),
-  regex: value<HttpUrl>((c, u) => {
-    const r = c.str(0);
-    try {
-      new RegExp(r);
-    } catch (e) {
-      return c.error(`invalid regex '${r}': ${(e as Error).message}`);
+  path: value<UrlDraft>((c, d) => { d.url.path = c.str(0); }),
+  digest: value<UrlDraft>((c, d) => {
+    const s = c.str(0);
+    if (d.url.digest !== undefined) return c.error(`digest '${s}' is a duplicate - ignoring: one digest per url`);
+    if (s.length !== 32) return c.error(`digest '${s}' character length should be 32 rather than ${s.length} - ignoring: expected an MD5 sum in hex`);
+    for (let i = 15; i >= 0; i--) {
+      if (!/^[0-9a-fA-F]{2}$/.test(s.slice(2 * i, 2 * i + 2))) return c.error(`unable to interpret hex digit in digest '${s}' at offset ${2 * i}/${2 * i + 1} - ignoring`);
     }
-    u.regex = r;
+    d.url.digest = s.toLowerCase();
   }),
-  regex_no_match: value<HttpUrl>((_c, u) => { u.regexNoMatch = true; }),
-  regex_options: value<HttpUrl>((c, u) => { u.regexOptions.push(...c.args); }),
-  regex_min_offset: value<HttpUrl>((c, u) => { const v = uintArg(c, 0, UINT_MAX, 'invalid regex_min_offset'); if (v !== undefined) u.regexMinOffset = v; }),
-  regex_max_offset: value<HttpUrl>((c, u) => { const v = uintArg(c, 1, UINT_MAX, 'invalid regex_max_offset'); if (v !== undefined) u.regexMaxOffset = v; }),
-  regex_stack: value<HttpUrl>((c, u) => { const v = uintArg(c, 1, UINT_MAX, 'invalid regex_stack'); if (v !== undefined) u.regexStack = v; }),
+  status_code: value<UrlDraft>(statusCodes),
+  virtualhost: value<UrlDraft>((c, d) => {
+    if (c.n < 1) return c.error('missing HTTP_GET url virtualhost name');
+    d.url.virtualhost = c.args[0]!;
+  }),
+  regex: value<UrlDraft>((c, d) => {
+    if (c.n !== 1) return c.info('regex missing or too many fields - ignoring: quote the regular expression');
+    d.regex = c.args[0]!;
+  }),
+  regex_no_match: value<UrlDraft>((_c, d) => { d.noMatch = true; }),
+  regex_options: value<UrlDraft>((c, d) => {
+    for (const o of c.args) {
+      if ((REGEX_OPTIONS as readonly string[]).includes(o)) {
+        if (!d.options.includes(o)) d.options.push(o);
+      } else c.info(`unknown regex option '${o}' - ignoring: expected one of ${REGEX_OPTIONS.join(' ')}`);
+    }
+  }),
+  regex_min_offset: value<UrlDraft>((c, d) => {
+    const v = offsetArg(c, 'min');
+    d.minOffset = v;
+  }),
+  regex_max_offset: value<UrlDraft>((c, d) => {
+    d.maxOffset = offsetArg(c, 'max') ?? 0;
+  }),
+  regex_stack: value<UrlDraft>((c, d) => {
+    if (c.n !== 2) return c.info('regex_stack requires start and max values - ignoring');
+    const [a, b] = c.args as [string, string];
+    if (!/^\d+$/.test(a)) return c.info('regex_stack invalid start value - ignoring');
+    if (!/^\d+$/.test(b)) return c.info('regex_stack invalid max value - ignoring');
+    if (Number(a) > Number(b)) return c.info('regex stack start cannot exceed max value - ignoring');
+    d.stack = { start: Number(a), max: Number(b) };
+  }),
 };
 
-function httpKeywords(): Schema {
-  return {
-    nb_get_retry: value<HttpCheck>((c, o) => {
-      c.warn("nb_get_retry is deprecated - please use 'retry'");
-      const v = uintArg(c, 0, UINT_MAX, 'invalid nb_get_retry value');
-      if (v !== undefined) o.retry = v;
-    }),
-    virtualhost: value<HttpCheck>((c, o) => {
-      if (c.n < 1) return c.error('HTTP_GET virtualhost name missing');
-      o.virtualhost = c.args[0]!;
-    }),
-    http_protocol: value<HttpCheck>((c, o) => {
-      if (c.n < 1) return c.error('missing http_protocol version: expected 1.0, 1.1 or 1.0C');
-      const v = c.args[0]!;
-      if (v === '1.0' || v === '1.1') o.httpProtocol = v;
-      else if (v === '1.0C' || v === '1.0c') o.httpProtocol = '1.0C';
-      else c.error(`invalid http_protocol version ${v}: expected 1.0, 1.1 or 1.0C`);
-    }),
-    enable_sni: value<HttpCheck>((c, o) => { const b = optBool(c, 0, `invalid enable_sni parameter ${c.opt(0)}`); if (b !== undefined) o.enableSni = b; }),
-    fast_recovery: value<HttpCheck>((c, o) => { const b = optBool(c, 0, `invalid fast_recovery parameter ${c.opt(0)}`); if (b !== undefined) o.fastRecovery = b; }),
-    url: block<HttpCheck, HttpUrl>(
-      urlKeywords,
-      (c) => ({ loc: c.loc, path: '', statusCodes: [], regexNoMatch: false, regexOptions: [] }),
-      (c, u, o) => {
-        if (u.path === '') return c.error('HTTP/SSL_GET checker url has no path - ignoring');
-        o.urls.push(u);
-      },
-    ),
-  };
+function toRanges(codes: Set<number>): Array<[number, number]> {
+  const sorted = [...codes].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const x of sorted) {
+    const last = out[out.length - 1];
+    if (last && last[1] === x - 1) last[1] = x;
+    else out.push([x, x]);
+  }
+  return out;
+}
+
+/** keepalived's url_check(): path required, default status codes, regex settings without a regex. */
+function finishUrl(c: KwCtx, d: UrlDraft, ch: HttpCheck): void {
+  if (d.url.path === '') return c.error(`${ch.type} checker url has no path - ignoring the url`);
+  d.url.statusCodes = d.codes.size ? toRanges(d.codes) : [[200, 299]];
+  const maxPlusOne = d.maxOffset === undefined ? 0 : d.maxOffset + 1;
+  if (d.regex !== undefined) {
+    const r: HttpRegex = { pattern: d.regex, options: d.options, noMatch: d.noMatch };
+    let min = d.minOffset;
+    let max = d.maxOffset;
+    if (maxPlusOne && (min ?? 0) >= maxPlusOne) {
+      c.info(`regex min offset ${min ?? 0} > regex_max_offset ${d.maxOffset} - ignoring both`);
+      min = undefined;
+      max = undefined;
+    }
+    if (min) r.minOffset = min;
+    if (max !== undefined) r.maxOffset = max;
+    if (d.stack) r.stack = d.stack;
+    d.url.regex = r;
+  } else if (d.options.length || d.noMatch || d.minOffset || maxPlusOne || d.stack) {
+    c.info('regex parameters specified without regex - ignoring them');
+  }
+  ch.urls.push(d.url);
 }
 
 function httpChecker(type: 'HTTP_GET' | 'SSL_GET') {
   return checkerBlock<HttpCheck>(
-    (c) => ({ type, loc: c.loc, urls: [], httpProtocol: '1.0', enableSni: false, fastRecovery: false }),
-    httpKeywords(),
+    (c, rs) =>
+      withDefaults<HttpCheck>(
+        { type, loc: c.loc, ...timingDefaults(1, 3), connection: rsConnection(rs, true), urls: [], httpProtocol: '1.0', enableSni: false, fastRecovery: false },
+        1,
+        3,
+      ),
+    networkKeywords<HttpCheck>({
+      nb_get_retry: value<HttpCheck>((c, ch) => {
+        c.warn(`nb_get_retry is deprecated - please use 'retry'`);
+        const v = readUnsigned(c, 0, 0, UINT_MAX, (s) => `invalid nb_get_retry value '${s}' - ignoring`);
+        if (v === undefined) return;
+        ch.retry = v;
+        checkerWritten(ch).retry = true;
+      }),
+      virtualhost: value<HttpCheck>((c, ch) => {
+        if (c.n < 1) return c.error(`${type} virtualhost name missing`);
+        ch.virtualhost = c.args[0]!;
+      }),
+      http_protocol: value<HttpCheck>((c, ch) => {
+        if (c.n < 1) return c.error('missing http_protocol version: expected 1.0, 1.0C or 1.1');
+        const v = c.args[0]!;
+        if (v === '1.0' || v === '1.1') ch.httpProtocol = v;
+        else if (v === '1.0C' || v === '1.0c') ch.httpProtocol = '1.0C';
+        else c.error(`invalid http_protocol version '${v}' - ignoring: expected 1.0, 1.0C or 1.1`);
+      }),
+      enable_sni: value<HttpCheck>((c, ch) => {
+        const b = boolArg(c, (s) => `invalid enable_sni parameter '${s}' - ignoring`);
+        if (b !== undefined) ch.enableSni = b;
+      }),
+      fast_recovery: value<HttpCheck>((c, ch) => {
+        const b = boolArg(c, (s) => `invalid fast_recovery parameter '${s}' - ignoring`);
+        if (b !== undefined) ch.fastRecovery = b;
+      }),
+      url: block<HttpCheck, UrlDraft>(
+        urlKeywords,
+        (c) => ({ url: { loc: c.loc, path: '', statusCodes: [] }, codes: new Set(), options: [], noMatch: false }),
+        (c, d, ch) => finishUrl(c, d, ch),
+      ),
+    }),
     (c, ch) => {
       if (ch.urls.length === 0) {
-        c.error(`${type} checker has no urls specified - ignoring`);
+        c.error(`${type} checker has no urls specified - ignoring the checker: add url { path /... }`);
         return false;
       }
-      return true;
+      return connectionOk(c, ch.connection);
     },
   );
 }
 
-// ---- the others -----------------------------------------------------------------------------------
+// ---- SMTP_CHECK ---------------------------------------------------------------------------------------
 
-const DNS_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'RRSIG', 'DNSKEY'] as const;
-
-function hexPattern(s: string, wildcard: boolean): boolean {
-  return (wildcard ? /^([0-9a-fA-FxX]{2})+$/ : /^([0-9a-fA-F]{2})+$/).test(s.replace(/\s+/g, ''));
+interface SmtpHost {
+  loc: Loc;
+  checker: SmtpCheck;
+  conn: CheckerConnection;
 }
+/** The host blocks read for each SMTP_CHECK. */
+const smtpHosts = new WeakMap<SmtpCheck, CheckerConnection[]>();
+
+function smtpChecker() {
+  return block<RealServer, SmtpCheck>(
+    networkKeywords<SmtpCheck>({
+      helo_name: value<SmtpCheck>((c, ch) => {
+        if (c.n < 1) return c.error('SMTP_CHECK helo name missing');
+        ch.heloName = c.args[0]!;
+      }),
+      host: block<SmtpCheck, SmtpHost>(
+        () => ({ ...connectionKeywords<SmtpHost>((h) => h.conn), ...timingKeywords<SmtpHost>((h) => h.checker) }),
+        (c, ch) => {
+          const rs = (c.state.scratch['lvs.rs'] as RealServer | undefined)!;
+          return { loc: c.loc, checker: ch, conn: rsConnection(rs, true) };
+        },
+        (c, h, ch) => {
+          if (!connectionOk(c, h.conn)) return;
+          smtpHosts.get(ch)!.push(h.conn);
+        },
+      ),
+    }),
+    (c, rs) => {
+      const ch = withDefaults<SmtpCheck>({ type: 'SMTP_CHECK', loc: c.loc, ...timingDefaults(1, 1), connection: rsConnection(rs, false), heloName: '' }, 1, 1);
+      smtpHosts.set(ch, []);
+      return ch;
+    },
+    (c, ch, rs) => {
+      if (ch.heloName === '') ch.heloName = 'smtpchecker.keepalived.org';
+      const hosts = smtpHosts.get(ch)!;
+      if (hosts.length) c.info('the SMTP_CHECK host block is deprecated: define one SMTP_CHECK per host instead');
+      const conns: CheckerConnection[] = [];
+      if (connWritten(ch.connection).any || hosts.length === 0) {
+        if (!connectionOk(c, ch.connection)) return;
+        conns.push(ch.connection);
+      }
+      conns.push(...hosts);
+      for (const conn of conns) {
+        const copy: SmtpCheck = { ...ch, connection: conn };
+        Object.assign(checkerWritten(copy), checkerWritten(ch));
+        rs.checkers.push(copy);
+      }
+    },
+  );
+}
+
+// ---- UDP_CHECK ----------------------------------------------------------------------------------------
+
+/**
+ * keepalived's read_hex_str(): bytes written as hex, one or two digits each, blanks between bytes
+ * optional; with `wildcards`, x/X stands for any nibble. Returns two hex digits a byte (x = wildcard).
+ */
+export function readHex(text: string, wildcards: boolean): string | undefined {
+  const nib = (ch: string | undefined): string | undefined => {
+    if (ch === undefined) return undefined;
+    if (/^[0-9a-fA-F]$/.test(ch)) return ch.toLowerCase();
+    if (wildcards && (ch === 'x' || ch === 'X')) return 'x';
+    return undefined;
+  };
+  let out = '';
+  let i = 0;
+  for (;;) {
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    if (i >= text.length) break;
+    const a = nib(text[i++]);
+    if (a === undefined) return undefined;
+    if (i < text.length && text[i] !== ' ') {
+      const b = nib(text[i++]);
+      if (b === undefined) return undefined;
+      out += a + b;
+    } else out += (a === 'x' ? 'x' : '0') + a;
+  }
+  return out === '' ? undefined : out;
+}
+
+// ---- BFD_CHECK ------------------------------------------------------------------------------------
+
+/**
+ * The bfd_instance names the checker process knows: keepalived's checker process records every
+ * bfd_instance block by name when it opens (valid or not, the BFD process validates the rest), and
+ * forgets it if only `vrrp` events were asked for. The VRRP tables keep every declared block in
+ * scratch 'vrrp.bfdDeclared'; without it, the valid instances are used.
+ */
+function checkerBfdNames(c: KwCtx): Set<string> {
+  const declared = (c.state.scratch['vrrp.bfdDeclared'] as Array<{ name: string; vrrp: boolean; checker: boolean }> | undefined) ?? c.state.config.vrrp.bfdInstances;
+  return new Set(declared.filter((b) => b.checker || !b.vrrp).map((b) => b.name));
+}
+
+// ---- the table ----------------------------------------------------------------------------------------
 
 export function checkerKeywords(): Schema {
   return {
-    TCP_CHECK: checkerBlock<TcpCheck>((c) => ({ type: 'TCP_CHECK', loc: c.loc }), {}),
-    PING_CHECK: checkerBlock<PingCheck>((c) => ({ type: 'PING_CHECK', loc: c.loc }), {}),
+    TCP_CHECK: checkerBlock<TcpCheck>(
+      (c, rs) => withDefaults<TcpCheck>({ type: 'TCP_CHECK', loc: c.loc, ...timingDefaults(1, 1), connection: rsConnection(rs, true) }, 1, 1),
+      networkKeywords<TcpCheck>(),
+      (c, ch) => connectionOk(c, ch.connection),
+    ),
+    PING_CHECK: checkerBlock<PingCheck>(
+      (c, rs) => withDefaults<PingCheck>({ type: 'PING_CHECK', loc: c.loc, ...timingDefaults(1, 1), connection: rsConnection(rs, true) }, 1, 1),
+      networkKeywords<PingCheck>(),
+      (c, ch) => connectionOk(c, ch.connection),
+    ),
     HTTP_GET: httpChecker('HTTP_GET'),
     SSL_GET: httpChecker('SSL_GET'),
+    SMTP_CHECK: smtpChecker(),
     MISC_CHECK: checkerBlock<MiscCheck>(
-      (c) => ({ type: 'MISC_CHECK', loc: c.loc, miscDynamic: false }),
-      {
-        misc_path: value<MiscCheck>((c, o) => {
-          const s = scriptFrom(c, { withUser: false });
-          if (s) o.script = s;
+      (c) => withDefaults<MiscCheck>({ type: 'MISC_CHECK', loc: c.loc, ...timingDefaults(0, 1), script: { cmd: '', argv: [], loc: c.loc }, timeoutS: 0, dynamic: false }, 0, 1),
+      () => ({
+        ...timingKeywords<MiscCheck>((t) => t),
+        misc_path: value<MiscCheck>((c, ch) => {
+          if (c.n < 1) return;
+          const argv = splitCommand(c.args[0]!);
+          if (argv.length === 0) return;
+          if (c.n > 1) c.info(`misc_path words after '${c.args[0]}' are ignored: put the whole command line in double quotes`);
+          const { user, group } = ch.script;
+          ch.script = { cmd: c.args[0]!, argv, loc: c.loc };
+          if (user !== undefined) ch.script.user = user;
+          if (group !== undefined) ch.script.group = group;
         }),
-        misc_timeout: value<MiscCheck>((c, o) => { const v = uintArg(c, 0, Math.floor(UINT_MAX / 1e6), 'invalid misc_timeout value'); if (v !== undefined) o.miscTimeoutS = v; }),
-        misc_dynamic: value<MiscCheck>((_c, o) => { o.miscDynamic = true; }),
-        user: value<MiscCheck>((c, o) => {
-          if (c.n < 1) return c.error('no user specified for misc checker script');
-          if (!o.script) return c.error('user given before misc_path - ignoring');
-          o.script.user = c.args[0]!;
-          if (c.args[1] !== undefined) o.script.group = c.args[1];
+        misc_timeout: value<MiscCheck>((c, ch) => {
+          const v = readUnsigned(c, 0, 0, Math.floor(UINT_MAX / 1e6), (s) => `invalid misc_timeout value '${s}' - ignoring`);
+          if (v === undefined) return;
+          ch.timeoutS = v;
+          checkerWritten(ch).timeoutS = v > 0;
         }),
-      },
+        misc_dynamic: value<MiscCheck>((_c, ch) => { ch.dynamic = true; }),
+        user: value<MiscCheck>((c, ch) => {
+          if (c.n < 1) return c.error(`no user specified for misc checker script${ch.script.cmd ? ' ' + ch.script.cmd : ''}: expected 'user USER [GROUP]'`);
+          ch.script.user = c.args[0]!;
+          if (c.args[1] !== undefined) ch.script.group = c.args[1];
+          else delete ch.script.group;
+        }),
+      }),
       (c, ch) => {
-        if (!ch.script) {
-          c.error('no script path has been specified for MISC_CHECK (misc_path) - skipping');
+        if (ch.script.argv.length === 0) {
+          c.error('no script path has been specified for MISC_CHECK - skipping the checker: add misc_path "/path/to/script args"');
           return false;
         }
         return true;
       },
     ),
-    SMTP_CHECK: checkerBlock<SmtpCheck>(
-      (c) => ({ type: 'SMTP_CHECK', loc: c.loc, heloName: 'localhost', hosts: [] }),
-      {
-        helo_name: value<SmtpCheck>((c, o) => {
-          if (c.n < 1) return c.error('SMTP_CHECK helo name missing');
-          o.heloName = c.args[0]!;
-        }),
-        host: block<SmtpCheck, CheckerConnection & { loc: import('../diagnostics.js').Loc }>(
-          () => connectionKeywords(),
-          (c) => ({ loc: c.loc }),
-          (_c, h, o) => { o.hosts.push(h); },
-        ),
-      },
-    ),
     DNS_CHECK: checkerBlock<DnsCheck>(
-      (c) => ({ type: 'DNS_CHECK', loc: c.loc, dnsType: 'SOA', name: '.' }),
-      {
-        type: value<DnsCheck>((c, o) => {
+      (c, rs) => withDefaults<DnsCheck>({ type: 'DNS_CHECK', loc: c.loc, ...timingDefaults(3, 0), connection: rsConnection(rs, true), dnsType: 'SOA', name: '' }, 3, 0),
+      networkKeywords<DnsCheck>({
+        type: value<DnsCheck>((c, ch) => {
           const t = c.str(0).toUpperCase();
           const hit = DNS_TYPES.find((x) => x === t);
-          if (!hit) return c.error(`unknown DNS check type ${c.args[0]} - ignoring: expected one of ${DNS_TYPES.join(' ')}`);
-          o.dnsType = hit;
+          if (!hit) return c.error(`unknown DNS check type '${c.args[0]}' - ignoring: expected one of ${DNS_TYPES.join(' ')}`);
+          ch.dnsType = hit;
         }),
-        name: value<DnsCheck>((c, o) => {
+        name: value<DnsCheck>((c, ch) => {
+          const w = checkerWritten(ch) as CheckerWritten & { name?: boolean };
+          if (w.name) return c.error('DNS_CHECK name already specified - ignoring');
           const n = c.str(0);
-          if (n.split('.').slice(0, -1).some((l) => l === '') && n !== '.') return c.error(`DNS_CHECK name '${n}' has an empty label - ignoring`);
-          o.name = n;
+          // keepalived 2.2.7's test: a leading '.' (other than the root name), '..' anywhere, or a '.'
+          // as the second character - so it also rejects a one-character first label ("a.example.com").
+          const bad = (n[0] === '.' && n.length > 1) || n[1] === '.' || n.includes('..');
+          if (bad) {
+            const why = n[1] === '.' && n[0] !== '.' ? ' (keepalived 2.2.7 also rejects a one-character first label)' : '';
+            return c.error(`DNS_CHECK name '${n}' has an empty label - ignoring${why}`);
+          }
+          ch.name = n;
+          w.name = true;
         }),
-      },
+      }),
+      (c, ch) => connectionOk(c, ch.connection),
     ),
     UDP_CHECK: checkerBlock<UdpCheck>(
-      (c) => ({ type: 'UDP_CHECK', loc: c.loc, requireReply: false, minReplyLength: 0, maxReplyLength: 65535 }),
-      {
-        payload: value<UdpCheck>((c, o) => {
-          if (c.n < 1) return c.error('UDP_CHECK payload requires a payload');
-          const p = c.args.join('');
-          if (!hexPattern(p, false)) return c.error('invalid hex string for UDP_CHECK payload: expected pairs of hex digits');
-          o.payload = p.toLowerCase();
+      (c, rs) =>
+        withDefaults<UdpCheck>(
+          { type: 'UDP_CHECK', loc: c.loc, ...timingDefaults(1, 1), connection: rsConnection(rs, true), requireReply: false, minReplyLength: 0, maxReplyLength: 255 },
+          1,
+          1,
+        ),
+      networkKeywords<UdpCheck>({
+        payload: value<UdpCheck>((c, ch) => {
+          if (c.n < 1) return c.error('UDP_CHECK payload requires a payload: expected hex bytes');
+          const hex = readHex(c.args.join(' '), false);
+          if (hex === undefined) return c.error(`invalid hex string for UDP_CHECK payload '${c.args.join(' ')}': expected hex bytes such as 01 02 ff`);
+          ch.payload = hex;
         }),
-        require_reply: value<UdpCheck>((c, o) => {
-          o.requireReply = true;
-          if (c.n > 0) {
-            const p = c.args.join('');
-            if (!hexPattern(p, true)) return c.error('invalid hex string for UDP_CHECK reply: expected pairs of hex digits, X for a wildcard digit');
-            o.replyPattern = p.toLowerCase();
-          }
+        require_reply: value<UdpCheck>((c, ch) => {
+          ch.requireReply = true;
+          if (c.n < 1) return;
+          const hex = readHex(c.args.join(' '), true);
+          if (hex === undefined) return c.error(`invalid hex string for UDP_CHECK reply '${c.args.join(' ')}': expected hex bytes, x for a wildcard digit`);
+          ch.replyPattern = hex;
         }),
-        min_reply_length: value<UdpCheck>((c, o) => { const v = uintArg(c, 0, 65535, 'UDP_CHECK min length not valid'); if (v !== undefined) o.minReplyLength = v; }),
-        max_reply_length: value<UdpCheck>((c, o) => { const v = uintArg(c, 0, 65535, 'UDP_CHECK max length not valid'); if (v !== undefined) o.maxReplyLength = v; }),
-      },
+        min_reply_length: value<UdpCheck>((c, ch) => {
+          const v = readUnsigned(c, 0, 0, 65535, (s) => `UDP_CHECK min length '${s}' not valid - must be between 0 & 65535`);
+          if (v !== undefined) ch.minReplyLength = v;
+        }),
+        max_reply_length: value<UdpCheck>((c, ch) => {
+          const v = readUnsigned(c, 0, 0, 65535, (s) => `UDP_CHECK max length '${s}' not valid - must be between 0 & 65535`);
+          if (v !== undefined) ch.maxReplyLength = v;
+        }),
+      }),
       (c, ch) => {
-        if (ch.minReplyLength > ch.maxReplyLength) c.error(`UDP_CHECK min_reply_length ${ch.minReplyLength} > max_reply_length ${ch.maxReplyLength} - will always fail`);
+        if (!connectionOk(c, ch.connection)) return false;
+        if (ch.minReplyLength > ch.maxReplyLength) c.error(`UDP_CHECK min_reply_length ${ch.minReplyLength} > max_reply_length ${ch.maxReplyLength} - the check will always fail`);
         return true;
       },
     ),
     FILE_CHECK: checkerBlock<FileCheck>(
-      (c) => ({ type: 'FILE_CHECK', loc: c.loc, weight: 0, reverse: false }),
-      {
-        track_file: value<FileCheck>((c, o) => {
+      (c) => ({ type: 'FILE_CHECK', loc: c.loc, trackFile: '', weight: 0, reverse: false }),
+      () => ({
+        track_file: value<FileCheck>((c, ch) => {
           const n = c.str(0);
-          if (!c.state.config.vrrp.trackFiles.some((t) => t.name === n)) return c.error(`track_file ${n} not found`);
-          o.trackFile = n;
+          if (!c.state.config.vrrp.trackFiles.some((t) => t.name === n)) return c.error(`track_file ${n} not found - ignoring: define it with track_file ${n} { file PATH } before use`);
+          ch.trackFile = n;
         }),
-        weight: value<FileCheck>((c, o) => {
+        weight: value<FileCheck>((c, ch) => {
           if (c.n < 1) return c.error('track file weight missing');
-          const s = c.args[0]!;
-          if (!/^-?\d+$/.test(s) || Math.abs(Number(s)) > IPVS_WEIGHT_MAX) return c.error(`weight for track file must be in [${-IPVS_WEIGHT_MAX}, ${IPVS_WEIGHT_MAX}], not ${s}`);
-          o.weight = Number(s);
+          const v = readSigned(c, 0, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, () => `weight for track file must be in [${-IPVS_WEIGHT_LIMIT}..${IPVS_WEIGHT_LIMIT}] inclusive - ignoring`);
+          if (v === undefined) return;
           const opt = c.args[1];
-          if (opt === 'reverse') o.reverse = true;
-          else if (opt !== undefined && opt !== 'noreverse') c.error(`unknown track file weight option ${opt} - ignoring`);
+          if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse') return c.error(`unknown track file weight option '${opt}' - ignoring: expected reverse or noreverse`);
+          ch.weight = v;
+          ch.reverse = opt === 'reverse';
+          (checkerWritten(ch) as CheckerWritten & { weight?: boolean }).weight = true;
         }),
-      },
+      }),
       (c, ch) => {
         if (!ch.trackFile) {
-          c.error('FILE_CHECK has no track_file specified - ignoring');
+          c.error('FILE_CHECK has no track_file specified - ignoring the checker');
           return false;
+        }
+        if (!(checkerWritten(ch) as CheckerWritten & { weight?: boolean }).weight) {
+          const tf = c.state.config.vrrp.trackFiles.find((t) => t.name === ch.trackFile)!;
+          ch.weight = tf.weight;
+          ch.reverse = tf.weightReverse;
         }
         return true;
       },
     ),
     BFD_CHECK: checkerBlock<BfdCheck>(
-      (c) => ({ type: 'BFD_CHECK', loc: c.loc }),
-      {
-        name: value<BfdCheck>((c, o) => {
-          if (c.n !== 1) return c.error('BFD_CHECK - no or too many names specified');
+      (c) => ({ type: 'BFD_CHECK', loc: c.loc, name: '', alpha: false }),
+      () => ({
+        name: value<BfdCheck>((c, ch) => {
+          if (dropped.has(ch)) return;
+          const rs = c.state.scratch['lvs.rs'] as RealServer;
+          const drop = (msg: string) => {
+            c.error(`[${rs.address}]:${rs.port}: BFD_CHECK - ${msg} - skipping the checker`);
+            dropped.add(ch);
+          };
+          if (c.n !== 1) return drop('no or too many names specified');
           const n = c.args[0]!;
-          if (!c.state.config.vrrp.bfdInstances.some((b) => b.name === n)) return c.error(`BFD_CHECK - BFD ${n} not configured`);
-          o.name = n;
+          if (!checkerBfdNames(c).has(n)) return drop(`BFD ${n} not configured`);
+          if (ch.name) return drop(`BFD ${n} already specified as ${ch.name}`);
+          if (n.length > BFD_NAME_MAX) return drop(`BFD name ${n} too long`);
+          if (rs.checkers.some((x) => x.type === 'BFD_CHECK' && x.name === n)) return drop(`RS already monitoring ${n}`);
+          ch.name = n;
         }),
-      },
+        alpha: value<BfdCheck>((c, ch) => {
+          if (dropped.has(ch)) return;
+          const b = boolArg(c, (s) => `invalid alpha parameter '${s}' - ignoring`);
+          if (b === undefined) return;
+          ch.alpha = b;
+          checkerWritten(ch).alpha = true;
+        }),
+      }),
       (c, ch) => {
         if (!ch.name) {
-          c.error('no name has been specified for BFD_CHECK - skipping');
+          c.error('no name has been specified for BFD_CHECK - skipping the checker: add name BFD_INSTANCE');
           return false;
         }
         return true;
@@ -311,3 +676,4 @@ export function checkerKeywords(): Schema {
     ),
   };
 }
+

@@ -1,8 +1,11 @@
 /**
  * Config model: virtual servers, virtual server groups, real servers, health checkers and SSL, as the
- * IPVS and checker subsystems will read them. Times are in seconds (`...S`), ports 0 mean "none given",
- * and unset optional fields are filled from the level above by validate/lvs.ts (real server from its
- * virtual server, checker from its real server), as keepalived does.
+ * IPVS and checker engines read them after validate/lvs.ts has resolved keepalived 2.2.7's defaults
+ * and inheritance (checker <- real server <- virtual server <- global_defs).
+ *
+ * Conventions: times in seconds with microsecond resolution (`...S`); port 0 means "none"; every node
+ * keeps the `loc` (file:line) it was defined at. Fields marked optional are really optional after
+ * resolution (e.g. a real server's `uthreshold`), never "not resolved yet".
  */
 import type { Loc } from '../diagnostics.js';
 import type { Script } from '../schema.js';
@@ -11,22 +14,32 @@ export type Family = 'inet' | 'inet6';
 export type LvsMethod = 'NAT' | 'DR' | 'TUN';
 export type LvsProtocol = 'TCP' | 'UDP' | 'SCTP';
 
-/** The schedulers keepalived 2.2.7 accepts for lvs_sched / lb_algo. */
+/** The schedulers keepalived 2.2.7 accepts for lvs_sched / lb_algo (exact, lower case). */
 export const LVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf', 'lblcr', 'sed', 'nq', 'twos'] as const;
 export type LvsScheduler = (typeof LVS_SCHEDULERS)[number];
+/** keepalived's IPVS_DEF_SCHED. */
+export const DEFAULT_SCHEDULER: LvsScheduler = 'wlc';
+/** keepalived's IPVS_SVC_PERSISTENT_TIMEOUT: `persistence_timeout` without a value, or implied. */
+export const DEFAULT_PERSISTENCE_TIMEOUT_S = 360;
 
-export interface Forwarding {
-  method: LvsMethod;
-  /** TUN only. */
-  tunnelType?: 'ipip' | 'gue' | 'gre';
-  /** gue only. */
-  tunnelPort?: number;
-  tunnelChecksum?: 'nocsum' | 'csum' | 'remcsum';
+export interface Tunnel {
+  type: 'ipip' | 'gue' | 'gre';
+  /** gue only (1-65535); 0 otherwise. */
+  port: number;
+  checksum: 'nocsum' | 'csum' | 'remcsum';
 }
 
+/** lvs_method / lb_kind / sorry_server_lvs_method. */
+export interface Forwarding {
+  method: LvsMethod;
+  /** Present for TUN: keepalived's tunnel type (default ipip, no port, nocsum). */
+  tunnel?: Tunnel;
+}
+
+/** IPVS service flags (`ops`, `flag-1..3`, `sh-port`, ...). */
 export interface ServiceFlags {
+  /** One-packet scheduling (UDP only). */
   ops: boolean;
-  hashed: boolean;
   flag1: boolean;
   flag2: boolean;
   flag3: boolean;
@@ -36,117 +49,177 @@ export interface ServiceFlags {
   mhFallback: boolean;
 }
 
-/** Connection options every checker (and every SMTP_CHECK host) has. */
+// ---- checkers ---------------------------------------------------------------------------------
+
+/** Where a network checker connects: connect_ip/connect_port default to the real server. */
 export interface CheckerConnection {
-  connectIp?: string;
-  connectPort?: number;
+  connectIp: string;
+  family: Family;
+  connectPort: number;
   bindTo?: string;
-  bindPort?: number;
+  /** 0 = any. */
+  bindPort: number;
   bindIf?: string;
-  connectTimeoutS?: number;
-  fwmark?: number;
+  connectTimeoutS: number;
+  /** SO_MARK on the checker's socket; 0 = none. */
+  fwmark: number;
 }
 
-export interface CheckerCommon extends CheckerConnection {
+/** Scheduling every checker with a thread has (all but FILE_CHECK and BFD_CHECK). */
+export interface CheckerTiming {
+  /** Start the real server as failed until this checker succeeds. */
+  alpha: boolean;
+  /** Failures in a row before the checker is down (0 = first failure). */
+  retry: number;
+  delayBeforeRetryS: number;
+  /** Maximum random delay before the first check. */
+  warmupS: number;
+  delayLoopS: number;
+  logAllFailures: boolean;
+}
+
+export interface TcpCheck extends CheckerTiming {
+  type: 'TCP_CHECK';
   loc: Loc;
-  retry?: number;
-  delayBeforeRetryS?: number;
-  warmupS?: number;
-  delayLoopS?: number;
-  alpha?: boolean;
-  logAllFailures?: boolean;
+  connection: CheckerConnection;
+}
+
+export interface PingCheck extends CheckerTiming {
+  type: 'PING_CHECK';
+  loc: Loc;
+  connection: CheckerConnection;
+}
+
+export interface HttpRegex {
+  pattern: string;
+  /** PCRE2 option names (caseless, multiline, ...), as given. */
+  options: string[];
+  /** The check succeeds when the regex does not match. */
+  noMatch: boolean;
+  /** Offsets in the body where a match may start (inclusive); undefined = anywhere. */
+  minOffset?: number;
+  maxOffset?: number;
+  /** regex_stack START MAX (PCRE2 JIT stack). */
+  stack?: { start: number; max: number };
 }
 
 export interface HttpUrl {
   loc: Loc;
   path: string;
-  /** MD5 of the body, lower-case hex. */
+  /** MD5 of the body, 32 lower-case hex digits. */
   digest?: string;
-  /** Inclusive ranges; empty means 200-299. */
+  /** Accepted status codes as inclusive ranges, merged and sorted; default [[200, 299]]. */
   statusCodes: Array<[number, number]>;
   virtualhost?: string;
-  regex?: string;
-  regexNoMatch: boolean;
-  regexOptions: string[];
-  regexMinOffset?: number;
-  regexMaxOffset?: number;
-  regexStack?: number;
+  regex?: HttpRegex;
 }
 
-export interface TcpCheck extends CheckerCommon { type: 'TCP_CHECK' }
-export interface PingCheck extends CheckerCommon { type: 'PING_CHECK' }
-export interface HttpCheck extends CheckerCommon {
+export interface HttpCheck extends CheckerTiming {
   type: 'HTTP_GET' | 'SSL_GET';
+  loc: Loc;
+  connection: CheckerConnection;
   urls: HttpUrl[];
+  /** Host header for every url without its own (falls back to the real/virtual server's). */
   virtualhost?: string;
-  httpProtocol: '1.0' | '1.1' | '1.0C';
+  httpProtocol: '1.0' | '1.0C' | '1.1';
   enableSni: boolean;
   fastRecovery: boolean;
 }
-export interface MiscCheck extends CheckerCommon {
+
+export interface MiscCheck extends CheckerTiming {
   type: 'MISC_CHECK';
-  script?: Script;
-  miscTimeoutS?: number;
-  /** Exit status 2..255 sets the weight to status - 2 (keepalived's misc_dynamic). */
-  miscDynamic: boolean;
+  loc: Loc;
+  /** The command (argv) and the user/group to run it as (`user`), when given. */
+  script: Script;
+  /** Kill the script after this long; defaults to the delay loop. */
+  timeoutS: number;
+  /** Exit status 2..255 sets the real server's weight to status - 2. */
+  dynamic: boolean;
 }
-export interface SmtpCheck extends CheckerCommon {
+
+export interface SmtpCheck extends CheckerTiming {
   type: 'SMTP_CHECK';
+  loc: Loc;
+  /** keepalived expands each deprecated `host { }` block into a checker of its own. */
+  connection: CheckerConnection;
   heloName: string;
-  /** Extra hosts to check (`host { ... }`); empty means the real server itself. */
-  hosts: Array<CheckerConnection & { loc: Loc }>;
 }
-export interface DnsCheck extends CheckerCommon {
+
+export const DNS_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'RRSIG', 'DNSKEY'] as const;
+export type DnsType = (typeof DNS_TYPES)[number];
+
+export interface DnsCheck extends CheckerTiming {
   type: 'DNS_CHECK';
-  dnsType: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA' | 'RRSIG' | 'DNSKEY';
+  loc: Loc;
+  connection: CheckerConnection;
+  dnsType: DnsType;
+  /** The name queried; '' is the root. */
   name: string;
 }
-export interface UdpCheck extends CheckerCommon {
+
+export interface UdpCheck extends CheckerTiming {
   type: 'UDP_CHECK';
-  /** Hex payload to send. */
+  loc: Loc;
+  connection: CheckerConnection;
+  /** Bytes to send, lower-case hex, two digits a byte; undefined = an empty datagram. */
   payload?: string;
   requireReply: boolean;
-  /** Hex pattern the reply must match (`X` digits are wildcards), when given. */
+  /** Bytes the reply must start with, hex; `x` digits are wildcards. */
   replyPattern?: string;
   minReplyLength: number;
   maxReplyLength: number;
 }
-export interface FileCheck extends CheckerCommon {
+
+export interface FileCheck {
   type: 'FILE_CHECK';
-  trackFile?: string;
+  loc: Loc;
+  /** Name of a `track_file` block. */
+  trackFile: string;
+  /** Defaults to the track_file's own weight and reverse setting. */
   weight: number;
   reverse: boolean;
 }
-export interface BfdCheck extends CheckerCommon {
+
+export interface BfdCheck {
   type: 'BFD_CHECK';
-  name?: string;
+  loc: Loc;
+  /** Name of a `bfd_instance`. */
+  name: string;
+  alpha: boolean;
 }
 
 export type Checker = TcpCheck | PingCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | FileCheck | BfdCheck;
 export type CheckerType = Checker['type'];
+export type NetworkChecker = Extract<Checker, { connection: CheckerConnection }>;
+
+// ---- servers ----------------------------------------------------------------------------------
 
 export interface RealServer {
   loc: Loc;
   address: string;
   family: Family;
-  /** 0 when not given (then the virtual server's port for NAT/DR/TUN address services). */
+  /** After resolution: the virtual server's port unless NAT translates it; 0 for fwmark services. */
   port: number;
-  /** Unset until validated: inherits the virtual server's `weight` (default 1). */
-  weight?: number;
-  forwarding?: Forwarding;
+  /** IPVS weight, 0 allowed; default the virtual server's `weight`. */
+  weight: number;
+  forwarding: Forwarding;
+  /** IPVS connection thresholds; undefined = none. */
   uthreshold?: number;
   lthreshold?: number;
-  inhibitOnFailure?: boolean;
+  /** On failure set weight 0 instead of removing the real server. */
+  inhibitOnFailure: boolean;
   notifyUp?: Script;
   notifyDown?: Script;
-  alpha?: boolean;
+  alpha: boolean;
+  /** undefined = each checker's own default. */
   retry?: number;
   delayBeforeRetryS?: number;
   warmupS?: number;
-  connectTimeoutS?: number;
-  delayLoopS?: number;
-  smtpAlert?: boolean;
+  connectTimeoutS: number;
+  delayLoopS: number;
+  smtpAlert: boolean;
   virtualhost?: string;
+  snmpName?: string;
   checkers: Checker[];
 }
 
@@ -156,31 +229,28 @@ export interface SorryServer {
   family: Family;
   port: number;
   inhibit: boolean;
-  forwarding?: Forwarding;
+  forwarding: Forwarding;
 }
 
-export interface VirtualServer {
+interface VirtualServerCommon {
   loc: Loc;
-  kind: 'ip' | 'fwmark' | 'group';
-  /** kind 'ip' */
-  address?: string;
-  port?: number;
-  /** kind 'fwmark' */
-  fwmark?: number;
-  /** kind 'group': name of a virtual_server_group */
-  group?: string;
-  family?: Family;
+  /** Resolved; for a group from its entries, for a fwmark from its real servers (default inet). */
+  family: Family;
+  /** undefined for a fwmark service (ignored by IPVS); UDP when none was given for an address. */
   protocol?: LvsProtocol;
-  scheduler?: LvsScheduler;
+  scheduler: LvsScheduler;
   flags: ServiceFlags;
-  forwarding?: Forwarding;
-  persistenceTimeoutS?: number;
-  /** IPv4 netmask (dotted) or IPv6 prefix length (as a string). */
+  /** The default for real servers without their own lvs_method. */
+  forwarding: Forwarding;
+  /** 0 = not persistent. */
+  persistenceTimeoutS: number;
+  /** IPv4: a netmask (dotted quad); IPv6: a prefix length (as decimal text). */
   persistenceGranularity?: string;
   persistenceEngine?: string;
   haSuspend: boolean;
-  smtpAlert?: boolean;
+  smtpAlert: boolean;
   virtualhost?: string;
+  snmpName?: string;
   alpha: boolean;
   omega: boolean;
   quorum: number;
@@ -191,6 +261,7 @@ export interface VirtualServer {
   weight: number;
   delayLoopS: number;
   connectTimeoutS: number;
+  /** Defaults handed to real servers; undefined = the checkers' own. */
   retry?: number;
   delayBeforeRetryS?: number;
   warmupS?: number;
@@ -199,16 +270,41 @@ export interface VirtualServer {
   realServers: RealServer[];
 }
 
-export interface VsgEntry {
-  loc: Loc;
-  kind: 'ip' | 'fwmark';
-  address?: string;
-  /** Last address of an `A.B.C.D-E` range (same family), when a range was given. */
-  rangeEnd?: string;
-  family?: Family;
-  port?: number;
-  fwmark?: number;
+export interface IpVirtualServer extends VirtualServerCommon {
+  kind: 'ip';
+  address: string;
+  /** 0 = any port (persistent services only). */
+  port: number;
 }
+export interface FwmarkVirtualServer extends VirtualServerCommon {
+  kind: 'fwmark';
+  fwmark: number;
+}
+export interface GroupVirtualServer extends VirtualServerCommon {
+  kind: 'group';
+  /** Name of a virtual_server_group. */
+  group: string;
+}
+export type VirtualServer = IpVirtualServer | FwmarkVirtualServer | GroupVirtualServer;
+
+export type VsgEntry =
+  | {
+      kind: 'range';
+      loc: Loc;
+      family: Family;
+      /** First and last address (equal for a single address). */
+      address: string;
+      rangeEnd: string;
+      /** 0 = none (persistent services only). */
+      port: number;
+    }
+  | {
+      kind: 'fwmark';
+      loc: Loc;
+      fwmark: number;
+      /** Needed when the group mixes IPv4 and IPv6. */
+      family?: Family;
+    };
 
 export interface VirtualServerGroup {
   loc: Loc;
@@ -225,43 +321,79 @@ export interface SslConfig {
 }
 
 export interface LvsConfig {
-  virtualServers: VirtualServer[];
-  groups: VirtualServerGroup[];
+  /** The `SSL { }` block for SSL_GET; undefined = an automatically generated context. */
   ssl?: SslConfig;
+  groups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
 }
 
 export function emptyLvs(): LvsConfig {
-  return { virtualServers: [], groups: [] };
+  return { groups: [], virtualServers: [] };
 }
 
-/** keepalived's way of naming a virtual server in messages: `[192.0.2.1]:tcp:80`, `FWM 1`, `[group NAME]`. */
-export function formatVs(vs: VirtualServer): string {
+// ---- helpers for messages and engines ------------------------------------------------------------
+
+/** keepalived's way of naming a virtual server: `[192.0.2.1]:tcp:80`, `FWM 1`, `[NAME]:0`. */
+export function formatVs(vs: VirtualServer, protocol: LvsProtocol | undefined = vs.protocol): string {
   if (vs.kind === 'fwmark') return `FWM ${vs.fwmark}`;
-  if (vs.kind === 'group') return `[${vs.group}]:${vs.port ?? 0}`;
-  const proto = vs.protocol ? vs.protocol.toLowerCase() : 'none';
-  return `[${vs.address}]:${proto}:${vs.port ?? 0}`;
+  if (vs.kind === 'group') return `[${vs.group}]:0`;
+  return `[${vs.address}]:${protocol ? protocol.toLowerCase() : 'none'}:${vs.port}`;
 }
 
-export function formatRs(rs: { address: string; port: number }): string {
-  return `[${rs.address}]:${rs.port}`;
+/** keepalived's way of naming a real server of a service: `[203.0.113.11]:tcp:80` (`none` without protocol). */
+export function formatRs(rs: { address: string; port: number }, protocol: LvsProtocol | undefined): string {
+  return `[${rs.address}]:${protocol ? protocol.toLowerCase() : 'none'}:${rs.port}`;
 }
 
-/** Addresses of a virtual_server_group entry, range expanded (last IPv4 octet / IPv6 group). */
-export function expandVsgEntry(e: VsgEntry): string[] {
-  if (e.kind !== 'ip' || !e.address) return [];
-  if (!e.rangeEnd) return [e.address];
-  if (e.family === 'inet') {
-    const base = e.address.split('.');
-    const first = Number(base[3]);
-    const last = Number(e.rangeEnd.split('.')[3]);
-    const out: string[] = [];
-    for (let i = first; i <= last; i++) out.push(`${base[0]}.${base[1]}.${base[2]}.${i}`);
-    return out;
+/** An IPv4 or IPv6 address (valid text assumed) as an unsigned integer. */
+export function addressToBigInt(a: string): bigint {
+  if (!a.includes(':')) return a.split('.').reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n);
+  let text = a;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = addressToBigInt(v4[1]!);
+    text = text.slice(0, v4.index) + (n >> 16n).toString(16) + ':' + (n & 0xffffn).toString(16);
   }
-  const head = e.address.slice(0, e.address.lastIndexOf(':') + 1);
-  const first = Number.parseInt(e.address.slice(e.address.lastIndexOf(':') + 1) || '0', 16);
-  const last = Number.parseInt(e.rangeEnd.slice(e.rangeEnd.lastIndexOf(':') + 1) || '0', 16);
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g || '0', 16)), 0n);
+}
+
+/** The text form of an address integer: a dotted quad, or RFC 5952 IPv6. */
+export function bigIntToAddress(n: bigint, family: Family): string {
+  if (family === 'inet') return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
+  const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let at = -1;
+  let len = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > len) [at, len] = [i, j - i];
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  return at < 0 ? hex.join(':') : `${hex.slice(0, at).join(':')}::${hex.slice(at + len).join(':')}`;
+}
+
+/** Number of addresses of a range entry. */
+export function vsgEntrySize(e: VsgEntry): bigint {
+  return e.kind === 'range' ? addressToBigInt(e.rangeEnd) - addressToBigInt(e.address) + 1n : 0n;
+}
+
+/**
+ * The addresses of a range entry, first to last, at most `limit` of them (a /8 is 16 million).
+ * fwmark entries have none.
+ */
+export function expandVsgEntry(e: VsgEntry, limit = 65536): string[] {
+  if (e.kind !== 'range') return [];
   const out: string[] = [];
-  for (let i = first; i <= last; i++) out.push(head + i.toString(16));
+  const last = addressToBigInt(e.rangeEnd);
+  for (let n = addressToBigInt(e.address); n <= last && out.length < limit; n++) out.push(bigIntToAddress(n, e.family));
   return out;
 }

@@ -1,217 +1,298 @@
 /**
- * Config layer: defaults and checks for virtual servers, real servers and checkers, in the order of
- * keepalived 2.2.7's validate_check_config(): a virtual server with no real servers is dropped; protocol,
- * scheduler and forwarding method get their defaults (UDP, wlc, NAT) with a warning; real servers inherit
- * from their virtual server and checkers from their real server; quorum is capped at the total weight;
- * real-server ports are reconciled with the service's. Checker-side scripts are registered for the
- * script-security pass.
+ * Config layer: the resolve/validate pass for virtual servers, real servers and checkers, in the order
+ * of keepalived 2.2.7's link_vsg_to_vs() and validate_check_config():
+ *
+ *   - `group NAME` services are linked to their virtual_server_group (and take its address family);
+ *   - a virtual server without real servers is dropped; protocol (UDP), scheduler (wlc) and forwarding
+ *     method (NAT) get their defaults with a warning; fwmark services lose their protocol;
+ *   - real servers inherit from their virtual server, checkers from their real server (with each
+ *     checker type's own retry / delay_before_retry defaults);
+ *   - quorum is capped at the total weight, hysteresis kept below quorum;
+ *   - real and sorry server ports are reconciled with the service's for DR and TUN.
+ *
+ * The scripts the checker process would run (MISC_CHECK, notify_up/down, quorum_up/down and the
+ * global notify FIFO scripts) are registered for the script-security pass.
  */
 import type { Diagnostics } from '../diagnostics.js';
-import { formatRs, formatVs, type Checker, type RealServer, type VirtualServer } from '../model/lvs.js';
+import {
+  DEFAULT_PERSISTENCE_TIMEOUT_S,
+  DEFAULT_SCHEDULER,
+  addressToBigInt,
+  formatRs,
+  formatVs,
+  type Checker,
+  type Family,
+  type RealServer,
+  type VirtualServer,
+  type VirtualServerGroup,
+} from '../model/lvs.js';
 import type { KeepalivedConfig } from '../model.js';
+import type { Script } from '../schema.js';
 import type { ValidateContext } from './context.js';
+import { cloneForwarding, rsWritten, sorryWritten, vsWritten } from '../keywords/lvs.js';
+import { checkerWritten, connWritten } from '../keywords/checkers.js';
 
-const DEFAULT_SCHED = 'wlc';
-
-/** keepalived's per-checker defaults: retry and delay_before_retry when none is given anywhere. */
-function checkerDefaults(ch: Checker, rs: RealServer): { retry: number; delayBeforeRetryS: number } {
-  switch (ch.type) {
-    case 'HTTP_GET':
-    case 'SSL_GET':
-      return { retry: 1, delayBeforeRetryS: 3 };
-    case 'DNS_CHECK':
-      return { retry: 3, delayBeforeRetryS: rs.delayLoopS ?? 60 };
-    default:
-      return { retry: 1, delayBeforeRetryS: 1 };
-  }
+function sameServer(a: { address: string; family: Family; port: number }, b: { address: string; family: Family; port: number }): boolean {
+  return a.family === b.family && a.port === b.port && addressToBigInt(a.address) === addressToBigInt(b.address);
 }
 
-function defaultPort(ch: Checker, rs: RealServer): number {
-  if (ch.type === 'SMTP_CHECK') return 25;
-  if (ch.type === 'DNS_CHECK') return 53;
-  return rs.port;
+/** keepalived's link_vsg_to_vs(): false when the virtual server is to be ignored. */
+function linkGroup(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diagnostics): boolean {
+  if (vs.kind !== 'group') return true;
+  const g = cfg.lvs.groups.find((x) => x.name === vs.group);
+  if (!g) {
+    // keepalived 2.2.7 only logs this (at INFO, when running) and drops the service; it is an error here.
+    diag.error(`virtual server group ${vs.group} specified but not configured - ignoring virtual server ${formatVs(vs)}: define virtual_server_group ${vs.group} { ... }`, vs.loc);
+    return false;
+  }
+  const have4 = g.entries.some((e) => e.family === 'inet');
+  const have6 = g.entries.some((e) => e.family === 'inet6');
+  const w = vsWritten(vs);
+  const af = w.family;
+  const groupAf: Family | undefined = have4 === have6 ? undefined : have4 ? 'inet' : 'inet6';
+  if (have4 && have6 && af) {
+    diag.info(`${vs.group}: virtual server group with IPv4 & IPv6 doesn't match virtual server ${formatVs(vs)} - ignoring the virtual server`, vs.loc);
+    return false;
+  }
+  if ((have4 && af === 'inet6') || (have6 && af === 'inet')) {
+    diag.info(`${vs.group}: address family doesn't match virtual server ${formatVs(vs)} - ignoring the virtual server`, vs.loc);
+    return false;
+  }
+  if (groupAf) {
+    w.family = groupAf;
+    vs.family = groupAf;
+  } else if (!af && g.entries.some((e) => e.kind === 'fwmark' && !e.family)) {
+    diag.info(`${vs.group}: virtual server ${formatVs(vs)} address family cannot be determined, defaulting to IPv4`, vs.loc);
+  }
+  return true;
 }
 
-function resolveRealServer(vs: VirtualServer, rs: RealServer, g: KeepalivedConfig['global']): void {
-  rs.forwarding ??= vs.forwarding;
-  rs.alpha ??= vs.alpha;
-  rs.inhibitOnFailure ??= vs.inhibitOnFailure;
-  if (rs.retry === undefined && vs.retry !== undefined) rs.retry = vs.retry;
-  rs.connectTimeoutS ??= vs.connectTimeoutS;
-  rs.delayLoopS ??= vs.delayLoopS;
-  if (rs.warmupS === undefined && vs.warmupS !== undefined) rs.warmupS = vs.warmupS;
-  if (rs.delayBeforeRetryS === undefined && vs.delayBeforeRetryS !== undefined) rs.delayBeforeRetryS = vs.delayBeforeRetryS;
-  rs.weight ??= vs.weight;
-  // keepalived keeps real servers' smtp_alert on by default, for backward compatibility.
-  rs.smtpAlert ??= g.smtpAlertChecker ?? g.smtpAlert ?? true;
-  for (const ch of rs.checkers) {
-    const d = checkerDefaults(ch, rs);
-    ch.retry ??= rs.retry ?? d.retry;
-    ch.delayBeforeRetryS ??= rs.delayBeforeRetryS ?? d.delayBeforeRetryS;
-    ch.delayLoopS ??= rs.delayLoopS;
-    ch.warmupS ??= rs.warmupS ?? ch.delayLoopS;
-    ch.connectTimeoutS ??= rs.connectTimeoutS;
-    ch.alpha ??= rs.alpha;
-    ch.connectIp ??= rs.address;
-    ch.connectPort ??= defaultPort(ch, rs);
+/** The checker fields left unset take the real server's, then the checker's own defaults. */
+function resolveChecker(ch: Checker, rs: RealServer): void {
+  if (ch.type === 'FILE_CHECK') return;
+  const w = checkerWritten(ch);
+  if (!w.alpha) ch.alpha = rs.alpha;
+  if (ch.type === 'BFD_CHECK') return;
+  if (!w.retry) ch.retry = rs.retry ?? w.defaultRetry;
+  if (!w.delayLoopS) ch.delayLoopS = rs.delayLoopS;
+  if (!w.warmupS) ch.warmupS = rs.warmupS ?? ch.delayLoopS;
+  if (!w.delayBeforeRetryS) ch.delayBeforeRetryS = rs.delayBeforeRetryS ?? (w.defaultDelayBeforeRetryS || ch.delayLoopS);
+  if (ch.type === 'MISC_CHECK') {
+    if (!w.timeoutS) ch.timeoutS = ch.delayLoopS;
+    return;
   }
+  const cw = connWritten(ch.connection);
+  if (!cw.connectTimeoutS) ch.connection.connectTimeoutS = rs.connectTimeoutS;
+  if (!cw.connectIp) {
+    ch.connection.connectIp = rs.address;
+    ch.connection.family = rs.family;
+  }
+  if (!cw.connectPort) ch.connection.connectPort = rs.port;
 }
 
 function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diagnostics): boolean {
   const name = () => formatVs(vs);
-  const group = vs.kind === 'group' ? cfg.lvs.groups.find((g) => g.name === vs.group) : undefined;
-  if (vs.kind === 'group' && !group) {
-    diag.error(`virtual server group ${vs.group} does not exist (define it with virtual_server_group ${vs.group} { ... }) - ignoring virtual server`, vs.loc);
-    return false;
-  }
+  const group: VirtualServerGroup | undefined = vs.kind === 'group' ? cfg.lvs.groups.find((x) => x.name === vs.group) : undefined;
   if (vs.realServers.length === 0) {
-    diag.error(`virtual server ${name()} has no real servers - ignoring`, vs.loc);
+    diag.error(`virtual server ${name()} has no real servers - ignoring it: add real_server blocks`, vs.loc);
     return false;
   }
-  const groupHasAddresses = !!group && group.entries.some((e) => e.kind === 'ip');
-  const groupHasFwmarks = !!group && group.entries.some((e) => e.kind === 'fwmark');
-  const byFwmark = vs.kind === 'fwmark' || (group && !groupHasAddresses && groupHasFwmarks);
+  const ranges = group ? group.entries.filter((e) => e.kind === 'range') : [];
+  const groupFwmarks = !!group && group.entries.some((e) => e.kind === 'fwmark');
+  const w = vsWritten(vs);
 
-  if (vs.haSuspend && (vs.kind === 'fwmark' || groupHasFwmarks)) {
+  if (vs.haSuspend && (vs.kind === 'fwmark' || groupFwmarks)) {
     diag.warn(`virtual server ${name()}: cannot use ha_suspend with fwmarks - clearing ha_suspend`, vs.loc);
     vs.haSuspend = false;
   }
-  if (groupHasAddresses || vs.kind === 'ip') {
+  if (ranges.length > 0 || vs.kind === 'ip') {
     if (!vs.protocol) {
-      diag.warn(`virtual server ${name()}: no protocol set - defaulting to UDP (add 'protocol TCP' for web services)`, vs.loc);
+      diag.warn(`virtual server ${name()}: no protocol set - defaulting to UDP (add 'protocol TCP' for TCP services)`, vs.loc);
       vs.protocol = 'UDP';
     }
     if (vs.flags.ops && vs.protocol !== 'UDP') {
-      diag.warn(`virtual server ${name()}: one packet scheduling requires UDP - resetting`, vs.loc);
+      diag.warn(`virtual server ${name()}: one packet scheduling (ops) requires UDP - resetting`, vs.loc);
       vs.flags.ops = false;
     }
     if (vs.kind === 'ip' && !vs.persistenceTimeoutS && !vs.port) {
-      diag.warn(`virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout 360`, vs.loc);
-      vs.persistenceTimeoutS = 360;
+      diag.warn(`virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout ${DEFAULT_PERSISTENCE_TIMEOUT_S}`, vs.loc);
+      vs.persistenceTimeoutS = DEFAULT_PERSISTENCE_TIMEOUT_S;
     }
   }
-  if (!vs.persistenceTimeoutS && group && group.entries.some((e) => e.kind === 'ip' && !e.port)) {
-    diag.warn(`virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout 360`, vs.loc);
-    vs.persistenceTimeoutS = 360;
+  if (!vs.persistenceTimeoutS && ranges.some((e) => e.port === 0)) {
+    diag.warn(`virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout ${DEFAULT_PERSISTENCE_TIMEOUT_S}`, vs.loc);
+    vs.persistenceTimeoutS = DEFAULT_PERSISTENCE_TIMEOUT_S;
   }
-  if (vs.protocol && byFwmark) {
+  if (vs.protocol && ((group && ranges.length === 0 && groupFwmarks) || vs.kind === 'fwmark')) {
     diag.warn(`virtual server ${name()}: protocol specified for fwmark - protocol will be ignored`, vs.loc);
     delete vs.protocol;
   }
-  if (!vs.scheduler) {
-    diag.warn(`virtual server ${name()}: no scheduler set, setting default '${DEFAULT_SCHED}'`, vs.loc);
-    vs.scheduler = DEFAULT_SCHED;
+  if (!w.scheduler) {
+    diag.warn(`virtual server ${name()}: no scheduler set, setting default '${DEFAULT_SCHEDULER}'`, vs.loc);
+    vs.scheduler = DEFAULT_SCHEDULER;
+    w.scheduler = true;
   }
-  vs.smtpAlert ??= cfg.global.smtpAlertChecker ?? cfg.global.smtpAlert ?? false;
+  const g = cfg.global;
+  if (!w.smtpAlert) vs.smtpAlert = g.smtpAlertChecker ?? g.smtpAlert ?? false;
+
+  const defaultMethod = (): void => {
+    if (w.forwarding) return;
+    diag.warn(`virtual server ${name()}: no forwarding method set, setting default NAT`, vs.loc);
+    vs.forwarding = { method: 'NAT' };
+    w.forwarding = true;
+  };
 
   let weightSum = 0;
   const kept: RealServer[] = [];
   for (const rs of vs.realServers) {
-    if (kept.some((k) => k.address === rs.address && k.port === rs.port)) {
-      diag.error(`VS ${name()}: real server ${formatRs(rs)} is duplicated - removing second rs`, rs.loc);
+    if (kept.some((k) => sameServer(k, rs))) {
+      diag.error(`VS ${name()}: real server ${formatRs(rs, vs.protocol)} is duplicated - removing second rs`, rs.loc);
       continue;
     }
-    if (!rs.forwarding && !vs.forwarding) {
-      diag.warn(`virtual server ${name()}: no forwarding method set, setting default NAT`, vs.loc);
-      vs.forwarding = { method: 'NAT' };
+    const rw = rsWritten(rs);
+    if (!rw.forwarding) {
+      defaultMethod();
+      rs.forwarding = cloneForwarding(vs.forwarding);
     }
-    resolveRealServer(vs, rs, cfg.global);
-    weightSum += rs.weight ?? 0;
+    if (!rw.alpha) rs.alpha = vs.alpha;
+    if (!rw.inhibitOnFailure) rs.inhibitOnFailure = vs.inhibitOnFailure;
+    if (rs.retry === undefined && vs.retry !== undefined) rs.retry = vs.retry;
+    if (!rw.connectTimeoutS) rs.connectTimeoutS = vs.connectTimeoutS;
+    if (!rw.delayLoopS) rs.delayLoopS = vs.delayLoopS;
+    if (rs.warmupS === undefined && vs.warmupS !== undefined) rs.warmupS = vs.warmupS;
+    if (rs.delayBeforeRetryS === undefined && vs.delayBeforeRetryS !== undefined) rs.delayBeforeRetryS = vs.delayBeforeRetryS;
+    if (!rw.weight) rs.weight = vs.weight;
+    // keepalived keeps real servers' smtp_alert on by default, for backward compatibility.
+    if (!rw.smtpAlert) rs.smtpAlert = g.smtpAlertChecker ?? g.smtpAlert ?? true;
+    weightSum += rs.weight;
     const ss = vs.sorryServer;
-    if (ss && ss.address === rs.address && ss.port === rs.port && ss.inhibit !== rs.inhibitOnFailure) {
-      diag.warn(`virtual server ${name()}: real server ${formatRs(rs)} matches sorry server, but inhibit setting differs - ${rs.inhibitOnFailure ? 'setting' : 'clearing'} on sorry server`, ss.loc);
-      ss.inhibit = rs.inhibitOnFailure === true;
+    if (ss && sameServer(ss, rs) && ss.inhibit !== rs.inhibitOnFailure) {
+      diag.warn(
+        `virtual server ${name()}: real server ${formatRs(rs, vs.protocol)} matches the sorry server, but inhibit setting differs - ${rs.inhibitOnFailure ? 'setting' : 'clearing'} it on the sorry server`,
+        ss.loc,
+      );
+      ss.inhibit = rs.inhibitOnFailure;
     }
     kept.push(rs);
   }
   vs.realServers = kept;
-  if (vs.sorryServer && !vs.sorryServer.forwarding) {
-    if (!vs.forwarding) {
-      diag.warn(`virtual server ${name()}: no forwarding method set, setting default NAT`, vs.loc);
-      vs.forwarding = { method: 'NAT' };
-    }
-    vs.sorryServer.forwarding = vs.forwarding;
+  const ss = vs.sorryServer;
+  if (ss && !sorryWritten(ss).forwarding) {
+    defaultMethod();
+    ss.forwarding = cloneForwarding(vs.forwarding);
   }
+
   if (vs.quorum > weightSum) {
     diag.warn(`quorum ${vs.quorum} for ${name()} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`, vs.loc);
     vs.quorum = weightSum;
   }
-  if (vs.hysteresis >= vs.quorum && !(vs.hysteresis === 0 && vs.quorum === 0)) {
-    const h = Math.max(0, vs.quorum - 1);
+  if (vs.hysteresis >= vs.quorum) {
+    // keepalived computes quorum - 1 in unsigned arithmetic: 4294967295 for a quorum of 0.
+    const h = vs.quorum === 0 ? 4294967295 : vs.quorum - 1;
     diag.warn(`virtual server ${name()}: hysteresis ${vs.hysteresis} >= quorum ${vs.quorum}; setting hysteresis to ${h}`, vs.loc);
     vs.hysteresis = h;
   }
 
   // Ports: NAT may translate them; DR and TUN cannot, and fwmark services have none.
   if (group) {
-    for (const e of group.entries) {
+    if (groupFwmarks) {
       for (const rs of vs.realServers) {
-        if (rs.forwarding?.method === 'NAT') continue;
-        if (e.kind === 'fwmark' && rs.port) diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs)} has port specified - port will be ignored`, rs.loc);
-        if (e.kind === 'ip' && rs.port && e.port !== rs.port) diag.warn(`virtual server ${name()}:[${e.address}]:${e.port} and real server ${formatRs(rs)} ports don't match`, rs.loc);
+        if (rs.forwarding.method !== 'NAT' && rs.port) diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs, vs.protocol)} has port specified - port will be ignored`, rs.loc);
       }
+      if (ss && ss.forwarding.method !== 'NAT' && ss.port) diag.warn(`fwmark virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
+    }
+    for (const e of ranges) {
+      const ge = `${e.address}${e.rangeEnd !== e.address ? '-' + e.rangeEnd : ''},${e.port}`;
+      for (const rs of vs.realServers) {
+        if (rs.forwarding.method !== 'NAT' && rs.port && e.port !== rs.port) {
+          diag.warn(`virtual server ${name()}:[${ge}] and real server ${formatRs(rs, vs.protocol)} ports don't match (${rs.forwarding.method} cannot change the port)`, rs.loc);
+        }
+      }
+      if (ss && ss.forwarding.method !== 'NAT' && ss.port && e.port !== ss.port) diag.warn(`virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
     }
   } else {
+    const vport = vs.kind === 'ip' ? vs.port : 0;
     for (const rs of vs.realServers) {
-      if (rs.forwarding?.method === 'NAT') {
-        if (vs.kind === 'ip' && !rs.port) rs.port = vs.port ?? 0;
+      if (rs.forwarding.method === 'NAT') {
+        if (vs.kind === 'ip' && !rs.port) rs.port = vport;
         continue;
       }
       if (vs.kind === 'fwmark') {
         if (rs.port) {
-          diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs)} has port specified - clearing`, rs.loc);
+          diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs, vs.protocol)} has port specified - clearing`, rs.loc);
           rs.port = 0;
         }
-      } else if (!rs.port) rs.port = vs.port ?? 0;
-      else if (rs.port !== vs.port) {
-        diag.warn(`virtual server ${name()} and real server ${formatRs(rs)} ports don't match - resetting to ${vs.port}`, rs.loc);
-        rs.port = vs.port ?? 0;
+      } else if (!rs.port) rs.port = vport;
+      else if (rs.port !== vport) {
+        diag.warn(`virtual server ${name()} and real server ${formatRs(rs, vs.protocol)} ports don't match - resetting to ${vport} (${rs.forwarding.method} cannot change the port)`, rs.loc);
+        rs.port = vport;
       }
     }
-    const ss = vs.sorryServer;
-    if (ss && ss.forwarding?.method !== 'NAT') {
+    if (ss && ss.forwarding.method !== 'NAT') {
       if (vs.kind === 'fwmark') {
         if (ss.port) {
           diag.warn(`virtual server ${name()}, sorry server has port specified - clearing`, ss.loc);
           ss.port = 0;
         }
-      } else if (!ss.port) ss.port = vs.port ?? 0;
-      else if (ss.port !== vs.port) {
-        diag.warn(`virtual server ${name()} and sorry server ports don't match - resetting`, ss.loc);
-        ss.port = vs.port ?? 0;
+      } else if (!ss.port) ss.port = vport;
+      else if (ss.port !== vport) {
+        diag.warn(`virtual server ${name()} and sorry server ports don't match - resetting to ${vport}`, ss.loc);
+        ss.port = vport;
       }
     }
   }
+
+  for (const rs of vs.realServers) for (const ch of rs.checkers) resolveChecker(ch, rs);
   return true;
+}
+
+/** A script's explicit user and group must exist (keepalived's set_uid_gid()). */
+function badUser(s: Script, ctx: ValidateContext): string | undefined {
+  if (s.user !== undefined && !ctx.env.userExists(s.user)) return `script user '${s.user}' does not exist`;
+  if (s.group !== undefined && !ctx.env.groupExists(s.group)) return `script group '${s.group}' does not exist`;
+  return undefined;
 }
 
 export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): void {
   const { diag } = ctx;
+  config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => linkGroup(vs, config, diag));
   config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => checkVirtualServer(vs, config, diag));
 
-  // Scripts the checker process runs: quorum notifications, real server notifications, MISC_CHECK.
-  const g = config.global;
+  // Scripts the checker process runs: quorum and real server notifications, MISC_CHECK.
   for (const vs of config.lvs.virtualServers) {
     const vsName = `virtual server ${formatVs(vs)}`;
-    if (vs.quorumUp) ctx.scripts.push({ script: vs.quorumUp, kind: 'check', owner: `quorum_up of ${vsName}`, disable: () => delete vs.quorumUp });
-    if (vs.quorumDown) ctx.scripts.push({ script: vs.quorumDown, kind: 'check', owner: `quorum_down of ${vsName}`, disable: () => delete vs.quorumDown });
+    const notify = (s: Script | undefined, what: string, owner: string, drop: () => void): void => {
+      if (!s) return;
+      const bad = badUser(s, ctx);
+      if (bad) {
+        diag.info(`invalid user/group for ${what} script ${s.argv[0]} of ${owner}: ${bad} - ignoring the script`, s.loc);
+        drop();
+        return;
+      }
+      ctx.scripts.push({ script: s, kind: 'check', owner: `${what} script of ${owner}`, disable: drop });
+    };
+    notify(vs.quorumUp, 'quorum_up', vsName, () => delete vs.quorumUp);
+    notify(vs.quorumDown, 'quorum_down', vsName, () => delete vs.quorumDown);
     for (const rs of vs.realServers) {
-      const rsName = `real server ${formatRs(rs)} of ${vsName}`;
-      if (rs.notifyUp) ctx.scripts.push({ script: rs.notifyUp, kind: 'check', owner: `notify_up of ${rsName}`, disable: () => delete rs.notifyUp });
-      if (rs.notifyDown) ctx.scripts.push({ script: rs.notifyDown, kind: 'check', owner: `notify_down of ${rsName}`, disable: () => delete rs.notifyDown });
-      for (const ch of rs.checkers) {
-        if (ch.type === 'MISC_CHECK' && ch.script) {
-          ctx.scripts.push({
-            script: ch.script,
-            kind: 'check',
-            owner: `MISC_CHECK of ${rsName}`,
-            disable: () => { rs.checkers = rs.checkers.filter((x) => x !== ch); },
-          });
+      const rsName = `real server ${formatRs(rs, vs.protocol)} of ${vsName}`;
+      notify(rs.notifyUp, 'notify_up', rsName, () => delete rs.notifyUp);
+      notify(rs.notifyDown, 'notify_down', rsName, () => delete rs.notifyDown);
+      for (const ch of [...rs.checkers]) {
+        if (ch.type !== 'MISC_CHECK') continue;
+        const remove = () => { rs.checkers = rs.checkers.filter((x) => x !== ch); };
+        const bad = badUser(ch.script, ctx);
+        if (bad) {
+          diag.error(`failed to set uid/gid for misc checker script ${ch.script.cmd}: ${bad} - removing the checker`, ch.loc);
+          remove();
+          continue;
         }
+        ctx.scripts.push({ script: ch.script, kind: 'check', owner: `MISC_CHECK of ${rsName}`, disable: remove });
       }
     }
   }
+  // With virtual servers, the checker process also runs the global notify FIFO scripts.
   if (config.lvs.virtualServers.length > 0) {
+    const g = config.global;
     for (const [fifo, what] of [[g.notifyFifo, 'notify_fifo_script'], [g.lvsNotifyFifo, 'lvs_notify_fifo_script']] as const) {
       if (fifo?.script) {
         const f = fifo;
