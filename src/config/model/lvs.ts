@@ -333,10 +333,14 @@ export function emptyLvs(): LvsConfig {
 
 // ---- helpers for messages and engines ------------------------------------------------------------
 
-/** keepalived's way of naming a virtual server: `[192.0.2.1]:tcp:80`, `FWM 1`, `[NAME]:0`. */
-export function formatVs(vs: VirtualServer, protocol: LvsProtocol | undefined = vs.protocol): string {
+/**
+ * keepalived's way of naming a virtual server: `[192.0.2.1]:tcp:80`, `FWM 1`, `[NAME]:N` where N
+ * numbers the virtual servers using the same group (`groupMember`, from 0).
+ */
+export function formatVs(vs: VirtualServer, groupMember = 0): string {
   if (vs.kind === 'fwmark') return `FWM ${vs.fwmark}`;
-  if (vs.kind === 'group') return `[${vs.group}]:0`;
+  if (vs.kind === 'group') return `[${vs.group}]:${groupMember}`;
+  const protocol = vs.protocol;
   return `[${vs.address}]:${protocol ? protocol.toLowerCase() : 'none'}:${vs.port}`;
 }
 

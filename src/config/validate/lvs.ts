@@ -33,7 +33,10 @@ import { cloneForwarding, rsWritten, sorryWritten, vsWritten } from '../keywords
 import { checkerWritten, connWritten } from '../keywords/checkers.js';
 
 function sameServer(a: { address: string; family: Family; port: number }, b: { address: string; family: Family; port: number }): boolean {
-  return a.family === b.family && a.port === b.port && addressToBigInt(a.address) === addressToBigInt(b.address);
+  if (a.family !== b.family || a.port !== b.port) return false;
+  if (a.address === b.address) return true;
+  // Strict dotted quads have one spelling; IPv6 has several (compare the numbers).
+  return a.family === 'inet6' && addressToBigInt(a.address) === addressToBigInt(b.address);
 }
 
 /** keepalived's link_vsg_to_vs(): false when the virtual server is to be ignored. */
@@ -90,8 +93,8 @@ function resolveChecker(ch: Checker, rs: RealServer): void {
   if (!cw.connectPort) ch.connection.connectPort = rs.port;
 }
 
-function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diagnostics): boolean {
-  const name = () => formatVs(vs);
+function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diagnostics, member: number): boolean {
+  const name = () => formatVs(vs, member);
   const group: VirtualServerGroup | undefined = vs.kind === 'group' ? cfg.lvs.groups.find((x) => x.name === vs.group) : undefined;
   if (vs.realServers.length === 0) {
     diag.error(`virtual server ${name()} has no real servers - ignoring it: add real_server blocks`, vs.loc);
@@ -256,11 +259,20 @@ function badUser(s: Script, ctx: ValidateContext): string | undefined {
 export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): void {
   const { diag } = ctx;
   config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => linkGroup(vs, config, diag));
-  config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => checkVirtualServer(vs, config, diag));
+  // keepalived numbers the virtual servers of each group (it shows the number as their port).
+  const members = new Map<VirtualServer, number>();
+  const perGroup = new Map<string, number>();
+  for (const vs of config.lvs.virtualServers) {
+    if (vs.kind !== 'group') continue;
+    const n = perGroup.get(vs.group) ?? 0;
+    members.set(vs, n);
+    perGroup.set(vs.group, n + 1);
+  }
+  config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => checkVirtualServer(vs, config, diag, members.get(vs) ?? 0));
 
   // Scripts the checker process runs: quorum and real server notifications, MISC_CHECK.
   for (const vs of config.lvs.virtualServers) {
-    const vsName = `virtual server ${formatVs(vs)}`;
+    const vsName = `virtual server ${formatVs(vs, members.get(vs) ?? 0)}`;
     const notify = (s: Script | undefined, what: string, owner: string, drop: () => void): void => {
       if (!s) return;
       const bad = badUser(s, ctx);

@@ -70,6 +70,12 @@ describe('virtual_server_group', () => {
     expect(r.lvs.virtualServers[0]!.family).toBe('inet6');
   });
 
+  it('several virtual servers may use one group; keepalived names them [G]:0, [G]:1, ...', () => {
+    const r = load(vsg(['192.0.2.1 80']) + vs(STD + rs(), 'group G') + vs('  lb_algo rr\n  lb_kind NAT\n' + rs(), 'group G'));
+    expect(r.lvs.virtualServers).toHaveLength(2);
+    expect(one(r, /^virtual server \[G\]:1: no protocol set - defaulting to UDP/)).toEqual({ severity: 'warning', line: 12 });
+  });
+
   it('the group may be defined after the virtual server that uses it', () => {
     const r = load(vs(STD + rs(), 'group G') + vsg(['192.0.2.1 80']));
     expect(r.diags).toEqual([]);
