@@ -4,30 +4,9 @@
  * each checker-level warning/error with its file:line.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig, permissiveEnv, type SystemEnv } from '../../../src/config/index.js';
 import type { Checker, CheckerConnection } from '../../../src/config/model/lvs.js';
-import { memFs } from '../../helpers/memfs.js';
-
-const FILE = '/etc/keepalived/keepalived.conf';
-const at = (line: number) => ({ file: FILE, line });
-
-function load(text: string, env: Partial<SystemEnv> = {}) {
-  const r = loadConfig(FILE, { env: { ...permissiveEnv, ...env }, fs: memFs({ [FILE]: text }), configId: null });
-  const diags = r.diagnostics.list.map((d) => ({ severity: d.severity, message: d.message, line: d.loc?.line }));
-  return { ...r, diags, lvs: r.config.lvs };
-}
-const find = (r: ReturnType<typeof load>, re: RegExp) => r.diags.filter((d) => re.test(d.message));
-/** The one diagnostic matching `re`: its severity and line. */
-function one(r: ReturnType<typeof load>, re: RegExp) {
-  const hits = find(r, re);
-  expect(hits, `diagnostics: ${JSON.stringify(r.diags)}`).toHaveLength(1);
-  return { severity: hits[0]!.severity, line: hits[0]!.line };
-}
-
-const vs = (body: string, head = '192.0.2.1 80') => `virtual_server ${head} {\n${body}\n}\n`;
-const rs = (body = '', head = '203.0.113.11 80') => `  real_server ${head} {\n${body}\n  }`;
-/** protocol, scheduler and method given: no defaulting warnings. Lines 2-4. */
-const STD = '  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n';
+import type { SystemEnv } from '../../../src/config/index.js';
+import { at, load, one, vs, rs, STD } from './helpers.js';
 
 /** A checker block inside the real server: its first line is line 6. */
 function check(block: string, pre = '', env: Partial<SystemEnv> = {}) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyGlobal } from '../../../src/config/model/global.js';
-import { FILE, find, instance, load } from './vrrp-helpers.js';
+import { FILE, find, instance, load } from './helpers.js';
 
 const at = (line: number) => ({ file: FILE, line });
 

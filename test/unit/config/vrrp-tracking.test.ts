@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FILE, find, instance, load } from './vrrp-helpers.js';
+import { FILE, find, instance, load } from './helpers.js';
 
 const at = (line: number) => ({ file: FILE, line });
 
