@@ -6,9 +6,11 @@
  *
  * Readers report through the KwCtx (file:line) and return undefined when the value is to be ignored.
  */
-import * as net from 'node:net';
-import { KwCtx, type ListItem, type Script } from '../schema.js';
+import { KwCtx, type Script } from '../schema.js';
 import { splitCommand } from '../text.js';
+import { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse } from './common.js';
+
+export { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse };
 import { addressToBigInt, bigIntToAddress } from '../model/lvs.js';
 
 export { addressToBigInt, bigIntToAddress };
@@ -24,10 +26,6 @@ export const TIMER_MAX_US = 2 ** 64 - 2;
 // ---------------------------------------------------------------------------------------------
 // Lines
 
-/** A KwCtx for one line of a `{ ... }` list: its first word plays the keyword. */
-export function itemCtx(c: KwCtx, item: ListItem): KwCtx {
-  return new KwCtx(c.diag, item.tokens[0]!, item.tokens.slice(1), item.loc, c.state);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Numbers
@@ -119,12 +117,6 @@ export function readTimerS(c: KwCtx, i: number, minUs: number, maxUs: number, wh
 // ---------------------------------------------------------------------------------------------
 // Words
 
-/** keepalived's check_true_false(): exact lower-case true|on|yes / false|off|no. */
-export function trueFalse(s: string): boolean | undefined {
-  if (s === 'true' || s === 'on' || s === 'yes') return true;
-  if (s === 'false' || s === 'off' || s === 'no') return false;
-  return undefined;
-}
 
 /** An optional boolean at word 0 (absent = true); a bad word reports `what` and returns undefined. */
 export function boolArg(c: KwCtx, what: (s: string) => string): boolean | undefined {
@@ -138,25 +130,9 @@ export function boolArg(c: KwCtx, what: (s: string) => string): boolean | undefi
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** inet_pton(AF_INET): four decimal octets, no leading zeros. */
-export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
 
-/** inet_pton(AF_INET6): no zone, no prefix, no brackets. */
-export function isIPv6(s: string): boolean {
-  return !s.includes('%') && !s.includes('/') && !s.includes('[') && net.isIPv6(s);
-}
 
-/** keepalived decides the family of a written address by the presence of ':'. */
-export function familyOf(s: string): Family {
-  return s.includes(':') ? 'inet6' : 'inet';
-}
 
-export function isAddress(s: string, family: Family = familyOf(s)): boolean {
-  return family === 'inet' ? isIPv4(s) : isIPv6(s);
-}
 
 export interface SockAddr {
   address: string;

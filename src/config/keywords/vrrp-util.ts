@@ -3,18 +3,13 @@
  * a KwCtx for one entry of a `{ ... }` list, keepalived's address parsers (inet_pton-strict), its
  * true/false reader, and the construction of notify / track scripts from a keyword line.
  */
-import * as net from 'node:net';
 import type { Family } from '../model/vrrp.js';
 import { KwCtx, type ListItem, type Script } from '../schema.js';
 import { splitCommand } from '../text.js';
+import { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse } from './common.js';
 
-/**
- * A KwCtx for one line of a value block: the first word plays the keyword, so `str(i)` reads word
- * i+1 of the line and aborts, as keepalived does, when it is missing.
- */
-export function itemCtx(c: KwCtx, item: ListItem): KwCtx {
-  return new KwCtx(c.diag, item.tokens[0]!, item.tokens.slice(1), item.loc, c.state);
-}
+export { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse };
+
 
 /** All words of a value block, whatever the lines (keepalived's read_value_block()). */
 export function blockWords(items: ListItem[]): string[] {
@@ -24,26 +19,9 @@ export function blockWords(items: ListItem[]): string[] {
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** inet_pton(AF_INET): exactly four decimal octets, no leading zeros. */
-export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
 
-/** inet_pton(AF_INET6): no zone index, no prefix. */
-export function isIPv6(s: string): boolean {
-  return !s.includes('%') && !s.includes('/') && net.isIPv6(s);
-}
 
-/** keepalived decides the family of a written address by the presence of ':'. */
-export function familyOf(s: string): Family {
-  return s.includes(':') ? 'inet6' : 'inet';
-}
 
-export function isAddress(s: string, family: Family = familyOf(s)): boolean {
-  return family === 'inet' ? isIPv4(s) : isIPv6(s);
-}
 
 export interface ParsedIp {
   address: string;
@@ -148,12 +126,6 @@ export function isIpv6LinkLocal(addr: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Words
 
-/** keepalived's check_true_false(): true|on|yes / false|off|no (exact case). */
-export function trueFalse(s: string): boolean | undefined {
-  if (s === 'true' || s === 'on' || s === 'yes') return true;
-  if (s === 'false' || s === 'off' || s === 'no') return false;
-  return undefined;
-}
 
 /**
  * An optional boolean word at i (absent = true). On a bad word reports `badMsg` (or a default
