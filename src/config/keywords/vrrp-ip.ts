@@ -37,6 +37,17 @@ function u32(s: string): number | undefined {
 }
 
 /** An entry of virtual_ipaddress (staticAddr false) or static_ipaddress (staticAddr true). */
+/** `track_group NAME` on a static address, route or rule: set once, and only to a defined group. */
+function assignTrackGroup(c: KwCtx, target: { trackGroup?: string }, name: string, exists: (n: string) => boolean): 'duplicate' | 'done' {
+  if (target.trackGroup !== undefined) {
+    c.error(`track_group ${name} is a duplicate`);
+    return 'duplicate';
+  }
+  if (!exists(name)) c.error(`track_group ${name} not found`);
+  else target.trackGroup = name;
+  return 'done';
+}
+
 export function parseVirtualIp(c: KwCtx, staticAddr: boolean, trackGroupExists: (n: string) => boolean): VirtualIp | undefined {
   const w = words(c);
   const first = w[0]!;
@@ -157,10 +168,7 @@ export function parseVirtualIp(c: KwCtx, staticAddr: boolean, trackGroupExists: 
       }
       default:
         if (staticAddr && s === 'track_group') {
-          const v = w[++i]!;
-          if (vip.trackGroup !== undefined) c.error(`track_group ${v} is a duplicate`);
-          else if (!trackGroupExists(v)) c.error(`track_group ${v} not found`);
-          else vip.trackGroup = v;
+          assignTrackGroup(c, vip, w[++i]!, trackGroupExists);
         } else if (!staticAddr && s === 'use_vmac') {
           vip.useVmac = true;
         } else {
@@ -472,13 +480,7 @@ export function parseRoute(c: KwCtx, staticRoute: boolean, trackGroupExists: (n:
         continue;
       default: {
         if (staticRoute && s === 'track_group') {
-          const v = word(c, ++i);
-          if (r.trackGroup !== undefined) {
-            c.error(`track_group ${v} is a duplicate`);
-            break;
-          }
-          if (!trackGroupExists(v)) c.error(`track_group ${v} not found`);
-          else r.trackGroup = v;
+          if (assignTrackGroup(c, r, word(c, ++i), trackGroupExists) === 'duplicate') break;
           continue;
         }
         let k = i;
@@ -797,13 +799,7 @@ export function parseRule(c: KwCtx, staticRule: boolean, counter: RulePriorityCo
         continue;
       default: {
         if (staticRule && s === 'track_group') {
-          const v = word(c, ++i);
-          if (r.trackGroup !== undefined) {
-            c.error(`track_group ${v} is a duplicate`);
-            break;
-          }
-          if (!trackGroupExists(v)) c.error(`track_group ${v} not found`);
-          else r.trackGroup = v;
+          if (assignTrackGroup(c, r, word(c, ++i), trackGroupExists) === 'duplicate') break;
           continue;
         }
         let a = s;

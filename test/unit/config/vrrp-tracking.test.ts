@@ -289,6 +289,18 @@ describe('static_ipaddress / static_routes / static_rules / track_group / garp_g
     ]);
   });
 
+  it('a second track_group is a duplicate: the address keeps the first, the route and rule are rejected', () => {
+    const tg = 'track_group TG {\n group {\n  VI_1\n }\n}\n';
+    const r = load(tg + instance() + 'static_ipaddress {\n 192.0.2.1/24 dev eth0 track_group TG track_group TG\n}\n' +
+      'static_routes {\n 10.0.0.0/8 dev eth0 track_group TG track_group TG\n}\n' +
+      'static_rules {\n from 10.0.0.0/8 table 1 priority 10 track_group TG track_group TG\n}\n');
+    expect(find(r, /track_group TG is a duplicate/).map((d) => d.line)).toEqual([15, 18, 21]);
+    expect(find(r, /trailing nonsense - TG/).map((d) => d.line)).toEqual([18, 21]);
+    expect(r.vrrp.staticAddresses[0]!.trackGroup).toBe('TG');
+    expect(r.vrrp.staticRoutes).toEqual([]);
+    expect(r.vrrp.staticRules).toEqual([]);
+  });
+
   it('garp_group: intervals and interfaces; an interface in two groups is an error; no delay removes the group', () => {
     const r = load('garp_group {\n garp_interval 0.002\n interfaces {\n  eth1 eth2\n }\n}\ngarp_group {\n gna_interval 0.5\n interface eth1\n}\ngarp_group {\n interface eth3\n}\n');
     expect(r.vrrp.garpGroups).toEqual([
