@@ -7,6 +7,7 @@
  * keeps the `loc` (file:line) it was defined at. Fields marked optional are really optional after
  * resolution (e.g. a real server's `uthreshold`), never "not resolved yet".
  */
+import { bytesToIp, ipToBytes } from '../../net/ip.js';
 import type { Loc } from '../diagnostics.js';
 import type { Script } from '../schema.js';
 
@@ -349,40 +350,17 @@ export function formatRs(rs: { address: string; port: number }, protocol: LvsPro
   return `[${rs.address}]:${protocol ? protocol.toLowerCase() : 'none'}:${rs.port}`;
 }
 
-/** An IPv4 or IPv6 address (valid text assumed) as an unsigned integer. */
+/** An IPv4 or IPv6 address (valid text assumed) as an unsigned integer (the bytes of net/ip.ts). */
 export function addressToBigInt(a: string): bigint {
-  if (!a.includes(':')) return a.split('.').reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n);
-  let text = a;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = addressToBigInt(v4[1]!);
-    text = text.slice(0, v4.index) + (n >> 16n).toString(16) + ':' + (n & 0xffffn).toString(16);
-  }
-  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g || '0', 16)), 0n);
+  return ipToBytes(a).reduce((n, b) => (n << 8n) | BigInt(b), 0n);
 }
 
-/** The text form of an address integer: a dotted quad, or RFC 5952 IPv6. */
+/** The text form of an address integer: a dotted quad, or RFC 5952 IPv6 (net/ip.ts). */
 export function bigIntToAddress(n: bigint, family: Family): string {
-  if (family === 'inet') return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
-  const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  let at = -1;
-  let len = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > len) [at, len] = [i, j - i];
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  return at < 0 ? hex.join(':') : `${hex.slice(0, at).join(':')}::${hex.slice(at + len).join(':')}`;
+  const len = family === 'inet' ? 4 : 16;
+  const bytes = new Uint8Array(len);
+  for (let i = 0; i < len; i++) bytes[i] = Number((n >> BigInt(8 * (len - 1 - i))) & 0xffn);
+  return bytesToIp(bytes);
 }
 
 /** Number of addresses of a range entry. */
