@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Entry point installed as `tskeepalived`; the code lives in dist/ (built from src/ by `npm run build`).
-import { mainAsync } from '../dist/cli/main.js';
+import { main } from '../dist/cli/main.js';
 
-process.exitCode = await mainAsync(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -15,23 +15,8 @@ function version(): string {
   return `tskeepalived v${pkg.version} (keepalived 2.2.7 configuration compatible)`;
 }
 
-export async function mainAsync(argv: string[]): Promise<number> {
-  let o: CliOptions;
-  try {
-    o = parseArgs(argv);
-  } catch {
-    return main(argv);
-  }
-  const daemonMode = !o.help && !o.version && o.signum === undefined && o.configTest === false && !o.dumpConf;
-  if (!daemonMode) return main(argv);
-  const { runDaemon } = await import('../daemon/run.js');
-  const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check };
-  if (o.configId !== undefined) opts.configId = o.configId;
-  if (o.pid !== undefined) opts.pidFile = o.pid;
-  return runDaemon(opts);
-}
-
-export function main(argv: string[]): number {
+/** Parses the command line once and runs what it asks for; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
   let o: CliOptions;
   try {
     o = parseArgs(argv);
@@ -60,6 +45,15 @@ export function main(argv: string[]): number {
     return 0;
   }
 
+  if (o.configTest === false && !o.dumpConf) {
+    // The daemon (loaded only when needed: it pulls in sockets and netlink).
+    const { runDaemon } = await import('../daemon/run.js');
+    const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check, allConfig: o.allConfig };
+    if (o.configId !== undefined) opts.configId = o.configId;
+    if (o.pid !== undefined) opts.pidFile = o.pid;
+    return runDaemon(opts);
+  }
+
   const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig };
   const res = loadConfig(o.useFile, loadOpts);
 
@@ -77,11 +71,8 @@ export function main(argv: string[]): number {
     if (d.severity !== 'info') process.stderr.write(formatDiagnostic(d) + '\n');
   }
 
-  if (o.dumpConf) {
-    if (o.format === 'yaml') process.stdout.write(toYaml(res.config, { aliasDuplicateObjects: false }));
-    else process.stdout.write(JSON.stringify(res.config, null, 2) + '\n');
-    return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
-  }
-
-  return 0;
+  // --dump-conf
+  if (o.format === 'yaml') process.stdout.write(toYaml(res.config, { aliasDuplicateObjects: false }));
+  else process.stdout.write(JSON.stringify(res.config, null, 2) + '\n');
+  return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
 }

@@ -8,11 +8,10 @@
 import * as fs from 'node:fs';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { VrrpInstance } from '../config/model/vrrp.js';
-import { primaryAddress } from '../net/iface.js';
+import { ifIndex, primaryAddress } from '../net/iface.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import { realClock, VrrpRunner } from '../vrrp/instance.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
-import { ifIndex } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { createLogger, type Logger } from './log.js';
@@ -27,6 +26,8 @@ export interface RunOptions {
   detail: boolean;
   vrrpOnly: boolean;
   checkOnly: boolean;
+  /** -e/--all-config */
+  allConfig?: boolean;
 }
 
 function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: Logger): VrrpRunner | undefined {
@@ -81,7 +82,7 @@ function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: L
 
 export function runDaemon(o: RunOptions): Promise<number> {
   const log = createLogger(o.detail);
-  const res = loadConfig(o.file, o.configId !== undefined ? { configId: o.configId } : {});
+  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
   for (const d of res.diagnostics.list) if (d.severity !== 'info') log.warn(formatDiagnostic(d));
   if (res.exitCode === 2 || res.exitCode === 4) {
     log.error(`configuration ${o.file} cannot be run - not starting`);
