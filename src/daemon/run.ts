@@ -18,6 +18,12 @@ import { createLogger, type Logger } from './log.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import type { KeepalivedConfig } from '../config/model.js';
+import { IpvsManager } from './ipvs.js';
+
+/** A model without its file:line locations, to compare two loads of a file. */
+function stripLocs(x: unknown): unknown {
+  return JSON.parse(JSON.stringify(x, (k, v) => (k === 'loc' ? undefined : v)));
+}
 
 export interface RunOptions {
   file: string;
@@ -28,6 +34,8 @@ export interface RunOptions {
   checkOnly: boolean;
   /** -e/--all-config */
   allConfig?: boolean;
+  /** -I/--dont-release-ipvs */
+  dontReleaseIpvs?: boolean;
 }
 
 function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: Logger): VrrpRunner | undefined {
@@ -80,17 +88,18 @@ function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: L
   return r;
 }
 
-export function runDaemon(o: RunOptions): Promise<number> {
+export async function runDaemon(o: RunOptions): Promise<number> {
   const log = createLogger(o.detail);
   const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
   for (const d of res.diagnostics.list) if (d.severity !== 'info') log.warn(formatDiagnostic(d));
   if (res.exitCode === 2 || res.exitCode === 4) {
     log.error(`configuration ${o.file} cannot be run - not starting`);
-    return Promise.resolve(1);
+    return 1;
   }
-  const cfg = res.config;
+  let cfg = res.config;
   if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
-  if (!o.vrrpOnly && cfg.lvs.virtualServers.length > 0) log.warn('IPVS and health checkers are not implemented yet in tskeepalived: virtual_server blocks are parsed but not programmed');
+  const hasCheckers = cfg.lvs.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.length > 0));
+  if (!o.vrrpOnly && hasCheckers) log.warn('health checkers are not implemented yet in tskeepalived: every real server is treated as up');
   const untracked = cfg.vrrp.instances.some((i) => i.trackFiles.length + i.trackProcesses.length + i.trackBfds.length > 0);
   if (untracked) log.warn('track_file / track_process / track_bfd are not acted on yet');
 
@@ -104,9 +113,12 @@ export function runDaemon(o: RunOptions): Promise<number> {
   }
   const groups = wireSyncGroups(cfg, runners, log);
   const stopTrackers = startTracking(cfg, runners, log, groups);
+  const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
   if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
-  log.info(`tskeepalived started: ${runners.length} VRRP instance(s)`);
+  log.info(`tskeepalived started: ${runners.length} VRRP instance(s)${ipvs ? `, IPVS programmed` : ''}`);
 
+  // A daemon runs until it is told to stop, even with nothing else to wait on (an IPVS-only config).
+  const alive = setInterval(() => undefined, 1 << 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (sig: string) => {
@@ -116,13 +128,30 @@ export function runDaemon(o: RunOptions): Promise<number> {
       stopTrackers();
       await Promise.all(runners.map((r) => r.stop()));
       addresses.close();
+      await ipvs?.stop(cfg, { release: o.dontReleaseIpvs !== true });
       if (o.pidFile) fs.rmSync(o.pidFile, { force: true });
       log.info('tskeepalived stopped');
+      clearInterval(alive);
       resolve(0);
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not implemented yet - keeping the running configuration'));
+    process.on('SIGHUP', () => void reload());
+    // SIGHUP: the new file is parsed and validated completely; a broken one keeps everything running.
+    // IPVS is reconciled by diff (a one-weight change is one netlink request); VRRP changes still need a restart.
+    const reload = async () => {
+      if (stopping) return;
+      log.info(`SIGHUP received: reloading ${o.file}`);
+      const next = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
+      for (const d of next.diagnostics.list) if (d.severity !== 'info') log.warn(formatDiagnostic(d));
+      if (next.exitCode === 2 || next.exitCode === 4) {
+        log.error(`reload: ${o.file} cannot be run - keeping the running configuration`);
+        return;
+      }
+      if (JSON.stringify(stripLocs(next.config.vrrp)) !== JSON.stringify(stripLocs(cfg.vrrp))) log.warn('reload: VRRP changes are not applied yet (restart tskeepalived to apply them)');
+      cfg = next.config;
+      if (ipvs) await ipvs.reconcile(cfg, 'reload').catch((e: Error) => log.error(`reload: IPVS: ${e.message}`));
+    };
   });
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The daemon's IPVS side: keeps the kernel's IPVS table equal to what keepalived.conf asks for.
+ *
+ *   config -> desiredTable() -> diffTables(desired, kernel dump, owned) -> IpvsOp[] -> client.apply()
+ *
+ * Start: lvs_flush empties the table first, lvs_timeouts are set, then the table is reconciled (entries
+ * that already exist are adopted, not re-added). Reload: the same reconciliation against a fresh dump,
+ * so a one-weight change is one netlink request. Stop: the services this process programmed are
+ * removed (lvs_flush_on_stop: everything), unless -I/--dont-release-ipvs. Entries made by someone else
+ * are left alone. Without IPVS in the kernel the daemon says so and VRRP carries on.
+ */
+import type { KeepalivedConfig } from '../config/model.js';
+import { IpvsClient } from '../ipvs/client.js';
+import { desiredTable } from '../ipvs/desired.js';
+import { diffTables, teardownOps } from '../ipvs/diff.js';
+import { serviceKey } from '../ipvs/types.js';
+import type { Logger } from './log.js';
+
+export interface IpvsApplyReport {
+  ops: number;
+  failed: number;
+  requests: number;
+  ms: number;
+}
+
+export class IpvsManager {
+  /** serviceKey()s of the services this process has programmed (adopted ones included). */
+  private readonly owned = new Set<string>();
+  private busy: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly client: IpvsClient,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens IPVS and programs `cfg`; undefined (after saying why) when the kernel has no IPVS. */
+  static async start(cfg: KeepalivedConfig, log: Logger): Promise<IpvsManager | undefined> {
+    let client: IpvsClient;
+    try {
+      client = await IpvsClient.open();
+    } catch (e) {
+      log.error(`${(e as Error).message} - virtual servers not programmed; VRRP carries on`);
+      return undefined;
+    }
+    const m = new IpvsManager(client, log);
+    log.info('Initializing ipvs');
+    if (cfg.global.lvsFlush) {
+      await client.flush();
+      log.info('IPVS: table flushed (lvs_flush)');
+    }
+    const t = cfg.global.lvsTimeouts;
+    if (t.tcpS !== undefined || t.tcpFinS !== undefined || t.udpS !== undefined) {
+      await client.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpFinS ?? 0, udp: t.udpS ?? 0 });
+    }
+    await m.reconcile(cfg, 'start');
+    return m;
+  }
+
+  /** Brings the kernel's table to what `cfg` asks for; serialised with any other change. */
+  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload'): Promise<IpvsApplyReport> {
+    const run = this.busy.then(() => this.doReconcile(cfg, why));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doReconcile(cfg: KeepalivedConfig, why: string): Promise<IpvsApplyReport> {
+    const t0 = performance.now();
+    const requests0 = this.client.requestsSent;
+    const { table, problems } = desiredTable(cfg.lvs);
+    for (const p of problems) this.log.warn(`IPVS: ${p}`);
+    const kernel = await this.client.dumpTable();
+    const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
+    const results = await this.client.apply(ops);
+    let failed = 0;
+    for (const r of results) {
+      if (r.ok) continue;
+      failed++;
+      this.log.error(`IPVS: ${r.message}`);
+    }
+    for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
+    for (const key of table.keys()) this.owned.add(key);
+    const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
+    this.log.info(
+      `IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
+    );
+    return report;
+  }
+
+  /** Removes what this process programmed (or everything, for lvs_flush_on_stop), then closes. */
+  async stop(cfg: KeepalivedConfig, opts: { release: boolean }): Promise<void> {
+    await this.busy;
+    try {
+      if (!opts.release) {
+        this.log.info('IPVS: leaving the virtual servers in place (--dont-release-ipvs)');
+        return;
+      }
+      if (cfg.global.lvsFlushOnStop === 'full') {
+        await this.client.flush();
+        this.log.info('IPVS: table flushed (lvs_flush_on_stop)');
+        return;
+      }
+      const kernel = await this.client.dumpTable();
+      const ops = teardownOps(kernel, this.owned);
+      const results = await this.client.apply(ops);
+      const failed = results.filter((r) => !r.ok);
+      for (const r of failed) this.log.error(`IPVS: ${r.message}`);
+      this.log.info(`IPVS: removed ${ops.length - failed.length} virtual services at stop`);
+    } catch (e) {
+      this.log.error(`IPVS: cleaning up at stop failed: ${(e as Error).message}`);
+    } finally {
+      this.client.close();
+    }
+  }
+}
