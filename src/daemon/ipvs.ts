@@ -3,17 +3,17 @@
  *
  *   config -> desiredTable() -> diffTables(desired, kernel dump, owned) -> IpvsOp[] -> client.apply()
  *
- * Start: lvs_flush empties the table first, lvs_timeouts are set, then the table is reconciled (entries
- * that already exist are adopted, not re-added). Reload: the same reconciliation against a fresh dump,
- * so a one-weight change is one netlink request. Stop: the services this process programmed are
+ * Start: lvs_flush empties the table first, lvs_timeouts are set, then the table is reconciled against a
+ * dump (entries that already exist are adopted, not re-added). Reload: the same reconciliation against
+ * what this process believes the kernel holds, so a one-weight change is one netlink request. Stop: the services this process programmed are
  * removed (lvs_flush_on_stop: everything), unless -I/--dont-release-ipvs. Entries made by someone else
  * are left alone. Without IPVS in the kernel the daemon says so and VRRP carries on.
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { desiredTable } from '../ipvs/desired.js';
-import { diffTables, teardownOps } from '../ipvs/diff.js';
-import { serviceKey } from '../ipvs/types.js';
+import { applyOpsToTable, diffTables, teardownOps } from '../ipvs/diff.js';
+import { serviceKey, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 
 export interface IpvsApplyReport {
@@ -26,6 +26,12 @@ export interface IpvsApplyReport {
 export class IpvsManager {
   /** serviceKey()s of the services this process has programmed (adopted ones included). */
   private readonly owned = new Set<string>();
+  /**
+   * What the kernel holds as far as this process knows: the dump taken at start with every change since
+   * applied. Reloads and stop diff against it, as keepalived diffs against its previous configuration,
+   * so a one-weight reload costs one request instead of a dump of every service.
+   */
+  private believed: IpvsTable = new Map();
   private busy: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -68,7 +74,7 @@ export class IpvsManager {
     const requests0 = this.client.requestsSent;
     const { table, problems } = desiredTable(cfg.lvs);
     for (const p of problems) this.log.warn(`IPVS: ${p}`);
-    const kernel = await this.client.dumpTable();
+    const kernel = why === 'start' ? await this.client.dumpTable() : this.believed;
     const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
     const results = await this.client.apply(ops);
     let failed = 0;
@@ -77,6 +83,7 @@ export class IpvsManager {
       failed++;
       this.log.error(`IPVS: ${r.message}`);
     }
+    this.believed = applyOpsToTable(kernel, results.filter((r) => r.ok).map((r) => r.op));
     for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
     for (const key of table.keys()) this.owned.add(key);
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
@@ -99,8 +106,7 @@ export class IpvsManager {
         this.log.info('IPVS: table flushed (lvs_flush_on_stop)');
         return;
       }
-      const kernel = await this.client.dumpTable();
-      const ops = teardownOps(kernel, this.owned);
+      const ops = teardownOps(this.believed, this.owned);
       const results = await this.client.apply(ops);
       const failed = results.filter((r) => !r.ok);
       for (const r of failed) this.log.error(`IPVS: ${r.message}`);

@@ -7,13 +7,19 @@
  * socket with requests breaks, so dumps use `dumpSock` one at a time; every request has a timeout.
  */
 import { constants as osConstants } from 'node:os';
-import { createGenericNetlink, parseError, type GenericNetlinkSocket } from 'netlink';
+import { createGenericNetlink, parseError, RawNetlinkSocket, type GenericNetlinkSocket } from 'netlink';
 import { decodeDest, decodeInfo, decodeService, decodeTimeouts, encodeDest, encodeService, encodeServiceKey, encodeTimeouts, type DestReadback } from './codec.js';
 import { CMD, IPVS_GENL_NAME, IPVS_GENL_VERSION, NLMSG_ERROR, NLM_F_DUMP } from './constants.js';
 import { destKey, formatDest, formatService, serviceKey, type IpvsOp, type IpvsService, type IpvsStats, type IpvsTable, type IpvsTimeouts } from './types.js';
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 const TIMEOUT_MS = 10_000;
+const NETLINK_GENERIC = 16;
+const NLM_F_REQUEST = 1;
+const NLM_F_ACK = 4;
+/** Requests in flight at most, and per sendmsg(): acks must never overflow the receive buffer. */
+const WINDOW = 128;
+const BATCH = 64;
 
 export interface OpResult {
   op: IpvsOp;
@@ -99,7 +105,14 @@ export class IpvsClient {
     return run;
   }
 
-  private payload(op: IpvsOp): [number, Buffer] {
+  private payload(op: IpvsOp, keys?: Map<string, Buffer>): [number, Buffer] {
+    if (keys && 'dest' in op) {
+      const k = serviceKey(op.service);
+      let key = keys.get(k);
+      if (!key) keys.set(k, (key = encodeServiceKey(op.service)));
+      const cmd = op.op === 'new-dest' ? CMD.NEW_DEST : op.op === 'set-dest' ? CMD.SET_DEST : CMD.DEL_DEST;
+      return [cmd, Buffer.concat([key, encodeDest(op.dest, op.op !== 'del-dest')])];
+    }
     switch (op.op) {
       case 'new-service':
         return [CMD.NEW_SERVICE, encodeService(op.service)];
@@ -116,36 +129,136 @@ export class IpvsClient {
     }
   }
 
+  private raw?: RawNetlinkSocket;
+  private seq = 1;
+
+  /** One netlink message: header (len, type, flags, seq, port 0), genl header, attributes. */
+  private message(op: IpvsOp, seq: number, keys: Map<string, Buffer>): Buffer {
+    const [cmd, payload] = this.payload(op, keys);
+    const hdr = Buffer.alloc(20);
+    hdr.writeUInt32LE(20 + payload.length, 0);
+    hdr.writeUInt16LE(this.familyId, 4);
+    hdr.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+    hdr.writeUInt32LE(seq, 8);
+    hdr.writeUInt32LE(0, 12);
+    hdr.writeUInt8(cmd, 16);
+    hdr.writeUInt8(IPVS_GENL_VERSION, 17);
+    return Buffer.concat([hdr, payload]);
+  }
+
   /**
-   * Sends `ops` in order with at most `window` in flight (the kernel processes them in order). Adding
-   * what exists and deleting what is gone count as done.
+   * Sends `ops` in order (the kernel processes them in order), BATCH messages per sendmsg() and at most
+   * WINDOW not yet acknowledged; answers are matched by sequence number. Adding what exists and deleting
+   * what is gone count as done.
    */
-  async apply(ops: IpvsOp[], window = 64): Promise<OpResult[]> {
+  apply(ops: IpvsOp[]): Promise<OpResult[]> {
     const results: OpResult[] = new Array(ops.length);
+    if (ops.length === 0) return Promise.resolve(results);
+    this.raw ??= new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    const raw = this.raw;
+    const pending = new Map<number, number>(); // seq -> op index
     let next = 0;
-    const worker = async () => {
-      while (next < ops.length) {
-        const i = next++;
+    let done = 0;
+    // Every message is built before the first is sent: the kernel's table is half-programmed only for
+    // as long as the sending takes. Sequence numbers are consecutive from seq0.
+    const seq0 = this.seq;
+    const keys = new Map<string, Buffer>();
+    const built = ops.map((op, i) => this.message(op, ((seq0 + i - 1) % 0x7fffffff) + 1, keys));
+    this.seq = ((seq0 + ops.length - 1) % 0x7fffffff) + 1;
+    return new Promise<OpResult[]>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let lastProgress = Date.now();
+      const finish = () => {
+        clearInterval(timer);
+        raw.off('message', onMessage);
+        raw.off('error', onError);
+        raw.unref();
+        resolve(results);
+      };
+      const settle = (i: number, e: number) => {
         const op = ops[i]!;
-        const [cmd, payload] = this.payload(op);
-        let errno: string;
-        try {
-          const e = await this.call(cmd, payload);
-          if (e === 0) {
-            results[i] = { op, ok: true };
-            continue;
-          }
-          errno = ERRNO_NAMES.get(-e) ?? `errno ${-e}`;
-        } catch (err) {
-          results[i] = { op, ok: false, errno: 'ETIMEDOUT', message: `${describeError(op, 'no answer')}: ${(err as Error).message}` };
-          continue;
+        done++;
+        if (e === 0) results[i] = { op, ok: true };
+        else {
+          const errno = ERRNO_NAMES.get(-e) ?? `errno ${-e}`;
+          if ((op.op.startsWith('new') && errno === 'EEXIST') || (op.op.startsWith('del') && isMissing(errno))) results[i] = { op, ok: true, already: true, errno };
+          else results[i] = { op, ok: false, errno, message: describeError(op, errno) };
         }
-        if ((op.op.startsWith('new') && errno === 'EEXIST') || (op.op.startsWith('del') && isMissing(errno))) results[i] = { op, ok: true, already: true, errno };
-        else results[i] = { op, ok: false, errno, message: describeError(op, errno) };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
-    return results;
+      };
+      // One timer for the whole batch: no answer for TIMEOUT_MS fails what is outstanding.
+      const watchdog = () => {
+        timer = setInterval(() => {
+          if (Date.now() - lastProgress < TIMEOUT_MS) return;
+          for (const i of pending.values()) results[i] = { op: ops[i]!, ok: false, errno: 'ETIMEDOUT', message: describeError(ops[i]!, 'ETIMEDOUT: no answer from the kernel') };
+          for (let i = next; i < ops.length; i++) results[i] = { op: ops[i]!, ok: false, errno: 'ETIMEDOUT', message: describeError(ops[i]!, 'not sent: the kernel stopped answering') };
+          finish();
+        }, 1000);
+      };
+      // Only the last message of each sendmsg() asks for an ack; the kernel reports a failing message
+      // whether asked or not, and handles a socket's messages in order, so the batch's ack means every
+      // message before it without an error report succeeded. Fewer acks, fewer wake-ups.
+      const batchEnd = new Map<number, [number, number]>(); // seq of the last message -> [first, last] index
+      let unacked = 0;
+      const pump = () => {
+        while (next < ops.length && unacked < WINDOW) {
+          const first = next;
+          const msgs: Buffer[] = [];
+          while (next < ops.length && msgs.length < BATCH) {
+            const m = built[next]!;
+            m.writeUInt16LE(NLM_F_REQUEST, 6);
+            pending.set(m.readUInt32LE(8), next);
+            msgs.push(m);
+            next++;
+          }
+          const last = msgs[msgs.length - 1]!;
+          last.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+          batchEnd.set(last.readUInt32LE(8), [first, next - 1]);
+          unacked += msgs.length;
+          this.requestsSent += msgs.length;
+          raw.send(msgs);
+        }
+        if (done === ops.length) finish();
+      };
+      const onMessage = (buf: Buffer) => {
+        for (let off = 0; off + 16 <= buf.length; ) {
+          const len = buf.readUInt32LE(off);
+          if (len < 16) break;
+          const type = buf.readUInt16LE(off + 4);
+          const seq = buf.readUInt32LE(off + 8);
+          const i = pending.get(seq);
+          if (type === NLMSG_ERROR && i !== undefined && off + 20 <= buf.length) {
+            const errno = buf.readInt32LE(off + 16);
+            if (errno !== 0) {
+              pending.delete(seq);
+              settle(i, errno);
+            }
+            const range = batchEnd.get(seq);
+            if (range) {
+              batchEnd.delete(seq);
+              for (let j = range[0]; j <= range[1]; j++) {
+                if (results[j] === undefined) settle(j, 0);
+                pending.delete(((seq0 + j - 1) % 0x7fffffff) + 1);
+              }
+              unacked -= range[1] - range[0] + 1;
+            }
+          }
+          off += (len + 3) & ~3;
+        }
+        lastProgress = Date.now();
+        pump();
+      };
+      const onError = (e: Error) => {
+        for (const i of pending.values()) results[i] = { op: ops[i]!, ok: false, errno: 'EIO', message: describeError(ops[i]!, `socket error: ${e.message}`) };
+        pending.clear();
+        for (let i = next; i < ops.length; i++) results[i] = { op: ops[i]!, ok: false, errno: 'EIO', message: describeError(ops[i]!, `not sent: socket error: ${e.message}`) };
+        finish();
+      };
+      raw.on('message', onMessage);
+      raw.on('error', onError);
+      raw.ref();
+      watchdog();
+      pump();
+    });
   }
 
   /** Every service with its destinations and counters. */
@@ -190,6 +303,7 @@ export class IpvsClient {
   }
 
   close(): void {
+    this.raw?.close();
     this.sock.socket.close();
     this.dumpSock.socket.close();
   }
