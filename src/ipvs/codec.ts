@@ -7,7 +7,7 @@
  */
 import { endianness } from 'node:os';
 import { bytesToIp, ipToBytes } from '../net/ip.js';
-import { AF, CMD_ATTR, DEST_ATTR, INFO_ATTR, IPPROTO, STATS_ATTR, SVC_ATTR } from './constants.js';
+import { AF, CMD_ATTR, DAEMON_ATTR, DEST_ATTR, INFO_ATTR, IPPROTO, STATS_ATTR, SVC_ATTR } from './constants.js';
 import { SVC_F, type IpvsDest, type IpvsFamily, type IpvsProtocol, type IpvsService, type IpvsStats, type IpvsTimeouts, type ServiceKey } from './types.js';
 
 const LE = endianness() === 'LE';
@@ -241,4 +241,29 @@ export function decodeTimeouts(payload: Buffer): IpvsTimeouts | undefined {
   const a = parseAttrs(payload);
   if (!a) return undefined;
   return { tcp: rd32(a.get(CMD_ATTR.TIMEOUT_TCP)) ?? 0, tcpFin: rd32(a.get(CMD_ATTR.TIMEOUT_TCP_FIN)) ?? 0, udp: rd32(a.get(CMD_ATTR.TIMEOUT_UDP)) ?? 0 };
+}
+
+/** lvs_sync_daemon: the connection synchronisation thread (IPVS_CMD_NEW/DEL_DAEMON). */
+export interface SyncDaemon {
+  state: 'master' | 'backup';
+  ifname: string;
+  syncId: number;
+  /** 0 = the kernel's default. */
+  maxLen?: number;
+  group?: string;
+  port?: number;
+  ttl?: number;
+}
+
+/** IPVS_CMD_ATTR_DAEMON for NEW_DAEMON (everything) or DEL_DAEMON (`full` false: the state alone). */
+export function encodeDaemon(d: SyncDaemon, full = true): Buffer {
+  const parts = [attr(DAEMON_ATTR.STATE, u32(d.state === 'master' ? 1 : 2))];
+  if (full) {
+    parts.push(attr(DAEMON_ATTR.MCAST_IFN, str(d.ifname)), attr(DAEMON_ATTR.SYNC_ID, u32(d.syncId)));
+    if (d.maxLen) parts.push(attr(DAEMON_ATTR.SYNC_MAXLEN, u16(d.maxLen)));
+    if (d.group) parts.push(attr(d.group.includes(':') ? DAEMON_ATTR.MCAST_GROUP6 : DAEMON_ATTR.MCAST_GROUP, Buffer.from(ipToBytes(d.group))));
+    if (d.port) parts.push(attr(DAEMON_ATTR.MCAST_PORT, u16be(d.port)));
+    if (d.ttl) parts.push(attr(DAEMON_ATTR.MCAST_TTL, u8(d.ttl)));
+  }
+  return nested(CMD_ATTR.DAEMON | NLA_F_NESTED, parts);
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attr, decodeDest, decodeService, decodeStats, encodeDest, encodeService, encodeServiceKey, encodeTimeouts, decodeTimeouts, parseAttrs } from '../../../src/ipvs/codec.js';
+import { attr, decodeDest, decodeService, decodeStats, encodeDaemon, encodeDest, encodeService, encodeServiceKey, encodeTimeouts, decodeTimeouts, parseAttrs } from '../../../src/ipvs/codec.js';
 import { FWD, SVC_F, type IpvsDest, type IpvsService } from '../../../src/ipvs/types.js';
 
 /** Hex of a buffer, for comparing with byte sequences written out by hand. */
@@ -111,5 +111,21 @@ describe('IPVS codec: decoding what the kernel sends', () => {
     );
     const whole = encodeService(TCP80);
     for (let n = 0; n < whole.length; n++) expect(() => decodeService(whole.subarray(0, n))).not.toThrow();
+  });
+});
+
+describe('IPVS codec: the sync daemon', () => {
+  it('NEW_DAEMON: state, interface, sync id, group (network order), port and ttl', () => {
+    const b = encodeDaemon({ state: 'master', ifname: 'eth0', syncId: 5, group: '224.0.0.81', port: 8848, ttl: 1 });
+    expect(b.toString('hex')).toBe(
+      '38000380' + // len 56, type 3 | NESTED
+        '0800010001000000' + // STATE master
+        '0900020065746830' + '00000000' + // MCAST_IFN "eth0\0"
+        '0800030005000000' + // SYNC_ID 5
+        '08000500e0000051' + // MCAST_GROUP 224.0.0.81
+        '0600070022900000' + // MCAST_PORT 8848
+        '0500080001000000', // MCAST_TTL 1
+    );
+    expect(encodeDaemon({ state: 'backup', ifname: 'eth0', syncId: 0 }, false).toString('hex')).toBe('0c000380' + '0800010002000000');
   });
 });
