@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const CACHE = process.env.TSK_LAB_CACHE ?? path.join(os.homedir(), '.cache', 'tskeepalived-lab');
 /** Modules the initramfs loads, in this order after their dependencies, to mount the host root. */
 const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
-const LAB_VERSION = 2;
+const LAB_VERSION = 3;
 /** Printed by the job first: the firmware's and the kernel's chatter before it is not shown. */
 const MARK = 'vm-lab: running'; // bump when the initramfs layout changes
 
@@ -119,7 +119,7 @@ mount -t tmpfs -o size=75% tmpfs /rw; mkdir -p /rw/upper /rw/work
 mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work overlay /new
 mount -t proc proc /new/proc; mount -t sysfs sys /new/sys; mount -t devtmpfs dev /new/dev
 mkdir -p /new/dev/pts /new/dev/shm; mount -t devpts devpts /new/dev/pts; mount -t tmpfs tmpfs /new/dev/shm
-mount -t tmpfs tmpfs /new/run; mount -t tmpfs tmpfs /new/tmp
+mount -t tmpfs tmpfs /new/run
 mkdir -p /new/lib/modules/$(uname -r) /new$OUT
 mount --bind /host$MODS /new/lib/modules/$(uname -r)
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 labout /new$OUT
@@ -196,7 +196,7 @@ export async function runInVm({ command, cwd = process.cwd(), memMb = 2048, cpus
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 ${exports}
 ip link set lo up
-cd ${quote(cwd)} || exit 125
+cd ${quote(cwd)} || { echo 125 > ${out}/status; exit; }
 ${command.map(quote).join(' ')}
 echo $? > ${out}/status
 sync
