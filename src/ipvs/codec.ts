@@ -1,126 +1,139 @@
 /**
- * IPVS generic netlink codec (pure): the attribute payloads of every request tskeepalived sends, and
- * decoders for what the kernel sends back. No sockets here; client.ts adds the netlink and genl headers.
+ * IPVS generic netlink codec (pure): the attributes of every request tskeepalived sends and the
+ * decoders of what the kernel sends back, following net/netfilter/ipvs/ip_vs_ctl.c
+ * (ip_vs_genl_parse_service/_dest, ip_vs_genl_fill_service/_dest/_stats/_daemon). No sockets: an
+ * IpvsRequest is a command and its attribute bytes; requester.ts adds the headers.
  *
- * Byte order: network order only for service ADDR, PORT and the IPv4 NETMASK, destination ADDR, PORT
- * and TUN_PORT; everything else is host order. Decoders never throw: junk yields undefined.
+ * Byte order: see constants.ts (network order only for addresses, ports and the IPv4 netmask).
+ * Encoders throw TypeError/RangeError on values no kernel could accept (an IPv6 address in an IPv4
+ * entry, a port above 65535); decoders never throw and return undefined for junk.
  */
-import { endianness } from 'node:os';
 import { bytesToIp, ipToBytes } from '../net/ip.js';
-import { AF, CMD_ATTR, DAEMON_ATTR, DEST_ATTR, INFO_ATTR, IPPROTO, STATS_ATTR, SVC_ATTR } from './constants.js';
-import { SVC_F, type IpvsDest, type IpvsFamily, type IpvsProtocol, type IpvsService, type IpvsStats, type IpvsTimeouts, type ServiceKey } from './types.js';
+import { AF, CMD, CMD_ATTR, CONN_F_FWD_MASK, DEST_ATTR, INFO_ATTR, IPPROTO, STATS_ATTR, SVC_ATTR } from './constants.js';
+import { AttrWriter, checkPort, checkU32, inner, parseAttrs, rdBe16, rdBe32, rdStr, rdU16, rdU32, rdU64 } from './nlmsg.js';
+import { encodeDaemon, type SyncDaemon } from './sync-daemon.js';
+export { decodeDaemon, encodeDaemon, type SyncDaemon } from './sync-daemon.js';
+import { FWD, SVC_F, type FwdMethod, type IpvsDest, type IpvsFamily, type IpvsOp, type IpvsProtocol, type IpvsService, type IpvsStats, type IpvsTimeouts, type ServiceKey } from './types.js';
 
-const LE = endianness() === 'LE';
-const NLA_F_NESTED = 1 << 15;
-const NLA_TYPE_MASK = 0x3fff;
+/** One IPVS request before framing: the command, its attributes, and whether it is a dump. */
+export interface IpvsRequest {
+  cmd: number;
+  attrs: Buffer;
+  dump?: boolean;
+}
 
-// ---- attribute writing ------------------------------------------------------------------------
+const EMPTY = Buffer.alloc(0);
 
-/** One netlink attribute: u16 length (header + payload), u16 type, payload padded to 4 bytes. */
-export function attr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const out = Buffer.alloc((len + 3) & ~3);
-  out.set(u16(len), 0); // nlattr fields are host order
-  out.set(u16(type), 2);
-  payload.copy(out, 4);
+/** union nf_inet_addr: 16 bytes, an IPv4 address in the first 4; the address must be of family `af`. */
+function addr16(af: IpvsFamily, address: string): Uint8Array {
+  const bytes = ipToBytes(address); // TypeError when not an address
+  if ((bytes.length === 4) !== (af === 'inet')) throw new TypeError(`${address} is not an ${af} address`);
+  if (bytes.length === 16) return bytes;
+  const out = new Uint8Array(16);
+  out.set(bytes);
   return out;
 }
 
-const u8 = (v: number) => Buffer.from([v & 0xff]);
-function u16(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  LE ? b.writeUInt16LE(v) : b.writeUInt16BE(v);
-  return b;
-}
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  LE ? b.writeUInt32LE(v >>> 0) : b.writeUInt32BE(v >>> 0);
-  return b;
-}
-function u16be(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(v);
-  return b;
-}
-const str = (s: string) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)]);
-const nested = (type: number, parts: Buffer[]) => attr(type, Buffer.concat(parts));
+// ---- services and destinations -------------------------------------------------------------------
 
-/** An address as IPVS wants it: 16 bytes (union nf_inet_addr), IPv4 in the first 4. */
-function addr16(address: string): Buffer {
-  const out = Buffer.alloc(16);
-  Buffer.from(ipToBytes(address)).copy(out);
-  return out;
+function writeServiceKey(w: AttrWriter, s: ServiceKey): void {
+  w.u16(SVC_ATTR.AF, AF[s.af]);
+  if (s.fwmark !== undefined) w.u32(SVC_ATTR.FWMARK, checkU32('fwmark', s.fwmark));
+  else w.u16(SVC_ATTR.PROTOCOL, IPPROTO[s.protocol]).bytes(SVC_ATTR.ADDR, addr16(s.af, s.address)).be16(SVC_ATTR.PORT, checkPort('port', s.port));
 }
 
-function serviceKeyAttrs(s: ServiceKey): Buffer[] {
-  const parts = [attr(SVC_ATTR.AF, u16(AF[s.af]))];
-  if (s.fwmark !== undefined) parts.push(attr(SVC_ATTR.FWMARK, u32(s.fwmark)));
-  else parts.push(attr(SVC_ATTR.PROTOCOL, u16(IPPROTO[s.protocol])), attr(SVC_ATTR.ADDR, addr16(s.address)), attr(SVC_ATTR.PORT, u16be(s.port)));
-  return parts;
+/** CMD_ATTR.SERVICE of a full entry (NEW/SET_SERVICE): the key, SCHED_NAME, FLAGS {flags, mask ~0}, TIMEOUT, NETMASK, PE_NAME if any. */
+export function encodeService(s: IpvsService, w = new AttrWriter()): Buffer {
+  const nest = w.begin(CMD_ATTR.SERVICE);
+  writeServiceKey(w, s);
+  w.str(SVC_ATTR.SCHED_NAME, s.scheduler).u32x2(SVC_ATTR.FLAGS, checkU32('flags', s.flags) & ~SVC_F.HASHED, 0xffffffff).u32(SVC_ATTR.TIMEOUT, checkU32('timeout', s.timeoutS));
+  // IPv4: the mask as a u32 (0xffffff00) in network order. IPv6: the prefix length in host order.
+  if (s.af === 'inet') w.be32(SVC_ATTR.NETMASK, checkU32('netmask', s.netmask));
+  else w.u32(SVC_ATTR.NETMASK, checkU32('netmask', s.netmask));
+  if (s.peName) w.str(SVC_ATTR.PE_NAME, s.peName);
+  return w.end(nest).finish();
 }
 
-/** IPv4 netmask (a u32 like 0xffffff00) in network order; IPv6 prefix length in host order. */
-function netmaskAttr(af: IpvsFamily, netmask: number): Buffer {
-  if (af === 'inet6') return u32(netmask);
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(netmask >>> 0);
-  return b;
+/** CMD_ATTR.SERVICE holding only the key (DEL_SERVICE, the destination commands, GET_SERVICE, GET_DEST). */
+export function encodeServiceKey(s: ServiceKey, w = new AttrWriter()): Buffer {
+  const nest = w.begin(CMD_ATTR.SERVICE);
+  writeServiceKey(w, s);
+  return w.end(nest).finish();
 }
 
-/** IPVS_CMD_ATTR_SERVICE for NEW/SET_SERVICE: the key plus every attribute of a full entry. */
-export function encodeService(s: IpvsService): Buffer {
-  const flags = Buffer.concat([u32(s.flags & ~SVC_F.HASHED), u32(0xffffffff)]);
-  const parts = [
-    ...serviceKeyAttrs(s),
-    attr(SVC_ATTR.SCHED_NAME, str(s.scheduler)),
-    attr(SVC_ATTR.FLAGS, flags),
-    attr(SVC_ATTR.TIMEOUT, u32(s.timeoutS)),
-    attr(SVC_ATTR.NETMASK, netmaskAttr(s.af, s.netmask)),
-  ];
-  if (s.peName) parts.push(attr(SVC_ATTR.PE_NAME, str(s.peName)));
-  return nested(CMD_ATTR.SERVICE | NLA_F_NESTED, parts);
-}
-
-/** IPVS_CMD_ATTR_SERVICE holding only the key (DEL_SERVICE, dest commands, GET_DEST dumps). */
-export function encodeServiceKey(s: ServiceKey): Buffer {
-  return nested(CMD_ATTR.SERVICE | NLA_F_NESTED, serviceKeyAttrs(s));
-}
-
-/** IPVS_CMD_ATTR_DEST: `full` for NEW/SET_DEST, the key alone for DEL_DEST. */
-export function encodeDest(d: IpvsDest, full = true): Buffer {
-  const parts = [attr(DEST_ATTR.ADDR, addr16(d.address)), attr(DEST_ATTR.PORT, u16be(d.port)), attr(DEST_ATTR.ADDR_FAMILY, u16(AF[d.af]))];
+/**
+ * CMD_ATTR.DEST. `full` (NEW/SET_DEST): the key, ADDR_FAMILY, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH,
+ * and for TUNNEL the TUN_TYPE/TUN_PORT/TUN_FLAGS; otherwise (DEL_DEST) the key and ADDR_FAMILY.
+ */
+export function encodeDest(d: IpvsDest, full = true, w = new AttrWriter()): Buffer {
+  const nest = w.begin(CMD_ATTR.DEST);
+  w.bytes(DEST_ATTR.ADDR, addr16(d.af, d.address)).be16(DEST_ATTR.PORT, checkPort('port', d.port)).u16(DEST_ATTR.ADDR_FAMILY, AF[d.af]);
   if (full) {
-    parts.push(attr(DEST_ATTR.FWD_METHOD, u32(d.fwd)), attr(DEST_ATTR.WEIGHT, u32(d.weight)), attr(DEST_ATTR.U_THRESH, u32(d.uThreshold)), attr(DEST_ATTR.L_THRESH, u32(d.lThreshold)));
-    if (d.fwd === 2) parts.push(attr(DEST_ATTR.TUN_TYPE, u8(d.tunType)), attr(DEST_ATTR.TUN_PORT, u16be(d.tunPort)), attr(DEST_ATTR.TUN_FLAGS, u16(d.tunFlags)));
+    w.u32(DEST_ATTR.FWD_METHOD, d.fwd & CONN_F_FWD_MASK)
+      .u32(DEST_ATTR.WEIGHT, checkU32('weight', d.weight))
+      .u32(DEST_ATTR.U_THRESH, checkU32('uthreshold', d.uThreshold))
+      .u32(DEST_ATTR.L_THRESH, checkU32('lthreshold', d.lThreshold));
+    if (d.fwd === FWD.TUNNEL) w.u8(DEST_ATTR.TUN_TYPE, d.tunType).be16(DEST_ATTR.TUN_PORT, checkPort('tunnel port', d.tunPort)).u16(DEST_ATTR.TUN_FLAGS, d.tunFlags);
   }
-  return nested(CMD_ATTR.DEST | NLA_F_NESTED, parts);
+  return w.end(nest).finish();
 }
 
-/** SET_CONFIG: connection timeouts in seconds (0 leaves one unchanged). */
+/** SET_CONFIG attributes: the three timeouts in seconds, top level (0 leaves one unchanged). */
 export function encodeTimeouts(t: IpvsTimeouts): Buffer {
-  return Buffer.concat([attr(CMD_ATTR.TIMEOUT_TCP, u32(t.tcp)), attr(CMD_ATTR.TIMEOUT_TCP_FIN, u32(t.tcpFin)), attr(CMD_ATTR.TIMEOUT_UDP, u32(t.udp))]);
+  return new AttrWriter()
+    .u32(CMD_ATTR.TIMEOUT_TCP, checkU32('tcp timeout', t.tcp))
+    .u32(CMD_ATTR.TIMEOUT_TCP_FIN, checkU32('tcp_fin timeout', t.tcpFin))
+    .u32(CMD_ATTR.TIMEOUT_UDP, checkU32('udp timeout', t.udp))
+    .finish();
 }
 
-// ---- attribute reading ------------------------------------------------------------------------
+// ---- whole requests ------------------------------------------------------------------------------
 
-/** Attributes of a buffer by type (the last one wins); undefined when the framing is broken. */
-export function parseAttrs(buf: Buffer): Map<number, Buffer> | undefined {
-  const out = new Map<number, Buffer>();
-  let off = 0;
-  while (off + 4 <= buf.length) {
-    const len = LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
-    const type = (LE ? buf.readUInt16LE(off + 2) : buf.readUInt16BE(off + 2)) & NLA_TYPE_MASK;
-    if (len < 4 || off + len > buf.length) return undefined;
-    out.set(type, buf.subarray(off + 4, off + len));
-    off += (len + 3) & ~3;
+/** Encoded service keys by service object, for the many destination ops of one service (one apply()). */
+export type KeyCache = WeakMap<ServiceKey, Buffer>;
+
+/**
+ * The request of one reconciliation step. With `keys`, a service's key is encoded once for all of its
+ * destination ops (the ops must not change the service objects meanwhile).
+ */
+export function encodeOp(op: IpvsOp, keys?: KeyCache): IpvsRequest {
+  switch (op.op) {
+    case 'new-service':
+      return { cmd: CMD.NEW_SERVICE, attrs: encodeService(op.service) };
+    case 'set-service':
+      return { cmd: CMD.SET_SERVICE, attrs: encodeService(op.service) };
+    case 'del-service':
+      return { cmd: CMD.DEL_SERVICE, attrs: encodeServiceKey(op.service) };
+    default: {
+      let key = keys?.get(op.service);
+      if (!key) {
+        key = encodeServiceKey(op.service);
+        keys?.set(op.service, key);
+      }
+      const w = new AttrWriter(key.length + 128).raw(key);
+      const cmd = op.op === 'new-dest' ? CMD.NEW_DEST : op.op === 'set-dest' ? CMD.SET_DEST : CMD.DEL_DEST;
+      return { cmd, attrs: encodeDest(op.dest, op.op !== 'del-dest', w) };
+    }
   }
-  return out;
 }
 
-const rd16 = (b: Buffer | undefined) => (b && b.length >= 2 ? (LE ? b.readUInt16LE(0) : b.readUInt16BE(0)) : undefined);
-const rd32 = (b: Buffer | undefined) => (b && b.length >= 4 ? (LE ? b.readUInt32LE(0) : b.readUInt32BE(0)) : undefined);
-const rd64 = (b: Buffer | undefined) => (b && b.length >= 8 ? (LE ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0)) : undefined);
-const rdStr = (b: Buffer | undefined) => (b ? b.toString('utf8').replace(/\0.*$/s, '') : undefined);
+export const request = {
+  /** Every service (dump; replies decode with decodeService). */
+  getServices: (): IpvsRequest => ({ cmd: CMD.GET_SERVICE, attrs: EMPTY, dump: true }),
+  /** One service (ESRCH when absent). */
+  getService: (key: ServiceKey): IpvsRequest => ({ cmd: CMD.GET_SERVICE, attrs: encodeServiceKey(key) }),
+  /** The destinations of one service (dump; empty, not an error, when the service is absent). */
+  getDests: (key: ServiceKey): IpvsRequest => ({ cmd: CMD.GET_DEST, attrs: encodeServiceKey(key), dump: true }),
+  flush: (): IpvsRequest => ({ cmd: CMD.FLUSH, attrs: EMPTY }),
+  getInfo: (): IpvsRequest => ({ cmd: CMD.GET_INFO, attrs: EMPTY }),
+  getConfig: (): IpvsRequest => ({ cmd: CMD.GET_CONFIG, attrs: EMPTY }),
+  setConfig: (t: IpvsTimeouts): IpvsRequest => ({ cmd: CMD.SET_CONFIG, attrs: encodeTimeouts(t) }),
+  newDaemon: (d: SyncDaemon): IpvsRequest => ({ cmd: CMD.NEW_DAEMON, attrs: encodeDaemon(d) }),
+  delDaemon: (state: SyncDaemon['state']): IpvsRequest => ({ cmd: CMD.DEL_DAEMON, attrs: encodeDaemon({ state, ifname: '', syncId: 0 }, false) }),
+  getDaemons: (): IpvsRequest => ({ cmd: CMD.GET_DAEMON, attrs: EMPTY, dump: true }),
+};
+
+// ---- decoding ------------------------------------------------------------------------------------
 
 function familyOf(n: number | undefined): IpvsFamily | undefined {
   return n === AF.inet ? 'inet' : n === AF.inet6 ? 'inet6' : undefined;
@@ -132,15 +145,14 @@ function addrOf(b: Buffer | undefined, af: IpvsFamily): string | undefined {
   const len = af === 'inet' ? 4 : 16;
   return b && b.length >= len ? bytesToIp(new Uint8Array(b.subarray(0, len))) : undefined;
 }
-
-/** IPVS_SVC_ATTR_STATS / STATS64 -> counters. */
+/** STATS (u32 counters, u64 bytes) or STATS64 (all u64) -> counters; absent counters read 0. */
 export function decodeStats(b: Buffer | undefined, is64: boolean): IpvsStats | undefined {
   const a = b && parseAttrs(b);
   if (!a) return undefined;
   const get = (t: number) => {
     const v = a.get(t);
-    if (is64 || t === STATS_ATTR.INBYTES || t === STATS_ATTR.OUTBYTES) return rd64(v) ?? 0n;
-    return BigInt(rd32(v) ?? 0);
+    if (is64 || t === STATS_ATTR.INBYTES || t === STATS_ATTR.OUTBYTES) return rdU64(v) ?? 0n;
+    return BigInt(rdU32(v) ?? 0);
   };
   return {
     conns: get(STATS_ATTR.CONNS),
@@ -156,35 +168,39 @@ export function decodeStats(b: Buffer | undefined, is64: boolean): IpvsStats | u
   };
 }
 
-/** A GET_SERVICE reply's attributes (after the genl header) -> service; undefined on junk. */
+function statsOf(a: Map<number, Buffer>, t32: number, t64: number): IpvsStats | undefined {
+  return a.has(t64) ? decodeStats(a.get(t64), true) : decodeStats(a.get(t32), false);
+}
+
+/** A GET_SERVICE reply's attributes -> the service (HASHED stripped) and its counters; undefined on junk. */
 export function decodeService(payload: Buffer): { service: IpvsService; stats?: IpvsStats } | undefined {
-  const top = parseAttrs(payload);
-  const inner = top?.get(CMD_ATTR.SERVICE);
-  const a = inner && parseAttrs(inner);
+  const a = inner(payload, CMD_ATTR.SERVICE);
   if (!a) return undefined;
-  const af = familyOf(rd16(a.get(SVC_ATTR.AF)));
+  const af = familyOf(rdU16(a.get(SVC_ATTR.AF)));
   const scheduler = rdStr(a.get(SVC_ATTR.SCHED_NAME));
-  const flagsBuf = a.get(SVC_ATTR.FLAGS);
-  const flags = rd32(flagsBuf);
-  const timeoutS = rd32(a.get(SVC_ATTR.TIMEOUT));
+  const flags = rdU32(a.get(SVC_ATTR.FLAGS));
+  const timeoutS = rdU32(a.get(SVC_ATTR.TIMEOUT));
   const nm = a.get(SVC_ATTR.NETMASK);
-  if (!af || scheduler === undefined || flags === undefined || timeoutS === undefined || !nm || nm.length < 4) return undefined;
-  const netmask = af === 'inet' ? nm.readUInt32BE(0) : rd32(nm)!;
-  const common = { scheduler, flags: flags & ~SVC_F.HASHED, timeoutS, netmask, ...(a.has(SVC_ATTR.PE_NAME) ? { peName: rdStr(a.get(SVC_ATTR.PE_NAME))! } : {}) };
-  const fwmark = rd32(a.get(SVC_ATTR.FWMARK));
+  if (!af || scheduler === undefined || flags === undefined || timeoutS === undefined) return undefined;
+  const netmask = af === 'inet' ? rdBe32(nm) : rdU32(nm);
+  if (netmask === undefined) return undefined;
+  const peName = rdStr(a.get(SVC_ATTR.PE_NAME));
+  const common = { scheduler, flags: flags & ~SVC_F.HASHED, timeoutS, netmask, ...(peName ? { peName } : {}) };
+  const fwmark = rdU32(a.get(SVC_ATTR.FWMARK));
   let service: IpvsService;
   if (fwmark) service = { af, fwmark, ...common };
   else {
-    const protocol = protocolOf(rd16(a.get(SVC_ATTR.PROTOCOL)));
+    const protocol = protocolOf(rdU16(a.get(SVC_ATTR.PROTOCOL)));
     const address = addrOf(a.get(SVC_ATTR.ADDR), af);
-    const portB = a.get(SVC_ATTR.PORT);
-    if (!protocol || !address || !portB || portB.length < 2) return undefined;
-    service = { af, protocol, address, port: portB.readUInt16BE(0), ...common };
+    const port = rdBe16(a.get(SVC_ATTR.PORT));
+    if (!protocol || !address || port === undefined) return undefined;
+    service = { af, protocol, address, port, ...common };
   }
-  const stats = a.has(SVC_ATTR.STATS64) ? decodeStats(a.get(SVC_ATTR.STATS64), true) : decodeStats(a.get(SVC_ATTR.STATS), false);
+  const stats = statsOf(a, SVC_ATTR.STATS, SVC_ATTR.STATS64);
   return stats ? { service, stats } : { service };
 }
 
+/** A destination as read back, with the kernel's connection counters. */
 export interface DestReadback {
   dest: IpvsDest;
   activeConns: number;
@@ -193,77 +209,51 @@ export interface DestReadback {
   stats?: IpvsStats;
 }
 
-/** A GET_DEST reply's attributes -> destination; `svcAf` is the service's family (older kernels send no ADDR_FAMILY). */
+/** A GET_DEST reply's attributes -> destination; `svcAf` stands in when ADDR_FAMILY is absent (kernels before 4.3). */
 export function decodeDest(payload: Buffer, svcAf: IpvsFamily): DestReadback | undefined {
-  const top = parseAttrs(payload);
-  const inner = top?.get(CMD_ATTR.DEST);
-  const a = inner && parseAttrs(inner);
+  const a = inner(payload, CMD_ATTR.DEST);
   if (!a) return undefined;
-  const af = familyOf(rd16(a.get(DEST_ATTR.ADDR_FAMILY))) ?? svcAf;
+  const afAttr = a.get(DEST_ATTR.ADDR_FAMILY);
+  const af = afAttr ? familyOf(rdU16(afAttr)) : svcAf;
+  if (!af) return undefined;
   const address = addrOf(a.get(DEST_ATTR.ADDR), af);
-  const portB = a.get(DEST_ATTR.PORT);
-  const fwdRaw = rd32(a.get(DEST_ATTR.FWD_METHOD));
-  const weight = rd32(a.get(DEST_ATTR.WEIGHT));
-  if (!address || !portB || portB.length < 2 || fwdRaw === undefined || weight === undefined) return undefined;
-  const tunPortB = a.get(DEST_ATTR.TUN_PORT);
+  const port = rdBe16(a.get(DEST_ATTR.PORT));
+  const fwd = rdU32(a.get(DEST_ATTR.FWD_METHOD));
+  const weight = rdU32(a.get(DEST_ATTR.WEIGHT));
+  if (!address || port === undefined || fwd === undefined || weight === undefined) return undefined;
   const dest: IpvsDest = {
     af,
     address,
-    port: portB.readUInt16BE(0),
-    fwd: (fwdRaw & 7) as IpvsDest['fwd'],
+    port,
+    fwd: (fwd & CONN_F_FWD_MASK) as FwdMethod, // LOCAL (1) included: the kernel turns a local MASQ address into it
     weight,
-    uThreshold: rd32(a.get(DEST_ATTR.U_THRESH)) ?? 0,
-    lThreshold: rd32(a.get(DEST_ATTR.L_THRESH)) ?? 0,
+    uThreshold: rdU32(a.get(DEST_ATTR.U_THRESH)) ?? 0,
+    lThreshold: rdU32(a.get(DEST_ATTR.L_THRESH)) ?? 0,
     tunType: a.get(DEST_ATTR.TUN_TYPE)?.[0] ?? 0,
-    tunPort: tunPortB && tunPortB.length >= 2 ? tunPortB.readUInt16BE(0) : 0,
-    tunFlags: rd16(a.get(DEST_ATTR.TUN_FLAGS)) ?? 0,
+    tunPort: rdBe16(a.get(DEST_ATTR.TUN_PORT)) ?? 0,
+    tunFlags: rdU16(a.get(DEST_ATTR.TUN_FLAGS)) ?? 0,
   };
-  const stats = a.has(DEST_ATTR.STATS64) ? decodeStats(a.get(DEST_ATTR.STATS64), true) : decodeStats(a.get(DEST_ATTR.STATS), false);
+  const stats = statsOf(a, DEST_ATTR.STATS, DEST_ATTR.STATS64);
   return {
     dest,
-    activeConns: rd32(a.get(DEST_ATTR.ACTIVE_CONNS)) ?? 0,
-    inactConns: rd32(a.get(DEST_ATTR.INACT_CONNS)) ?? 0,
-    persistConns: rd32(a.get(DEST_ATTR.PERSIST_CONNS)) ?? 0,
+    activeConns: rdU32(a.get(DEST_ATTR.ACTIVE_CONNS)) ?? 0,
+    inactConns: rdU32(a.get(DEST_ATTR.INACT_CONNS)) ?? 0,
+    persistConns: rdU32(a.get(DEST_ATTR.PERSIST_CONNS)) ?? 0,
     ...(stats ? { stats } : {}),
   };
 }
 
-/** GET_INFO reply -> version (e.g. 0x010201 = 1.2.1) and connection table size. */
+/** GET_INFO reply -> IPVS version (0x010201 = 1.2.1) and connection table size. */
 export function decodeInfo(payload: Buffer): { version: number; connTableSize: number } | undefined {
   const a = parseAttrs(payload);
-  const version = rd32(a?.get(INFO_ATTR.VERSION));
-  const connTableSize = rd32(a?.get(INFO_ATTR.CONN_TAB_SIZE));
+  const version = rdU32(a?.get(INFO_ATTR.VERSION));
+  const connTableSize = rdU32(a?.get(INFO_ATTR.CONN_TAB_SIZE));
   return version === undefined || connTableSize === undefined ? undefined : { version, connTableSize };
 }
 
-/** GET_CONFIG reply -> timeouts. */
+/** GET_CONFIG reply -> timeouts (a protocol compiled out of the kernel reads 0). */
 export function decodeTimeouts(payload: Buffer): IpvsTimeouts | undefined {
   const a = parseAttrs(payload);
   if (!a) return undefined;
-  return { tcp: rd32(a.get(CMD_ATTR.TIMEOUT_TCP)) ?? 0, tcpFin: rd32(a.get(CMD_ATTR.TIMEOUT_TCP_FIN)) ?? 0, udp: rd32(a.get(CMD_ATTR.TIMEOUT_UDP)) ?? 0 };
-}
-
-/** lvs_sync_daemon: the connection synchronisation thread (IPVS_CMD_NEW/DEL_DAEMON). */
-export interface SyncDaemon {
-  state: 'master' | 'backup';
-  ifname: string;
-  syncId: number;
-  /** 0 = the kernel's default. */
-  maxLen?: number;
-  group?: string;
-  port?: number;
-  ttl?: number;
-}
-
-/** IPVS_CMD_ATTR_DAEMON for NEW_DAEMON (everything) or DEL_DAEMON (`full` false: the state alone). */
-export function encodeDaemon(d: SyncDaemon, full = true): Buffer {
-  const parts = [attr(DAEMON_ATTR.STATE, u32(d.state === 'master' ? 1 : 2))];
-  if (full) {
-    parts.push(attr(DAEMON_ATTR.MCAST_IFN, str(d.ifname)), attr(DAEMON_ATTR.SYNC_ID, u32(d.syncId)));
-    if (d.maxLen) parts.push(attr(DAEMON_ATTR.SYNC_MAXLEN, u16(d.maxLen)));
-    if (d.group) parts.push(attr(d.group.includes(':') ? DAEMON_ATTR.MCAST_GROUP6 : DAEMON_ATTR.MCAST_GROUP, Buffer.from(ipToBytes(d.group))));
-    if (d.port) parts.push(attr(DAEMON_ATTR.MCAST_PORT, u16be(d.port)));
-    if (d.ttl) parts.push(attr(DAEMON_ATTR.MCAST_TTL, u8(d.ttl)));
-  }
-  return nested(CMD_ATTR.DAEMON | NLA_F_NESTED, parts);
+  return { tcp: rdU32(a.get(CMD_ATTR.TIMEOUT_TCP)) ?? 0, tcpFin: rdU32(a.get(CMD_ATTR.TIMEOUT_TCP_FIN)) ?? 0, udp: rdU32(a.get(CMD_ATTR.TIMEOUT_UDP)) ?? 0 };
 }
