@@ -1,21 +1,40 @@
 /**
- * The reconciler (pure): desired table vs the kernel's dumped table -> the minimal ordered list of
- * NEW/SET/DEL operations. Services no longer desired are removed only when this process owns them
- * (created or adopted them earlier) or when flushing; services someone else made are left alone. A
- * service that exists and is desired is adopted: only what differs is changed.
+ * IPVS layer, pure: the reconciler. A desired table (desired.ts) and the kernel's (a dump, or what this
+ * process believes it programmed) -> the minimal ordered list of NEW/SET/DEL requests turning one into
+ * the other, plus what the kernel answers to them (applyOpsToTable) and what to remove at stop.
+ *
+ * Ownership: a service no longer desired is removed only when this process owns it (it was in a desired
+ * table this process programmed: created or adopted) or when flushing; services someone else made are
+ * left alone. A desired service that already exists is adopted and made equal to the desired one: only
+ * the fields that differ are changed, and destinations keepalived.conf does not list are removed.
+ * (keepalived 2.2.7 leaves such a service as it finds it - scheduler, weights, foreign destinations -
+ * because its ADD fails with EEXIST; verified in the VM lab. Reconciling is the point of this module.)
+ *
+ * Order: deletions of services first, then service by service in the desired table's order:
+ * NEW_SERVICE before its NEW_DESTs; or SET_SERVICE, the DEL_DESTs, then NEW_DEST/SET_DEST in the
+ * desired order.
  */
-import { destKey, serviceKey, type IpvsDest, type IpvsOp, type IpvsService, type IpvsTable } from './types.js';
+import { destKey, FWD, serviceKey, type IpvsDest, type IpvsOp, type IpvsService, type IpvsTable } from './types.js';
 
-function sameService(a: IpvsService, b: IpvsService): boolean {
+/** The service fields SET_SERVICE can change (the key - af, protocol/address/port or fwmark - cannot). */
+export function sameService(a: IpvsService, b: IpvsService): boolean {
   return a.scheduler === b.scheduler && a.flags === b.flags && a.timeoutS === b.timeoutS && a.netmask === b.netmask && (a.peName ?? '') === (b.peName ?? '');
 }
 
-function sameDest(a: IpvsDest, b: IpvsDest): boolean {
+/** The destination fields SET_DEST can change; the tunnel ones count only for TUN forwarding. */
+export function sameDest(a: IpvsDest, b: IpvsDest): boolean {
   if (a.fwd !== b.fwd || a.weight !== b.weight || a.uThreshold !== b.uThreshold || a.lThreshold !== b.lThreshold) return false;
-  return a.fwd !== 2 || (a.tunType === b.tunType && a.tunPort === b.tunPort && a.tunFlags === b.tunFlags);
+  return a.fwd !== FWD.TUNNEL || (a.tunType === b.tunType && a.tunPort === b.tunPort && a.tunFlags === b.tunFlags);
 }
 
-export function diffTables(desired: IpvsTable, kernel: IpvsTable, opts: { owned: ReadonlySet<string>; flush: boolean }): IpvsOp[] {
+export interface DiffOptions {
+  /** serviceKey()s this process programmed earlier (created or adopted). */
+  owned: ReadonlySet<string>;
+  /** lvs_flush: every service not desired goes, owned or not. */
+  flush: boolean;
+}
+
+export function diffTables(desired: IpvsTable, kernel: IpvsTable, opts: DiffOptions): IpvsOp[] {
   const ops: IpvsOp[] = [];
   for (const [key, k] of kernel) if (!desired.has(key) && (opts.flush || opts.owned.has(key))) ops.push({ op: 'del-service', service: k.service });
   for (const [key, d] of desired) {
@@ -36,28 +55,61 @@ export function diffTables(desired: IpvsTable, kernel: IpvsTable, opts: { owned:
   return ops;
 }
 
-/** At stop: remove the services this process owns that are still in the kernel. */
-export function teardownOps(kernel: IpvsTable, owned: ReadonlySet<string>): IpvsOp[] {
-  return [...kernel.values()].filter((e) => owned.has(serviceKey(e.service))).map((e) => ({ op: 'del-service' as const, service: e.service }));
+/**
+ * What to remove at stop (check/ipwrapper.c clear_services):
+ * - 'owned' (no lvs_flush_on_stop): keepalived removes each real server, then each configured service;
+ * - 'vs' (`lvs_flush_on_stop VS`): it removes each configured service at once;
+ * - 'full' (`lvs_flush_on_stop`): it flushes the whole table, services it never made included.
+ * 'owned' and 'vs' leave the same table (a DEL_SERVICE takes its destinations along), so both are one
+ * del-service per owned service still in `kernel`; keepalived's per-real-server removal only matters for
+ * its notify_down scripts and alerts, which the daemon runs from the checkers' state. `owned` must be
+ * the configured services, as the daemon's set of programmed services is. Services of others stay.
+ */
+export type TeardownMode = 'owned' | 'vs' | 'full';
+
+export function teardownMode(lvsFlushOnStop: 'full' | 'vs' | undefined): TeardownMode {
+  return lvsFlushOnStop ?? 'owned';
 }
 
-/** What the kernel would hold after `ops` (for tests and dry runs); `table` is not modified. */
-export function applyOpsToTable(table: IpvsTable, ops: IpvsOp[]): IpvsTable {
+export function teardownOps(kernel: IpvsTable, owned: ReadonlySet<string>, mode: TeardownMode = 'owned'): IpvsOp[] {
+  const ops: IpvsOp[] = [];
+  for (const [key, e] of kernel) if (mode === 'full' || owned.has(key)) ops.push({ op: 'del-service', service: e.service });
+  return ops;
+}
+
+/**
+ * What the kernel holds after `ops` (for dry runs and the daemon's belief after a partly failed apply):
+ * each op as the kernel answers it - NEW on an existing entry is EEXIST, SET/DEL on a missing one ENOENT,
+ * both leaving the table as it was. `table` is not modified.
+ */
+export function applyOpsToTable(table: IpvsTable, ops: readonly IpvsOp[]): IpvsTable {
   const out: IpvsTable = new Map([...table].map(([k, e]) => [k, { service: e.service, dests: new Map(e.dests) }]));
   for (const op of ops) {
     const key = serviceKey(op.service);
-    if (op.op === 'new-service') {
-      if (!out.has(key)) out.set(key, { service: op.service, dests: new Map() });
-    } else if (op.op === 'set-service') {
-      const e = out.get(key);
-      if (e) e.service = op.service;
-    } else if (op.op === 'del-service') out.delete(key);
-    else {
-      const e = out.get(key);
-      if (!e) continue;
-      const dk = destKey(op.dest);
-      if (op.op === 'del-dest') e.dests.delete(dk);
-      else if (op.op === 'new-dest' ? !e.dests.has(dk) : e.dests.has(dk)) e.dests.set(dk, op.dest);
+    const e = out.get(key);
+    switch (op.op) {
+      case 'new-service':
+        if (!e) out.set(key, { service: op.service, dests: new Map() });
+        break;
+      case 'set-service':
+        if (e) e.service = op.service;
+        break;
+      case 'del-service':
+        out.delete(key);
+        break;
+      case 'new-dest':
+      case 'set-dest':
+      case 'del-dest': {
+        if (!e) break;
+        const dk = destKey(op.dest);
+        if (op.op === 'del-dest') e.dests.delete(dk);
+        else if ((op.op === 'new-dest') !== e.dests.has(dk)) e.dests.set(dk, op.dest);
+        break;
+      }
+      default: {
+        const never: never = op;
+        throw new TypeError(`unknown IPVS op ${JSON.stringify(never)}`);
+      }
     }
   }
   return out;
