@@ -3,7 +3,7 @@
  * Multicast 224.0.0.18 joined on the instance's interface, TTL 255 sent (IP_MULTICAST_TTL / IP_TTL) and
  * required on receipt (IP_MINTTL in the kernel, checked again by the codec), multicast loop off, the socket
  * bound to the interface (SO_BINDTODEVICE). Unicast peers get the same advert one by one.
- * IPv6 (ff02::12, hop limit) is not wired yet.
+ * IPv6 is transport6.ts.
  */
 import { createRequire } from 'node:module';
 import { ipToBytes } from '../net/ip.js';
@@ -27,7 +27,13 @@ export const VRRP_MCAST_V4 = '224.0.0.18';
 export interface RxMeta {
   src: Uint8Array;
   dst: Uint8Array;
+  /** IPv4 TTL, or IPv6 Hop Limit (the address length tells which). */
   ttl: number;
+  /**
+   * Sent to a unicast address: keepalived skips the TTL / Hop Limit 255 check for those (they may be
+   * routed, and keepalived sends IPv6 unicast adverts with the default hop limit). Set by the IPv6 transport.
+   */
+  unicast?: boolean;
 }
 
 export interface VrrpTransport {
