@@ -14,6 +14,11 @@ export interface VipSpec {
   label?: string;
   broadcast?: string;
   family: 'inet' | 'inet6';
+  /**
+   * IPv6: seconds the address stays preferred, or 'forever'. keepalived's default is 0 for a /128
+   * (a deprecated address, never picked as a source: RFC 6724 rule 3) and forever otherwise.
+   */
+  preferredLft?: number | 'forever';
 }
 
 export interface AddressManager {
@@ -35,18 +40,23 @@ export class RtnlAddressManager implements AddressManager {
     return this.rt;
   }
 
-  private args(v: VipSpec) {
+  private args(v: VipSpec, add: boolean) {
     const addr = Buffer.from(ipToBytes(v.address));
     const data = { family: v.family === 'inet' ? 2 : 10, prefixlen: v.prefixLen, index: ifIndex(v.dev), scope: 0 };
     const attrs: Record<string, unknown> = { local: addr, address: addr };
     if (v.label) attrs.label = v.label;
     if (v.broadcast) attrs.broadcast = Buffer.from(ipToBytes(v.broadcast));
-    if (v.family === 'inet6') attrs.flags = { nodad: true };
+    if (v.family === 'inet6') {
+      // keepalived: IPv6 VIPs skip Duplicate Address Detection (VRRP is the arbiter), and a
+      // preferred_lft other than forever goes in IFA_CACHEINFO with an infinite valid lifetime.
+      attrs.flags = { nodad: true };
+      if (add && v.preferredLft !== undefined && v.preferredLft !== 'forever') attrs.cacheInfo = { ifaPrefered: v.preferredLft, ifaValid: 0xffffffff };
+    }
     return [data, attrs] as const;
   }
 
   async add(v: VipSpec): Promise<void> {
-    const [data, attrs] = this.args(v);
+    const [data, attrs] = this.args(v, true);
     try {
       await this.sock().newAddress(data, attrs as never);
     } catch (e) {
@@ -55,7 +65,7 @@ export class RtnlAddressManager implements AddressManager {
   }
 
   async remove(v: VipSpec): Promise<void> {
-    const [data, attrs] = this.args(v);
+    const [data, attrs] = this.args(v, false);
     try {
       await this.sock().delAddress(data, attrs as never);
     } catch (e) {

@@ -34,7 +34,7 @@ export interface InstanceDeps {
   addresses: AddressManager;
   clock: Clock;
   log: InstanceLog;
-  /** Our primary IPv4 address on the interface (advert source, tie-break). */
+  /** The advert source and tie-break address: the primary IPv4 address, or the IPv6 link-local one. */
   primaryAddress: string;
   /** Where adverts go: the multicast group or the first unicast peer (for the v3 checksum). */
   destination: string;
@@ -42,12 +42,15 @@ export interface InstanceDeps {
   notify?: boolean;
   /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
   garp?: (vip: Uint8Array) => void;
+  /** Sends one unsolicited Neighbor Advertisement for an IPv6 address; absent = no announcements. */
+  una?: (vip: Uint8Array) => void;
 }
 
 export interface InstanceStats {
   advertTx: number;
   advertRx: number;
   garpTx: number;
+  unaTx: number;
   transitions: number;
   drops: DropCounters;
 }
@@ -61,7 +64,7 @@ export class VrrpRunner {
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
   private readonly authPass: Uint8Array | undefined;
-  readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, garpTx: 0, transitions: 0, drops: newDropCounters() };
+  readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, drops: newDropCounters() };
   /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
   private garpTimer: unknown;
   /** Serialises address changes so an add and a remove never race. */
@@ -84,12 +87,15 @@ export class VrrpRunner {
     this.s = initialFsm(this.params);
     this.src = ipToBytes(deps.primaryAddress);
     this.dst = ipToBytes(deps.destination);
+    // The instance's family (from its addresses); the configuration drops VIPs of the other family.
+    const family = inst.family ?? 'inet';
     this.vips = inst.virtualIps
-      .filter((v) => v.family === 'inet')
+      .filter((v) => v.family === family)
       .map((v) => {
         const spec: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? inst.interface!, family: v.family };
         if (v.label) spec.label = v.label;
         if (v.broadcast) spec.broadcast = v.broadcast;
+        if (v.preferredLft !== undefined) spec.preferredLft = v.preferredLft;
         return spec;
       });
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
@@ -145,7 +151,8 @@ export class VrrpRunner {
       if (this.authPass) expected.authData = this.authPass;
       expected.advertIntMs = this.params.advertIntMs;
     }
-    const r = countDrop(this.stats.drops, decode(payload, { family: 4, srcAddr: meta.src, dstAddr: meta.dst, ttl: meta.ttl, expected }));
+    const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(meta.unicast ? { unicast: true } : {}) };
+    const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
     if (!r.ok) return;
     this.stats.advertRx++;
     this.apply({ type: 'advertReceived', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, srcAddr: Uint8Array.from(meta.src) });
@@ -218,24 +225,32 @@ export class VrrpRunner {
   }
 
   /**
-   * keepalived's announcement timing: garp_master_repeat gratuitous ARPs per address at once, and the
-   * same again garp_master_delay seconds later if still MASTER (defaults 5 and 5 s).
+   * keepalived's announcement timing: garp_master_repeat gratuitous ARPs (IPv4) or unsolicited Neighbor
+   * Advertisements (IPv6) per address at once, and the same again garp_master_delay seconds later if
+   * still MASTER (defaults 5 and 5 s).
    */
   private announce(): void {
-    const garp = this.deps.garp;
-    if (!garp || this.vips.length === 0) return;
+    const { garp, una } = this.deps;
+    const jobs = this.vips.map((v) => ({ v, bytes: ipToBytes(v.address) })).filter((j) => (j.bytes.length === 16 ? una : garp) !== undefined);
+    if (jobs.length === 0) return;
     const repeat = this.inst.garpMasterRepeat ?? 5;
     const delayMs = Math.round((this.inst.garpMasterDelayS ?? 5) * 1000);
     const burst = () => {
       // Sent after the addresses are in place, so a client that answers at once finds them.
       this.addrQueue = this.addrQueue.then(() => {
         for (let i = 0; i < repeat; i++) {
-          for (const v of this.vips) {
+          for (const { v, bytes } of jobs) {
+            const v6 = bytes.length === 16;
             try {
-              garp(ipToBytes(v.address));
-              this.stats.garpTx++;
+              if (v6) {
+                una!(bytes);
+                this.stats.unaTx++;
+              } else {
+                garp!(bytes);
+                this.stats.garpTx++;
+              }
             } catch (e) {
-              this.deps.log.warn(`(${this.inst.name}) gratuitous ARP for ${v.address}: ${(e as Error).message}`);
+              this.deps.log.warn(`(${this.inst.name}) ${v6 ? 'unsolicited neighbour advert' : 'gratuitous ARP'} for ${v.address}: ${(e as Error).message}`);
               return;
             }
           }
