@@ -2,8 +2,9 @@
  * Daemon layer: `tskeepalived` in the foreground. Loads and validates the configuration (refusing to
  * start on what keepalived would refuse), starts one VrrpRunner per IPv4 vrrp_instance, writes the pid
  * file, and stops gracefully on SIGTERM/SIGINT (priority 0 from MASTER, VIPs removed, STOP notifies,
- * pid file removed). What is not built yet (IPVS, checkers, IPv6 VRRP, tracking, sync groups, reload)
- * is said once in the log, never silently ignored.
+ * pid file removed). IPv4 instances speak VRRPv2 or v3 over raw IPv4 sockets with gratuitous ARP; IPv6
+ * instances speak VRRPv3 over raw IPv6 sockets (ff02::12) with unsolicited neighbour advertisements.
+ * What is not built yet (checkers, some tracking, VRRP reload) is said once in the log, never silently ignored.
  */
 import * as fs from 'node:fs';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
@@ -14,6 +15,8 @@ import { realClock, VrrpRunner } from '../vrrp/instance.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
+import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
+import { ETH_P_IPV6, ALL_NODES_MAC, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import { createLogger, type Logger } from './log.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
@@ -38,54 +41,96 @@ export interface RunOptions {
   dontReleaseIpvs?: boolean;
 }
 
+/**
+ * Opens the instance's sockets and starts its runner. IPv4 instances (family inet) run VRRPv2 or v3 over
+ * raw IPv4; IPv6 instances (family inet6) run VRRPv3 over raw IPv6, as keepalived does (RFC 5798: v2 is
+ * IPv4 only). Refuses, saying why, what cannot run.
+ */
 function startInstance(inst: VrrpInstance, addresses: RtnlAddressManager, log: Logger): VrrpRunner | undefined {
   const name = inst.name;
   if (!inst.interface || inst.virtualRouterId === undefined) {
     log.error(`(${name}) has no interface or virtual_router_id - not started`);
     return undefined;
   }
-  if (inst.family === 'inet6' || inst.virtualIps.some((v) => v.family === 'inet6')) {
-    log.warn(`(${name}) IPv6 VRRP is not implemented yet in tskeepalived - instance not started`);
-    return undefined;
+  const ifname = inst.interface;
+  const v6 = inst.family === 'inet6';
+  let run = inst;
+  if (v6 && inst.version === 2) {
+    log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
+    run = { ...inst, version: 3 };
   }
   const vips = new Set(inst.virtualIps.map((v) => v.address));
-  const src = inst.srcIp ?? primaryAddress(inst.interface, 'IPv4', vips);
+  // RFC 5798 §5.1.2.2: IPv6 adverts come from the interface's link-local address (keepalived: the first
+  // one that is not a VIP), unless mcast_src_ip / unicast_src_ip says otherwise.
+  const src = inst.srcIp ?? primaryAddress(ifname, v6 ? 'IPv6' : 'IPv4', vips);
   if (!src) {
-    log.error(`(${name}) interface ${inst.interface} has no IPv4 address to send adverts from - not started`);
+    log.error(`(${name}) interface ${ifname} has no ${v6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from - not started`);
     return undefined;
   }
   const peers = inst.unicastPeers.map((p) => p.address);
+  const group = v6 ? (inst.mcastGroup ?? VRRP_MCAST_V6) : VRRP_MCAST_V4;
   let transport: VrrpTransport;
   try {
-    transport = new RawIpv4Transport({ ifname: inst.interface, peers, onError: (e) => log.warn(`(${name}) socket error: ${e.message}`) });
+    const onError = (e: Error) => log.warn(`(${name}) socket error: ${e.message}`);
+    transport = v6
+      ? new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) })
+      : new RawIpv4Transport({ ifname, peers, onError });
   } catch (e) {
-    log.error(`(${name}) cannot open a raw VRRP socket on ${inst.interface}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
+    log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
     return undefined;
   }
-  let sender: PacketSender | undefined;
-  let garpBroken = false;
-  const garp = (vip: Uint8Array) => {
-    if (garpBroken) return;
-    try {
-      sender ??= new PacketSender(inst.interface!, ifIndex(inst.interface!), ETH_P_ARP, BROADCAST_MAC);
-      sender.send(garpFrame(parseMac(interfaceMac(inst.interface!)), vip));
-    } catch (e) {
-      garpBroken = true;
-      log.warn(`(${name}) gratuitous ARP disabled: ${(e as Error).message}`);
-    }
-  };
-  const r = new VrrpRunner(inst, {
-    garp,
+  const r = new VrrpRunner(run, {
+    ...announcers(name, ifname, log),
     transport,
     addresses,
     clock: realClock,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
     primaryAddress: src,
-    destination: peers[0] ?? VRRP_MCAST_V4,
+    destination: peers[0] ?? group,
     notify: true,
   });
   r.start();
   return r;
+}
+
+/**
+ * The announcement senders of one instance, on AF_PACKET sockets opened at first use: gratuitous ARP
+ * for IPv4 VIPs, unsolicited neighbour advertisements for IPv6 VIPs. A send that fails disables that
+ * kind of announcement for the instance, with one warning.
+ *
+ * NAs go out as whole Ethernet frames, as keepalived's vrrp_ndisc.c sends them, rather than through a
+ * raw ICMPv6 socket: the frame is built and tested byte for byte (na.ts) with the VIP as source, it does
+ * not depend on the kernel's source checks for a VIP that was added a moment ago, the ARP path already
+ * has the AF_PACKET sender, and a raw ICMPv6 socket would also receive every ICMPv6 packet of the host.
+ */
+function announcers(name: string, ifname: string, log: Logger): { garp: (vip: Uint8Array) => void; una: (vip: Uint8Array) => void } {
+  const make = (what: string, ethertype: number, dstMac: Uint8Array, frame: (mac: Uint8Array, vip: Uint8Array) => Buffer) => {
+    let sender: PacketSender | undefined;
+    let broken = false;
+    return (vip: Uint8Array) => {
+      if (broken) return;
+      try {
+        sender ??= new PacketSender(ifname, ifIndex(ifname), ethertype, dstMac);
+        sender.send(frame(parseMac(interfaceMac(ifname)), vip));
+      } catch (e) {
+        broken = true;
+        log.warn(`(${name}) ${what} disabled: ${(e as Error).message}`);
+      }
+    };
+  };
+  return {
+    garp: make('gratuitous ARP', ETH_P_ARP, BROADCAST_MAC, garpFrame),
+    // RFC 4861 §7.2.6 / keepalived: the Router flag follows net.ipv6.conf.IF.forwarding.
+    una: make('unsolicited neighbour advertisement', ETH_P_IPV6, ALL_NODES_MAC, (mac, vip) => unsolicitedNaFrame(mac, vip, { router: ipv6Forwarding(ifname) })),
+  };
+}
+
+function ipv6Forwarding(ifname: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
 }
 
 export async function runDaemon(o: RunOptions): Promise<number> {
