@@ -135,12 +135,16 @@ export class VrrpRunner {
     if (fault !== this.s.faulty) this.apply({ type: 'fault', down: fault });
   }
 
-  /** Graceful stop: priority 0 advert from MASTER, VIPs removed, STOP notify. Resolves when addresses are gone. */
+  /**
+   * Graceful stop: priority 0 advert from MASTER, VIPs removed, STOP notify, then the transport is
+   * closed (its socket would keep the process alive). Resolves when addresses are gone.
+   */
   async stop(): Promise<void> {
     this.apply({ type: 'shutdown' });
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
     if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
     await this.addrQueue;
+    this.deps.transport.close();
   }
 
   private onPacket(payload: Uint8Array, meta: RxMeta): void {

@@ -112,7 +112,17 @@ export class RawIpv4Transport implements VrrpTransport {
     });
   }
 
+  /**
+   * raw-socket sends from a queue when the socket turns writable, so the priority-0 advert of a stopping
+   * MASTER may still be queued: close once the queue is empty, or after 200 ms at most (BOUNDED).
+   */
   close(): void {
-    this.sock.close();
+    const queue = (this.sock as unknown as { requests?: unknown[] }).requests;
+    const until = Date.now() + 200;
+    const tryClose = (): void => {
+      if ((queue?.length ?? 0) === 0 || Date.now() >= until) this.sock.close();
+      else setTimeout(tryClose, 5);
+    };
+    tryClose();
   }
 }
