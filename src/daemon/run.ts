@@ -263,6 +263,7 @@ function wireSyncGroups(cfg: KeepalivedConfig, runners: VrrpRunner[], log: Logge
     let following = false; // a member's move makes the others move; don't let them echo it back
     for (const m of members) {
       peers.set(m, members.filter((x) => x !== m));
+      m.groupReady = () => members.every((o) => o === m || o.state.state === 'MASTER' || o.state.wantMaster);
       m.onTransition = (to) => {
         if (following || (to !== 'MASTER' && to !== 'BACKUP')) return;
         following = true;

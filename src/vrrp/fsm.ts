@@ -56,6 +56,12 @@ export interface FsmState {
   readonly masterDownAtMs: number | null;
   /** When the current state was entered. */
   readonly sinceMs: number;
+  /**
+   * keepalived's wantstate MASTER while still BACKUP: our Master_Down_Timer ran out but our sync group
+   * held us back because another member did not want MASTER yet. Cleared by an advert that keeps us
+   * BACKUP and by any state change.
+   */
+  readonly wantMaster: boolean;
 }
 
 export type FsmEvent =
@@ -63,7 +69,12 @@ export type FsmEvent =
   | { type: 'shutdown' }
   /** A checked advert for our VRID (packet.ts has dropped the bad ones). */
   | { type: 'advertReceived'; priority: number; srcAddr: Uint8Array; advertIntMs: number }
-  | { type: 'timerFired'; timer: TimerName }
+  /**
+   * A timer ran out. For masterDown, `groupReady: false` says our vrrp_sync_group is not MASTER and
+   * some other member does not want MASTER: we stay BACKUP and wait (keepalived
+   * vrrp_sync_can_goto_master, "prefer backup state to avoid thrashing"). Omitted = not in a group.
+   */
+  | { type: 'timerFired'; timer: TimerName; groupReady?: boolean }
   /** Tracking moved the effective priority (track.ts computes it). */
   | { type: 'effectivePriorityChanged'; priority: number }
   /** Our interface or a weight-0 tracked object went down (`down: true`) or came back. */
@@ -109,6 +120,7 @@ export function initialFsm(params: VrrpParams): FsmState {
     preemptDelay: 'idle',
     masterDownAtMs: null,
     sinceMs: 0,
+    wantMaster: false,
   };
 }
 
@@ -160,7 +172,10 @@ class Step {
   }
   set(patch: Partial<Omit<FsmState, 'params'>>): this {
     const next = { ...this.s, ...patch };
-    if (patch.state !== undefined && patch.state !== this.s.state) next.sinceMs = this.nowMs;
+    if (patch.state !== undefined && patch.state !== this.s.state) {
+      next.sinceMs = this.nowMs;
+      next.wantMaster = false;
+    }
     this.s = next;
     return this;
   }
@@ -260,6 +275,8 @@ function backupRx(st: Step, ev: { priority: number; advertIntMs: number }): Step
     // RFC 5798 §6.4.2 (v3): "Set Master_Adver_Interval to Adver Interval contained in the
     // ADVERTISEMENT; Recompute the Skew_Time; Recompute the Master_Down_Interval".
     if (p.version === 3) st.set({ masterAdverIntervalMs: ev.advertIntMs });
+    // keepalived: "Now we have received a backup, we want to be in BACKUP state" (wantstate BACK).
+    st.set({ wantMaster: false });
     st.armMasterDown(masterDownOf(st.s));
     if (p.preemptMode && p.preemptDelayMs > 0) {
       if (!lower) st.resetPreemptDelay();
@@ -339,6 +356,9 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
         case 'masterDown':
           // RFC 5798 §6.4.2: "If the Master_Down_Timer fires, then: ... transition to the Master state".
           if (s.state !== 'BACKUP') return st.done();
+          // keepalived vrrp_state_goto_master: a sync group member only goes MASTER once every other
+          // member wants to; until then it stays BACKUP wanting MASTER, with a fresh Master_Down timer.
+          if (event.groupReady === false) return st.set({ wantMaster: true }).armMasterDown(masterDownOf(s)).done();
           return becomeMaster(st).done();
         case 'preemptDelay':
           // keepalived: preempt_time has passed; the next lower-priority advert is discarded.

@@ -121,6 +121,12 @@ export class VrrpRunner {
   /** Called after every state change (sync groups listen here). */
   onTransition: ((to: FsmState['state']) => void) | undefined;
 
+  /**
+   * vrrp_sync_group: may this member go MASTER now that its Master_Down timer ran out? (keepalived: only
+   * when the group is MASTER or every other member wants MASTER.) Unset outside a group.
+   */
+  groupReady: (() => boolean) | undefined;
+
   /** vrrp_sync_group: follow another member into MASTER or BACKUP. */
   follow(state: 'MASTER' | 'BACKUP' | 'FAULT'): void {
     this.apply({ type: 'follow', state });
@@ -199,7 +205,9 @@ export class VrrpRunner {
           this.cancel(a.timer);
           this.timers[a.timer] = this.deps.clock.setTimeout(() => {
             delete this.timers[a.timer];
-            this.apply({ type: 'timerFired', timer: a.timer });
+            const groupReady = a.timer === 'masterDown' && this.groupReady ? this.groupReady() : undefined;
+            this.apply(groupReady === undefined ? { type: 'timerFired', timer: a.timer } : { type: 'timerFired', timer: a.timer, groupReady });
+            if (groupReady === false && this.s.wantMaster) this.deps.log.info(`(${this.inst.name}) Receive advertisement timeout; held in BACKUP until the rest of its sync group wants MASTER`);
           }, a.ms);
           break;
         case 'cancelTimer':

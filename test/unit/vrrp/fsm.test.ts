@@ -517,6 +517,47 @@ describe('sync groups', () => {
     expect(syncGroupTransitions([m('a', 'MASTER')], 'zz')).toEqual([]);
   });
 
+  it('a member whose Master_Down timer runs out waits in BACKUP until every other member wants MASTER', () => {
+    const p: VrrpParams = { vrid: 1, priority: 100, version: 2, advertIntMs: 1000, preemptMode: true, preemptDelayMs: 0, acceptMode: false, initialState: 'BACKUP', primaryAddr: new Uint8Array([192, 0, 2, 2]) };
+    let s = step(initialFsm(p), { type: 'startup' }, 0).state;
+    const held = step(s, { type: 'timerFired', timer: 'masterDown', groupReady: false }, 3_609);
+    expect(held.state.state).toBe('BACKUP');
+    expect(held.state.wantMaster).toBe(true);
+    expect(held.actions).toEqual([{ type: 'armTimer', timer: 'masterDown', ms: 3_609.375 }]);
+    s = held.state;
+    // An advert from the master: keepalived's wantstate goes back to BACKUP.
+    const rx = step(s, { type: 'advertReceived', priority: 150, srcAddr: new Uint8Array([192, 0, 2, 1]), advertIntMs: 1000 }, 4_000);
+    expect(rx.state.wantMaster).toBe(false);
+    // Ready (or not in a group): MASTER.
+    expect(step(s, { type: 'timerFired', timer: 'masterDown', groupReady: true }, 7_218).state.state).toBe('MASTER');
+    expect(step(s, { type: 'timerFired', timer: 'masterDown' }, 7_218).state.state).toBe('MASTER');
+  });
+
+  it('on the LAN: a priority-0 advert on one member does not move the group before the others time out (keepalived)', () => {
+    const lan = new Lan(0.25);
+    const a1 = lan.add('a1', 150, { vrid: 51, address: '192.0.2.1' });
+    const a2 = lan.add('a2', 150, { vrid: 52, address: '192.0.2.1' });
+    const b1 = lan.add('b1', 100, { vrid: 51, address: '192.0.2.2' });
+    const b2 = lan.add('b2', 100, { vrid: 52, address: '192.0.2.2' });
+    lan.syncGroup([a1, a2]);
+    lan.syncGroup([b1, b2]);
+    for (const r of [a1, a2, b1, b2]) lan.start(r);
+    lan.run(10_000);
+    expect(lan.masters()).toEqual(['a1', 'a2']);
+    // The MASTER host dies: a2 manages a priority-0 advert (its link still up), a1 falls silent.
+    lan.shutdown(a2);
+    lan.crash(a1);
+    lan.run(10_700);
+    expect(b2.s.state).toBe('BACKUP'); // its timer ran out after the skew time, but b1 does not want MASTER yet
+    expect(b2.s.wantMaster).toBe(true);
+    lan.run(20_000);
+    expect(lan.masters()).toEqual(['b1', 'b2']);
+    // Both took over when b1's Master_Down_Interval ran out (last advert from a1 + 3 s + skew).
+    const t = at(b1, 'MASTER')[0]!;
+    expect(t).toBeGreaterThan(12_500);
+    expect(at(b2, 'MASTER')).toEqual([t]);
+  });
+
   it('on the LAN: one instance of the MASTER host faulting moves the whole group to the other host, and back', () => {
     const lan = new Lan(0.25);
     const a1 = lan.add('a1', 150, { vrid: 51, address: '192.0.2.1' });

@@ -286,7 +286,11 @@ export class Lan {
         case 'timer':
           if (!next.r.alive || this.gens.get(next.r)![next.timer] !== next.gen) break; // cancelled or re-armed
           delete next.r.timers[next.timer];
-          this.deliver(next.r, { type: 'timerFired', timer: next.timer });
+          if (next.timer === 'masterDown' && next.r.group) {
+            const me = next.r;
+            const groupReady = me.group!.every((o) => o === me || o.s.state === 'MASTER' || o.s.wantMaster);
+            this.deliver(me, { type: 'timerFired', timer: next.timer, groupReady });
+          } else this.deliver(next.r, { type: 'timerFired', timer: next.timer });
           break;
         case 'packet':
           if (next.to.alive) this.receive(next.to, next.from, next.bytes);
