@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   if (o.configTest === false && !o.dumpConf) {
     // The daemon (loaded only when needed: it pulls in sockets and netlink).
     const { runDaemon } = await import('../daemon/run.js');
-    const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check, allConfig: o.allConfig, dontReleaseIpvs: o.dontReleaseIpvs };
+    const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check, allConfig: o.allConfig, dontReleaseIpvs: o.dontReleaseIpvs, dontReleaseVrrp: o.dontReleaseVrrp };
     if (o.configId !== undefined) opts.configId = o.configId;
     if (o.pid !== undefined) opts.pidFile = o.pid;
     return runDaemon(opts);

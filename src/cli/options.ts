@@ -69,7 +69,7 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'G', long: 'no-syslog', arg: 'none', key: 'noSyslog', help: "don't log via syslog", later: true },
   { short: 'u', long: 'umask', arg: 'required', key: 'umask', help: 'umask for file creation (numeric)', later: true },
   { short: 'X', long: 'release-vips', arg: 'none', key: 'releaseVips', help: 'drop VIPs on a transition caused by a signal', later: true },
-  { short: 'V', long: 'dont-release-vrrp', arg: 'none', key: 'dontReleaseVrrp', help: "don't remove VRRP VIPs and routes on stop", later: true },
+  { short: 'V', long: 'dont-release-vrrp', arg: 'none', key: 'dontReleaseVrrp', help: "don't remove VRRP VIPs and routes on stop" },
   { short: 'I', long: 'dont-release-ipvs', arg: 'none', key: 'dontReleaseIpvs', help: "don't remove the IPVS table on stop" },
   { short: 'R', long: 'dont-respawn', arg: 'none', key: 'dontRespawn', help: "don't respawn child processes", later: true },
   { short: 'n', long: 'dont-fork', arg: 'none', key: 'dontFork', help: 'stay in the foreground (tskeepalived does not fork yet: it always stays)' },

@@ -66,6 +66,12 @@ export interface FsmState {
 
 export type FsmEvent =
   | { type: 'startup' }
+  /**
+   * Reload: this instance replaces a matched one of the previous configuration (same VRID, family and
+   * interface, as keepalived matches them) and carries on from its state with no new election. Instead
+   * of startup. `masterDownInMs`: what was left of the old BACKUP's Master_Down timer.
+   */
+  | { type: 'resume'; state: VrrpState; masterDownInMs?: number }
   | { type: 'shutdown' }
   /** A checked advert for our VRID (packet.ts has dropped the bad ones). */
   | { type: 'advertReceived'; priority: number; srcAddr: Uint8Array; advertIntMs: number }
@@ -310,6 +316,22 @@ function masterRx(st: Step, ev: { priority: number; srcAddr: Uint8Array; advertI
   return st.push({ type: 'sendAdvert', priority: s.priority });
 }
 
+/** Out of INIT at startup (RFC 5798 §6.4.1, keepalived vrrp_init_state). */
+function startup(st: Step): Step {
+  const s = st.s;
+  const p = s.params;
+  st.set({ masterAdverIntervalMs: p.advertIntMs, preemptDelay: 'idle' });
+  if (s.faulty) return enterFault(st);
+  // RFC 5798 §6.4.1: "If the Priority = 255 (i.e., the router owns the IPvX address(es)
+  // associated with the virtual router)" - become Master at once.
+  if (p.priority === OWNER) return becomeMaster(st);
+  // keepalived vrrp_init_state: `state MASTER` enters BACKUP but only waits one
+  // Master_Adver_Interval + the minimum skew, "to ensure there is no other master".
+  if (p.initialState === 'MASTER') return becomeBackup(st, p.advertIntMs + skewTimeMinMs(p.version, p.advertIntMs));
+  // RFC 5798 §6.4.1: "Set the Master_Down_Timer to Master_Down_Interval; Transition to Backup".
+  return becomeBackup(st, masterDownOf(st.s));
+}
+
 /**
  * One transition. Pure: the same (state, event, nowMs) always gives the same result; `state` is not
  * modified. Events that make no sense in the current state (a stale timer, an advert while in FAULT)
@@ -320,18 +342,40 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
   const s = state;
   const p = s.params;
   switch (event.type) {
-    case 'startup': {
+    case 'startup':
       if (s.state !== 'INIT') return st.done();
+      return startup(st).done();
+
+    case 'resume': {
+      if (s.state !== 'INIT') return st.done();
+      if (event.state === 'INIT') return startup(st).done();
       st.set({ masterAdverIntervalMs: p.advertIntMs, preemptDelay: 'idle' });
-      if (s.faulty) return enterFault(st).done();
-      // RFC 5798 §6.4.1: "If the Priority = 255 (i.e., the router owns the IPvX address(es)
-      // associated with the virtual router)" - become Master at once.
-      if (p.priority === OWNER) return becomeMaster(st).done();
-      // keepalived vrrp_init_state: `state MASTER` enters BACKUP but only waits one
-      // Master_Adver_Interval + the minimum skew, "to ensure there is no other master".
-      if (p.initialState === 'MASTER') return becomeBackup(st, s.masterAdverIntervalMs + skewTimeMinMs(p.version, p.advertIntMs)).done();
-      // RFC 5798 §6.4.1: "Set the Master_Down_Timer to Master_Down_Interval; Transition to Backup".
-      return becomeBackup(st, masterDownOf(st.s)).done();
+      if (s.faulty) {
+        // The new configuration tracks something that is down: release what the old MASTER held.
+        if (event.state === 'MASTER') leaveMaster(st, true);
+        st.set({ state: 'FAULT', masterDownAtMs: null });
+        return event.state === 'FAULT' ? st.done() : st.push({ type: 'notify', state: 'FAULT' }).done();
+      }
+      switch (event.state) {
+        case 'MASTER':
+          // Still MASTER: advertise at once (a changed priority or interval is heard now), make sure every
+          // configured VIP is in place (those already there are left untouched), no notify.
+          st.set({ state: 'MASTER' });
+          return st.push({ type: 'sendAdvert', priority: st.s.priority }, { type: 'addVips', acceptMode: p.acceptMode || p.priority === OWNER }, { type: 'armTimer', timer: 'adver', ms: p.advertIntMs }).done();
+        case 'BACKUP': {
+          st.set({ state: 'BACKUP' });
+          const left = event.masterDownInMs;
+          const full = masterDownOf(st.s);
+          return st.armMasterDown(left !== undefined && left >= 0 && left < full ? left : full).done();
+        }
+        case 'FAULT':
+          // Its fault is gone in the new configuration.
+          return leaveFault(st).done();
+        default: {
+          const never: never = event.state;
+          return never;
+        }
+      }
     }
 
     case 'shutdown': {
@@ -424,7 +468,7 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
           st.set({ preemptDelay: 'idle' });
           return becomeBackup(st, masterDownOf(st.s)).done();
         default: {
-          const never: never = event.state;
+          const never: never = event;
           return never;
         }
       }

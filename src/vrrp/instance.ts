@@ -55,6 +55,11 @@ export interface InstanceStats {
   drops: DropCounters;
 }
 
+/** The identity of a virtual address across reloads. */
+function vipKey(v: VipSpec): string {
+  return `${v.address}/${v.prefixLen}%${v.dev}`;
+}
+
 export class VrrpRunner {
   readonly params: VrrpParams;
   private s: FsmState;
@@ -69,6 +74,10 @@ export class VrrpRunner {
   private garpTimer: unknown;
   /** Serialises address changes so an add and a remove never race. */
   private addrQueue: Promise<void> = Promise.resolve();
+  /** Replaced by a reload: ignores packets and timers from now on. */
+  private retired = false;
+  /** -V/--dont-release-vrrp: the shutdown leaves the VIPs in place. */
+  private keepVipsOnStop = false;
 
   constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
     const version = inst.version ?? 2;
@@ -118,6 +127,56 @@ export class VrrpRunner {
     this.apply({ type: 'startup' });
   }
 
+  /**
+   * Reload: start where `old` (the matched instance of the previous configuration) stands, with no new
+   * election: a MASTER stays MASTER (its VIPs are not removed and re-added; only new ones are added and
+   * announced), a BACKUP keeps what was left of its Master_Down timer. Call old.retire() after this.
+   */
+  resume(old: VrrpRunner): void {
+    const was = old.state;
+    const left = was.state === 'BACKUP' && was.masterDownAtMs !== null ? Math.max(0, was.masterDownAtMs - old.deps.clock.now()) : undefined;
+    Object.assign(this.stats, { ...old.stats, drops: old.stats.drops });
+    this.apply(left !== undefined ? { type: 'resume', state: was.state, masterDownInMs: left } : { type: 'resume', state: was.state });
+    if (was.state === 'MASTER' && this.s.state === 'MASTER') {
+      const had = new Set(old.vips.map((v) => vipKey(v)));
+      const added = this.vips.filter((v) => !had.has(vipKey(v)));
+      if (added.length > 0) this.announce(added);
+    }
+  }
+
+  /**
+   * Reload: this instance is replaced (by `next`, or by nothing when it was removed from the
+   * configuration). Without a successor it stops as on shutdown. With one, it goes quiet without a
+   * priority 0 advert or a notify, and removes only the VIPs its successor does not hold.
+   */
+  async retire(next: VrrpRunner | undefined): Promise<void> {
+    if (!next) return this.stop();
+    for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
+    if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
+    this.garpTimer = undefined;
+    if (this.s.state === 'MASTER') {
+      const keep = next.state.state === 'MASTER' ? new Set(next.vips.map((v) => vipKey(v))) : new Set<string>();
+      const gone = this.vips.filter((v) => !keep.has(vipKey(v)));
+      this.addrQueue = this.addrQueue.then(async () => {
+        for (const v of gone) {
+          try {
+            await this.deps.addresses.remove(v);
+          } catch (e) {
+            this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
+          }
+        }
+      });
+    }
+    this.retired = true;
+    await this.addrQueue;
+    this.deps.transport.close();
+  }
+
+  /** The virtual addresses this instance holds while MASTER (address/prefix on device). */
+  get virtualAddresses(): readonly VipSpec[] {
+    return this.vips;
+  }
+
   /** Called after every state change (sync groups listen here). */
   onTransition: ((to: FsmState['state']) => void) | undefined;
 
@@ -145,7 +204,8 @@ export class VrrpRunner {
    * Graceful stop: priority 0 advert from MASTER, VIPs removed, STOP notify, then the transport is
    * closed (its socket would keep the process alive). Resolves when addresses are gone.
    */
-  async stop(): Promise<void> {
+  async stop(opts: { releaseVips?: boolean } = {}): Promise<void> {
+    if (opts.releaseVips === false) this.keepVipsOnStop = true;
     this.apply({ type: 'shutdown' });
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
     if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
@@ -154,6 +214,7 @@ export class VrrpRunner {
   }
 
   private onPacket(payload: Uint8Array, meta: RxMeta): void {
+    if (this.retired) return;
     if (Buffer.compare(Buffer.from(meta.src), Buffer.from(this.src)) === 0) return; // our own advert
     const expected: Expected = { version: this.params.version, vrid: this.params.vrid };
     if (this.params.version === 2) {
@@ -217,7 +278,7 @@ export class VrrpRunner {
           this.changeAddresses('add');
           break;
         case 'removeVips':
-          this.changeAddresses('remove');
+          if (!(ev.type === 'shutdown' && this.keepVipsOnStop)) this.changeAddresses('remove');
           break;
         case 'announce':
           this.announce();
@@ -231,7 +292,8 @@ export class VrrpRunner {
     }
     if (state.state !== before) {
       this.stats.transitions++;
-      this.deps.log.info(`(${this.inst.name}) entering ${state.state} state`);
+      // keepalived's wording, so existing log alerts keep matching.
+      this.deps.log.info(state.state === 'INIT' ? `(${this.inst.name}) Entering INIT STATE` : `(${this.inst.name}) Entering ${state.state} STATE`);
       this.onTransition?.(state.state);
     }
   }
@@ -241,9 +303,9 @@ export class VrrpRunner {
    * Advertisements (IPv6) per address at once, and the same again garp_master_delay seconds later if
    * still MASTER (defaults 5 and 5 s).
    */
-  private announce(): void {
+  private announce(only?: readonly VipSpec[]): void {
     const { garp, una } = this.deps;
-    const jobs = this.vips.map((v) => ({ v, bytes: ipToBytes(v.address) })).filter((j) => (j.bytes.length === 16 ? una : garp) !== undefined);
+    const jobs = (only ?? this.vips).map((v) => ({ v, bytes: ipToBytes(v.address) })).filter((j) => (j.bytes.length === 16 ? una : garp) !== undefined);
     if (jobs.length === 0) return;
     const repeat = this.inst.garpMasterRepeat ?? 5;
     const delayMs = Math.round((this.inst.garpMasterDelayS ?? 5) * 1000);

@@ -77,9 +77,9 @@ async function waitFor(cond: () => boolean, ms: number, stepMs = 10): Promise<nu
   throw new Error(`condition not met within ${ms} ms`);
 }
 
-/** Time the daemon logged "entering MASTER" (ms since epoch), from its pino log. */
+/** Time the daemon logged "Entering MASTER STATE" (ms since epoch), from its pino log. */
 function masterAt(d: Daemon): number | undefined {
-  const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('entering MASTER'));
+  const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('Entering MASTER STATE'));
   const last = lines[lines.length - 1];
   return last ? Date.parse(JSON.parse(last).time) : undefined;
 }

@@ -1,0 +1,28 @@
+/**
+ * Checker layer: the contract between one health probe and the scheduler that runs it.
+ *
+ * A probe is one attempt of one checker (TCP_CHECK, HTTP_GET, ...) against one real server. It never
+ * throws and never outlives its own time limit (connect_timeout for network checkers, misc_timeout for
+ * MISC_CHECK): it resolves with an outcome. Retries, delay_loop, delay_before_retry, alpha/omega and
+ * what a failure does to IPVS belong to the scheduler (engine), not here. Probes live in
+ * src/check/probes/<kind>.ts; createProbe() in src/check/probes/index.ts picks one for a checker.
+ */
+
+export interface ProbeOutcome {
+  ok: boolean;
+  /**
+   * Why the attempt failed, in keepalived's words where it has them, with the target in keepalived's
+   * notation, e.g. "TCP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED". Absent when ok.
+   */
+  reason?: string;
+  /** MISC_CHECK with misc_dynamic: the weight the exit status asks for (status - 2). */
+  weight?: number;
+  /** Wall time of the attempt in milliseconds (latency for metrics). */
+  ms: number;
+}
+
+/**
+ * One attempt. `signal` aborts it early (daemon stop, checker removed by a reload); an aborted probe
+ * resolves with ok: false, reason 'aborted', and releases its socket or kills its process group.
+ */
+export type Probe = (signal: AbortSignal) => Promise<ProbeOutcome>;

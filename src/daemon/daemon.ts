@@ -1,0 +1,178 @@
+/**
+ * Daemon layer: one running tskeepalived. Loads and validates keepalived.conf (refusing to start on what
+ * keepalived would refuse), starts the subsystems — VRRP (src/daemon/vrrp.ts), IPVS (ipvs.ts) — and
+ * applies a reload to each of them by difference. A reload first parses and validates the whole new
+ * file; if it cannot be run, every error is logged with its file:line and the running configuration
+ * stays untouched. Stopping is graceful: priority 0 adverts, VIPs removed (unless -V), the IPVS entries
+ * this process created removed (unless -I), STOP notifies.
+ */
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { RtnlAddressManager } from '../net/rtnl.js';
+import { IpvsManager } from './ipvs.js';
+import type { Logger } from './log.js';
+import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
+
+export interface RunOptions {
+  file: string;
+  configId?: string;
+  pidFile?: string;
+  detail: boolean;
+  /** -P/--vrrp: VRRP only. */
+  vrrpOnly: boolean;
+  /** -C/--check: IPVS and checkers only. */
+  checkOnly: boolean;
+  /** -e/--all-config */
+  allConfig?: boolean;
+  /** -I/--dont-release-ipvs */
+  dontReleaseIpvs?: boolean;
+  /** -V/--dont-release-vrrp */
+  dontReleaseVrrp?: boolean;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  /** Why the new file was refused (the running configuration kept). */
+  error?: string;
+  vrrp?: VrrpReloadReport;
+  ipvsChanges?: number;
+  ms: number;
+}
+
+export interface DaemonSnapshot {
+  pid: number;
+  configFile: string;
+  startedAt: string;
+  reloads: { ok: number; failed: number; last?: ReloadOutcome & { at: string } };
+  vrrp: VrrpInstanceSnapshot[];
+  ipvs: boolean;
+}
+
+export class Daemon {
+  private readonly startedAt = new Date();
+  private reloads = { ok: 0, failed: 0 } as DaemonSnapshot['reloads'];
+  private busy: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+
+  private constructor(
+    readonly o: RunOptions,
+    readonly log: Logger,
+    private cfg: KeepalivedConfig,
+    private readonly addresses: RtnlAddressManager,
+    readonly vrrp: VrrpSubsystem | undefined,
+    readonly ipvs: IpvsManager | undefined,
+  ) {}
+
+  /** The configuration now running. */
+  get config(): KeepalivedConfig {
+    return this.cfg;
+  }
+
+  /** Loads the file and starts every subsystem; a number (the exit status) when it cannot start. */
+  static async start(o: RunOptions, log: Logger): Promise<Daemon | number> {
+    const loaded = load(o, log);
+    if (typeof loaded === 'string') {
+      log.error(`${loaded} - not starting`);
+      return 1;
+    }
+    const cfg = loaded;
+    if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
+    const hasCheckers = cfg.lvs.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.length > 0));
+    if (!o.vrrpOnly && hasCheckers) log.warn('health checkers are not implemented yet in tskeepalived: every real server is treated as up');
+    const untracked = cfg.vrrp.instances.some((i) => i.trackFiles.length + i.trackProcesses.length + i.trackBfds.length > 0);
+    if (untracked) log.warn('track_file / track_process / track_bfd are not acted on yet');
+
+    const addresses = new RtnlAddressManager();
+    const vrrp = o.checkOnly ? undefined : VrrpSubsystem.start(cfg, addresses, log);
+    const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
+    log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
+    return new Daemon(o, log, cfg, addresses, vrrp, ipvs);
+  }
+
+  /**
+   * SIGHUP. Serialised: a reload that arrives during another waits for it. The new file is parsed and
+   * validated completely before anything changes.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const run = this.busy.then(() => this.doReload());
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doReload(): Promise<ReloadOutcome> {
+    const t0 = performance.now();
+    const done = (r: Omit<ReloadOutcome, 'ms'>): ReloadOutcome => {
+      const out = { ...r, ms: performance.now() - t0 };
+      if (out.ok) this.reloads.ok++;
+      else this.reloads.failed++;
+      this.reloads.last = { ...out, at: new Date().toISOString() };
+      return out;
+    };
+    if (this.stopping) return done({ ok: false, error: 'stopping' });
+    this.log.info(`Reloading: ${this.o.file}`);
+    const loaded = load(this.o, this.log);
+    if (typeof loaded === 'string') {
+      this.log.error(`reload: ${loaded} - keeping the running configuration`);
+      return done({ ok: false, error: loaded });
+    }
+    const next = loaded;
+    if (withoutLocs(next) === withoutLocs(this.cfg)) {
+      this.log.info('reload: configuration unchanged');
+      this.cfg = next;
+      return done({ ok: true, ipvsChanges: 0 });
+    }
+    const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
+    if (this.vrrp) {
+      try {
+        out.vrrp = await this.vrrp.reload(next);
+      } catch (e) {
+        this.log.error(`reload: VRRP: ${(e as Error).message}`);
+        out.ok = false;
+      }
+    }
+    this.cfg = next;
+    if (this.ipvs) {
+      try {
+        out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
+      } catch (e) {
+        this.log.error(`reload: IPVS: ${(e as Error).message}`);
+        out.ok = false;
+      }
+    }
+    this.log.info(`Reload finished${out.ok ? '' : ' with errors'}`);
+    return done(out);
+  }
+
+  /** Graceful stop (SIGTERM/SIGINT). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.busy;
+    await this.vrrp?.stop({ releaseVips: this.o.dontReleaseVrrp !== true });
+    this.addresses.close();
+    await this.ipvs?.stop(this.cfg, { release: this.o.dontReleaseIpvs !== true });
+  }
+
+  snapshot(): DaemonSnapshot {
+    return {
+      pid: process.pid,
+      configFile: this.o.file,
+      startedAt: this.startedAt.toISOString(),
+      reloads: { ...this.reloads },
+      vrrp: this.vrrp?.snapshot() ?? [],
+      ipvs: this.ipvs !== undefined,
+    };
+  }
+}
+
+/** The configuration, or why it cannot be run (diagnostics logged with their file:line). */
+function load(o: RunOptions, log: Logger): KeepalivedConfig | string {
+  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
+  for (const d of res.diagnostics.list) {
+    if (d.severity === 'info') continue;
+    if (d.severity === 'error') log.error(formatDiagnostic(d));
+    else log.warn(formatDiagnostic(d));
+  }
+  if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
+  return res.config;
+}

@@ -1,0 +1,401 @@
+/**
+ * Daemon layer: the VRRP subsystem. Starts one VrrpRunner per vrrp_instance (raw sockets, rtnetlink
+ * VIPs, GARP/NA senders), ties sync groups together, runs the trackers (track_interface, track_script,
+ * the instance's own interface), and on SIGHUP applies a new configuration by difference:
+ *
+ * - instances are matched as keepalived matches them on reload: same virtual_router_id, family and
+ *   interface. A matched instance whose configuration did not change keeps running untouched; a changed
+ *   one is replaced by a runner that resumes the old one's state (no new election, its VIPs are never
+ *   removed and re-added: only VIPs that left the configuration are removed, new ones added);
+ * - instances that left the configuration stop as on shutdown (priority 0, VIPs removed, STOP notify);
+ *   new ones start as at startup;
+ * - trackers whose definition did not change keep their state (a track_script keeps its rise/fall count).
+ */
+import * as fs from 'node:fs';
+import type { KeepalivedConfig } from '../config/model.js';
+import type { VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
+import { ifIndex, primaryAddress } from '../net/iface.js';
+import { interfaceMac, PacketSender } from '../net/packet-socket.js';
+import type { RtnlAddressManager } from '../net/rtnl.js';
+import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
+import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
+import type { FsmState } from '../vrrp/fsm.js';
+import { realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
+import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
+import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
+import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
+import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
+import type { Logger } from './log.js';
+
+/** A value without its file:line locations, to compare two loads of a file. */
+export function withoutLocs(x: unknown): string {
+  return JSON.stringify(x, (k, v) => (k === 'loc' ? undefined : v));
+}
+
+/** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
+function matchKey(inst: VrrpInstance): string {
+  return `${inst.virtualRouterId ?? '-'}|${inst.family ?? 'inet'}|${inst.interface ?? '-'}`;
+}
+
+export interface VrrpInstanceSnapshot {
+  name: string;
+  vrid: number;
+  family: string;
+  interface: string;
+  version: 2 | 3;
+  state: FsmState['state'];
+  priority: number;
+  basePriority: number;
+  faulty: boolean;
+  /** performance.now() of the last transition (0 = never). */
+  sinceMs: number;
+  vips: string[];
+  stats: InstanceStats;
+  syncGroup?: string;
+}
+
+export interface VrrpReloadReport {
+  kept: string[];
+  resumed: string[];
+  started: string[];
+  stopped: string[];
+}
+
+export class VrrpSubsystem {
+  private runners: VrrpRunner[] = [];
+  /** runner -> the other members of its sync group. BOUNDED by the configured instances. */
+  private groups = new Map<VrrpRunner, VrrpRunner[]>();
+  private groupName = new Map<VrrpRunner, string>();
+  /** BOUNDED by the configured vrrp_scripts / interfaces. */
+  private scripts = new Map<string, ScriptTracker>();
+  private ifaces = new Map<string, InterfaceTracker>();
+  /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
+  private closers = new Map<VrrpRunner, () => void>();
+
+  private constructor(
+    private cfg: KeepalivedConfig,
+    private readonly addresses: RtnlAddressManager,
+    private readonly log: Logger,
+  ) {}
+
+  static start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): VrrpSubsystem {
+    const v = new VrrpSubsystem(cfg, addresses, log);
+    for (const inst of cfg.vrrp.instances) {
+      const r = v.build(inst);
+      if (r) v.runners.push(r);
+    }
+    v.wire();
+    for (const r of v.runners) r.start();
+    return v;
+  }
+
+  get instanceCount(): number {
+    return this.runners.length;
+  }
+
+  /** Applies `next` by difference (see the file's docblock). Never throws for one bad instance. */
+  async reload(next: KeepalivedConfig): Promise<VrrpReloadReport> {
+    const report: VrrpReloadReport = { kept: [], resumed: [], started: [], stopped: [] };
+    const old = new Map(this.runners.map((r) => [matchKey(r.inst), r] as const));
+    const kept: VrrpRunner[] = [];
+    const fresh: Array<{ runner: VrrpRunner; from?: VrrpRunner }> = [];
+    for (const inst of next.vrrp.instances) {
+      const prev = old.get(matchKey(inst));
+      if (prev) old.delete(matchKey(inst));
+      if (prev && withoutLocs(prev.inst) === withoutLocs(inst) && this.sameScripts(prev.inst, next)) {
+        kept.push(prev);
+        report.kept.push(inst.name);
+        continue;
+      }
+      const runner = this.build(inst);
+      if (!runner) {
+        // Cannot run the new definition (logged): the old one goes on as before rather than dropping a VIP.
+        if (prev) {
+          kept.push(prev);
+          report.kept.push(prev.inst.name);
+        }
+        continue;
+      }
+      fresh.push(prev ? { runner, from: prev } : { runner });
+    }
+    // Unhook the old sync groups before anything moves, so a retiring runner drives nobody.
+    for (const r of this.runners) {
+      r.onTransition = undefined;
+      r.groupReady = undefined;
+    }
+    this.cfg = next;
+    this.runners = [...kept, ...fresh.map((f) => f.runner)];
+    this.wire();
+    for (const { runner, from } of fresh) {
+      if (from) {
+        runner.resume(from);
+        await from.retire(runner);
+        this.release(from);
+        report.resumed.push(runner.inst.name);
+        this.log.info(`(${runner.inst.name}) reloaded in ${runner.state.state} state`);
+      } else {
+        runner.start();
+        report.started.push(runner.inst.name);
+      }
+    }
+    for (const gone of old.values()) {
+      this.log.info(`(${gone.inst.name}) removed from the configuration: stopping`);
+      await gone.stop();
+      this.release(gone);
+      report.stopped.push(gone.inst.name);
+    }
+    this.log.info(`VRRP reload: ${report.kept.length} unchanged, ${report.resumed.length} changed (state kept), ${report.started.length} new, ${report.stopped.length} removed`);
+    return report;
+  }
+
+  /** Graceful stop of every instance; `releaseVips: false` is -V/--dont-release-vrrp. */
+  async stop(opts: { releaseVips: boolean }): Promise<void> {
+    for (const t of this.ifaces.values()) t.stop();
+    for (const t of this.scripts.values()) t.stop();
+    await Promise.all(this.runners.map((r) => r.stop({ releaseVips: opts.releaseVips })));
+    for (const r of this.runners) this.release(r);
+  }
+
+  private release(r: VrrpRunner): void {
+    this.closers.get(r)?.();
+    this.closers.delete(r);
+  }
+
+  snapshot(): VrrpInstanceSnapshot[] {
+    return this.runners.map((r) => {
+      const g = this.groupName.get(r);
+      return {
+        name: r.inst.name,
+        vrid: r.params.vrid,
+        family: r.inst.family ?? 'inet',
+        interface: r.inst.interface ?? '',
+        version: r.params.version,
+        state: r.state.state,
+        priority: r.state.priority,
+        basePriority: r.params.priority,
+        faulty: r.state.faulty,
+        sinceMs: r.state.sinceMs,
+        vips: r.virtualAddresses.map((v) => `${v.address}/${v.prefixLen} dev ${v.dev}`),
+        stats: r.stats,
+        ...(g !== undefined ? { syncGroup: g } : {}),
+      };
+    });
+  }
+
+  /** The track_scripts an instance uses are defined the same way in `next` as now. */
+  private sameScripts(inst: VrrpInstance, next: KeepalivedConfig): boolean {
+    const def = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.scripts.find((s) => s.name === name));
+    return inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name));
+  }
+
+  /**
+   * Sync groups and trackers for the current runners. Trackers of unchanged definitions are kept with
+   * their state; the others are stopped and new ones started.
+   */
+  private wire(): void {
+    this.groups = new Map();
+    this.groupName = new Map();
+    for (const g of this.cfg.vrrp.syncGroups) {
+      const members = this.runners.filter((r) => g.members?.includes(r.inst.name));
+      if (members.length < 2) continue;
+      let following = false; // a member's move makes the others move; don't let them echo it back
+      for (const m of members) {
+        this.groups.set(m, members.filter((x) => x !== m));
+        this.groupName.set(m, g.name);
+        // keepalived vrrp_sync_can_goto_master: MASTER only when the group is, or every other member wants it.
+        m.groupReady = () => members.every((o) => o === m || o.state.state === 'MASTER' || o.state.wantMaster);
+        m.onTransition = (to) => {
+          if (following || (to !== 'MASTER' && to !== 'BACKUP')) return;
+          following = true;
+          try {
+            for (const other of members) if (other !== m && !other.state.faulty) other.follow(to);
+          } finally {
+            following = false;
+          }
+        };
+      }
+      this.log.info(`sync group ${g.name}: ${members.map((m) => m.inst.name).join(', ')} move together`);
+    }
+
+    const logger = { info: (m: string) => this.log.info(m), warn: (m: string) => this.log.warn(m) };
+    const onChange = () => this.recompute();
+    const wantIfaces = new Set<string>();
+    const wantScripts = new Map<string, VrrpScript>();
+    for (const r of this.runners) {
+      wantIfaces.add(r.inst.interface!);
+      for (const t of r.inst.trackInterfaces) wantIfaces.add(t.name);
+      for (const t of r.inst.trackScripts) {
+        const def = this.cfg.vrrp.scripts.find((s) => s.name === t.name);
+        if (def?.script) wantScripts.set(t.name, def);
+      }
+    }
+    for (const [name, t] of this.ifaces) {
+      if (wantIfaces.has(name)) continue;
+      t.stop();
+      this.ifaces.delete(name);
+    }
+    for (const name of wantIfaces) {
+      if (this.ifaces.has(name)) continue;
+      const t = new InterfaceTracker(name, onChange);
+      this.ifaces.set(name, t);
+      t.start();
+    }
+    for (const [name, t] of this.scripts) {
+      const def = wantScripts.get(name);
+      if (def && withoutLocs(def) === withoutLocs(t.script)) continue;
+      t.stop();
+      this.scripts.delete(name);
+    }
+    const started: ScriptTracker[] = [];
+    for (const [name, def] of wantScripts) {
+      if (this.scripts.has(name)) continue;
+      const t = new ScriptTracker(def, onChange, logger);
+      this.scripts.set(name, t);
+      started.push(t);
+    }
+    this.recompute();
+    for (const t of started) t.start();
+  }
+
+  /** Every instance's effective priority and FAULT state from the trackers (and its sync group). */
+  private recompute(): void {
+    const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
+    for (const r of this.runners) {
+      const inst = r.inst;
+      const items: TrackedItem[] = [];
+      if (!inst.dontTrackPrimary) items.push({ kind: 'interface', name: inst.interface!, up: this.ifaces.get(inst.interface!)?.up ?? true, weight: 0, reverse: false });
+      for (const t of inst.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: this.ifaces.get(t.name)?.up ?? true, weight: t.weight, reverse: t.reverse });
+      for (const t of inst.trackScripts) {
+        const st = this.scripts.get(t.name);
+        if (!st) continue;
+        const weight = t.weightGiven ? t.weight : st.script.weight;
+        const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
+        items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
+      }
+      own.set(r, effectivePriority(inst.priority ?? 100, items));
+    }
+    for (const r of this.runners) {
+      const e = own.get(r)!;
+      // A sync group is in FAULT when any member is (keepalived: "all members move together").
+      const peerFault = (this.groups.get(r) ?? []).find((m) => own.get(m)?.fault);
+      const fault = e.fault || peerFault !== undefined;
+      if (fault && !r.state.faulty) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
+      r.track(e.priority, fault);
+    }
+  }
+
+  /**
+   * Opens the instance's sockets and builds (does not start) its runner. IPv4 instances run VRRPv2 or v3
+   * over raw IPv4; IPv6 instances VRRPv3 over raw IPv6, as keepalived does (RFC 5798: v2 is IPv4 only).
+   * Refuses, saying why, what cannot run.
+   */
+  private build(inst: VrrpInstance): VrrpRunner | undefined {
+    const log = this.log;
+    const name = inst.name;
+    if (!inst.interface || inst.virtualRouterId === undefined) {
+      log.error(`(${name}) has no interface or virtual_router_id - not started`);
+      return undefined;
+    }
+    const ifname = inst.interface;
+    const v6 = inst.family === 'inet6';
+    let run = inst;
+    if (v6 && inst.version === 2) {
+      log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
+      run = { ...inst, version: 3 };
+    }
+    const vips = new Set(inst.virtualIps.map((v) => v.address));
+    // RFC 5798 §5.1.2.2: IPv6 adverts come from the interface's link-local address (keepalived: the first
+    // one that is not a VIP), unless mcast_src_ip / unicast_src_ip says otherwise.
+    const src = inst.srcIp ?? primaryAddress(ifname, v6 ? 'IPv6' : 'IPv4', vips);
+    if (!src) {
+      log.error(`(${name}) interface ${ifname} has no ${v6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from - not started`);
+      return undefined;
+    }
+    const peers = inst.unicastPeers.map((p) => p.address);
+    const group = v6 ? (inst.mcastGroup ?? VRRP_MCAST_V6) : VRRP_MCAST_V4;
+    let transport: VrrpTransport;
+    try {
+      const onError = (e: Error) => log.warn(`(${name}) socket error: ${e.message}`);
+      transport = v6
+        ? new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) })
+        : new RawIpv4Transport({ ifname, peers, onError });
+    } catch (e) {
+      log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
+      return undefined;
+    }
+    const ann = announcers(name, ifname, log);
+    try {
+      const r = new VrrpRunner(run, {
+        garp: ann.garp,
+        una: ann.una,
+        transport,
+        addresses: this.addresses,
+        clock: realClock,
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        primaryAddress: src,
+        destination: peers[0] ?? group,
+        notify: true,
+      });
+      this.closers.set(r, ann.close);
+      return r;
+    } catch (e) {
+      transport.close();
+      ann.close();
+      log.error(`(${name}) cannot run: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+}
+
+/**
+ * The announcement senders of one instance, on AF_PACKET sockets opened at first use: gratuitous ARP
+ * for IPv4 VIPs, unsolicited neighbour advertisements for IPv6 VIPs. A send that fails disables that
+ * kind of announcement for the instance, with one warning.
+ *
+ * NAs go out as whole Ethernet frames, as keepalived's vrrp_ndisc.c sends them, rather than through a
+ * raw ICMPv6 socket: the frame is built and tested byte for byte (na.ts) with the VIP as source, it does
+ * not depend on the kernel's source checks for a VIP that was added a moment ago, the ARP path already
+ * has the AF_PACKET sender, and a raw ICMPv6 socket would also receive every ICMPv6 packet of the host.
+ */
+function announcers(name: string, ifname: string, log: Logger): { garp: (vip: Uint8Array) => void; una: (vip: Uint8Array) => void; close: () => void } {
+  const senders: PacketSender[] = []; // BOUNDED: at most two
+  const make = (what: string, ethertype: number, dstMac: Uint8Array, frame: (mac: Uint8Array, vip: Uint8Array) => Buffer) => {
+    let sender: PacketSender | undefined;
+    let broken = false;
+    return (vip: Uint8Array) => {
+      if (broken) return;
+      try {
+        if (!sender) {
+          sender = new PacketSender(ifname, ifIndex(ifname), ethertype, dstMac);
+          senders.push(sender);
+        }
+        sender.send(frame(parseMac(interfaceMac(ifname)), vip));
+      } catch (e) {
+        broken = true;
+        log.warn(`(${name}) ${what} disabled: ${(e as Error).message}`);
+      }
+    };
+  };
+  return {
+    garp: make('gratuitous ARP', ETH_P_ARP, BROADCAST_MAC, garpFrame),
+    // RFC 4861 §7.2.6 / keepalived: the Router flag follows net.ipv6.conf.IF.forwarding.
+    una: make('unsolicited neighbour advertisement', ETH_P_IPV6, ALL_NODES_MAC, (mac, vip) => unsolicitedNaFrame(mac, vip, { router: ipv6Forwarding(ifname) })),
+    close: () => {
+      for (const s of senders.splice(0)) {
+        try {
+          s.close();
+        } catch {
+          // already closed
+        }
+      }
+    },
+  };
+}
+
+function ipv6Forwarding(ifname: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
