@@ -51,6 +51,12 @@ export interface DaemonSnapshot {
 export class Daemon {
   private readonly startedAt = new Date();
   private reloads = { ok: 0, failed: 0 } as DaemonSnapshot['reloads'];
+  /**
+   * Error messages (without their file:line) the running configuration was accepted with: keepalived
+   * runs a file with errors (exit code 5 of -t), so we do too at start; a reload is refused only for
+   * errors that are new. BOUNDED by the diagnostics of one load.
+   */
+  private acceptedErrors: Set<string>;
   private busy: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
@@ -61,7 +67,10 @@ export class Daemon {
     private readonly addresses: RtnlAddressManager,
     readonly vrrp: VrrpSubsystem | undefined,
     readonly ipvs: IpvsManager | undefined,
-  ) {}
+    errors: string[],
+  ) {
+    this.acceptedErrors = new Set(errors);
+  }
 
   /** The configuration now running. */
   get config(): KeepalivedConfig {
@@ -75,7 +84,7 @@ export class Daemon {
       log.error(`${loaded} - not starting`);
       return 1;
     }
-    const cfg = loaded;
+    const cfg = loaded.config;
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
     const hasCheckers = cfg.lvs.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.length > 0));
     if (!o.vrrpOnly && hasCheckers) log.warn('health checkers are not implemented yet in tskeepalived: every real server is treated as up');
@@ -86,7 +95,7 @@ export class Daemon {
     const vrrp = o.checkOnly ? undefined : VrrpSubsystem.start(cfg, addresses, log);
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
     log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
-    return new Daemon(o, log, cfg, addresses, vrrp, ipvs);
+    return new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
   }
 
   /**
@@ -115,7 +124,14 @@ export class Daemon {
       this.log.error(`reload: ${loaded} - keeping the running configuration`);
       return done({ ok: false, error: loaded });
     }
-    const next = loaded;
+    const fresh = loaded.errors.filter((e) => !this.acceptedErrors.has(e));
+    if (fresh.length > 0) {
+      const why = `${this.o.file} has ${fresh.length} new error(s)`;
+      this.log.error(`reload: ${why} - keeping the running configuration`);
+      return done({ ok: false, error: why });
+    }
+    const next = loaded.config;
+    this.acceptedErrors = new Set(loaded.errors);
     if (withoutLocs(next) === withoutLocs(this.cfg)) {
       this.log.info('reload: configuration unchanged');
       this.cfg = next;
@@ -165,14 +181,20 @@ export class Daemon {
   }
 }
 
-/** The configuration, or why it cannot be run (diagnostics logged with their file:line). */
-function load(o: RunOptions, log: Logger): KeepalivedConfig | string {
+/**
+ * The configuration and its error messages (without file:line), or why it cannot be run. Every
+ * diagnostic is logged with its file:line.
+ */
+function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
   const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
+  const errors: string[] = [];
   for (const d of res.diagnostics.list) {
     if (d.severity === 'info') continue;
-    if (d.severity === 'error') log.error(formatDiagnostic(d));
-    else log.warn(formatDiagnostic(d));
+    if (d.severity === 'error') {
+      log.error(formatDiagnostic(d));
+      errors.push(d.message);
+    } else log.warn(formatDiagnostic(d));
   }
   if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
-  return res.config;
+  return { config: res.config, errors };
 }

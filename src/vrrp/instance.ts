@@ -290,7 +290,9 @@ export class VrrpRunner {
           break;
       }
     }
-    if (state.state !== before) {
+    // A resume (reload) lands in the state the replaced runner was in: not a transition.
+    const resumed = ev.type === 'resume' && ev.state === state.state;
+    if (state.state !== before && !resumed) {
       this.stats.transitions++;
       // keepalived's wording, so existing log alerts keep matching.
       this.deps.log.info(state.state === 'INIT' ? `(${this.inst.name}) Entering INIT STATE` : `(${this.inst.name}) Entering ${state.state} STATE`);
