@@ -26,6 +26,8 @@ import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
 import type { Logger } from './log.js';
+import { FifoWriter } from '../util/fifo.js';
+import { fifoLine, runNotify } from '../vrrp/notify.js';
 
 /** A value without its file:line locations, to compare two loads of a file. */
 export function withoutLocs(x: unknown): string {
@@ -71,6 +73,11 @@ export class VrrpSubsystem {
   private ifaces = new Map<string, InterfaceTracker>();
   /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
   private closers = new Map<VrrpRunner, () => void>();
+  /** notify_fifo and vrrp_notify_fifo (keepalived writes VRRP lines to both). */
+  private fifos: FifoWriter[] = [];
+  private fifoSpec = '';
+  /** Each sync group's state as its notifies last reported it. BOUNDED by the sync groups. */
+  private groupState = new Map<string, string>();
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -80,6 +87,7 @@ export class VrrpSubsystem {
 
   static start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): VrrpSubsystem {
     const v = new VrrpSubsystem(cfg, addresses, log);
+    v.openFifos();
     for (const inst of cfg.vrrp.instances) {
       const r = v.build(inst);
       if (r) v.runners.push(r);
@@ -124,6 +132,7 @@ export class VrrpSubsystem {
       r.groupReady = undefined;
     }
     this.cfg = next;
+    this.openFifos();
     this.runners = [...kept, ...fresh.map((f) => f.runner)];
     this.wire();
     for (const { runner, from } of fresh) {
@@ -144,6 +153,8 @@ export class VrrpSubsystem {
       this.release(gone);
       report.stopped.push(gone.inst.name);
     }
+    // keepalived fifo_write_vrrp_states_on_reload: every instance's state on the FIFO after a reload.
+    if (next.global.fifoWriteVrrpStatesOnReload) for (const r of this.runners) this.fifoWrite(fifoLine('INSTANCE', r.inst.name, r.state.state, r.state.priority));
     this.log.info(`VRRP reload: ${report.kept.length} unchanged, ${report.resumed.length} changed (state kept), ${report.started.length} new, ${report.stopped.length} removed`);
     return report;
   }
@@ -154,6 +165,45 @@ export class VrrpSubsystem {
     for (const t of this.scripts.values()) t.stop();
     await Promise.all(this.runners.map((r) => r.stop({ releaseVips: opts.releaseVips })));
     for (const r of this.runners) this.release(r);
+    for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
+    for (const f of this.fifos) f.close();
+    this.fifos = [];
+  }
+
+  /** (Re)opens the notify FIFOs when their configuration changed. */
+  private openFifos(): void {
+    const g = this.cfg.global;
+    const spec = withoutLocs([g.notifyFifo, g.vrrpNotifyFifo, g.scriptUser]);
+    if (spec === this.fifoSpec) return;
+    this.fifoSpec = spec;
+    for (const f of this.fifos) f.close();
+    const logger = { info: (m: string) => this.log.info(m), warn: (m: string) => this.log.warn(m) };
+    this.fifos = [g.notifyFifo, g.vrrpNotifyFifo].map((s) => FifoWriter.open(s, logger, g.scriptUser)).filter((f): f is FifoWriter => f !== undefined);
+  }
+
+  private fifoWrite(line: string): void {
+    for (const f of this.fifos) f.write(line);
+  }
+
+  /** A sync group's notify scripts (GROUP, name, state, 0) and FIFO line, as keepalived's send_group_notifies. */
+  private groupNotify(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    this.groupState.set(name, state);
+    const g = this.cfg.vrrp.syncGroups.find((x) => x.name === name);
+    if (!g) return;
+    this.log.info(`VRRP_Group(${name}) Syncing instances to ${state} state`);
+    const gl = this.cfg.global;
+    runNotify(g.notify, 'GROUP', name, state, 0, { warn: (m) => this.log.warn(m) }, gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {});
+    this.fifoWrite(fifoLine('GROUP', name, state, 0));
+  }
+
+  /** After a member moved: the group's state is FAULT if any member is, else the state all members share. */
+  private groupMoved(name: string, members: VrrpRunner[]): void {
+    const states = members.map((m) => m.state.state);
+    let to: 'MASTER' | 'BACKUP' | 'FAULT' | undefined;
+    if (states.includes('FAULT')) to = 'FAULT';
+    else if (states.every((s) => s === 'MASTER')) to = 'MASTER';
+    else if (states.every((s) => s === 'BACKUP')) to = 'BACKUP';
+    if (to && this.groupState.get(name) !== to) this.groupNotify(name, to);
   }
 
   private release(r: VrrpRunner): void {
@@ -205,13 +255,16 @@ export class VrrpSubsystem {
         // keepalived vrrp_sync_can_goto_master: MASTER only when the group is, or every other member wants it.
         m.groupReady = () => members.every((o) => o === m || o.state.state === 'MASTER' || o.state.wantMaster);
         m.onTransition = (to) => {
-          if (following || (to !== 'MASTER' && to !== 'BACKUP')) return;
-          following = true;
-          try {
-            for (const other of members) if (other !== m && !other.state.faulty) other.follow(to);
-          } finally {
-            following = false;
+          if (following) return;
+          if (to === 'MASTER' || to === 'BACKUP') {
+            following = true;
+            try {
+              for (const other of members) if (other !== m && !other.state.faulty) other.follow(to);
+            } finally {
+              following = false;
+            }
           }
+          this.groupMoved(g.name, members);
         };
       }
       this.log.info(`sync group ${g.name}: ${members.map((m) => m.inst.name).join(', ')} move together`);
@@ -335,6 +388,13 @@ export class VrrpSubsystem {
         primaryAddress: src,
         destination: peers[0] ?? group,
         notify: true,
+        ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
+        onNotify: (state, priority) => this.fifoWrite(fifoLine('INSTANCE', name, state, priority)),
+        onPriorityChange: (state, priority) => {
+          if (inst.notifyPriorityChanges ?? this.cfg.global.vrrpNotifyPriorityChanges) {
+            if (state === 'MASTER' || state === 'BACKUP') this.fifoWrite(fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority));
+          }
+        },
       });
       this.closers.set(r, ann.close);
       return r;

@@ -7,7 +7,7 @@
 import type { VrrpInstance } from '../config/model/vrrp.js';
 import type { AddressManager, VipSpec } from '../net/rtnl.js';
 import { ipToBytes } from '../net/ip.js';
-import { initialFsm, step, type FsmEvent, type FsmState, type TimerName, type VrrpParams } from './fsm.js';
+import { initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
 import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
@@ -40,6 +40,12 @@ export interface InstanceDeps {
   destination: string;
   /** Run notify scripts (off in unit tests). */
   notify?: boolean;
+  /** script_user (and group) for notify scripts without their own user. */
+  scriptUser?: { user: string; group?: string };
+  /** Every notify event (state and effective priority), e.g. for the notify FIFO. */
+  onNotify?: (state: NotifyState, priority: number) => void;
+  /** The effective priority changed (notify_priority_changes). */
+  onPriorityChange?: (state: FsmState['state'], priority: number) => void;
   /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
   garp?: (vip: Uint8Array) => void;
   /** Sends one unsolicited Neighbor Advertisement for an IPv6 address; absent = no announcements. */
@@ -196,6 +202,7 @@ export class VrrpRunner {
     if (priority !== this.s.priority) {
       this.deps.log.info(`(${this.inst.name}) priority changed to ${priority}`);
       this.apply({ type: 'effectivePriorityChanged', priority });
+      this.deps.onPriorityChange?.(this.s.state, this.s.priority);
     }
     if (fault !== this.s.faulty) this.apply({ type: 'fault', down: fault });
   }
@@ -283,11 +290,12 @@ export class VrrpRunner {
         case 'announce':
           this.announce();
           break;
-        case 'notify':
-          if (this.deps.notify) {
-            runNotify(this.inst.notify, 'INSTANCE', this.inst.name, a.state, this.s.priority, this.deps.log);
-          }
+        case 'notify': {
+          const su = this.deps.scriptUser;
+          if (this.deps.notify) runNotify(this.inst.notify, 'INSTANCE', this.inst.name, a.state, this.s.priority, this.deps.log, su ? { scriptUser: su.user, ...(su.group !== undefined ? { scriptGroup: su.group } : {}) } : {});
+          this.deps.onNotify?.(a.state, this.s.priority);
           break;
+        }
       }
     }
     // A resume (reload) lands in the state the replaced runner was in: not a transition.

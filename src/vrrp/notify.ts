@@ -7,17 +7,29 @@
 import { spawn } from 'node:child_process';
 import type { NotifyScripts } from '../config/model/vrrp.js';
 import type { Script } from '../config/schema.js';
+import { resolveIdentity } from '../util/users.js';
 import type { VrrpState } from './fsm.js';
 
 export interface NotifyLog {
   warn(msg: string): void;
 }
 
-function run(script: Script, extra: string[], timeoutMs: number, log: NotifyLog): void {
+export interface NotifyOptions {
+  /** Kill the script's process group after this long (keepalived: 10 s for STOP-time scripts). */
+  timeoutMs?: number;
+  /** global_defs script_user: who runs scripts that do not name their own user. */
+  scriptUser?: string;
+  scriptGroup?: string;
+}
+
+function run(script: Script, extra: string[], o: NotifyOptions, log: NotifyLog): void {
   const [cmd, ...args] = script.argv;
   if (!cmd) return;
+  const timeoutMs = o.timeoutMs ?? 10_000;
   try {
-    const child = spawn(cmd, [...args, ...extra], { detached: true, stdio: 'ignore' });
+    const user = script.user ?? o.scriptUser;
+    const id = user !== undefined ? resolveIdentity(user, script.user !== undefined ? script.group : o.scriptGroup) : undefined;
+    const child = spawn(cmd, [...args, ...extra], { detached: true, stdio: 'ignore', ...(id ?? {}) });
     child.on('error', (e) => log.warn(`notify script ${cmd} failed to start: ${e.message}`));
     const t = setTimeout(() => {
       try {
@@ -42,10 +54,19 @@ const SPECIFIC: Partial<Record<VrrpState | 'STOP', keyof NotifyScripts>> = {
   STOP: 'stop',
 };
 
-export function runNotify(n: NotifyScripts, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpState | 'STOP', priority: number, log: NotifyLog, timeoutMs = 10_000): void {
+/**
+ * The notify scripts of an instance (kind INSTANCE, its effective priority) or a sync group (kind GROUP,
+ * priority 0 as keepalived passes): the state's own script, then the generic one with its four arguments.
+ */
+export function runNotify(n: NotifyScripts, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpState | 'STOP', priority: number, log: NotifyLog, o: NotifyOptions = {}): void {
   const key = SPECIFIC[state];
   const specific: Script | undefined = key ? n[key] : undefined;
-  if (specific) run(specific, [], timeoutMs, log);
+  if (specific) run(specific, [], o, log);
   const generic = n.generic;
-  if (generic) run(generic, [kind, name, state, String(priority)], timeoutMs, log);
+  if (generic) run(generic, [kind, name, state, String(priority)], o, log);
+}
+
+/** keepalived's notify FIFO line: `INSTANCE "VI_1" MASTER 150`, `GROUP "G1" BACKUP 0`. */
+export function fifoLine(kind: 'INSTANCE' | 'GROUP', name: string, state: string, priority: number): string {
+  return `${kind} "${name}" ${state} ${priority}`;
 }

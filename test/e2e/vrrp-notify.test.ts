@@ -1,0 +1,138 @@
+/**
+ * VRRP notifications from a real daemon in a network namespace: instance and sync-group notify scripts
+ * (the specific one and the generic one with keepalived's four arguments), run as global_defs script_user,
+ * and the notify FIFO with keepalived's lines (`INSTANCE "VI_1" MASTER 150`, `GROUP "G1" MASTER 0`,
+ * MASTER_PRIORITY with notify_priority_changes, STOP at shutdown). Needs root and iproute2.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
+const root = process.getuid?.() === 0;
+const canRun = root && spawnSync('ip', ['netns', 'add', `nfprobe${process.pid}`]).status === 0;
+if (canRun) spawnSync('ip', ['netns', 'del', `nfprobe${process.pid}`]);
+if (!canRun) console.log('VRRP notify tests skipped: they need root and iproute2 (ip netns)');
+const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+
+const tag = `${process.pid % 10000}`;
+const NS = `nfa${tag}`;
+const IFS = [`nfv${tag}`, `nfw${tag}`];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-notify-'));
+fs.chmodSync(dir, 0o777);
+const procs: ChildProcess[] = [];
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
+
+describe.skipIf(!canRun || nobody === '')('VRRP notify scripts and the notify FIFO', () => {
+  afterAll(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    spawnSync('sh', ['-c', `ip netns pids ${NS} | xargs -r kill -9`]);
+    spawnSync('ip', ['netns', 'del', NS]);
+    if (!process.env.KEEP_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs instance and group scripts as script_user and writes keepalived lines to the FIFO', async () => {
+    spawnSync('ip', ['netns', 'add', NS]);
+    IFS.forEach((ifname, i) => {
+      spawnSync('ip', ['-n', NS, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', `${ifname}p`]);
+      spawnSync('ip', ['-n', NS, 'link', 'set', `${ifname}p`, 'up']);
+      spawnSync('ip', ['-n', NS, 'link', 'set', ifname, 'up']);
+      spawnSync('ip', ['-n', NS, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', ifname]);
+    });
+    const out = path.join(dir, 'calls.txt');
+    fs.writeFileSync(out, '');
+    fs.chmodSync(out, 0o666);
+    const script = path.join(dir, 'note.sh');
+    fs.writeFileSync(script, `#!/bin/sh\necho "$(id -u) $*" >> ${out}\n`);
+    fs.chmodSync(script, 0o755);
+    const fifo = path.join(dir, 'notify.fifo');
+    spawnSync('mkfifo', [fifo]);
+    const fifoOut = path.join(dir, 'fifo.txt');
+    const reader = spawn('sh', ['-c', `cat ${fifo} > ${fifoOut}`], { stdio: 'ignore' });
+    procs.push(reader);
+    const track = path.join(dir, 'track.sh');
+    const flag = path.join(dir, 'fail');
+    fs.writeFileSync(track, `#!/bin/sh\n[ ! -e ${flag} ]\n`);
+    fs.chmodSync(track, 0o755);
+    const conf = path.join(dir, 'k.conf');
+    fs.writeFileSync(
+      conf,
+      `global_defs {
+  script_user nobody
+  notify_fifo ${fifo}
+  vrrp_notify_priority_changes
+}
+vrrp_script chk {
+  script "${track}"
+  interval 1
+  weight -10
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  notify_master "${script} group-master"
+  notify "${script} group-generic"
+  sync_group_tracking_weight
+}
+${IFS.map(
+  (ifname, i) => `vrrp_instance VI_${i + 1} {
+  state MASTER
+  interface ${ifname}
+  virtual_router_id ${51 + i}
+  priority 150
+  advert_int 1
+  notify_master "${script} master-${i + 1}"
+  notify "${script} generic"
+  track_script {
+    chk
+  }
+  virtual_ipaddress {
+    192.0.2.${100 + i}/24
+  }
+}`,
+).join('\n')}
+`,
+    );
+    const log = fs.openSync(path.join(dir, 'd.log'), 'w');
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', log, log] });
+    procs.push(d);
+    const calls = () => fs.readFileSync(out, 'utf8');
+    await waitFor(() => calls().includes('GROUP G1 MASTER 0'), 10_000, 'the group MASTER notify');
+    await waitFor(() => fs.readFileSync(fifoOut, 'utf8').includes('GROUP "G1" MASTER 0'), 3000, 'the FIFO group line');
+    // The priority falls by 10 when the track script fails: a MASTER_PRIORITY line.
+    fs.writeFileSync(flag, '');
+    await waitFor(() => fs.readFileSync(fifoOut, 'utf8').includes('INSTANCE "VI_1" MASTER_PRIORITY 140'), 5000, 'the priority line');
+    d.kill('SIGTERM');
+    await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = calls().trim().split('\n');
+    // Every script ran as nobody, with keepalived's arguments.
+    for (const l of lines) expect(l.split(' ')[0]).toBe(nobody);
+    expect(lines).toContain(`${nobody} master-1`);
+    expect(lines).toContain(`${nobody} master-2`);
+    expect(lines).toContain(`${nobody} generic INSTANCE VI_1 MASTER 150`);
+    expect(lines).toContain(`${nobody} generic INSTANCE VI_2 MASTER 150`);
+    expect(lines).toContain(`${nobody} group-master`);
+    expect(lines).toContain(`${nobody} group-generic GROUP G1 MASTER 0`);
+    const fifoText = fs.readFileSync(fifoOut, 'utf8');
+    expect(fifoText).toContain('INSTANCE "VI_1" BACKUP 150');
+    expect(fifoText).toContain('INSTANCE "VI_1" MASTER 150');
+    expect(fifoText).toContain('GROUP "G1" BACKUP 0');
+    expect(fifoText).toContain('INSTANCE "VI_2" STOP 140');
+    expect(fifoText).toContain('GROUP "G1" STOP 0');
+    // A FIFO the daemon did not create is left in place.
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+  }, 40_000);
+});
