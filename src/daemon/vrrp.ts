@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import type { KeepalivedConfig } from '../config/model.js';
-import type { VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
+import type { TrackFile, VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
 import { ifIndex, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import type { RtnlAddressManager } from '../net/rtnl.js';
@@ -22,7 +22,7 @@ import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/
 import type { FsmState } from '../vrrp/fsm.js';
 import { realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
-import { InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
+import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
 import type { Logger } from './log.js';
@@ -71,6 +71,7 @@ export class VrrpSubsystem {
   /** BOUNDED by the configured vrrp_scripts / interfaces. */
   private scripts = new Map<string, ScriptTracker>();
   private ifaces = new Map<string, InterfaceTracker>();
+  private files = new Map<string, FileTracker>();
   /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
   private closers = new Map<VrrpRunner, () => void>();
   /** notify_fifo and vrrp_notify_fifo (keepalived writes VRRP lines to both). */
@@ -163,6 +164,7 @@ export class VrrpSubsystem {
   async stop(opts: { releaseVips: boolean }): Promise<void> {
     for (const t of this.ifaces.values()) t.stop();
     for (const t of this.scripts.values()) t.stop();
+    for (const t of this.files.values()) t.stop();
     await Promise.all(this.runners.map((r) => r.stop({ releaseVips: opts.releaseVips })));
     for (const r of this.runners) this.release(r);
     for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
@@ -235,7 +237,8 @@ export class VrrpSubsystem {
   /** The track_scripts an instance uses are defined the same way in `next` as now. */
   private sameScripts(inst: VrrpInstance, next: KeepalivedConfig): boolean {
     const def = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.scripts.find((s) => s.name === name));
-    return inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name));
+    const file = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.trackFiles.find((s) => s.name === name));
+    return inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name)) && inst.trackFiles.every((t) => file(this.cfg, t.name) === file(next, t.name));
   }
 
   /**
@@ -299,6 +302,25 @@ export class VrrpSubsystem {
       t.stop();
       this.scripts.delete(name);
     }
+    const wantFiles = new Map<string, TrackFile>();
+    for (const r of this.runners) {
+      for (const t of r.inst.trackFiles) {
+        const def = this.cfg.vrrp.trackFiles.find((f) => f.name === t.name);
+        if (def?.file) wantFiles.set(t.name, def);
+      }
+    }
+    for (const [name, t] of this.files) {
+      const def = wantFiles.get(name);
+      if (def && withoutLocs(def) === withoutLocs(t.def)) continue;
+      t.stop();
+      this.files.delete(name);
+    }
+    for (const [name, def] of wantFiles) {
+      if (this.files.has(name)) continue;
+      const t = new FileTracker(def, onChange, logger);
+      this.files.set(name, t);
+      t.start();
+    }
     const started: ScriptTracker[] = [];
     for (const [name, def] of wantScripts) {
       if (this.scripts.has(name)) continue;
@@ -324,6 +346,13 @@ export class VrrpSubsystem {
         const weight = t.weightGiven ? t.weight : st.script.weight;
         const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
         items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
+      }
+      for (const t of inst.trackFiles) {
+        const ft = this.files.get(t.name);
+        if (!ft) continue;
+        const weight = t.weightGiven ? t.weight : ft.def.weight;
+        const reverse = t.weightGiven ? t.reverse : ft.def.weightReverse;
+        items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
       }
       own.set(r, effectivePriority(inst.priority ?? 100, items));
     }
@@ -390,6 +419,9 @@ export class VrrpSubsystem {
         notify: true,
         ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => this.fifoWrite(fifoLine('INSTANCE', name, state, priority)),
+        onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
+        garpIntervalS: this.cfg.global.vrrpGarpIntervalS,
+        gnaIntervalS: this.cfg.global.vrrpGnaIntervalS,
         onPriorityChange: (state, priority) => {
           if (inst.notifyPriorityChanges ?? this.cfg.global.vrrpNotifyPriorityChanges) {
             if (state === 'MASTER' || state === 'BACKUP') this.fifoWrite(fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority));

@@ -44,6 +44,11 @@ export interface InstanceDeps {
   scriptUser?: { user: string; group?: string };
   /** Every notify event (state and effective priority), e.g. for the notify FIFO. */
   onNotify?: (state: NotifyState, priority: number) => void;
+  /** Other notify-FIFO events (MASTER_RX_LOWER_PRI). */
+  onEvent?: (event: 'MASTER_RX_LOWER_PRI', priority: number) => void;
+  /** global_defs garp_interval / gna_interval: seconds between two announcements (0 = back to back). */
+  garpIntervalS?: number;
+  gnaIntervalS?: number;
   /** The effective priority changed (notify_priority_changes). */
   onPriorityChange?: (state: FsmState['state'], priority: number) => void;
   /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
@@ -78,6 +83,9 @@ export class VrrpRunner {
   readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, drops: newDropCounters() };
   /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
   private garpTimer: unknown;
+  /** garp_master_refresh and garp_lower_prio_delay timers. */
+  private refreshTimer: unknown;
+  private lowerPrioTimer: unknown;
   /** Serialises address changes so an add and a remove never race. */
   private addrQueue: Promise<void> = Promise.resolve();
   /** Replaced by a reload: ignores packets and timers from now on. */
@@ -104,22 +112,23 @@ export class VrrpRunner {
     this.dst = ipToBytes(deps.destination);
     // The instance's family (from its addresses); the configuration drops VIPs of the other family.
     const family = inst.family ?? 'inet';
-    this.vips = inst.virtualIps
-      .filter((v) => v.family === family)
-      .map((v) => {
-        const spec: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? inst.interface!, family: v.family };
-        if (v.label) spec.label = v.label;
-        if (v.broadcast) spec.broadcast = v.broadcast;
-        if (v.preferredLft !== undefined) spec.preferredLft = v.preferredLft;
-        return spec;
-      });
+    const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => {
+      const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? inst.interface!, family: v.family };
+      if (v.label) out.label = v.label;
+      if (v.broadcast) out.broadcast = v.broadcast;
+      if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
+      return out;
+    };
+    const advertised = inst.virtualIps.filter((v) => v.family === family).map(spec);
+    // virtual_ipaddress_excluded: held with the state like the others, but not in the adverts (any family).
+    this.vips = [...advertised, ...inst.excludedIps.map(spec)];
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     // Built once; each send only patches the priority (and the checksum, incrementally).
     // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
     // (see sendAdvert below).
     this.advert = encode(
-      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: this.vips.map((v) => ipToBytes(v.address)) },
+      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: advertised.map((v) => ipToBytes(v.address)) },
       { srcAddr: this.src, dstAddr: this.dst },
     );
     deps.transport.onPacket((p, m) => this.onPacket(p, m));
@@ -148,6 +157,7 @@ export class VrrpRunner {
       const added = this.vips.filter((v) => !had.has(vipKey(v)));
       if (added.length > 0) this.announce(added);
     }
+    this.armRefresh();
   }
 
   /**
@@ -158,8 +168,7 @@ export class VrrpRunner {
   async retire(next: VrrpRunner | undefined): Promise<void> {
     if (!next) return this.stop();
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
-    if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
-    this.garpTimer = undefined;
+    this.clearAnnounceTimers();
     if (this.s.state === 'MASTER') {
       const keep = next.state.state === 'MASTER' ? new Set(next.vips.map((v) => vipKey(v))) : new Set<string>();
       const gone = this.vips.filter((v) => !keep.has(vipKey(v)));
@@ -215,9 +224,14 @@ export class VrrpRunner {
     if (opts.releaseVips === false) this.keepVipsOnStop = true;
     this.apply({ type: 'shutdown' });
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
-    if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
+    this.clearAnnounceTimers();
     await this.addrQueue;
     this.deps.transport.close();
+  }
+
+  private clearAnnounceTimers(): void {
+    for (const t of [this.garpTimer, this.refreshTimer, this.lowerPrioTimer]) if (t !== undefined) this.deps.clock.clearTimeout(t);
+    this.garpTimer = this.refreshTimer = this.lowerPrioTimer = undefined;
   }
 
   private onPacket(payload: Uint8Array, meta: RxMeta): void {
@@ -233,6 +247,7 @@ export class VrrpRunner {
     const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
     if (!r.ok) return;
     this.stats.advertRx++;
+    if (this.s.state === 'MASTER' && r.advert.priority > 0 && r.advert.priority < this.s.priority) this.lowerPriorityHeard();
     this.apply({ type: 'advertReceived', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, srcAddr: Uint8Array.from(meta.src) });
   }
 
@@ -311,44 +326,95 @@ export class VrrpRunner {
   /**
    * keepalived's announcement timing: garp_master_repeat gratuitous ARPs (IPv4) or unsolicited Neighbor
    * Advertisements (IPv6) per address at once, and the same again garp_master_delay seconds later if
-   * still MASTER (defaults 5 and 5 s).
+   * still MASTER (defaults 5 and 5 s); then, with garp_master_refresh, garp_master_refresh_repeat of
+   * them every refresh period while MASTER. `only` limits a burst to some addresses (new VIPs on reload).
    */
   private announce(only?: readonly VipSpec[]): void {
-    const { garp, una } = this.deps;
-    const jobs = (only ?? this.vips).map((v) => ({ v, bytes: ipToBytes(v.address) })).filter((j) => (j.bytes.length === 16 ? una : garp) !== undefined);
-    if (jobs.length === 0) return;
     const repeat = this.inst.garpMasterRepeat ?? 5;
     const delayMs = Math.round((this.inst.garpMasterDelayS ?? 5) * 1000);
-    const burst = () => {
-      // Sent after the addresses are in place, so a client that answers at once finds them.
-      this.addrQueue = this.addrQueue.then(() => {
-        for (let i = 0; i < repeat; i++) {
-          for (const { v, bytes } of jobs) {
-            const v6 = bytes.length === 16;
-            try {
-              if (v6) {
-                una!(bytes);
-                this.stats.unaTx++;
-              } else {
-                garp!(bytes);
-                this.stats.garpTx++;
-              }
-            } catch (e) {
-              this.deps.log.warn(`(${this.inst.name}) ${v6 ? 'unsolicited neighbour advert' : 'gratuitous ARP'} for ${v.address}: ${(e as Error).message}`);
-              return;
-            }
-          }
-        }
-      });
-    };
-    burst();
+    this.burst(only ?? this.vips, repeat);
+    if (only) return;
     if (this.garpTimer !== undefined) this.deps.clock.clearTimeout(this.garpTimer);
     if (delayMs > 0) {
       this.garpTimer = this.deps.clock.setTimeout(() => {
         this.garpTimer = undefined;
-        if (this.s.state === 'MASTER') burst();
+        if (this.s.state === 'MASTER') this.burst(this.vips, repeat);
       }, delayMs);
     }
+    this.armRefresh();
+  }
+
+  /** garp_master_refresh: while MASTER, garp_master_refresh_repeat announcements every period. */
+  private armRefresh(): void {
+    if (this.refreshTimer !== undefined) this.deps.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    const periodMs = Math.round((this.inst.garpMasterRefreshS ?? 0) * 1000);
+    if (periodMs <= 0 || this.s.state !== 'MASTER' || this.retired) return;
+    this.refreshTimer = this.deps.clock.setTimeout(() => {
+      this.refreshTimer = undefined;
+      if (this.s.state !== 'MASTER' || this.retired) return;
+      this.burst(this.vips, this.inst.garpMasterRefreshRepeat ?? 1);
+      this.armRefresh();
+    }, periodMs);
+  }
+
+  /**
+   * keepalived: a MASTER that hears a lower-priority advert (the other side thinks it is master, e.g.
+   * after a partition) sends garp_lower_prio_repeat announcements at once and again after
+   * garp_lower_prio_delay, so switches and neighbours point at it again; runs notify_master_rx_lower_pri
+   * and writes MASTER_RX_LOWER_PRI to the notify FIFO.
+   */
+  private lowerPriorityHeard(): void {
+    const repeat = this.inst.garpLowerPrioRepeat ?? 0;
+    const delayMs = Math.round((this.inst.garpLowerPrioDelayS ?? 0) * 1000);
+    this.deps.log.info(`(${this.inst.name}) Master received advert from lower priority router`);
+    if (this.inst.notify.masterRxLowerPri && this.deps.notify) runNotify({ master: this.inst.notify.masterRxLowerPri }, 'INSTANCE', this.inst.name, 'MASTER', this.s.priority, this.deps.log);
+    this.deps.onEvent?.('MASTER_RX_LOWER_PRI', this.s.priority);
+    if (repeat <= 0) return;
+    this.burst(this.vips, repeat);
+    if (delayMs > 0 && this.lowerPrioTimer === undefined) {
+      this.lowerPrioTimer = this.deps.clock.setTimeout(() => {
+        this.lowerPrioTimer = undefined;
+        if (this.s.state === 'MASTER' && !this.retired) this.burst(this.vips, repeat);
+      }, delayMs);
+    }
+  }
+
+  /**
+   * `repeat` announcements for each of `vips`, after the pending address changes (so a client that
+   * answers at once finds the address). garp_interval / gna_interval (global_defs) pace them: that many
+   * seconds between two messages on the interface; 0 sends them back to back.
+   */
+  private burst(vips: readonly VipSpec[], repeat: number): void {
+    const { garp, una } = this.deps;
+    const jobs = vips.map((v) => ({ v, bytes: ipToBytes(v.address) })).filter((j) => (j.bytes.length === 16 ? una : garp) !== undefined);
+    if (jobs.length === 0 || repeat <= 0) return;
+    const sendOne = (v: VipSpec, bytes: Uint8Array): boolean => {
+      const v6 = bytes.length === 16;
+      try {
+        if (v6) {
+          una!(bytes);
+          this.stats.unaTx++;
+        } else {
+          garp!(bytes);
+          this.stats.garpTx++;
+        }
+        return true;
+      } catch (e) {
+        this.deps.log.warn(`(${this.inst.name}) ${v6 ? 'unsolicited neighbour advert' : 'gratuitous ARP'} for ${v.address}: ${(e as Error).message}`);
+        return false;
+      }
+    };
+    const v6 = jobs[0]!.bytes.length === 16;
+    const gapMs = Math.round((v6 ? (this.deps.gnaIntervalS ?? 0) : (this.deps.garpIntervalS ?? 0)) * 1000);
+    this.addrQueue = this.addrQueue.then(async () => {
+      for (let i = 0; i < repeat; i++) {
+        for (const { v, bytes } of jobs) {
+          if (!sendOne(v, bytes)) return;
+          if (gapMs > 0) await new Promise<void>((r) => this.deps.clock.setTimeout(r, gapMs));
+        }
+      }
+    });
   }
 
   private changeAddresses(op: 'add' | 'remove'): void {

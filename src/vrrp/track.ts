@@ -14,11 +14,26 @@ export interface TrackedItem {
   up: boolean;
   weight: number;
   reverse: boolean;
+  /**
+   * track_file: the number read from the file. keepalived: with weight 0 a non-zero value is a failure;
+   * otherwise value x weight (negated with reverse) is added to the priority, and below -253 it is FAULT.
+   */
+  value?: number;
 }
 
 export function effectivePriority(base: number, items: readonly TrackedItem[]): { priority: number; fault: boolean; faultBy?: string } {
   let p = base;
   for (const it of items) {
+    if (it.value !== undefined) {
+      if (it.weight === 0) {
+        if ((it.value !== 0) !== it.reverse) return { priority: base, fault: true, faultBy: `${it.kind} ${it.name}` };
+        continue;
+      }
+      const c = it.value * it.weight * (it.reverse ? -1 : 1);
+      if (c < -253) return { priority: base, fault: true, faultBy: `${it.kind} ${it.name}` };
+      p += c;
+      continue;
+    }
     if (it.weight === 0) {
       // reverse with weight 0: the instance is down while the object is UP.
       if (it.up === it.reverse) return { priority: base, fault: true, faultBy: `${it.kind} ${it.name}` };

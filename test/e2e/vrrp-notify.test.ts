@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -41,7 +41,7 @@ describe.skipIf(!canRun || nobody === '')('VRRP notify scripts and the notify FI
     if (!process.env.KEEP_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs instance and group scripts as script_user and writes keepalived lines to the FIFO', async () => {
+  beforeAll(() => {
     spawnSync('ip', ['netns', 'add', NS]);
     IFS.forEach((ifname, i) => {
       spawnSync('ip', ['-n', NS, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', `${ifname}p`]);
@@ -49,6 +49,9 @@ describe.skipIf(!canRun || nobody === '')('VRRP notify scripts and the notify FI
       spawnSync('ip', ['-n', NS, 'link', 'set', ifname, 'up']);
       spawnSync('ip', ['-n', NS, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', ifname]);
     });
+  });
+
+  it('runs instance and group scripts as script_user and writes keepalived lines to the FIFO', async () => {
     const out = path.join(dir, 'calls.txt');
     fs.writeFileSync(out, '');
     fs.chmodSync(out, 0o666);
@@ -134,5 +137,55 @@ ${IFS.map(
     expect(fifoText).toContain('GROUP "G1" STOP 0');
     // A FIFO the daemon did not create is left in place.
     expect(fs.statSync(fifo).isFIFO()).toBe(true);
+  }, 40_000);
+
+  it('track_file: the number in the file times the weight moves the priority; below -253 (or weight 0 and non-zero) is FAULT', async () => {
+    const fifo = path.join(dir, 'tf.fifo');
+    const fifoOut = path.join(dir, 'tf.txt');
+    spawnSync('mkfifo', [fifo]);
+    const reader = spawn('sh', ['-c', `cat ${fifo} > ${fifoOut}`], { stdio: 'ignore' });
+    procs.push(reader);
+    const tf = path.join(dir, 'weight.txt');
+    const conf = path.join(dir, 'tf.conf');
+    fs.writeFileSync(
+      conf,
+      `global_defs {
+  notify_fifo ${fifo}
+  vrrp_notify_priority_changes
+}
+track_file tf {
+  file "${tf}"
+  weight -10
+  init_file 0 overwrite
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface ${IFS[0]}
+  virtual_router_id 61
+  priority 150
+  advert_int 1
+  track_file {
+    tf
+  }
+  virtual_ipaddress {
+    192.0.2.110/24
+  }
+}
+`,
+    );
+    const log = fs.openSync(path.join(dir, 'tf.log'), 'w');
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', log, log] });
+    procs.push(d);
+    const text = () => fs.readFileSync(fifoOut, 'utf8');
+    await waitFor(() => text().includes('INSTANCE "VI_1" MASTER 150'), 10_000, 'MASTER');
+    expect(fs.readFileSync(tf, 'utf8').trim()).toBe('0'); // init_file
+    fs.writeFileSync(tf, '5\n');
+    await waitFor(() => text().includes('INSTANCE "VI_1" MASTER_PRIORITY 100'), 3000, 'priority 150 - 5 x 10');
+    fs.writeFileSync(tf, '30\n'); // -300 < -253
+    await waitFor(() => text().includes('INSTANCE "VI_1" FAULT'), 3000, 'FAULT');
+    fs.writeFileSync(tf, '0\n');
+    await waitFor(() => text().split('\n').filter((l) => l.startsWith('INSTANCE "VI_1" MASTER 150')).length === 2, 6000, 'back to MASTER');
+    d.kill('SIGTERM');
+    await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, permissiveEnv } from '../../../src/config/index.js';
 import { ipToBytes } from '../../../src/net/ip.js';
-import { decode } from '../../../src/vrrp/packet.js';
+import { AUTH_NONE, decode, encode } from '../../../src/vrrp/packet.js';
 import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
 import type { VrrpTransport } from '../../../src/vrrp/transport.js';
 import { memFs } from '../../helpers/memfs.js';
@@ -48,5 +48,62 @@ describe('VrrpRunner on the wire', () => {
       const d = decode(s.buf, { family: 4, ttl: 255, srcAddr: ipToBytes('192.0.2.1'), dstAddr: ipToBytes(s.to) } as never);
       expect(d.ok).toBe(true);
     }
+  });
+});
+
+describe('VrrpRunner announcements (keepalived timing)', () => {
+  function master(extra: string) {
+    const inst = instance(`vrrp_instance V {\n interface eth0\n state MASTER\n virtual_router_id 7\n priority 200\n${extra} virtual_ipaddress {\n  192.0.2.100/24\n }\n virtual_ipaddress_excluded {\n  198.51.100.7/32\n }\n}\n`);
+    let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
+    const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: () => {}, onPacket: (cb) => (onPacket = cb as never), close: () => {} };
+    const clock = fakeClock();
+    const garps: Array<{ at: number; vip: string }> = [];
+    const added: string[] = [];
+    const events: string[] = [];
+    const r = new VrrpRunner(inst, {
+      transport, clock, primaryAddress: '192.0.2.1', destination: '224.0.0.18',
+      addresses: { add: async (v) => void added.push(v.address), remove: async () => {}, close: () => {} },
+      log: { info: () => {}, warn: () => {} },
+      garp: (vip) => garps.push({ at: clock.now(), vip: [...vip].join('.') }),
+      onEvent: (e, p) => events.push(`${e} ${p}`),
+    });
+    r.start();
+    return { r, clock, garps, added, events, rx: (prio: number) => onPacket!(encodeAdvert(prio), { src: ipToBytes('192.0.2.2'), dst: ipToBytes('224.0.0.18'), ttl: 255 } as never) };
+  }
+  const encodeAdvert = (priority: number) =>
+    encode({ version: 2, vrid: 7, priority, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] }, { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') });
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+  const runUntil = async (clock: ReturnType<typeof fakeClock>, ms: number) => {
+    for (let i = 0; i < 10_000 && clock.now() < ms; i++) {
+      clock.fire();
+      await flush();
+    }
+  };
+
+  it('bursts garp_master_repeat at once and after garp_master_delay, then refreshes every garp_master_refresh', async () => {
+    const m = master(' garp_master_repeat 2\n garp_master_delay 3\n garp_master_refresh 10\n garp_master_refresh_repeat 1\n');
+    await runUntil(m.clock, 25_000);
+    // virtual_ipaddress_excluded is held and announced with the state, though not in the adverts.
+    expect(m.added.sort()).toEqual(['192.0.2.100', '198.51.100.7']);
+    expect(m.garps.filter((g) => g.vip === '198.51.100.7').length).toBe(m.garps.filter((g) => g.vip === '192.0.2.100').length);
+    const at = m.garps.filter((g) => g.vip === '192.0.2.100').map((g) => Math.round(g.at));
+    const becameMaster = at[0]!;
+    expect(at.slice(0, 2)).toEqual([becameMaster, becameMaster]);
+    expect(at.slice(2, 4)).toEqual([becameMaster + 3000, becameMaster + 3000]);
+    expect(at.slice(4, 6)).toEqual([becameMaster + 10_000, becameMaster + 20_000]);
+  });
+
+  it('a MASTER hearing a lower priority re-announces (garp_lower_prio_repeat, again after the delay) and reports MASTER_RX_LOWER_PRI', async () => {
+    const m = master(' garp_master_delay 0\n garp_lower_prio_repeat 3\n garp_lower_prio_delay 2\n');
+    await runUntil(m.clock, 2000);
+    expect(m.r.state.state).toBe('MASTER');
+    const vipGarps = () => m.garps.filter((g) => g.vip === '192.0.2.100').length;
+    const before = vipGarps();
+    m.rx(100);
+    await flush();
+    expect(m.events).toEqual(['MASTER_RX_LOWER_PRI 200']);
+    expect(vipGarps() - before).toBe(3);
+    await runUntil(m.clock, m.clock.now() + 2001);
+    expect(vipGarps() - before).toBe(6);
   });
 });

@@ -5,6 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { effectivePriority, nextScriptState } from '../../../src/vrrp/track.js';
 
+describe('track_file rules (keepalived.conf(5) "Track files")', () => {
+  const file = (value: number, weight: number, reverse = false) => ({ kind: 'file' as const, name: 'tf', up: value === 0, weight, reverse, value });
+  it('weight 0: non-zero is a failure; otherwise value x weight is added; below -253 is FAULT', () => {
+    expect(effectivePriority(100, [file(0, 0)])).toEqual({ priority: 100, fault: false });
+    expect(effectivePriority(100, [file(3, 0)])).toMatchObject({ fault: true, faultBy: 'file tf' });
+    expect(effectivePriority(100, [file(5, -10)])).toEqual({ priority: 50, fault: false });
+    expect(effectivePriority(100, [file(5, 10)])).toEqual({ priority: 150, fault: false });
+    expect(effectivePriority(100, [file(5, 10, true)])).toEqual({ priority: 50, fault: false });
+    expect(effectivePriority(100, [file(-2, 10)])).toEqual({ priority: 80, fault: false });
+    expect(effectivePriority(100, [file(25, -10)])).toEqual({ priority: 1, fault: false }); // -250: clamped to 1
+    expect(effectivePriority(100, [file(26, -10)])).toMatchObject({ fault: true }); // -260 < -253
+  });
+});
+
 describe('tracking rules', () => {
   const item = (up: boolean, weight: number, reverse = false) => ({ kind: 'script' as const, name: 'chk', up, weight, reverse });
   it('negative weight subtracts while down, positive adds while up, 0 means FAULT', () => {
