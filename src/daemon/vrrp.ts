@@ -17,6 +17,7 @@ import type { TrackFile, VrrpInstance, VrrpScript } from '../config/model/vrrp.j
 import { ifIndex, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import type { RtnlAddressManager } from '../net/rtnl.js';
+import { RtnlRouteManager } from '../net/routes.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import type { FsmState } from '../vrrp/fsm.js';
@@ -74,6 +75,8 @@ export class VrrpSubsystem {
   private files = new Map<string, FileTracker>();
   /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
   private closers = new Map<VrrpRunner, () => void>();
+  /** virtual_routes / virtual_rules over rtnetlink (one socket for every instance). */
+  private readonly routes = new RtnlRouteManager();
   /** notify_fifo and vrrp_notify_fifo (keepalived writes VRRP lines to both). */
   private fifos: FifoWriter[] = [];
   private fifoSpec = '';
@@ -170,6 +173,7 @@ export class VrrpSubsystem {
     for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
     for (const f of this.fifos) f.close();
     this.fifos = [];
+    this.routes.close();
   }
 
   /** (Re)opens the notify FIFOs when their configuration changed. */
@@ -412,6 +416,7 @@ export class VrrpSubsystem {
         una: ann.una,
         transport,
         addresses: this.addresses,
+        routes: this.routes,
         clock: realClock,
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
         primaryAddress: src,

@@ -29,6 +29,13 @@ export interface InstanceLog {
   warn(msg: string): void;
 }
 
+export interface RouteManager {
+  addRoute(r: VrrpInstance['virtualRoutes'][number], dev: string | undefined): Promise<void>;
+  removeRoute(r: VrrpInstance['virtualRoutes'][number], dev: string | undefined): Promise<void>;
+  addRule(r: VrrpInstance['virtualRules'][number]): Promise<void>;
+  removeRule(r: VrrpInstance['virtualRules'][number]): Promise<void>;
+}
+
 export interface InstanceDeps {
   transport: VrrpTransport;
   addresses: AddressManager;
@@ -51,6 +58,8 @@ export interface InstanceDeps {
   gnaIntervalS?: number;
   /** The effective priority changed (notify_priority_changes). */
   onPriorityChange?: (state: FsmState['state'], priority: number) => void;
+  /** virtual_routes / virtual_rules; absent = not managed (unit tests). */
+  routes?: RouteManager;
   /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
   garp?: (vip: Uint8Array) => void;
   /** Sends one unsolicited Neighbor Advertisement for an IPv6 address; absent = no announcements. */
@@ -170,16 +179,15 @@ export class VrrpRunner {
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
     this.clearAnnounceTimers();
     if (this.s.state === 'MASTER') {
-      const keep = next.state.state === 'MASTER' ? new Set(next.vips.map((v) => vipKey(v))) : new Set<string>();
-      const gone = this.vips.filter((v) => !keep.has(vipKey(v)));
-      this.addrQueue = this.addrQueue.then(async () => {
-        for (const v of gone) {
-          try {
-            await this.deps.addresses.remove(v);
-          } catch (e) {
-            this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
-          }
-        }
+      const successorHolds = next.state.state === 'MASTER';
+      const keep = new Set(successorHolds ? next.vips.map((v) => vipKey(v)) : []);
+      const words = (x: { words: string[] }) => x.words.join(' ');
+      const keepRoutes = new Set(successorHolds ? next.inst.virtualRoutes.map(words) : []);
+      const keepRules = new Set(successorHolds ? next.inst.virtualRules.map(words) : []);
+      this.changeAddresses('remove', {
+        vips: this.vips.filter((v) => !keep.has(vipKey(v))),
+        routes: this.inst.virtualRoutes.filter((r) => !keepRoutes.has(words(r))),
+        rules: this.inst.virtualRules.filter((r) => !keepRules.has(words(r))),
       });
     }
     this.retired = true;
@@ -417,16 +425,31 @@ export class VrrpRunner {
     });
   }
 
-  private changeAddresses(op: 'add' | 'remove'): void {
-    const vips = this.vips;
+  /**
+   * VIPs, then virtual_routes and virtual_rules (which may need the VIPs as source or gateway) when
+   * becoming MASTER; the reverse order when leaving.
+   */
+  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }): void {
+    const vips = only?.vips ?? this.vips;
+    const routes = only?.routes ?? this.inst.virtualRoutes;
+    const rules = only?.rules ?? this.inst.virtualRules;
+    const rt = this.deps.routes;
+    const attempt = async (f: () => Promise<void>) => {
+      try {
+        await f();
+      } catch (e) {
+        this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
+      }
+    };
     this.addrQueue = this.addrQueue.then(async () => {
-      for (const v of vips) {
-        try {
-          if (op === 'add') await this.deps.addresses.add(v);
-          else await this.deps.addresses.remove(v);
-        } catch (e) {
-          this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
-        }
+      if (op === 'add') {
+        for (const v of vips) await attempt(() => this.deps.addresses.add(v));
+        if (rt) for (const r of routes) await attempt(() => rt.addRoute(r, this.inst.interface));
+        if (rt) for (const r of rules) await attempt(() => rt.addRule(r));
+      } else {
+        if (rt) for (const r of rules) await attempt(() => rt.removeRule(r));
+        if (rt) for (const r of routes) await attempt(() => rt.removeRoute(r, this.inst.interface));
+        for (const v of vips) await attempt(() => this.deps.addresses.remove(v));
       }
     });
   }
