@@ -88,8 +88,8 @@ export class Daemon {
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
     const hasCheckers = cfg.lvs.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.length > 0));
     if (!o.vrrpOnly && hasCheckers) log.warn('health checkers are not implemented yet in tskeepalived: every real server is treated as up');
-    const untracked = cfg.vrrp.instances.some((i) => i.trackProcesses.length + i.trackBfds.length > 0);
-    if (untracked) log.warn('track_process / track_bfd are not acted on yet');
+    const untracked = cfg.vrrp.instances.some((i) => i.trackBfds.length > 0);
+    if (untracked) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
 
     const addresses = new RtnlAddressManager();
     const vrrp = o.checkOnly ? undefined : VrrpSubsystem.start(cfg, addresses, log);

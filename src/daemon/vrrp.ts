@@ -24,6 +24,7 @@ import type { FsmState } from '../vrrp/fsm.js';
 import { realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
+import { ProcessTracker } from '../vrrp/track-process.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
 import type { Logger } from './log.js';
@@ -73,6 +74,7 @@ export class VrrpSubsystem {
   private scripts = new Map<string, ScriptTracker>();
   private ifaces = new Map<string, InterfaceTracker>();
   private files = new Map<string, FileTracker>();
+  private processes: ProcessTracker | undefined;
   /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
   private closers = new Map<VrrpRunner, () => void>();
   /** virtual_routes / virtual_rules over rtnetlink (one socket for every instance). */
@@ -168,6 +170,7 @@ export class VrrpSubsystem {
     for (const t of this.ifaces.values()) t.stop();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
+    this.processes?.stop();
     await Promise.all(this.runners.map((r) => r.stop({ releaseVips: opts.releaseVips })));
     for (const r of this.runners) this.release(r);
     for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
@@ -242,7 +245,12 @@ export class VrrpSubsystem {
   private sameScripts(inst: VrrpInstance, next: KeepalivedConfig): boolean {
     const def = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.scripts.find((s) => s.name === name));
     const file = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.trackFiles.find((s) => s.name === name));
-    return inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name)) && inst.trackFiles.every((t) => file(this.cfg, t.name) === file(next, t.name));
+    const proc = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.trackProcesses.find((s) => s.name === name));
+    return (
+      inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name)) &&
+      inst.trackFiles.every((t) => file(this.cfg, t.name) === file(next, t.name)) &&
+      inst.trackProcesses.every((t) => proc(this.cfg, t.name) === proc(next, t.name))
+    );
   }
 
   /**
@@ -325,6 +333,11 @@ export class VrrpSubsystem {
       this.files.set(name, t);
       t.start();
     }
+    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => r.inst.trackProcesses.some((t) => t.name === d.name)));
+    if (procDefs.length > 0 && !this.processes) {
+      this.processes = new ProcessTracker(procDefs, onChange, logger);
+      this.processes.start();
+    } else this.processes?.setDefs(procDefs);
     const started: ScriptTracker[] = [];
     for (const [name, def] of wantScripts) {
       if (this.scripts.has(name)) continue;
@@ -350,6 +363,13 @@ export class VrrpSubsystem {
         const weight = t.weightGiven ? t.weight : st.script.weight;
         const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
         items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
+      }
+      for (const t of inst.trackProcesses) {
+        const def = this.cfg.vrrp.trackProcesses.find((d) => d.name === t.name);
+        if (!def || !this.processes) continue;
+        const weight = t.weightGiven ? t.weight : def.weight;
+        const reverse = t.weightGiven ? t.reverse : def.weightReverse;
+        items.push({ kind: 'process', name: t.name, up: this.processes.isUp(t.name), weight, reverse });
       }
       for (const t of inst.trackFiles) {
         const ft = this.files.get(t.name);

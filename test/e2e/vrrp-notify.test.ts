@@ -188,4 +188,51 @@ vrrp_instance VI_1 {
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
+
+  it('track_process: the instance is in FAULT while the tracked process is not running (weight 0)', async () => {
+    const fifo = path.join(dir, 'tp.fifo');
+    const fifoOut = path.join(dir, 'tp.txt');
+    spawnSync('mkfifo', [fifo]);
+    procs.push(spawn('sh', ['-c', `cat ${fifo} > ${fifoOut}`], { stdio: 'ignore' }));
+    const exe = path.join(dir, `tskzz${tag}`);
+    fs.copyFileSync('/bin/sleep', exe);
+    fs.chmodSync(exe, 0o755);
+    const conf = path.join(dir, 'tp.conf');
+    fs.writeFileSync(
+      conf,
+      `global_defs {
+  notify_fifo ${fifo}
+}
+vrrp_track_process tz {
+  process tskzz${tag}
+  weight 0
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface ${IFS[1]}
+  virtual_router_id 62
+  priority 150
+  advert_int 1
+  track_process {
+    tz
+  }
+  virtual_ipaddress {
+    192.0.2.111/24
+  }
+}
+`,
+    );
+    const log = fs.openSync(path.join(dir, 'tp.log'), 'w');
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', log, log] });
+    procs.push(d);
+    const text = () => fs.readFileSync(fifoOut, 'utf8');
+    await waitFor(() => text().includes('INSTANCE "VI_1" FAULT'), 10_000, 'FAULT without the process');
+    const p = spawn(exe, ['60'], { stdio: 'ignore' });
+    procs.push(p);
+    await waitFor(() => text().includes('INSTANCE "VI_1" MASTER'), 6000, 'MASTER once the process runs');
+    p.kill('SIGKILL');
+    await waitFor(() => text().split('\n').filter((l) => l.startsWith('INSTANCE "VI_1" FAULT')).length === 2, 3000, 'FAULT again');
+    d.kill('SIGTERM');
+    await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
+  }, 40_000);
 });
