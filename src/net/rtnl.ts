@@ -14,6 +14,15 @@ export interface VipSpec {
   label?: string;
   broadcast?: string;
   family: 'inet' | 'inet6';
+  /** `scope NAME|N` (host, link, site, global, nowhere or a number); default global. */
+  scope?: string;
+  /** `peer ADDR`: a point-to-point address (IFA_ADDRESS = the peer, IFA_LOCAL = ours). */
+  peer?: string;
+  /** keepalived's address flags: home, noprefixroute, autojoin, mngtmpaddr (IPv6). */
+  home?: boolean;
+  noPrefixRoute?: boolean;
+  autoJoin?: boolean;
+  mngTmpAddr?: boolean;
   /**
    * IPv6: seconds the address stays preferred, or 'forever'. keepalived's default is 0 for a /128
    * (a deprecated address, never picked as a source: RFC 6724 rule 3) and forever otherwise.
@@ -25,6 +34,17 @@ export interface AddressManager {
   add(v: VipSpec): Promise<void>;
   remove(v: VipSpec): Promise<void>;
   close(): void;
+}
+
+const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+
+/** `scope` as written -> rtnetlink scope number (default global). Unknown names throw. */
+export function scopeId(scope: string | undefined): number {
+  if (scope === undefined) return 0;
+  if (/^\d+$/.test(scope)) return Number(scope);
+  const n = SCOPES[scope];
+  if (n === undefined) throw new Error(`unknown address scope '${scope}'`);
+  return n;
 }
 
 function errname(e: unknown): string {
@@ -42,16 +62,22 @@ export class RtnlAddressManager implements AddressManager {
 
   private args(v: VipSpec, add: boolean) {
     const addr = Buffer.from(ipToBytes(v.address));
-    const data = { family: v.family === 'inet' ? 2 : 10, prefixlen: v.prefixLen, index: ifIndex(v.dev), scope: 0 };
-    const attrs: Record<string, unknown> = { local: addr, address: addr };
+    const data = { family: v.family === 'inet' ? 2 : 10, prefixlen: v.prefixLen, index: ifIndex(v.dev), scope: scopeId(v.scope) };
+    const attrs: Record<string, unknown> = { local: addr, address: v.peer ? Buffer.from(ipToBytes(v.peer)) : addr };
     if (v.label) attrs.label = v.label;
     if (v.broadcast) attrs.broadcast = Buffer.from(ipToBytes(v.broadcast));
+    const flags: Record<string, true> = {};
     if (v.family === 'inet6') {
       // keepalived: IPv6 VIPs skip Duplicate Address Detection (VRRP is the arbiter), and a
       // preferred_lft other than forever goes in IFA_CACHEINFO with an infinite valid lifetime.
-      attrs.flags = { nodad: true };
+      flags.nodad = true;
+      if (v.home) flags.homeaddress = true;
+      if (v.mngTmpAddr) flags.managetempaddr = true;
       if (add && v.preferredLft !== undefined && v.preferredLft !== 'forever') attrs.cacheInfo = { ifaPrefered: v.preferredLft, ifaValid: 0xffffffff };
     }
+    if (v.noPrefixRoute) flags.noprefixroute = true;
+    if (v.autoJoin) flags.mcautojoin = true;
+    if (Object.keys(flags).length > 0) attrs.flags = flags;
     return [data, attrs] as const;
   }
 

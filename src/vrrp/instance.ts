@@ -126,6 +126,12 @@ export class VrrpRunner {
       if (v.label) out.label = v.label;
       if (v.broadcast) out.broadcast = v.broadcast;
       if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
+      if (v.scope !== undefined) out.scope = v.scope;
+      if (v.peer !== undefined) out.peer = v.peer;
+      if (v.home) out.home = true;
+      if (v.noPrefixRoute) out.noPrefixRoute = true;
+      if (v.autoJoin) out.autoJoin = true;
+      if (v.mngTmpAddr) out.mngTmpAddr = true;
       return out;
     };
     const advertised = inst.virtualIps.filter((v) => v.family === family).map(spec);

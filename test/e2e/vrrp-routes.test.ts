@@ -40,6 +40,8 @@ function conf(withBlackhole: boolean): string {
   advert_int 1
   virtual_ipaddress {
     192.0.2.100/24
+    203.0.113.201/24 scope link label ${IF}:v
+    198.51.100.200/32 peer 198.51.100.201 noprefixroute
   }
   virtual_routes {
     198.51.100.0/24 via 192.0.2.254 dev ${IF}
@@ -61,7 +63,7 @@ describe.skipIf(!canRun)('virtual_routes and virtual_rules', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('are added when MASTER, reloaded by difference, and removed at stop', async () => {
+  it('are added when MASTER (with VIP scope, label, peer), reloaded by difference, and removed at stop', async () => {
     spawnSync('ip', ['netns', 'add', NS]);
     spawnSync('ip', ['-n', NS, 'link', 'add', IF, 'type', 'veth', 'peer', 'name', `${IF}p`]);
     spawnSync('ip', ['-n', NS, 'link', 'set', `${IF}p`, 'up']);
@@ -76,6 +78,11 @@ describe.skipIf(!canRun)('virtual_routes and virtual_rules', () => {
     expect(ipn('route', 'show')).toMatch(/198\.51\.100\.0\/24 via 192\.0\.2\.254 dev \S+ proto (keepalived|18)/);
     expect(ipn('route', 'show', 'table', '100')).toMatch(/203\.0\.113\.0\/25 dev \S+ proto (keepalived|18) scope link metric 5/);
     expect(ipn('route', 'show')).toContain('blackhole 203.0.113.128/25');
+    // VIP attributes: scope, label, peer.
+    const addrs = ipn('-4', 'addr', 'show', 'dev', IF);
+    // (The kernel refuses a secondary address whose scope differs from the primary of its subnet: EINVAL.)
+    expect(addrs).toMatch(new RegExp(`203\\.0\\.113\\.201/24 scope link ${IF}:v`));
+    expect(addrs).toMatch(/198\.51\.100\.200 peer 198\.51\.100\.201\/32 scope global noprefixroute/);
     // Reload without the blackhole route: only that one goes.
     fs.writeFileSync(file, conf(false));
     process.kill(d.pid!, 'SIGHUP');
