@@ -10,6 +10,7 @@ import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import { IpvsManager } from './ipvs.js';
+import { SyncDaemonDriver } from './ipvs-sync.js';
 import type { Logger } from './log.js';
 import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
 
@@ -59,6 +60,8 @@ export class Daemon {
   private acceptedErrors: Set<string>;
   private busy: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  /** lvs_sync_daemon, driven by its VRRP instance. */
+  private sync: SyncDaemonDriver | undefined;
 
   private constructor(
     readonly o: RunOptions,
@@ -95,7 +98,22 @@ export class Daemon {
     const vrrp = o.checkOnly ? undefined : VrrpSubsystem.start(cfg, addresses, log);
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
     log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
-    return new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
+    const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
+    await d.startSync();
+    return d;
+  }
+
+  /** lvs_sync_daemon follows its VRRP instance (keepalived runs it from the VRRP side, so not with -C). */
+  private async startSync(): Promise<void> {
+    if (!this.vrrp) return;
+    this.sync = await SyncDaemonDriver.start(this.cfg, this.log);
+    const sync = this.sync;
+    if (!sync) return;
+    this.vrrp.stateListener = (name, state) => {
+      if (name === sync.instance) void sync.set(state);
+    };
+    const now = this.vrrp.snapshot().find((i) => i.name === sync.instance);
+    if (now) await sync.set(now.state);
   }
 
   /**
@@ -146,7 +164,13 @@ export class Daemon {
         out.ok = false;
       }
     }
+    const syncChanged = withoutLocs(next.global.lvsSyncDaemon) !== withoutLocs(this.cfg.global.lvsSyncDaemon);
     this.cfg = next;
+    if (syncChanged) {
+      await this.sync?.stop();
+      this.sync = undefined;
+      await this.startSync();
+    }
     if (this.ipvs) {
       try {
         out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
@@ -164,7 +188,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     await this.busy;
+    if (this.vrrp) this.vrrp.stateListener = undefined; // the sync daemon is stopped, not moved to backup
     await this.vrrp?.stop({ releaseVips: this.o.dontReleaseVrrp !== true });
+    await this.sync?.stop();
     this.addresses.close();
     await this.ipvs?.stop(this.cfg, { release: this.o.dontReleaseIpvs !== true });
   }

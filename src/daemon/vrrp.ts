@@ -84,6 +84,8 @@ export class VrrpSubsystem {
   private fifoSpec = '';
   /** Each sync group's state as its notifies last reported it. BOUNDED by the sync groups. */
   private groupState = new Map<string, string>();
+  /** Told of every instance state change (MASTER/BACKUP/FAULT/STOP), e.g. to drive lvs_sync_daemon. */
+  stateListener: ((instance: string, state: string) => void) | undefined;
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -443,7 +445,10 @@ export class VrrpSubsystem {
         destination: peers[0] ?? group,
         notify: true,
         ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
-        onNotify: (state, priority) => this.fifoWrite(fifoLine('INSTANCE', name, state, priority)),
+        onNotify: (state, priority) => {
+          this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
+          this.stateListener?.(name, state);
+        },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
         garpIntervalS: this.cfg.global.vrrpGarpIntervalS,
         gnaIntervalS: this.cfg.global.vrrpGnaIntervalS,
