@@ -4,6 +4,8 @@
 // answers with its name. Shows the election, kills the MASTER with SIGKILL, shows the BACKUP taking the VIP
 // and the client still reaching it, then removes everything it created (also on failure or Ctrl-C).
 // Traffic stays inside the namespaces; addresses are RFC 5737 documentation addresses.
+// On a kernel with IPVS it runs the full LVS lab instead (scripts/demo-lvs.mjs); `npm run demo:lab` runs
+// that one inside the VM lab on a machine whose kernel has no IPVS.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -118,6 +120,22 @@ async function main() {
   showState();
 }
 
-main()
-  .then(() => { say('removing the lab'); cleanup(); console.log('  done'); })
-  .catch((e) => { console.error(`demo failed: ${e.message}`); for (const f of fs.existsSync(work) ? fs.readdirSync(work) : []) if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-2000)}`); cleanup(); process.exit(1); });
+function haveIpvs() {
+  spawnSync('modprobe', ['-qa', 'ip_vs', 'ip_vs_rr', 'veth', 'bridge']);
+  return fs.existsSync('/proc/net/ip_vs') && spawnSync('ipvsadm', ['-v']).status === 0;
+}
+
+if (haveIpvs()) {
+  fs.rmSync(work, { recursive: true, force: true });
+  const lvs = await import('./demo-lvs.mjs');
+  process.on('SIGINT', () => { lvs.cleanup(); process.exit(130); });
+  if (process.getuid?.() !== 0) throw new Error('the demo builds network namespaces: run it as root');
+  await lvs.lvsDemo()
+    .then(() => { say('removing the lab'); lvs.cleanup(); console.log('  done'); })
+    .catch((e) => { console.error(`demo failed: ${e.message}`); lvs.lvsLogs(); lvs.cleanup(); process.exit(1); });
+} else {
+  console.log('This kernel has no IPVS (or ipvsadm is missing): showing the VRRP part of the lab. `npm run demo:lab` runs the full LVS lab inside the VM lab.');
+  main()
+    .then(() => { say('removing the lab'); cleanup(); console.log('  done'); })
+    .catch((e) => { console.error(`demo failed: ${e.message}`); for (const f of fs.existsSync(work) ? fs.readdirSync(work) : []) if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-2000)}`); cleanup(); process.exit(1); });
+}
