@@ -95,7 +95,7 @@ export class Daemon {
     if (untracked) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
 
     const addresses = new RtnlAddressManager();
-    const vrrp = o.checkOnly ? undefined : VrrpSubsystem.start(cfg, addresses, log);
+    const vrrp = o.checkOnly ? undefined : await VrrpSubsystem.start(cfg, addresses, log);
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
     log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);

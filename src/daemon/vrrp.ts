@@ -18,6 +18,7 @@ import { ifIndex, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import type { RtnlAddressManager } from '../net/rtnl.js';
 import { RtnlRouteManager } from '../net/routes.js';
+import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import type { FsmState } from '../vrrp/fsm.js';
@@ -77,6 +78,10 @@ export class VrrpSubsystem {
   private processes: ProcessTracker | undefined;
   /** runner -> closes its GARP/NA packet sockets. BOUNDED by the runners. */
   private closers = new Map<VrrpRunner, () => void>();
+  /** use_vmac interfaces, shared by a runner and its reload successor. BOUNDED by the instances. */
+  private readonly vmacs = new VmacManager();
+  private readonly vmacUsers = new Map<string, { handle: VmacHandle; parent: string; users: number }>();
+  private readonly pendingRemovals = new Set<Promise<unknown>>();
   /** virtual_routes / virtual_rules over rtnetlink (one socket for every instance). */
   private readonly routes = new RtnlRouteManager();
   /** notify_fifo and vrrp_notify_fifo (keepalived writes VRRP lines to both). */
@@ -93,11 +98,11 @@ export class VrrpSubsystem {
     private readonly log: Logger,
   ) {}
 
-  static start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): VrrpSubsystem {
+  static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
     v.openFifos();
     for (const inst of cfg.vrrp.instances) {
-      const r = v.build(inst);
+      const r = await v.build(inst);
       if (r) v.runners.push(r);
     }
     v.wire();
@@ -123,7 +128,7 @@ export class VrrpSubsystem {
         report.kept.push(inst.name);
         continue;
       }
-      const runner = this.build(inst);
+      const runner = await this.build(inst);
       if (!runner) {
         // Cannot run the new definition (logged): the old one goes on as before rather than dropping a VIP.
         if (prev) {
@@ -179,6 +184,8 @@ export class VrrpSubsystem {
     for (const f of this.fifos) f.close();
     this.fifos = [];
     this.routes.close();
+    await Promise.all([...this.pendingRemovals]);
+    this.vmacs.close();
   }
 
   /** (Re)opens the notify FIFOs when their configuration changed. */
@@ -220,6 +227,29 @@ export class VrrpSubsystem {
   private release(r: VrrpRunner): void {
     this.closers.get(r)?.();
     this.closers.delete(r);
+  }
+
+  /** use_vmac: the instance's VMAC interface, created on first use and shared with a reload successor. */
+  private async vmacFor(inst: VrrpInstance): Promise<string> {
+    const name = inst.vmacName ?? `vrrp.${inst.virtualRouterId}`;
+    const u = this.vmacUsers.get(name);
+    if (u) {
+      u.users++;
+      return name;
+    }
+    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, 'inet'));
+    this.vmacUsers.set(name, { handle, parent: inst.interface!, users: 1 });
+    if (handle.created) this.log.info(`(${inst.name}) VMAC interface ${name} created on ${inst.interface}`);
+    return name;
+  }
+
+  private vmacRelease(name: string): void {
+    const u = this.vmacUsers.get(name);
+    if (!u || --u.users > 0) return;
+    this.vmacUsers.delete(name);
+    const p = this.vmacs.remove(u.handle, u.parent).catch((e: Error) => this.log.warn(e.message));
+    this.pendingRemovals.add(p);
+    void p.finally(() => this.pendingRemovals.delete(p));
   }
 
   snapshot(): VrrpInstanceSnapshot[] {
@@ -397,15 +427,29 @@ export class VrrpSubsystem {
    * over raw IPv4; IPv6 instances VRRPv3 over raw IPv6, as keepalived does (RFC 5798: v2 is IPv4 only).
    * Refuses, saying why, what cannot run.
    */
-  private build(inst: VrrpInstance): VrrpRunner | undefined {
+  private async build(inst: VrrpInstance): Promise<VrrpRunner | undefined> {
     const log = this.log;
     const name = inst.name;
     if (!inst.interface || inst.virtualRouterId === undefined) {
       log.error(`(${name}) has no interface or virtual_router_id - not started`);
       return undefined;
     }
-    const ifname = inst.interface;
+    const base = inst.interface;
     const v6 = inst.family === 'inet6';
+    // use_vmac: adverts, GARPs and VIPs on a macvlan with the virtual MAC; the source address stays the
+    // base interface's. (IPv6 with a VMAC needs its own link-local address: not built, said once.)
+    let ifname = base;
+    let vmac: string | undefined;
+    if (inst.useVmac && v6) log.warn(`(${name}) use_vmac with IPv6 is not supported yet - running on ${base} without a VMAC`);
+    else if (inst.useVmac) {
+      try {
+        vmac = await this.vmacFor(inst);
+        if (!inst.vmacXmitBase) ifname = vmac;
+      } catch (e) {
+        log.error(`(${name}) ${(e as Error).message} - not started`);
+        return undefined;
+      }
+    }
     let run = inst;
     if (v6 && inst.version === 2) {
       log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
@@ -414,9 +458,10 @@ export class VrrpSubsystem {
     const vips = new Set(inst.virtualIps.map((v) => v.address));
     // RFC 5798 §5.1.2.2: IPv6 adverts come from the interface's link-local address (keepalived: the first
     // one that is not a VIP), unless mcast_src_ip / unicast_src_ip says otherwise.
-    const src = inst.srcIp ?? primaryAddress(ifname, v6 ? 'IPv6' : 'IPv4', vips);
+    const src = inst.srcIp ?? primaryAddress(base, v6 ? 'IPv6' : 'IPv4', vips);
     if (!src) {
-      log.error(`(${name}) interface ${ifname} has no ${v6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from - not started`);
+      log.error(`(${name}) interface ${base} has no ${v6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from - not started`);
+      if (vmac) this.vmacRelease(vmac);
       return undefined;
     }
     const peers = inst.unicastPeers.map((p) => p.address);
@@ -429,9 +474,11 @@ export class VrrpSubsystem {
         : new RawIpv4Transport({ ifname, peers, onError });
     } catch (e) {
       log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
+      if (vmac) this.vmacRelease(vmac);
       return undefined;
     }
-    const ann = announcers(name, ifname, log);
+    // GARPs leave from the VMAC (its MAC is the point), even with vmac_xmit_base.
+    const ann = announcers(name, vmac ?? ifname, log);
     try {
       const r = new VrrpRunner(run, {
         garp: ann.garp,
@@ -439,6 +486,7 @@ export class VrrpSubsystem {
         transport,
         addresses: this.addresses,
         routes: this.routes,
+        ...(vmac ? { vipDev: vmac } : {}),
         clock: realClock,
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
         primaryAddress: src,
@@ -458,11 +506,15 @@ export class VrrpSubsystem {
           }
         },
       });
-      this.closers.set(r, ann.close);
+      this.closers.set(r, () => {
+        ann.close();
+        if (vmac) this.vmacRelease(vmac);
+      });
       return r;
     } catch (e) {
       transport.close();
       ann.close();
+      if (vmac) this.vmacRelease(vmac);
       log.error(`(${name}) cannot run: ${(e as Error).message}`);
       return undefined;
     }

@@ -58,6 +58,8 @@ export interface InstanceDeps {
   gnaIntervalS?: number;
   /** The effective priority changed (notify_priority_changes). */
   onPriorityChange?: (state: FsmState['state'], priority: number) => void;
+  /** Where VIPs without their own dev go: the instance's interface, or its VMAC interface (use_vmac). */
+  vipDev?: string;
   /** virtual_routes / virtual_rules; absent = not managed (unit tests). */
   routes?: RouteManager;
   /** Sends one gratuitous ARP for an IPv4 address; absent = no announcements. */
@@ -122,7 +124,7 @@ export class VrrpRunner {
     // The instance's family (from its addresses); the configuration drops VIPs of the other family.
     const family = inst.family ?? 'inet';
     const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => {
-      const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? inst.interface!, family: v.family };
+      const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? deps.vipDev ?? inst.interface!, family: v.family };
       if (v.label) out.label = v.label;
       if (v.broadcast) out.broadcast = v.broadcast;
       if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;

@@ -1,0 +1,145 @@
+/**
+ * Net layer, edge: keepalived's `use_vmac`, a macvlan interface carrying the VRRP virtual MAC
+ * (RFC 5798 §7.3: 00-00-5E-00-01-{VRID} for IPv4). The instance sends its adverts and GARPs from it and
+ * holds its VIPs on it, so after a failover clients and switches keep the same MAC for the VIP and only
+ * the switch port moves. As keepalived (vrrp_vmac.c, vrrp_if_config.c): macvlan in private mode, named
+ * vrrp.VRID unless `use_vmac NAME`; on it arp_ignore=1, accept_local=1, rp_filter=0,
+ * promote_secondaries=1; on the parent arp_ignore=1 and arp_filter=1 (restored at removal). An interface
+ * we did not create is used as it is and never deleted.
+ *
+ * Beyond keepalived: the parent also gets arp_announce=2. When the VIP is in the parent's subnet, a reply
+ * from the VIP can leave through the parent, whose ARP request then says "tell <VIP>" from the parent's
+ * own MAC, and every neighbour re-learns the VIP at the wrong MAC (keepalived 2.2.7 does this; the
+ * use_vmac namespace test shows it). arp_announce=2 makes such requests name the parent's own address.
+ *
+ * The pure part (vmacAddress, macvlanLinkInfo) is unit-tested; the rest talks rtnetlink and /proc/sys.
+ */
+import * as fs from 'node:fs';
+import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import { ifIndex } from './iface.js';
+
+/** RFC 5798 §7.3: the virtual router MAC of a VRID (IPv6: 00-00-5E-00-02-{VRID}). */
+export function vmacAddress(vrid: number, family: 'inet' | 'inet6' = 'inet'): string {
+  return `00:00:5e:00:0${family === 'inet6' ? 2 : 1}:${vrid.toString(16).padStart(2, '0')}`;
+}
+
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODE_PRIVATE = 1;
+
+function attr(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const b = Buffer.alloc((len + 3) & ~3);
+  b.writeUInt16LE(len, 0);
+  b.writeUInt16LE(type, 2);
+  payload.copy(b, 4);
+  return b;
+}
+
+/** The payload of IFLA_LINKINFO for a macvlan in `mode`: kind "macvlan" and IFLA_MACVLAN_MODE. (pure) */
+export function macvlanLinkInfo(mode = MACVLAN_MODE_PRIVATE): Buffer {
+  const m = Buffer.alloc(4);
+  m.writeUInt32LE(mode, 0);
+  return Buffer.concat([attr(IFLA_INFO_KIND, Buffer.from('macvlan\0')), attr(IFLA_INFO_DATA | 0x8000, attr(IFLA_MACVLAN_MODE, m))]);
+}
+
+function errname(e: unknown): string {
+  const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
+  return m ? m[1]! : '';
+}
+
+function sysctl(iface: string, key: string, value?: number): number | undefined {
+  const p = `/proc/sys/net/ipv4/conf/${iface}/${key}`;
+  try {
+    const old = Number(fs.readFileSync(p, 'utf8').trim());
+    if (value !== undefined && old !== value) fs.writeFileSync(p, `${value}\n`);
+    return old;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface VmacHandle {
+  name: string;
+  created: boolean;
+}
+
+export class VmacManager {
+  private rt: RtNetlinkSocket | undefined;
+  /** parent -> its arp_ignore/arp_filter before we changed them. BOUNDED by the interfaces used. */
+  private readonly parentSaved = new Map<string, { arpIgnore?: number; arpFilter?: number; arpAnnounce?: number; users: number }>();
+
+  private sock(): RtNetlinkSocket {
+    this.rt ??= createRtNetlink();
+    return this.rt;
+  }
+
+  /**
+   * Creates (or adopts) the VMAC interface `name` on `parent` with `mac`, brings it up and sets the
+   * sysctls. Throws with the cause when the kernel refuses (no macvlan support, name taken by another
+   * kind of interface...).
+   */
+  async create(name: string, parent: string, mac: string): Promise<VmacHandle> {
+    let created = false;
+    if (!fs.existsSync(`/sys/class/net/${name}`)) {
+      const idx = Buffer.alloc(4);
+      idx.writeUInt32LE(ifIndex(parent), 0);
+      try {
+        await this.sock().newLink({}, { ifname: name, link: idx, address: Buffer.from(mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() } as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
+        created = true;
+      } catch (e) {
+        if (errname(e) !== 'EEXIST') throw new Error(`creating VMAC interface ${name} on ${parent}: ${(e as Error).message}`);
+      }
+    }
+    try {
+      await this.sock().setLink({ index: ifIndex(name), flags: { up: true }, change: { up: true } } as never);
+    } catch (e) {
+      throw new Error(`bringing VMAC interface ${name} up: ${(e as Error).message}`);
+    }
+    sysctl(name, 'arp_ignore', 1);
+    sysctl(name, 'accept_local', 1);
+    sysctl(name, 'rp_filter', 0);
+    sysctl(name, 'promote_secondaries', 1);
+    const saved = this.parentSaved.get(parent);
+    if (saved) saved.users++;
+    else {
+      const s = { users: 1 } as { arpIgnore?: number; arpFilter?: number; arpAnnounce?: number; users: number };
+      const ai = sysctl(parent, 'arp_ignore', 1);
+      const af = sysctl(parent, 'arp_filter', 1);
+      const aa = sysctl(parent, 'arp_announce', 2);
+      if (ai !== undefined) s.arpIgnore = ai;
+      if (af !== undefined) s.arpFilter = af;
+      if (aa !== undefined) s.arpAnnounce = aa;
+      this.parentSaved.set(parent, s);
+    }
+    return { name, created };
+  }
+
+  /** Deletes the interface if we created it; the parent's sysctls come back with its last VMAC. */
+  async remove(h: VmacHandle, parent: string): Promise<void> {
+    if (h.created) {
+      try {
+        await this.sock().delLink({ index: ifIndex(h.name) } as never);
+      } catch (e) {
+        const n = errname(e);
+        if (n !== 'ENODEV') throw new Error(`deleting VMAC interface ${h.name}: ${(e as Error).message}`);
+      } finally {
+        h.created = false;
+      }
+    }
+    const s = this.parentSaved.get(parent);
+    if (s && --s.users === 0) {
+      if (s.arpIgnore !== undefined) sysctl(parent, 'arp_ignore', s.arpIgnore);
+      if (s.arpFilter !== undefined) sysctl(parent, 'arp_filter', s.arpFilter);
+      if (s.arpAnnounce !== undefined) sysctl(parent, 'arp_announce', s.arpAnnounce);
+      this.parentSaved.delete(parent);
+    }
+  }
+
+  close(): void {
+    const s = this.rt as unknown as { socket?: { close?: () => void } } | undefined;
+    s?.socket?.close?.();
+    this.rt = undefined;
+  }
+}
