@@ -22,6 +22,7 @@ import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import type { FsmState } from '../vrrp/fsm.js';
+import { newDropCounters } from '../vrrp/packet.js';
 import { realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
@@ -89,6 +90,12 @@ export class VrrpSubsystem {
   private fifoSpec = '';
   /** Each sync group's state as its notifies last reported it. BOUNDED by the sync groups. */
   private groupState = new Map<string, string>();
+  /**
+   * Instances whose interface has no address yet (keepalived keeps them in FAULT until one appears):
+   * retried every second. BOUNDED by the configured instances.
+   */
+  private waiting = new Map<string, VrrpInstance>();
+  private waitTimer: NodeJS.Timeout | undefined;
   /** Told of every instance state change (MASTER/BACKUP/FAULT/STOP), e.g. to drive lvs_sync_daemon. */
   stateListener: ((instance: string, state: string) => void) | undefined;
 
@@ -102,6 +109,10 @@ export class VrrpSubsystem {
     const v = new VrrpSubsystem(cfg, addresses, log);
     v.openFifos();
     for (const inst of cfg.vrrp.instances) {
+      if (v.lacksAddress(inst)) {
+        v.wait(inst);
+        continue;
+      }
       const r = await v.build(inst);
       if (r) v.runners.push(r);
     }
@@ -120,9 +131,16 @@ export class VrrpSubsystem {
     const old = new Map(this.runners.map((r) => [matchKey(r.inst), r] as const));
     const kept: VrrpRunner[] = [];
     const fresh: Array<{ runner: VrrpRunner; from?: VrrpRunner }> = [];
+    const waitingBefore = this.waiting;
+    this.waiting = new Map();
     for (const inst of next.vrrp.instances) {
       const prev = old.get(matchKey(inst));
       if (prev) old.delete(matchKey(inst));
+      if (!prev && this.lacksAddress(inst)) {
+        if (!waitingBefore.has(matchKey(inst))) report.started.push(inst.name);
+        this.wait(inst);
+        continue;
+      }
       if (prev && withoutLocs(prev.inst) === withoutLocs(inst) && this.sameScripts(prev.inst, next)) {
         kept.push(prev);
         report.kept.push(inst.name);
@@ -172,8 +190,47 @@ export class VrrpSubsystem {
     return report;
   }
 
+  /** No usable source address on the instance's interface (and none configured)? */
+  private lacksAddress(inst: VrrpInstance): boolean {
+    if (!inst.interface || inst.virtualRouterId === undefined || inst.srcIp) return false;
+    const v6 = inst.family === 'inet6';
+    return primaryAddress(inst.interface, v6 ? 'IPv6' : 'IPv4', new Set(inst.virtualIps.map((v) => v.address))) === undefined;
+  }
+
+  /** keepalived: FAULT until the interface has an address; retried every second. */
+  private wait(inst: VrrpInstance): void {
+    if (!this.waiting.has(matchKey(inst))) {
+      this.log.warn(`(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`);
+    }
+    this.waiting.set(matchKey(inst), inst);
+    this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
+  }
+
+  private async retryWaiting(): Promise<void> {
+    for (const [key, inst] of this.waiting) {
+      if (this.lacksAddress(inst)) continue;
+      this.waiting.delete(key);
+      const r = await this.build(inst);
+      if (!r) continue;
+      this.log.info(`(${inst.name}) interface ${inst.interface} now has an address: starting`);
+      for (const x of this.runners) {
+        x.onTransition = undefined;
+        x.groupReady = undefined;
+      }
+      this.runners.push(r);
+      this.wire();
+      r.start();
+    }
+    if (this.waiting.size === 0 && this.waitTimer) {
+      clearInterval(this.waitTimer);
+      this.waitTimer = undefined;
+    }
+  }
+
   /** Graceful stop of every instance; `releaseVips: false` is -V/--dont-release-vrrp. */
   async stop(opts: { releaseVips: boolean }): Promise<void> {
+    if (this.waitTimer) clearInterval(this.waitTimer);
+    this.waitTimer = undefined;
     for (const t of this.ifaces.values()) t.stop();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
@@ -253,7 +310,21 @@ export class VrrpSubsystem {
   }
 
   snapshot(): VrrpInstanceSnapshot[] {
-    return this.runners.map((r) => {
+    const waiting: VrrpInstanceSnapshot[] = [...this.waiting.values()].map((inst) => ({
+      name: inst.name,
+      vrid: inst.virtualRouterId ?? 0,
+      family: inst.family ?? 'inet',
+      interface: inst.interface ?? '',
+      version: inst.family === 'inet6' ? 3 : (inst.version ?? 2),
+      state: 'FAULT',
+      priority: inst.priority ?? 100,
+      basePriority: inst.priority ?? 100,
+      faulty: true,
+      sinceMs: 0,
+      vips: [],
+      stats: { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, drops: newDropCounters() },
+    }));
+    return waiting.concat(this.runners.map((r) => {
       const g = this.groupName.get(r);
       return {
         name: r.inst.name,
@@ -270,7 +341,7 @@ export class VrrpSubsystem {
         stats: r.stats,
         ...(g !== undefined ? { syncGroup: g } : {}),
       };
-    });
+    }));
   }
 
   /** The track_scripts an instance uses are defined the same way in `next` as now. */

@@ -113,10 +113,10 @@ ${IFS.map(
     procs.push(d);
     const calls = () => fs.readFileSync(out, 'utf8');
     await waitFor(() => calls().includes('GROUP G1 MASTER 0'), 10_000, 'the group MASTER notify');
-    await waitFor(() => fs.readFileSync(fifoOut, 'utf8').includes('GROUP "G1" MASTER 0'), 3000, 'the FIFO group line');
+    await waitFor(() => fs.existsSync(fifoOut) && fs.readFileSync(fifoOut, 'utf8').includes('GROUP "G1" MASTER 0'), 3000, 'the FIFO group line');
     // The priority falls by 10 when the track script fails: a MASTER_PRIORITY line.
     fs.writeFileSync(flag, '');
-    await waitFor(() => fs.readFileSync(fifoOut, 'utf8').includes('INSTANCE "VI_1" MASTER_PRIORITY 140'), 5000, 'the priority line');
+    await waitFor(() => fs.existsSync(fifoOut) && fs.readFileSync(fifoOut, 'utf8').includes('INSTANCE "VI_1" MASTER_PRIORITY 140'), 5000, 'the priority line');
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
     await new Promise((r) => setTimeout(r, 300));
@@ -176,7 +176,7 @@ vrrp_instance VI_1 {
     const log = fs.openSync(path.join(dir, 'tf.log'), 'w');
     const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', log, log] });
     procs.push(d);
-    const text = () => fs.readFileSync(fifoOut, 'utf8');
+    const text = () => (fs.existsSync(fifoOut) ? fs.readFileSync(fifoOut, 'utf8') : '');
     await waitFor(() => text().includes('INSTANCE "VI_1" MASTER 150'), 10_000, 'MASTER');
     expect(fs.readFileSync(tf, 'utf8').trim()).toBe('0'); // init_file
     fs.writeFileSync(tf, '5\n');
@@ -225,13 +225,33 @@ vrrp_instance VI_1 {
     const log = fs.openSync(path.join(dir, 'tp.log'), 'w');
     const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', log, log] });
     procs.push(d);
-    const text = () => fs.readFileSync(fifoOut, 'utf8');
+    const text = () => (fs.existsSync(fifoOut) ? fs.readFileSync(fifoOut, 'utf8') : '');
     await waitFor(() => text().includes('INSTANCE "VI_1" FAULT'), 10_000, 'FAULT without the process');
     const p = spawn(exe, ['60'], { stdio: 'ignore' });
     procs.push(p);
     await waitFor(() => text().includes('INSTANCE "VI_1" MASTER'), 6000, 'MASTER once the process runs');
     p.kill('SIGKILL');
     await waitFor(() => text().split('\n').filter((l) => l.startsWith('INSTANCE "VI_1" FAULT')).length === 2, 3000, 'FAULT again');
+    d.kill('SIGTERM');
+    await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
+  }, 40_000);
+
+  it('an instance whose interface has no address yet waits in FAULT and starts once the address appears (keepalived)', async () => {
+    const ifx = `nfx${tag}`;
+    spawnSync('ip', ['-n', NS, 'link', 'add', ifx, 'type', 'veth', 'peer', 'name', `${ifx}p`]);
+    spawnSync('ip', ['-n', NS, 'link', 'set', `${ifx}p`, 'up']);
+    spawnSync('ip', ['-n', NS, 'link', 'set', ifx, 'up']);
+    const conf = path.join(dir, 'noaddr.conf');
+    fs.writeFileSync(conf, `vrrp_instance VI_1 {\n  state MASTER\n  interface ${ifx}\n  virtual_router_id 63\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    203.0.113.100/24\n  }\n}\n`);
+    const logFile = path.join(dir, 'noaddr.log');
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')] });
+    procs.push(d);
+    const log = () => fs.readFileSync(logFile, 'utf8');
+    await waitFor(() => log().includes('Entering FAULT STATE (interface'), 10_000, 'the FAULT line');
+    expect(d.exitCode).toBeNull();
+    spawnSync('ip', ['-n', NS, 'addr', 'add', '203.0.113.1/24', 'dev', ifx]);
+    await waitFor(() => log().includes('(VI_1) Entering MASTER STATE'), 8000, 'MASTER once the address is there');
+    expect(spawnSync('ip', ['-n', NS, '-4', 'addr', 'show', 'dev', ifx], { encoding: 'utf8' }).stdout).toContain('203.0.113.100/24');
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
