@@ -11,6 +11,7 @@ import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import { IpvsManager } from './ipvs.js';
 import { SyncDaemonDriver } from './ipvs-sync.js';
+import { CheckerSubsystem, type CheckerSnapshot } from '../check/index.js';
 import type { Logger } from './log.js';
 import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
 
@@ -47,6 +48,7 @@ export interface DaemonSnapshot {
   reloads: { ok: number; failed: number; last?: ReloadOutcome & { at: string } };
   vrrp: VrrpInstanceSnapshot[];
   ipvs: boolean;
+  checkers?: CheckerSnapshot;
 }
 
 export class Daemon {
@@ -62,6 +64,8 @@ export class Daemon {
   private stopping = false;
   /** lvs_sync_daemon, driven by its VRRP instance. */
   private sync: SyncDaemonDriver | undefined;
+  /** The health checkers (not with -P). */
+  private checkers: CheckerSubsystem | undefined;
 
   private constructor(
     readonly o: RunOptions,
@@ -89,8 +93,6 @@ export class Daemon {
     }
     const cfg = loaded.config;
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
-    const hasCheckers = cfg.lvs.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.length > 0));
-    if (!o.vrrpOnly && hasCheckers) log.warn('health checkers are not implemented yet in tskeepalived: every real server is treated as up');
     const untracked = cfg.vrrp.instances.some((i) => i.trackBfds.length > 0);
     if (untracked) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
 
@@ -99,6 +101,7 @@ export class Daemon {
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
     log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
+    if (!o.vrrpOnly) d.checkers = CheckerSubsystem.start(cfg, ipvs, log);
     await d.startSync();
     return d;
   }
@@ -171,6 +174,7 @@ export class Daemon {
       this.sync = undefined;
       await this.startSync();
     }
+    if (this.checkers) this.checkers = await this.checkers.reload(next);
     if (this.ipvs) {
       try {
         out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
@@ -191,6 +195,7 @@ export class Daemon {
     if (this.vrrp) this.vrrp.stateListener = undefined; // the sync daemon is stopped, not moved to backup
     await this.vrrp?.stop({ releaseVips: this.o.dontReleaseVrrp !== true });
     await this.sync?.stop();
+    await this.checkers?.stop();
     this.addresses.close();
     await this.ipvs?.stop(this.cfg, { release: this.o.dontReleaseIpvs !== true });
   }
@@ -203,6 +208,7 @@ export class Daemon {
       reloads: { ...this.reloads },
       vrrp: this.vrrp?.snapshot() ?? [],
       ipvs: this.ipvs !== undefined,
+      ...(this.checkers ? { checkers: this.checkers.snapshot() } : {}),
     };
   }
 }

@@ -11,7 +11,7 @@
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient } from '../ipvs/client.js';
-import { desiredTable } from '../ipvs/desired.js';
+import { desiredTable, initialHealth, healthView, type HealthView } from '../ipvs/desired.js';
 import { applyOpsToTable, diffTables, teardownOps } from '../ipvs/diff.js';
 import { serviceKey, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
@@ -33,6 +33,8 @@ export class IpvsManager {
    */
   private believed: IpvsTable = new Map();
   private busy: Promise<unknown> = Promise.resolve();
+  /** The real servers' health as the checkers last reported it (keepalived's alpha state at start). */
+  private health: HealthView | undefined;
 
   private constructor(
     private readonly client: IpvsClient,
@@ -62,8 +64,13 @@ export class IpvsManager {
     return m;
   }
 
-  /** Brings the kernel's table to what `cfg` asks for; serialised with any other change. */
-  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload'): Promise<IpvsApplyReport> {
+  /**
+   * Brings the kernel's table to what `cfg` asks for given the real servers' health (the last one given
+   * is kept for later calls); serialised with any other change. A health change costs only the netlink
+   * operations its difference needs.
+   */
+  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload' | 'health', health?: HealthView): Promise<IpvsApplyReport> {
+    if (health) this.health = health;
     const run = this.busy.then(() => this.doReconcile(cfg, why));
     this.busy = run.catch(() => undefined);
     return run;
@@ -72,8 +79,9 @@ export class IpvsManager {
   private async doReconcile(cfg: KeepalivedConfig, why: string): Promise<IpvsApplyReport> {
     const t0 = performance.now();
     const requests0 = this.client.requestsSent;
-    const { table, problems } = desiredTable(cfg.lvs);
-    for (const p of problems) this.log.warn(`IPVS: ${p}`);
+    this.health ??= healthView(initialHealth(cfg.lvs));
+    const { table, problems } = desiredTable(cfg.lvs, this.health);
+    if (why !== 'health') for (const p of problems) this.log.warn(`IPVS: ${p}`);
     const kernel = why === 'start' ? await this.client.dumpTable() : this.believed;
     const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
     const results = await this.client.apply(ops);
@@ -87,9 +95,9 @@ export class IpvsManager {
     for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
     for (const key of table.keys()) this.owned.add(key);
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
-    this.log.info(
-      `IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
-    );
+    if (why !== 'health' || report.ops > 0) {
+      this.log.info(`IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`);
+    }
     return report;
   }
 

@@ -1,0 +1,276 @@
+/**
+ * Checker layer, shell: the health-check subsystem. Runs every checker of every real server
+ * (src/check/probes/), applies keepalived's retry rule (state.ts), and keeps IPVS in step:
+ *
+ *   probe outcome -> checker up/down -> real server alive (all its checkers up) -> health maps
+ *     -> quorum per virtual server (quorumAfter, with hysteresis) -> IpvsManager.reconcile(health)
+ *     -> only the netlink operations the change needs (removed, or weight 0 with inhibit_on_failure,
+ *        sorry server in when quorum is lost)
+ *
+ * plus notify_up/notify_down and quorum_up/quorum_down scripts and keepalived's log lines. Beyond
+ * keepalived: the same checker on the same real server used by several virtual servers is probed once
+ * and its result fanned out, and first checks are spread evenly over the delay_loop instead of all firing
+ * at start. A reload keeps the state of checkers whose definition did not change.
+ */
+import type { KeepalivedConfig } from '../config/model.js';
+import type { Checker, RealServer, VirtualServer } from '../config/model/lvs.js';
+import type { Script } from '../config/schema.js';
+import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
+import { runNotify } from '../vrrp/notify.js';
+import type { Probe } from './probe.js';
+import { createProbe } from './probes/index.js';
+import { afterResult, initialCheckerState, type CheckerState } from './state.js';
+
+export interface CheckerLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** What the subsystem needs from IPVS (the daemon's IpvsManager). */
+export interface HealthSink {
+  reconcile(cfg: KeepalivedConfig, why: 'health', health: ReturnType<typeof healthView>): Promise<unknown>;
+}
+
+interface Probed {
+  key: string;
+  checker: Checker;
+  probe: Probe;
+  state: CheckerState;
+  /** misc_dynamic weight from the last success. */
+  weight?: number;
+  /** Real servers (rsIds) this probe decides for. */
+  users: string[];
+  timer?: NodeJS.Timeout;
+  running?: AbortController;
+  lastMs?: number;
+  lastReason?: string;
+  checks: number;
+  failures: number;
+}
+
+interface RsInfo {
+  vsIndex: number;
+  vsId: string;
+  rs: RealServer;
+  /** Keys of its supported checkers. */
+  probes: string[];
+  alive: boolean;
+}
+
+export interface CheckerSnapshot {
+  realServers: Array<{ id: string; virtualServer: string; address: string; port: number; alive: boolean; weight: number; checkers: Array<{ type: string; up: boolean; lastMs?: number; lastReason?: string; checks: number; failures: number }> }>;
+  virtualServers: Array<{ id: string; quorumUp: boolean }>;
+}
+
+const describeVs = (vs: VirtualServer) => (vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`);
+const describeRs = (vs: VirtualServer, rs: RealServer) => `[${rs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${rs.port}`;
+
+/** Checker identity across real servers and reloads: its definition without file:line. */
+function checkerKey(c: Checker): string {
+  return JSON.stringify(c, (k, v) => (k === 'loc' ? undefined : v));
+}
+
+export class CheckerSubsystem {
+  /** BOUNDED by the configured checkers (deduplicated). */
+  private probes = new Map<string, Probed>();
+  /** BOUNDED by the configured real servers. */
+  private servers = new Map<string, RsInfo>();
+  private health: HealthState = { up: new Map(), weight: new Map(), quorumUp: new Map() };
+  private stopped = false;
+  private pushing: Promise<unknown> = Promise.resolve();
+  private unsupportedSaid = new Set<string>();
+
+  private constructor(
+    private cfg: KeepalivedConfig,
+    private readonly ipvs: HealthSink | undefined,
+    private readonly log: CheckerLog,
+  ) {}
+
+  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>): CheckerSubsystem {
+    const s = new CheckerSubsystem(cfg, ipvs, log);
+    s.build(carry);
+    s.recomputeAll(true);
+    s.schedule();
+    return s;
+  }
+
+  private build(carry?: Map<string, CheckerState>): void {
+    const ids = virtualServerIds(this.cfg.lvs);
+    this.cfg.lvs.virtualServers.forEach((vs, v) => {
+      for (const rs of vs.realServers) {
+        const id = realServerId(ids[v]!, rs);
+        const info: RsInfo = { vsIndex: v, vsId: ids[v]!, rs, probes: [], alive: true };
+        for (const c of rs.checkers) {
+          if (c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') {
+            this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
+            continue;
+          }
+          const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+          let p = this.probes.get(key);
+          if (!p) {
+            const virtualhost = rs.virtualhost ?? vs.virtualhost;
+            const probe = createProbe(c, { ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}), ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}), ...(virtualhost ? { virtualhost } : {}) });
+            if (!probe) {
+              this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
+              continue;
+            }
+            p = { key, checker: c, probe, state: carry?.get(key) ?? initialCheckerState(c), users: [], checks: 0, failures: 0 };
+            this.probes.set(key, p);
+          }
+          p.users.push(id);
+          info.probes.push(key);
+        }
+        info.alive = info.probes.every((k) => this.probes.get(k)!.state.up);
+        this.servers.set(id, info);
+      }
+    });
+  }
+
+  private unsupported(what: string): void {
+    if (this.unsupportedSaid.has(what)) return;
+    this.unsupportedSaid.add(what);
+    this.log.warn(`checker ${what} is not implemented yet in tskeepalived: it is treated as always passing`);
+  }
+
+  /** First checks spread evenly over each checker's delay_loop (or a random warmup when given). */
+  private schedule(): void {
+    const all = [...this.probes.values()];
+    all.forEach((p, i) => {
+      const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+      const warm = c.warmupS > 0 ? Math.random() * c.warmupS * 1000 : (i / Math.max(1, all.length)) * c.delayLoopS * 1000;
+      this.arm(p, warm);
+    });
+  }
+
+  private arm(p: Probed, ms: number): void {
+    if (this.stopped) return;
+    p.timer = setTimeout(() => void this.run(p), ms);
+  }
+
+  private async run(p: Probed): Promise<void> {
+    if (this.stopped) return;
+    const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+    p.running = new AbortController();
+    const out = await p.probe(p.running.signal);
+    p.running = undefined;
+    if (this.stopped) return;
+    p.checks++;
+    p.lastMs = out.ms;
+    if (!out.ok) {
+      p.failures++;
+      p.lastReason = out.reason;
+    } else delete p.lastReason;
+    const step = afterResult(p.state, out.ok, c);
+    const weightChanged = out.ok && out.weight !== undefined && out.weight !== p.weight;
+    if (out.ok && out.weight !== undefined) p.weight = out.weight;
+    if (!out.ok && (c.logAllFailures || step.changed)) this.log.warn(out.reason ?? 'check failed');
+    p.state = step.state;
+    if (step.changed || weightChanged) this.recompute(p.users);
+    this.arm(p, step.nextMs);
+  }
+
+  /** Re-derives the real servers in `ids`, logs and notifies their changes, and pushes the health to IPVS. */
+  private recompute(ids: string[]): void {
+    const vsTouched = new Set<number>();
+    for (const id of ids) {
+      const info = this.servers.get(id);
+      if (!info) continue;
+      const alive = info.probes.every((k) => this.probes.get(k)!.state.up);
+      const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
+      if (dyn !== undefined) this.health.weight.set(id, realWeight(dyn));
+      this.health.up.set(id, alive);
+      if (alive !== info.alive) {
+        info.alive = alive;
+        const vs = this.cfg.lvs.virtualServers[info.vsIndex]!;
+        const rsName = describeRs(vs, info.rs);
+        const vsName = describeVs(vs);
+        if (alive) this.log.info(info.rs.inhibitOnFailure ? `Enabling service ${rsName} to VS ${vsName}` : `Adding service ${rsName} to VS ${vsName}`);
+        else this.log.info(info.rs.inhibitOnFailure ? `Disabling service ${rsName} from VS ${vsName}` : `Removing service ${rsName} from VS ${vsName}`);
+        const script: Script | undefined = alive ? info.rs.notifyUp : info.rs.notifyDown;
+        if (script) this.runScript(script);
+      }
+      vsTouched.add(info.vsIndex);
+    }
+    for (const v of vsTouched) this.recomputeQuorum(v, false);
+    this.push();
+  }
+
+  private recomputeAll(atStart: boolean): void {
+    for (const [id, info] of this.servers) this.health.up.set(id, info.alive);
+    this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart));
+    this.push();
+  }
+
+  /** keepalived update_quorum_state: quorum_up / quorum_down when the live weight crosses the quorum. */
+  private recomputeQuorum(v: number, atStart: boolean): void {
+    const vs = this.cfg.lvs.virtualServers[v]!;
+    const vsId = virtualServerIds(this.cfg.lvs)[v]!;
+    let live = 0;
+    for (const rs of vs.realServers) {
+      const id = realServerId(vsId, rs);
+      if (this.health.up.get(id) ?? true) live += realWeight(this.health.weight.get(id) ?? rs.weight);
+    }
+    const was = this.health.quorumUp.get(vsId);
+    const up = quorumAfter(vs, live, atStart ? undefined : was);
+    this.health.quorumUp.set(vsId, up);
+    if (was === up || (atStart && up)) return;
+    const name = describeVs(vs);
+    if (up) {
+      this.log.info(`Gained quorum ${vs.quorum}+${vs.hysteresis}=${vs.quorum + vs.hysteresis} <= ${live} for VS ${name}`);
+      if (vs.quorumUp && was !== undefined) this.runScript(vs.quorumUp);
+    } else {
+      this.log.info(`Lost quorum ${vs.quorum}-${vs.hysteresis}=${vs.quorum - vs.hysteresis} > ${live} for VS ${name}`);
+      if (vs.quorumDown) this.runScript(vs.quorumDown);
+    }
+  }
+
+  private runScript(s: Script): void {
+    const su = this.cfg.global.scriptUser;
+    // runNotify with only the specific script: no extra arguments, own process group, killed after 10 s.
+    runNotify({ master: s }, 'INSTANCE', '', 'MASTER', 0, { warn: (m) => this.log.warn(m) }, su ? { scriptUser: su } : {});
+  }
+
+  /** Serialised: IPVS sees the health changes in order. */
+  private push(): void {
+    if (!this.ipvs || this.stopped) return;
+    const view = healthView(this.health);
+    const cfg = this.cfg;
+    this.pushing = this.pushing.then(() => this.ipvs!.reconcile(cfg, 'health', view)).catch((e: Error) => this.log.error(`IPVS: ${e.message}`));
+  }
+
+  /** Reload: a new subsystem for `next`, carrying the state of checkers whose definition did not change. */
+  async reload(next: KeepalivedConfig): Promise<CheckerSubsystem> {
+    const carry = new Map([...this.probes].map(([k, p]) => [k, p.state] as const));
+    await this.stop();
+    return CheckerSubsystem.start(next, this.ipvs, this.log, carry);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const p of this.probes.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.running?.abort();
+    }
+    await this.pushing;
+  }
+
+  snapshot(): CheckerSnapshot {
+    const vsIds = virtualServerIds(this.cfg.lvs);
+    return {
+      realServers: [...this.servers].map(([id, info]) => ({
+        id,
+        virtualServer: info.vsId,
+        address: info.rs.address,
+        port: info.rs.port,
+        alive: info.alive,
+        weight: this.health.weight.get(id) ?? info.rs.weight,
+        checkers: info.probes.map((k) => {
+          const p = this.probes.get(k)!;
+          return { type: p.checker.type, up: p.state.up, ...(p.lastMs !== undefined ? { lastMs: p.lastMs } : {}), ...(p.lastReason ? { lastReason: p.lastReason } : {}), checks: p.checks, failures: p.failures };
+        }),
+      })),
+      virtualServers: vsIds.map((id) => ({ id, quorumUp: this.health.quorumUp.get(id) ?? true })),
+    };
+  }
+}

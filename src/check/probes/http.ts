@@ -1,0 +1,92 @@
+/**
+ * Checker layer, edge: HTTP_GET and SSL_GET, one attempt (keepalived check_http.c): each url in turn is
+ * fetched (GET, Host = virtualhost, HTTP/1.0 by default, 1.1 with http_protocol 1.1); it passes when the
+ * status is in status_code, and, when given, the MD5 of the body equals digest and the regex matches (or,
+ * with regex_no_match, does not). The whole attempt must finish within connect_timeout. SSL_GET does not
+ * verify the server's certificate unless the SSL block gives a CA (keepalived's default).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { HttpCheck, SslConfig } from '../../config/model/lvs.js';
+import type { ProbeOutcome } from '../probe.js';
+
+export interface HttpTarget {
+  /** The real server's or virtual server's virtualhost, when the checker has none. */
+  virtualhost?: string;
+  ssl?: SslConfig;
+}
+
+function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpTarget, signal: AbortSignal): Promise<{ status: number; body: Buffer } | { error: string }> {
+  const conn = c.connection;
+  const tls = c.type === 'SSL_GET';
+  const host = url.virtualhost ?? c.virtualhost ?? t.virtualhost;
+  const opts: https.RequestOptions = {
+    host: conn.connectIp,
+    port: conn.connectPort,
+    family: conn.family === 'inet6' ? 6 : 4,
+    path: url.path,
+    method: 'GET',
+    signal,
+    agent: false,
+    headers: { ...(host ? { Host: host } : {}), 'User-Agent': 'tskeepalived', ...(c.httpProtocol === '1.0C' ? { Connection: 'close' } : {}) },
+  };
+  if (conn.bindTo) opts.localAddress = conn.bindTo;
+  if (tls) {
+    opts.rejectUnauthorized = Boolean(t.ssl?.ca);
+    if (t.ssl?.ca) opts.ca = fs.readFileSync(t.ssl.ca);
+    if (t.ssl?.certificate) opts.cert = fs.readFileSync(t.ssl.certificate);
+    if (t.ssl?.key) opts.key = fs.readFileSync(t.ssl.key);
+    if (t.ssl?.password) opts.passphrase = t.ssl.password;
+    if (c.enableSni && host) opts.servername = host;
+  }
+  return new Promise((resolve) => {
+    let req: http.ClientRequest;
+    try {
+      req = (tls ? https : http).request(opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', (e) => resolve({ error: e.message }));
+      });
+    } catch (e) {
+      resolve({ error: (e as Error).message });
+      return;
+    }
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    req.end();
+  });
+}
+
+export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal): Promise<ProbeOutcome> {
+  const t0 = performance.now();
+  const conn = c.connection;
+  const where = `[${conn.connectIp}]:tcp:${conn.connectPort}`;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), conn.connectTimeoutS * 1000);
+  const onAbort = () => ctl.abort();
+  signal.addEventListener('abort', onAbort);
+  try {
+    for (const url of c.urls.length > 0 ? c.urls : [{ path: '/', statusCodes: [[200, 299]] } as unknown as HttpCheck['urls'][number]]) {
+      const r = await fetchOnce(c, url, t, ctl.signal);
+      const ms = performance.now() - t0;
+      if ('error' in r) return { ok: false, reason: `${c.type === 'SSL_GET' ? 'SSL' : 'HTTP'} connection to ${where} failed: ${ctl.signal.aborted && !signal.aborted ? 'timeout' : r.error}`, ms };
+      if (!url.statusCodes.some(([lo, hi]) => r.status >= lo && r.status <= hi)) return { ok: false, reason: `HTTP status code error to ${where} url(${url.path}), status_code [${r.status}]`, ms };
+      if (url.digest) {
+        const md5 = createHash('md5').update(r.body).digest('hex');
+        if (md5 !== url.digest) return { ok: false, reason: `MD5 digest error to ${where} url(${url.path}), digest(${md5})`, ms };
+      }
+      if (url.regex) {
+        const flags = url.regex.options.includes('caseless') ? 'i' : '';
+        const text = r.body.toString('latin1').slice(url.regex.minOffset ?? 0, url.regex.maxOffset !== undefined ? url.regex.maxOffset + 1 : undefined);
+        const hit = new RegExp(url.regex.pattern, flags).test(text);
+        if (hit === url.regex.noMatch) return { ok: false, reason: `Regex ${url.regex.noMatch ? 'matched' : 'did not match'} on ${where} url(${url.path})`, ms };
+      }
+    }
+    return { ok: true, ms: performance.now() - t0 };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}

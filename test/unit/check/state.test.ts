@@ -1,0 +1,40 @@
+/** Unit tests, checker layer: keepalived's retry rule for one checker (pure). */
+import { describe, expect, it } from 'vitest';
+import { afterResult, initialCheckerState } from '../../../src/check/state.js';
+
+const t = { retry: 2, delayBeforeRetryS: 1, delayLoopS: 5, alpha: false };
+
+describe('checker state', () => {
+  it('starts up, or down with alpha', () => {
+    expect(initialCheckerState({ alpha: false })).toEqual({ up: true, failures: 0 });
+    expect(initialCheckerState({ alpha: true })).toEqual({ up: false, failures: 0 });
+  });
+  it('retry 2: two failures retry after delay_before_retry, the third marks it down; a success brings it back', () => {
+    let s = initialCheckerState(t);
+    let r = afterResult(s, false, t);
+    expect(r).toEqual({ state: { up: true, failures: 1 }, changed: false, nextMs: 1000 });
+    r = afterResult(r.state, false, t);
+    expect(r).toEqual({ state: { up: true, failures: 2 }, changed: false, nextMs: 1000 });
+    r = afterResult(r.state, false, t);
+    expect(r).toEqual({ state: { up: false, failures: 0 }, changed: true, nextMs: 5000 });
+    // Still failing while down: no change, regular interval after the retries.
+    r = afterResult(r.state, false, t);
+    expect(r.changed).toBe(false);
+    s = r.state;
+    r = afterResult(s, true, t);
+    expect(r).toEqual({ state: { up: true, failures: 0 }, changed: true, nextMs: 5000 });
+  });
+  it('a success between failures resets the count (flapping does not add up)', () => {
+    let r = afterResult(initialCheckerState(t), false, t);
+    r = afterResult(r.state, false, t);
+    r = afterResult(r.state, true, t);
+    expect(r.state).toEqual({ up: true, failures: 0 });
+    r = afterResult(r.state, false, t);
+    expect(r.state).toEqual({ up: true, failures: 1 });
+  });
+  it('retry 0: the first failure marks it down; alpha comes up on the first success', () => {
+    const t0 = { ...t, retry: 0, alpha: true };
+    expect(afterResult({ up: true, failures: 0 }, false, t0)).toEqual({ state: { up: false, failures: 0 }, changed: true, nextMs: 5000 });
+    expect(afterResult(initialCheckerState(t0), true, t0).changed).toBe(true);
+  });
+});
