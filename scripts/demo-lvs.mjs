@@ -143,7 +143,12 @@ export async function lvsDemo() {
   say('stopping d2 gracefully (SIGTERM: priority 0 adverts, VIPs and IPVS entries removed)');
   process.kill(Number(fs.readFileSync(pids.d2, 'utf8')), 'SIGTERM');
   await waitFor(() => !fs.existsSync(pids.d2), 10000);
-  console.log(`  d2's IPVS table is now ${table('d2').includes('->') ? 'not empty!' : 'empty'}`);
+  const left = /^(TCP|UDP|SCTP|FWM)\s/m.test(table('d2')); // the header has an '->' of its own
+  console.log(`  d2's IPVS table is now ${left ? 'not empty!' : 'empty'}`);
+  if (left) {
+    showTable('d2');
+    lvsLogs();
+  }
 }
 
 export function lvsLogs() {

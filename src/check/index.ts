@@ -13,13 +13,14 @@
  * at start. A reload keeps the state of checkers whose definition did not change.
  */
 import type { KeepalivedConfig } from '../config/model.js';
-import type { Checker, RealServer, VirtualServer } from '../config/model/lvs.js';
+import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/model/lvs.js';
 import type { Script } from '../config/schema.js';
 import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import { runNotify } from '../vrrp/notify.js';
 import type { Probe } from './probe.js';
 import { createProbe } from './probes/index.js';
-import { afterResult, initialCheckerState, type CheckerState } from './state.js';
+import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
+import { FileTracker } from '../vrrp/trackers.js';
 
 export interface CheckerLog {
   info(msg: string): void;
@@ -49,18 +50,30 @@ interface Probed {
   failures: number;
 }
 
+/** A FILE_CHECK: no probe, the tracked file's value decides (fileCheckStatus). */
+interface FileChecked {
+  checker: FileCheck;
+  up: boolean;
+  /** Added to the real server's weight while up. */
+  delta: number;
+  users: string[];
+}
+
 interface RsInfo {
   vsIndex: number;
   vsId: string;
   rs: RealServer;
   /** Keys of its supported checkers. */
   probes: string[];
+  /** Keys of its FILE_CHECKs. */
+  files: string[];
   alive: boolean;
 }
 
 export interface CheckerSnapshot {
-  realServers: Array<{ id: string; virtualServer: string; address: string; port: number; alive: boolean; weight: number; checkers: Array<{ type: string; up: boolean; lastMs?: number; lastReason?: string; checks: number; failures: number }> }>;
-  virtualServers: Array<{ id: string; quorumUp: boolean }>;
+  /** id and virtualServer in keepalived's notation ([198.51.100.11]:tcp:80); key = the internal identity. */
+  realServers: Array<{ id: string; key: string; virtualServer: string; address: string; port: number; alive: boolean; weight: number; checkers: Array<{ type: string; up: boolean; lastMs?: number; lastReason?: string; checks: number; failures: number }> }>;
+  virtualServers: Array<{ id: string; key: string; quorumUp: boolean }>;
 }
 
 const describeVs = (vs: VirtualServer) => (vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`);
@@ -80,6 +93,9 @@ export class CheckerSubsystem {
   private stopped = false;
   private pushing: Promise<unknown> = Promise.resolve();
   private unsupportedSaid = new Set<string>();
+  /** BOUNDED by the configured FILE_CHECKs (deduplicated) and the track_file blocks they name. */
+  private fileChecks = new Map<string, FileChecked>();
+  private trackers = new Map<string, FileTracker>();
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -100,9 +116,17 @@ export class CheckerSubsystem {
     this.cfg.lvs.virtualServers.forEach((vs, v) => {
       for (const rs of vs.realServers) {
         const id = realServerId(ids[v]!, rs);
-        const info: RsInfo = { vsIndex: v, vsId: ids[v]!, rs, probes: [], alive: true };
+        const info: RsInfo = { vsIndex: v, vsId: ids[v]!, rs, probes: [], files: [], alive: true };
         for (const c of rs.checkers) {
-          if (c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') {
+          if (c.type === 'FILE_CHECK') {
+            const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+            const fc = this.fileCheck(key, c);
+            if (!fc) continue;
+            fc.users.push(id);
+            info.files.push(key);
+            continue;
+          }
+          if (c.type === 'BFD_CHECK') {
             this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
             continue;
           }
@@ -121,10 +145,45 @@ export class CheckerSubsystem {
           p.users.push(id);
           info.probes.push(key);
         }
-        info.alive = info.probes.every((k) => this.probes.get(k)!.state.up);
+        info.alive = this.aliveOf(info);
         this.servers.set(id, info);
       }
     });
+  }
+
+  /** The FILE_CHECK `key`, watching its track_file (one watcher per file however many checks use it). */
+  private fileCheck(key: string, c: FileCheck): FileChecked | undefined {
+    const existing = this.fileChecks.get(key);
+    if (existing) return existing;
+    let tracker = this.trackers.get(c.trackFile);
+    if (!tracker) {
+      const def = this.cfg.vrrp.trackFiles.find((t) => t.name === c.trackFile);
+      if (!def) {
+        this.log.error(`FILE_CHECK (${c.loc.file}:${c.loc.line}): no track_file ${c.trackFile} - ignored`);
+        return undefined;
+      }
+      const name = c.trackFile;
+      tracker = new FileTracker(def, () => this.fileChanged(name), this.log);
+      this.trackers.set(name, tracker);
+    }
+    const fc: FileChecked = { checker: c, ...fileCheckStatus(tracker.value, c.weight, c.reverse), users: [] };
+    this.fileChecks.set(key, fc);
+    return fc;
+  }
+
+  private fileChanged(name: string): void {
+    const value = this.trackers.get(name)?.value ?? 0;
+    const users: string[] = [];
+    for (const fc of this.fileChecks.values()) {
+      if (fc.checker.trackFile !== name) continue;
+      Object.assign(fc, fileCheckStatus(value, fc.checker.weight, fc.checker.reverse));
+      users.push(...fc.users);
+    }
+    if (!this.stopped) this.recompute(users);
+  }
+
+  private aliveOf(info: RsInfo): boolean {
+    return info.probes.every((k) => this.probes.get(k)!.state.up) && info.files.every((k) => this.fileChecks.get(k)!.up);
   }
 
   private unsupported(what: string): void {
@@ -135,6 +194,7 @@ export class CheckerSubsystem {
 
   /** First checks spread evenly over each checker's delay_loop (or a random warmup when given). */
   private schedule(): void {
+    for (const t of this.trackers.values()) t.start();
     const all = [...this.probes.values()];
     all.forEach((p, i) => {
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
@@ -176,9 +236,11 @@ export class CheckerSubsystem {
     for (const id of ids) {
       const info = this.servers.get(id);
       if (!info) continue;
-      const alive = info.probes.every((k) => this.probes.get(k)!.state.up);
+      const alive = this.aliveOf(info);
       const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
-      if (dyn !== undefined) this.health.weight.set(id, realWeight(dyn));
+      // keepalived's effective weight: misc_dynamic's (else the configured one) plus the FILE_CHECK terms.
+      const fileDelta = info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0);
+      if (dyn !== undefined || info.files.length > 0) this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + fileDelta));
       this.health.up.set(id, alive);
       if (alive !== info.alive) {
         info.alive = alive;
@@ -197,7 +259,10 @@ export class CheckerSubsystem {
   }
 
   private recomputeAll(atStart: boolean): void {
-    for (const [id, info] of this.servers) this.health.up.set(id, info.alive);
+    for (const [id, info] of this.servers) {
+      this.health.up.set(id, info.alive);
+      if (info.files.length > 0) this.health.weight.set(id, realWeight(info.rs.weight + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
+    }
     this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart));
     this.push();
   }
@@ -248,6 +313,7 @@ export class CheckerSubsystem {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.trackers.values()) t.stop();
     for (const p of this.probes.values()) {
       if (p.timer) clearTimeout(p.timer);
       p.running?.abort();
@@ -258,19 +324,20 @@ export class CheckerSubsystem {
   snapshot(): CheckerSnapshot {
     const vsIds = virtualServerIds(this.cfg.lvs);
     return {
-      realServers: [...this.servers].map(([id, info]) => ({
-        id,
-        virtualServer: info.vsId,
+      realServers: [...this.servers].map(([key, info]) => ({
+        id: describeRs(this.cfg.lvs.virtualServers[info.vsIndex]!, info.rs),
+        key,
+        virtualServer: describeVs(this.cfg.lvs.virtualServers[info.vsIndex]!),
         address: info.rs.address,
         port: info.rs.port,
         alive: info.alive,
-        weight: this.health.weight.get(id) ?? info.rs.weight,
+        weight: this.health.weight.get(key) ?? info.rs.weight,
         checkers: info.probes.map((k) => {
           const p = this.probes.get(k)!;
           return { type: p.checker.type, up: p.state.up, ...(p.lastMs !== undefined ? { lastMs: p.lastMs } : {}), ...(p.lastReason ? { lastReason: p.lastReason } : {}), checks: p.checks, failures: p.failures };
-        }),
+        }).concat(info.files.map((k) => ({ type: 'FILE_CHECK', up: this.fileChecks.get(k)!.up, checks: 0, failures: 0 }))),
       })),
-      virtualServers: vsIds.map((id) => ({ id, quorumUp: this.health.quorumUp.get(id) ?? true })),
+      virtualServers: vsIds.map((key, v) => ({ id: describeVs(this.cfg.lvs.virtualServers[v]!), key, quorumUp: this.health.quorumUp.get(key) ?? true })),
     };
   }
 }

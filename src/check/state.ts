@@ -39,3 +39,17 @@ export function afterResult(s: CheckerState, ok: boolean, t: CheckerTimingLike):
   // Out of retries: down, and back to the regular interval (the count restarts).
   return { state: { up: false, failures: 0 }, changed: s.up, nextMs: loopMs };
 }
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * FILE_CHECK (keepalived check_file.c / track_file.c): the tracked file's number decides. With weight 0
+ * a non-zero value is a failure (reverse: zero is); otherwise value x weight (negated by reverse), kept
+ * within 32 bits, is added to the real server's weight, and only a result at the very bottom of the range
+ * (keepalived's IPVS_WEIGHT_FAULT, -2^31) takes it down.
+ */
+export function fileCheckStatus(value: number, weight: number, reverse: boolean): { up: boolean; delta: number } {
+  if (weight === 0) return { up: (value === 0) !== reverse, delta: 0 };
+  const status = Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, value * weight * (reverse ? -1 : 1)));
+  return status <= -INT32_MAX - 1 ? { up: false, delta: 0 } : { up: true, delta: status };
+}

@@ -1,12 +1,30 @@
 /**
- * CLI layer: `tskeepalived`. Today it checks (-t) and dumps (-d) configurations; the daemon modes
- * arrive with the VRRP and IPVS issues and say so plainly until then.
+ * CLI layer: `tskeepalived`. Runs the daemon (in the background unless -n), checks (-t) or dumps (-d) a
+ * configuration, or, as `tskeepalived status`, shows a running daemon's state.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { stringify as toYaml } from 'yaml';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { DEFAULT_STATUS_SOCKET, readStatus } from '../daemon/status-socket.js';
+import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
+import { renderStatus } from './status.js';
+
+/** Where the background mode writes its pid when -p is not given. */
+const DEFAULT_PID_FILE = '/run/tskeepalived.pid';
+
+/** `tskeepalived status [--json] [--status-socket PATH]` */
+async function status(o: CliOptions): Promise<number> {
+  try {
+    const s = (await readStatus(o.statusSocket ?? DEFAULT_STATUS_SOCKET)) as DaemonSnapshot;
+    process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`tskeepalived status: ${(e as Error).message}\n`);
+    return 3;
+  }
+}
 
 const require = createRequire(import.meta.url);
 
@@ -18,8 +36,9 @@ function version(): string {
 /** Parses the command line once and runs what it asks for; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let o: CliOptions;
+  const statusCmd = argv[0] === 'status';
   try {
-    o = parseArgs(argv);
+    o = parseArgs(statusCmd ? argv.slice(1) : argv);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`tskeepalived: ${e.message}\nTry 'tskeepalived --help'.\n`);
@@ -35,10 +54,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
+  if (statusCmd) return status(o);
   if (o.signum !== undefined) {
     const n = SIGNUMS[o.signum.toUpperCase()];
     if (n === undefined) {
-      process.stderr.write(`tskeepalived: unknown signal function '${o.signum}'\n`);
+      const why = o.signum.toUpperCase() === 'STATS_CLEAR' ? 'has no signal in tskeepalived (Node cannot catch real-time signals)' : 'is unknown';
+      process.stderr.write(`tskeepalived: signal function '${o.signum}' ${why}\n`);
       return 2;
     }
     process.stdout.write(`${n}\n`);
@@ -46,11 +67,46 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   if (o.configTest === false && !o.dumpConf) {
+    if (o.logFacility !== undefined) {
+      const { facilityName } = await import('../daemon/log.js');
+      try {
+        facilityName(o.logFacility);
+      } catch (e) {
+        process.stderr.write(`tskeepalived: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+    if (o.umask !== undefined) process.umask(parseInt(o.umask, 8));
+    if (!o.dontFork) {
+      // Background: a copy of this command with -n, in its own session; we return once it has started.
+      const { runInBackground } = await import('../daemon/background.js');
+      return runInBackground(o.pid === undefined ? [...argv, '-p', DEFAULT_PID_FILE] : argv);
+    }
     // The daemon (loaded only when needed: it pulls in sockets and netlink).
     const { runDaemon } = await import('../daemon/run.js');
-    const opts: import('../daemon/run.js').RunOptions = { file: o.useFile, detail: o.logDetail, vrrpOnly: o.vrrp, checkOnly: o.check, allConfig: o.allConfig, dontReleaseIpvs: o.dontReleaseIpvs, dontReleaseVrrp: o.dontReleaseVrrp };
+    const opts: import('../daemon/run.js').RunOptions = {
+      file: o.useFile,
+      detail: o.logDetail,
+      vrrpOnly: o.vrrp,
+      checkOnly: o.check,
+      allConfig: o.allConfig,
+      dontReleaseIpvs: o.dontReleaseIpvs,
+      dontReleaseVrrp: o.dontReleaseVrrp,
+      log: {
+        detail: o.logDetail,
+        format: o.logFormat,
+        console: o.logConsole || o.noSyslog,
+        ...(o.logLevel !== undefined ? { level: o.logLevel } : {}),
+        ...(o.logFacility !== undefined ? { facility: o.logFacility } : {}),
+      },
+    };
     if (o.configId !== undefined) opts.configId = o.configId;
     if (o.pid !== undefined) opts.pidFile = o.pid;
+    if (o.vrrpPid !== undefined) opts.vrrpPidFile = o.vrrpPid;
+    if (o.checkersPid !== undefined) opts.checkersPidFile = o.checkersPid;
+    if (o.statusSocket !== undefined) opts.statusSocket = o.statusSocket;
+    if (o.metricsListen !== undefined) opts.metricsListen = o.metricsListen;
+    if (o.dumpDir !== undefined) opts.dumpDir = o.dumpDir;
     return runDaemon(opts);
   }
 

@@ -55,6 +55,13 @@ export interface CliOptions {
   version: boolean;
   help: boolean;
   format: 'json' | 'yaml';
+  logFormat: 'human' | 'json';
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  statusSocket?: string;
+  metricsListen?: string;
+  dumpDir?: string;
+  /** `status --json` */
+  json: boolean;
 }
 
 export const OPTIONS: OptionSpec[] = [
@@ -65,19 +72,19 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'all', arg: 'none', key: 'all', help: 'run every subsystem, even one with no configuration', later: true },
   { short: 'l', long: 'log-console', arg: 'none', key: 'logConsole', help: 'log messages to the console' },
   { short: 'D', long: 'log-detail', arg: 'none', key: 'logDetail', help: 'detailed log messages' },
-  { short: 'S', long: 'log-facility', arg: 'required', key: 'logFacility', help: 'syslog facility: 0-7, local0-7, user or daemon', later: true },
-  { short: 'G', long: 'no-syslog', arg: 'none', key: 'noSyslog', help: "don't log via syslog", later: true },
-  { short: 'u', long: 'umask', arg: 'required', key: 'umask', help: 'umask for file creation (numeric)', later: true },
+  { short: 'S', long: 'log-facility', arg: 'required', key: 'logFacility', help: 'syslog facility: 0-7 (local0-7), user, daemon (default) or another facility name' },
+  { short: 'G', long: 'no-syslog', arg: 'none', key: 'noSyslog', help: "don't log via syslog (log to the console)" },
+  { short: 'u', long: 'umask', arg: 'required', key: 'umask', help: 'umask for file creation (octal, e.g. 022)' },
   { short: 'X', long: 'release-vips', arg: 'none', key: 'releaseVips', help: 'drop VIPs on a transition caused by a signal', later: true },
   { short: 'V', long: 'dont-release-vrrp', arg: 'none', key: 'dontReleaseVrrp', help: "don't remove VRRP VIPs and routes on stop" },
   { short: 'I', long: 'dont-release-ipvs', arg: 'none', key: 'dontReleaseIpvs', help: "don't remove the IPVS table on stop" },
-  { short: 'R', long: 'dont-respawn', arg: 'none', key: 'dontRespawn', help: "don't respawn child processes", later: true },
-  { short: 'n', long: 'dont-fork', arg: 'none', key: 'dontFork', help: 'stay in the foreground (tskeepalived does not fork yet: it always stays)' },
+  { short: 'R', long: 'dont-respawn', arg: 'none', key: 'dontRespawn', help: "don't respawn child processes (tskeepalived is one process: nothing to respawn)" },
+  { short: 'n', long: 'dont-fork', arg: 'none', key: 'dontFork', help: 'stay in the foreground (without it: start in the background, return once started)' },
   { short: 'd', long: 'dump-conf', arg: 'none', key: 'dumpConf', help: 'print the resolved configuration (defaults filled in)' },
   { short: 'p', long: 'pid', arg: 'required', key: 'pid', help: 'pid file of the main process' },
-  { short: 'r', long: 'vrrp_pid', arg: 'required', key: 'vrrpPid', help: 'pid file of the VRRP process', later: true },
+  { short: 'r', long: 'vrrp_pid', arg: 'required', key: 'vrrpPid', help: 'another pid file (keepalived\'s VRRP child); it holds the one process\'s pid' },
   { short: 'T', long: 'genhash', arg: 'none', key: 'genhash', help: 'genhash utility mode (digest of a URL)', later: true },
-  { short: 'c', long: 'checkers_pid', arg: 'required', key: 'checkersPid', help: 'pid file of the checkers process', later: true },
+  { short: 'c', long: 'checkers_pid', arg: 'required', key: 'checkersPid', help: 'another pid file (keepalived\'s checker child); it holds the one process\'s pid' },
   { short: 'a', long: 'address-monitoring', arg: 'none', key: 'addressMonitoring', help: 'report address changes seen via netlink', later: true },
   { short: 'b', long: 'bfd_pid', arg: 'required', key: 'bfdPid', help: 'pid file of the BFD process', later: true },
   { short: 'x', long: 'snmp', arg: 'none', key: 'snmp', help: 'enable SNMP (not planned)', later: true },
@@ -87,9 +94,15 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'M', long: 'core-dump-pattern', arg: 'optional', key: 'coreDumpPattern', help: 'also set kernel.core_pattern', later: true },
   { short: 'e', long: 'all-config', arg: 'none', key: 'allConfig', help: 'error if any included configuration file is missing' },
   { short: 'i', long: 'config-id', arg: 'required', key: 'configId', help: "config-id for '@id' lines (default: host name up to the first dot)" },
-  { long: 'signum', arg: 'required', key: 'signum', help: 'print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON' },
+  { long: 'signum', arg: 'required', key: 'signum', help: 'print the signal number for STOP, RELOAD, DATA, STATS or JSON' },
   { short: 't', long: 'config-test', arg: 'optional', key: 'configTest', help: 'check the configuration and exit (0 ok, 4 cannot run, 5 errors, 6 script security); messages to stderr or LOG_FILE' },
   { long: 'format', arg: 'required', key: 'format', help: 'output format of --dump-conf: json (default) or yaml' },
+  { long: 'log-format', arg: 'required', key: 'logFormat', help: 'human (default: one line per event, keepalived\'s wording) or json' },
+  { long: 'log-level', arg: 'required', key: 'logLevel', help: 'debug, info (default), warn or error' },
+  { long: 'status-socket', arg: 'required', key: 'statusSocket', help: "unix socket `tskeepalived status` reads (default /run/tskeepalived.sock; 'none' for none)" },
+  { long: 'metrics-listen', arg: 'required', key: 'metricsListen', help: 'serve Prometheus metrics on ADDR:PORT (off by default)' },
+  { long: 'dump-dir', arg: 'required', key: 'dumpDir', help: 'directory of the SIGUSR1/SIGUSR2 dumps (default /tmp)' },
+  { long: 'json', arg: 'none', key: 'json', help: 'with `status`: print JSON' },
   { short: 'v', long: 'version', arg: 'none', key: 'version', help: 'print the version and exit' },
   { short: 'h', long: 'help', arg: 'none', key: 'help', help: 'print this help and exit' },
 ];
@@ -102,7 +115,7 @@ export function defaults(): CliOptions {
     vrrp: false, check: false, noBfd: false, all: false, logConsole: false, logDetail: false, noSyslog: false,
     releaseVips: false, dontReleaseVrrp: false, dontReleaseIpvs: false, dontRespawn: false, dontFork: false,
     dumpConf: false, genhash: false, addressMonitoring: false, snmp: false, coreDump: false, allConfig: false,
-    configTest: false, version: false, help: false, format: 'json',
+    configTest: false, version: false, help: false, format: 'json', logFormat: 'human', json: false,
   };
 }
 
@@ -111,6 +124,9 @@ function assign(o: CliOptions, spec: OptionSpec, val: string | true): void {
   if (spec.key === 'format') {
     if (val !== 'json' && val !== 'yaml') throw new UsageError(`--format must be json or yaml, not '${String(val)}'`);
   }
+  if (spec.key === 'logFormat' && val !== 'human' && val !== 'json') throw new UsageError(`--log-format must be human or json, not '${String(val)}'`);
+  if (spec.key === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(String(val))) throw new UsageError(`--log-level must be debug, info, warn or error, not '${String(val)}'`);
+  if (spec.key === 'umask' && !/^0?[0-7]{1,3}$/.test(String(val))) throw new UsageError(`--umask must be an octal mask such as 022, not '${String(val)}'`);
   rec[spec.key] = val;
 }
 
@@ -172,5 +188,9 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-/** Signal numbers as keepalived 2.2.7 reports them on Linux x86-64 (STATS_CLEAR and JSON are real-time signals). */
-export const SIGNUMS: Record<string, number> = { STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 63, JSON: 36 };
+/**
+ * The signal to send tskeepalived for each function. keepalived uses real-time signals for STATS_CLEAR
+ * and JSON, which Node cannot catch (and which would kill the process): JSON is SIGUSR1 here (it writes
+ * the data and the JSON dumps), STATS_CLEAR has none (use `tskeepalived status` or the metrics).
+ */
+export const SIGNUMS: Record<string, number> = { STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, JSON: 10 };

@@ -30,6 +30,16 @@ export interface RunOptions {
   dontReleaseIpvs?: boolean;
   /** -V/--dont-release-vrrp */
   dontReleaseVrrp?: boolean;
+  /** -r / -c: more pid files (one process serves all: each holds its pid). */
+  vrrpPidFile?: string;
+  checkersPidFile?: string;
+  /** The status socket; 'none' = no socket. Default /run/tskeepalived.sock. */
+  statusSocket?: string;
+  /** --metrics-listen ADDR:PORT */
+  metricsListen?: string;
+  /** Where SIGUSR1/SIGUSR2 write keepalived.data/.json/.stats (default /tmp). */
+  dumpDir?: string;
+  log?: import('./log.js').LogOptions;
 }
 
 export interface ReloadOutcome {

@@ -10,7 +10,7 @@
  * are left alone. Without IPVS in the kernel the daemon says so and VRRP carries on.
  */
 import type { KeepalivedConfig } from '../config/model.js';
-import { IpvsClient } from '../ipvs/client.js';
+import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import { desiredTable, initialHealth, healthView, type HealthView } from '../ipvs/desired.js';
 import { applyOpsToTable, diffTables, teardownOps } from '../ipvs/diff.js';
 import { serviceKey, type IpvsTable } from '../ipvs/types.js';
@@ -99,6 +99,12 @@ export class IpvsManager {
       this.log.info(`IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`);
     }
     return report;
+  }
+
+  /** The kernel's counters for the services this process programmed (one dump; for metrics). */
+  async counters(): Promise<DumpedService[]> {
+    const all = await this.client.dumpWithStats();
+    return all.filter((s) => this.owned.has(serviceKey(s.service)));
   }
 
   /** Removes what this process programmed (or everything, for lvs_flush_on_stop), then closes. */

@@ -1,38 +1,117 @@
 /**
- * Daemon layer, entry: `tskeepalived` in the foreground. Starts a Daemon (daemon.ts), writes the pid file,
- * turns signals into reloads and a graceful stop, and resolves with the exit status once stopped.
+ * Daemon layer, entry: `tskeepalived -n` (the background mode re-executes into this, see background.ts).
+ * Claims the pid files, starts a Daemon (daemon.ts), the status socket and the metrics endpoint, and turns
+ * signals into actions: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 data + JSON dumps, SIGUSR2
+ * stats dump. Handlers are installed before anything starts, so a signal during start-up is acted on
+ * once the start has finished instead of killing a half-started daemon.
  */
-import * as fs from 'node:fs';
+import { isBackgroundChild, reportStart } from './background.js';
 import { Daemon, type RunOptions } from './daemon.js';
-import { createLogger } from './log.js';
+import { writeDump } from './dumps.js';
+import { createLogger, logsToConsole, type Logger } from './log.js';
+import { MetricsServer } from './metrics.js';
+import { claimPidFiles, PidFileError, releasePidFiles } from './pidfile.js';
+import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
 
 export type { RunOptions } from './daemon.js';
 
+function dumps(d: Daemon, log: Logger, kinds: Array<'data' | 'json' | 'stats'>, dir: string | undefined): void {
+  for (const k of kinds) {
+    try {
+      log.info(`Writing ${k} dump to ${writeDump(k, d.snapshot(), dir)}`);
+    } catch (e) {
+      log.error(`cannot write the ${k} dump: ${(e as Error).message}`);
+    }
+  }
+}
+
 export async function runDaemon(o: RunOptions): Promise<number> {
-  const log = createLogger(o.detail);
-  const d = await Daemon.start(o, log);
-  if (typeof d === 'number') return d;
-  if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`);
+  // Errors logged before the start completes: if it fails, they also go to the terminal (or to the
+  // command waiting for a background start), not only to syslog. BOUNDED: kept only during start.
+  let startErrors: string[] | undefined = [];
+  const logOpts = o.log ?? { detail: o.detail, console: true };
+  const log = createLogger({ ...logOpts, tap: (level, text) => level >= 40 && startErrors?.push(text) });
+  const failStart = (status: number): number => {
+    const errors = startErrors ?? [];
+    startErrors = undefined;
+    if (!logsToConsole(logOpts) && !isBackgroundChild()) for (const e of errors) process.stderr.write(`tskeepalived: ${e.replace(/^(Error|Warning): /, '')}\n`);
+    reportStart(status, errors);
+    return status;
+  };
+  const pidFiles = [o.pidFile, o.vrrpPidFile, o.checkersPidFile].filter((f): f is string => f !== undefined);
+
+  // Signals that arrive before the daemon is up are remembered, not fatal.
+  let d: Daemon | undefined;
+  let stopAsked: string | undefined;
+  let reloadAsked = false;
+  let onStop: (sig: string) => void = (sig) => (stopAsked = sig);
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGHUP', () => (d ? void d.reload() : (reloadAsked = true)));
+  process.on('SIGUSR1', () => d && dumps(d, log, ['data', 'json'], o.dumpDir));
+  process.on('SIGUSR2', () => d && dumps(d, log, ['stats'], o.dumpDir));
+
+  try {
+    const { stale } = claimPidFiles(pidFiles);
+    for (const f of stale) log.info(`replacing the stale pid file ${f}`);
+  } catch (e) {
+    log.error((e as Error).message);
+    return failStart(e instanceof PidFileError ? 1 : 4);
+  }
+  let started: Daemon | number;
+  try {
+    started = await Daemon.start(o, log);
+  } catch (e) {
+    log.error(`start failed: ${(e as Error).message}`);
+    started = 1;
+  }
+  if (typeof started === 'number') {
+    releasePidFiles(pidFiles);
+    return failStart(started);
+  }
+  d = started;
+  const daemon = started;
+
+  let status: StatusServer | undefined;
+  const socketPath = o.statusSocket ?? DEFAULT_STATUS_SOCKET;
+  if (socketPath !== 'none') {
+    try {
+      status = await StatusServer.listen(socketPath, () => daemon.snapshot());
+    } catch (e) {
+      log.warn(`status socket: ${(e as Error).message} - running without one`);
+    }
+  }
+  let metrics: MetricsServer | undefined;
+  if (o.metricsListen) {
+    try {
+      metrics = await MetricsServer.listen(o.metricsListen, daemon);
+      log.info(`Prometheus metrics on http://${o.metricsListen}/metrics`);
+    } catch (e) {
+      log.error(`metrics endpoint ${o.metricsListen}: ${(e as Error).message} - running without it`);
+    }
+  }
+  startErrors = undefined;
+  reportStart(0);
 
   // A daemon runs until it is told to stop, even with nothing else to wait on (an IPVS-only config).
   const alive = setInterval(() => undefined, 1 << 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = async (sig: string) => {
+    onStop = (sig: string) => {
       if (stopping) return;
       stopping = true;
-      log.info(`${sig} received: stopping`);
-      await d.stop();
-      if (o.pidFile) fs.rmSync(o.pidFile, { force: true });
-      log.info('Stopped tskeepalived');
-      clearInterval(alive);
-      resolve(0);
+      void (async () => {
+        log.info(`${sig} received: stopping`);
+        await daemon.stop();
+        await status?.close().catch(() => undefined);
+        await metrics?.close().catch(() => undefined);
+        releasePidFiles(pidFiles);
+        log.info('Stopped tskeepalived');
+        clearInterval(alive);
+        resolve(0);
+      })();
     };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    // SIGHUP: the new file is parsed and validated completely; a broken one keeps everything running.
-    process.on('SIGHUP', () => {
-      if (!stopping) void d.reload();
-    });
+    if (stopAsked) onStop(stopAsked);
+    else if (reloadAsked) void daemon.reload();
   });
 }

@@ -22,8 +22,7 @@ import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import type { FsmState } from '../vrrp/fsm.js';
-import { newDropCounters } from '../vrrp/packet.js';
-import { realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
+import { newInstanceStats, realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { ProcessTracker } from '../vrrp/track-process.js';
@@ -322,7 +321,7 @@ export class VrrpSubsystem {
       faulty: true,
       sinceMs: 0,
       vips: [],
-      stats: { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, drops: newDropCounters() },
+      stats: newInstanceStats(),
     }));
     return waiting.concat(this.runners.map((r) => {
       const g = this.groupName.get(r);

@@ -74,7 +74,16 @@ export interface InstanceStats {
   garpTx: number;
   unaTx: number;
   transitions: number;
+  /** keepalived's stats dump: became_master, release_master, pri_zero_rcvd, pri_zero_sent. */
+  becameMaster: number;
+  releasedMaster: number;
+  priZeroRx: number;
+  priZeroTx: number;
   drops: DropCounters;
+}
+
+export function newInstanceStats(): InstanceStats {
+  return { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, becameMaster: 0, releasedMaster: 0, priZeroRx: 0, priZeroTx: 0, drops: newDropCounters() };
 }
 
 /** The identity of a virtual address across reloads. */
@@ -91,7 +100,7 @@ export class VrrpRunner {
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
   private readonly authPass: Uint8Array | undefined;
-  readonly stats: InstanceStats = { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, drops: newDropCounters() };
+  readonly stats: InstanceStats = newInstanceStats();
   /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
   private garpTimer: unknown;
   /** garp_master_refresh and garp_lower_prio_delay timers. */
@@ -263,6 +272,7 @@ export class VrrpRunner {
     const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
     if (!r.ok) return;
     this.stats.advertRx++;
+    if (r.advert.priority === 0) this.stats.priZeroRx++;
     if (this.s.state === 'MASTER' && r.advert.priority > 0 && r.advert.priority < this.s.priority) this.lowerPriorityHeard();
     this.apply({ type: 'advertReceived', priority: r.advert.priority, advertIntMs: r.advert.advertIntMs, srcAddr: Uint8Array.from(meta.src) });
   }
@@ -299,6 +309,7 @@ export class VrrpRunner {
           patchPriority(this.advert, a.priority);
           this.sendAdvert();
           this.stats.advertTx++;
+          if (a.priority === 0) this.stats.priZeroTx++;
           break;
         case 'armTimer':
           this.cancel(a.timer);
@@ -333,6 +344,8 @@ export class VrrpRunner {
     const resumed = ev.type === 'resume' && ev.state === state.state;
     if (state.state !== before && !resumed) {
       this.stats.transitions++;
+      if (state.state === 'MASTER') this.stats.becameMaster++;
+      else if (before === 'MASTER') this.stats.releasedMaster++;
       // keepalived's wording, so existing log alerts keep matching.
       this.deps.log.info(state.state === 'INIT' ? `(${this.inst.name}) Entering INIT STATE` : `(${this.inst.name}) Entering ${state.state} STATE`);
       this.onTransition?.(state.state);

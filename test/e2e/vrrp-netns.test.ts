@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lineTime } from '../../src/daemon/log.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -77,11 +78,11 @@ async function waitFor(cond: () => boolean, ms: number, stepMs = 10): Promise<nu
   throw new Error(`condition not met within ${ms} ms`);
 }
 
-/** Time the daemon logged "Entering MASTER STATE" (ms since epoch), from its pino log. */
+/** Time the daemon logged "Entering MASTER STATE" (ms since epoch), from its log. */
 function masterAt(d: Daemon): number | undefined {
   const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('Entering MASTER STATE'));
   const last = lines[lines.length - 1];
-  return last ? Date.parse(JSON.parse(last).time) : undefined;
+  return last ? lineTime(last) : undefined;
 }
 
 function pidOf(d: Daemon): number {

@@ -1,6 +1,6 @@
 /** Unit tests, checker layer: keepalived's retry rule for one checker (pure). */
 import { describe, expect, it } from 'vitest';
-import { afterResult, initialCheckerState } from '../../../src/check/state.js';
+import { afterResult, fileCheckStatus, initialCheckerState } from '../../../src/check/state.js';
 
 const t = { retry: 2, delayBeforeRetryS: 1, delayLoopS: 5, alpha: false };
 
@@ -36,5 +36,20 @@ describe('checker state', () => {
     const t0 = { ...t, retry: 0, alpha: true };
     expect(afterResult({ up: true, failures: 0 }, false, t0)).toEqual({ state: { up: false, failures: 0 }, changed: true, nextMs: 5000 });
     expect(afterResult(initialCheckerState(t0), true, t0).changed).toBe(true);
+  });
+});
+
+describe('FILE_CHECK status (keepalived track_file for checkers)', () => {
+  it('weight 0: a non-zero value fails, reverse flips it', () => {
+    expect(fileCheckStatus(0, 0, false)).toEqual({ up: true, delta: 0 });
+    expect(fileCheckStatus(5, 0, false)).toEqual({ up: false, delta: 0 });
+    expect(fileCheckStatus(0, 0, true)).toEqual({ up: false, delta: 0 });
+    expect(fileCheckStatus(-1, 0, true)).toEqual({ up: true, delta: 0 });
+  });
+  it('otherwise value x weight (negated by reverse) is added; only the bottom of the 32-bit range fails', () => {
+    expect(fileCheckStatus(3, 2, false)).toEqual({ up: true, delta: 6 });
+    expect(fileCheckStatus(3, 2, true)).toEqual({ up: true, delta: -6 });
+    expect(fileCheckStatus(-2000000000, 2, false)).toEqual({ up: false, delta: 0 });
+    expect(fileCheckStatus(2000000000, 2, false)).toEqual({ up: true, delta: 2 ** 31 - 1 });
   });
 });

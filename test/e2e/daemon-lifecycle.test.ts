@@ -1,0 +1,183 @@
+/**
+ * The daemon's life as an operator sees it, from a real process in a network namespace: the background
+ * start (no -n) that returns once started, the pid files (-p, -r, -c; a live one refuses a second start,
+ * a stale one is replaced, all removed at stop), `tskeepalived status` over the status socket (table and
+ * --json), SIGUSR1/SIGUSR2 dumps in keepalived's layout, the Prometheus endpoint scraped, human and JSON
+ * log lines, and a signal arriving during start-up. Needs root and iproute2.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
+const root = process.getuid?.() === 0;
+const canRun = root && spawnSync('ip', ['netns', 'add', `lcprobe${process.pid}`]).status === 0;
+if (canRun) spawnSync('ip', ['netns', 'del', `lcprobe${process.pid}`]);
+if (!canRun) console.log('daemon lifecycle tests skipped: they need root and iproute2 (ip netns)');
+
+const tag = `${process.pid % 10000}`;
+const NS = `lca${tag}`;
+const IF = `lcv${tag}`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-lifecycle-'));
+const conf = path.join(dir, 'keepalived.conf');
+const sock = path.join(dir, 'status.sock');
+const pid = path.join(dir, 'ka.pid');
+const PORT = 19650 + (process.pid % 300);
+
+const inNs = (args: string[], timeout = 30_000) => spawnSync('ip', ['netns', 'exec', NS, process.execPath, BIN, ...args], { encoding: 'utf8', timeout });
+const alive = (p: number) => {
+  try {
+    process.kill(p, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor<T>(get: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    const v = get();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
+
+function status(json: boolean) {
+  return inNs(['status', '--status-socket', sock, ...(json ? ['--json'] : [])]);
+}
+
+describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps, metrics, logs', () => {
+  beforeAll(() => {
+    spawnSync('ip', ['netns', 'add', NS]);
+    spawnSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    spawnSync('ip', ['-n', NS, 'link', 'add', IF, 'type', 'veth', 'peer', 'name', `${IF}p`]);
+    spawnSync('ip', ['-n', NS, 'link', 'set', `${IF}p`, 'up']);
+    spawnSync('ip', ['-n', NS, 'link', 'set', IF, 'up']);
+    spawnSync('ip', ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', IF]);
+    fs.writeFileSync(
+      conf,
+      `vrrp_instance VI_1 {\n  state MASTER\n  interface ${IF}\n  virtual_router_id 61\n  priority 150\n  advert_int 0.5\n  version 3\n  virtual_ipaddress {\n    192.0.2.61/24\n  }\n}\n`,
+    );
+  });
+  afterAll(() => {
+    spawnSync('sh', ['-c', `ip netns pids ${NS} | xargs -r kill -9`]);
+    spawnSync('ip', ['netns', 'del', NS]);
+    if (!process.env.KEEP_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts in the background, serves status, dumps and metrics, refuses a second start, and cleans up at stop', async () => {
+    const t0 = Date.now();
+    const r = inNs(['-f', conf, '-p', pid, '-r', `${pid}.vrrp`, '-c', `${pid}.check`, '--status-socket', sock, '--metrics-listen', `127.0.0.1:${PORT}`, '--dump-dir', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    // The command returned once the background process had started: its pid files are there already.
+    const daemonPid = Number(fs.readFileSync(pid, 'utf8'));
+    console.log(`background start returned after ${Date.now() - t0} ms; daemon pid ${daemonPid}`);
+    expect(alive(daemonPid)).toBe(true);
+    expect(fs.readFileSync(`${pid}.vrrp`, 'utf8')).toBe(`${daemonPid}\n`);
+    expect(fs.readFileSync(`${pid}.check`, 'utf8')).toBe(`${daemonPid}\n`);
+    // Its own session: not the test's process group.
+    const stat = fs.readFileSync(`/proc/${daemonPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    expect(Number(stat[3])).toBe(daemonPid); // session id
+
+    await waitFor(() => status(true).stdout.includes('"MASTER"'), 10_000, 'MASTER in status --json');
+    const s = JSON.parse(status(true).stdout) as { pid: number; vrrp: Array<{ name: string; state: string; vips: string[] }> };
+    expect(s.pid).toBe(daemonPid);
+    expect(s.vrrp[0]).toMatchObject({ name: 'VI_1', state: 'MASTER', vips: [`192.0.2.61/24 dev ${IF}`] });
+    const table = status(false).stdout;
+    expect(table).toMatch(/^VI_1\s+MASTER\s+150\s+61\s+v3\s+/m);
+
+    // A second daemon on the same pid file refuses to start and leaves the first alone.
+    const second = inNs(['-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none']);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain(`another keepalived is running as pid ${daemonPid} (pid file ${pid}): not starting`);
+    expect(fs.readFileSync(pid, 'utf8')).toBe(`${daemonPid}\n`);
+
+    // SIGUSR1: data + JSON dumps; SIGUSR2: stats in keepalived's layout.
+    process.kill(daemonPid, 'SIGUSR1');
+    process.kill(daemonPid, 'SIGUSR2');
+    const stats = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.stats')) && fs.readFileSync(path.join(dir, 'keepalived.stats'), 'utf8'), 5000, 'stats dump');
+    expect(stats).toMatch(/^VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: [1-9]\d*\n  Became master: 1\n  Released master: 0\n/);
+    const data = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.data')) && fs.readFileSync(path.join(dir, 'keepalived.data'), 'utf8'), 5000, 'data dump');
+    expect(data).toContain(' VRRP Instance = VI_1\n   VRRP Version = 3\n   State = MASTER\n');
+    const json = JSON.parse(await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')) && fs.readFileSync(path.join(dir, 'keepalived.json'), 'utf8'), 5000, 'JSON dump'));
+    expect(json.vrrp[0].state).toBe('MASTER');
+
+    // Prometheus, scraped inside the namespace.
+    const scrape = spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', `http://127.0.0.1:${PORT}/metrics`], { encoding: 'utf8' });
+    expect(scrape.status).toBe(0);
+    expect(scrape.stdout).toContain(`tskeepalived_vrrp_state{instance="VI_1",vrid="61",interface="${IF}",state="MASTER"} 1`);
+    expect(scrape.stdout).toContain(`tskeepalived_vrrp_state{instance="VI_1",vrid="61",interface="${IF}",state="BACKUP"} 0`);
+    const sent = Number(/tskeepalived_vrrp_adverts_sent_total\{[^}]*\} (\d+)/.exec(scrape.stdout)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    expect(scrape.stdout).toContain('tskeepalived_reloads_total{outcome="applied"} 0');
+    expect(scrape.stdout).toContain('# TYPE tskeepalived_vrrp_packets_dropped_total counter');
+
+    // SIGHUP with an unchanged file: counted as applied, seen in the metrics.
+    process.kill(daemonPid, 'SIGHUP');
+    await waitFor(() => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', `http://127.0.0.1:${PORT}/metrics`], { encoding: 'utf8' }).stdout.includes('tskeepalived_reloads_total{outcome="applied"} 1'), 5000, 'reload counted');
+
+    process.kill(daemonPid, 'SIGTERM');
+    await waitFor(() => !alive(daemonPid), 5000, 'daemon exit');
+    for (const f of [pid, `${pid}.vrrp`, `${pid}.check`, sock]) expect(fs.existsSync(f), f).toBe(false);
+    expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
+  });
+
+  it('replaces a stale pid file, and logs human lines (keepalived wording, timestamped) or JSON', async () => {
+    fs.writeFileSync(pid, '999999\n'); // no such process
+    for (const format of ['human', 'json'] as const) {
+      const log = path.join(dir, `${format}.log`);
+      const fd = fs.openSync(log, 'w');
+      const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none', '--log-format', format], { stdio: ['ignore', fd, fd] });
+      await waitFor(() => fs.readFileSync(log, 'utf8').includes('Entering MASTER STATE'), 10_000, `${format}: MASTER`);
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+      const master = lines.find((l) => l.includes('Entering MASTER STATE'))!;
+      if (format === 'human') {
+        expect(lines.some((l) => l.endsWith(`replacing the stale pid file ${pid}`))).toBe(true);
+        expect(master).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tskeepalived\[\d+\]: \(VI_1\) Entering MASTER STATE$/);
+      } else {
+        expect(JSON.parse(master)).toMatchObject({ level: 30, msg: '(VI_1) Entering MASTER STATE' });
+        for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+      }
+      expect(fs.existsSync(pid)).toBe(false);
+    }
+  });
+
+  it('a SIGTERM during start-up stops the daemon cleanly once it is up (it is not killed half-started)', async () => {
+    const log = path.join(dir, 'early.log');
+    const fd = fs.openSync(log, 'w');
+    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none'], { stdio: ['ignore', fd, fd] });
+    // The pid file is the first thing written, before the subsystems start.
+    const daemonPid = await waitFor(() => fs.existsSync(pid) && Number(fs.readFileSync(pid, 'utf8')), 10_000, 'pid file');
+    process.kill(daemonPid, 'SIGTERM');
+    const code = await new Promise((r) => p.once('exit', r));
+    expect(code).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toContain('Stopped tskeepalived');
+    expect(fs.existsSync(pid)).toBe(false);
+    expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
+  });
+
+  it('a background start that fails says why on the terminal and returns the exit status', () => {
+    const r = inNs(['-f', path.join(dir, 'missing.conf'), '-p', path.join(dir, 'never.pid'), '--status-socket', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`tskeepalived: fatal: cannot read configuration file ${path.join(dir, 'missing.conf')}`);
+    expect(r.stderr).toContain('cannot be run - not starting');
+    expect(fs.existsSync(path.join(dir, 'never.pid'))).toBe(false);
+  });
+
+  it('status without a daemon says so and exits 3; --signum names the signals tskeepalived acts on', () => {
+    const r = inNs(['status', '--status-socket', path.join(dir, 'nobody.sock')]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('no tskeepalived is running there');
+    expect(inNs(['--signum=JSON']).stdout.trim()).toBe('10');
+    expect(inNs(['--signum=STATS']).stdout.trim()).toBe('12');
+    const c = inNs(['--signum=STATS_CLEAR']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('real-time signals');
+  });
+});
