@@ -14,6 +14,25 @@ import { renderStatus } from './status.js';
 /** Where the background mode writes its pid when -p is not given. */
 const DEFAULT_PID_FILE = '/run/tskeepalived.pid';
 
+async function genhashMain(argv: string[]): Promise<number> {
+  const { genhash, genhashUsage, parseGenhashArgs } = await import('../check/genhash.js');
+  let o: ReturnType<typeof parseGenhashArgs>;
+  try {
+    o = parseGenhashArgs(argv);
+  } catch (e) {
+    process.stderr.write(`tskeepalived --genhash: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(genhashUsage() + '\n');
+    return 0;
+  }
+  const r = await genhash(o);
+  process.stdout.write(r.out);
+  process.stderr.write(r.err);
+  return r.status;
+}
+
 /** `tskeepalived status [--json] [--status-socket PATH]` */
 async function status(o: CliOptions): Promise<number> {
   try {
@@ -36,6 +55,9 @@ function version(): string {
 /** Parses the command line once and runs what it asks for; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let o: CliOptions;
+  // keepalived -T / --genhash: the rest of the command line is genhash's, whose flags differ.
+  const gh = argv.findIndex((a) => a === '-T' || a === '--genhash');
+  if (gh >= 0) return genhashMain(argv.slice(gh + 1));
   const statusCmd = argv[0] === 'status';
   try {
     o = parseArgs(statusCmd ? argv.slice(1) : argv);

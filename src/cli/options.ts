@@ -83,7 +83,7 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'd', long: 'dump-conf', arg: 'none', key: 'dumpConf', help: 'print the resolved configuration (defaults filled in)' },
   { short: 'p', long: 'pid', arg: 'required', key: 'pid', help: 'pid file of the main process' },
   { short: 'r', long: 'vrrp_pid', arg: 'required', key: 'vrrpPid', help: 'another pid file (keepalived\'s VRRP child); it holds the one process\'s pid' },
-  { short: 'T', long: 'genhash', arg: 'none', key: 'genhash', help: 'genhash utility mode (digest of a URL)', later: true },
+  { short: 'T', long: 'genhash', arg: 'none', key: 'genhash', help: 'genhash: print the MD5 digest of a URL for HTTP_GET/SSL_GET (the rest of the line is genhash\'s: -s IP -p PORT -u URL [-S] [-V HOST] [-P VER] [-t S] [-v])' },
   { short: 'c', long: 'checkers_pid', arg: 'required', key: 'checkersPid', help: 'another pid file (keepalived\'s checker child); it holds the one process\'s pid' },
   { short: 'a', long: 'address-monitoring', arg: 'none', key: 'addressMonitoring', help: 'report address changes seen via netlink', later: true },
   { short: 'b', long: 'bfd_pid', arg: 'required', key: 'bfdPid', help: 'pid file of the BFD process', later: true },

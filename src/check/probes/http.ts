@@ -18,7 +18,8 @@ export interface HttpTarget {
   ssl?: SslConfig;
 }
 
-function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpTarget, signal: AbortSignal): Promise<{ status: number; body: Buffer } | { error: string }> {
+/** One GET as the checker makes it (also used by --genhash). */
+export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpTarget, signal: AbortSignal): Promise<{ status: number; headers: string; body: Buffer } | { error: string }> {
   const conn = c.connection;
   const tls = c.type === 'SSL_GET';
   const host = url.virtualhost ?? c.virtualhost ?? t.virtualhost;
@@ -47,7 +48,7 @@ function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpTarget, 
       req = (tls ? https : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}\n` + res.rawHeaders.map((h, i) => (i % 2 ? `${h}\n` : `${h}: `)).join(''), body: Buffer.concat(chunks) }));
         res.on('error', (e) => resolve({ error: e.message }));
       });
     } catch (e) {
