@@ -28,6 +28,11 @@ export interface CheckerLog {
   error(msg: string): void;
 }
 
+export interface CheckerHooks {
+  /** keepalived's notify_fifo / lvs_notify_fifo lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`. */
+  fifo?: (line: string) => void;
+}
+
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
 export interface HealthSink {
   reconcile(cfg: KeepalivedConfig, why: 'health', health: ReturnType<typeof healthView>): Promise<unknown>;
@@ -101,10 +106,11 @@ export class CheckerSubsystem {
     private cfg: KeepalivedConfig,
     private readonly ipvs: HealthSink | undefined,
     private readonly log: CheckerLog,
+    private readonly hooks: CheckerHooks,
   ) {}
 
-  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>): CheckerSubsystem {
-    const s = new CheckerSubsystem(cfg, ipvs, log);
+  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>, hooks: CheckerHooks = {}): CheckerSubsystem {
+    const s = new CheckerSubsystem(cfg, ipvs, log, hooks);
     s.build(carry);
     s.recomputeAll(true);
     s.schedule();
@@ -249,6 +255,7 @@ export class CheckerSubsystem {
         const vsName = describeVs(vs);
         if (alive) this.log.info(info.rs.inhibitOnFailure ? `Enabling service ${rsName} to VS ${vsName}` : `Adding service ${rsName} to VS ${vsName}`);
         else this.log.info(info.rs.inhibitOnFailure ? `Disabling service ${rsName} from VS ${vsName}` : `Removing service ${rsName} from VS ${vsName}`);
+        this.hooks.fifo?.(`RS ${rsName} ${vsName} ${alive ? 'UP' : 'DOWN'}`);
         const script: Script | undefined = alive ? info.rs.notifyUp : info.rs.notifyDown;
         if (script) this.runScript(script);
       }
@@ -281,6 +288,7 @@ export class CheckerSubsystem {
     this.health.quorumUp.set(vsId, up);
     if (was === up || (atStart && up)) return;
     const name = describeVs(vs);
+    this.hooks.fifo?.(`VS ${name} ${up ? 'UP' : 'DOWN'}`);
     if (up) {
       this.log.info(`Gained quorum ${vs.quorum}+${vs.hysteresis}=${vs.quorum + vs.hysteresis} <= ${live} for VS ${name}`);
       if (vs.quorumUp && was !== undefined) this.runScript(vs.quorumUp);
@@ -308,7 +316,7 @@ export class CheckerSubsystem {
   async reload(next: KeepalivedConfig): Promise<CheckerSubsystem> {
     const carry = new Map([...this.probes].map(([k, p]) => [k, p.state] as const));
     await this.stop();
-    return CheckerSubsystem.start(next, this.ipvs, this.log, carry);
+    return CheckerSubsystem.start(next, this.ipvs, this.log, carry, this.hooks);
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@ import { IpvsManager } from './ipvs.js';
 import { SyncDaemonDriver } from './ipvs-sync.js';
 import { CheckerSubsystem, type CheckerSnapshot } from '../check/index.js';
 import type { Logger } from './log.js';
+import { FifoWriter } from '../util/fifo.js';
 import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
 
 export interface RunOptions {
@@ -76,6 +77,9 @@ export class Daemon {
   private sync: SyncDaemonDriver | undefined;
   /** The health checkers (not with -P). */
   private checkers: CheckerSubsystem | undefined;
+  /** lvs_notify_fifo, and notify_fifo when VRRP (which otherwise owns it) does not run. */
+  private lvsFifos: FifoWriter[] = [];
+  private lvsFifoSpec = '';
 
   private constructor(
     readonly o: RunOptions,
@@ -111,9 +115,29 @@ export class Daemon {
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
     log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
-    if (!o.vrrpOnly) d.checkers = CheckerSubsystem.start(cfg, ipvs, log);
+    if (!o.vrrpOnly) {
+      d.openLvsFifos();
+      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line) });
+    }
     await d.startSync();
     return d;
+  }
+
+  /** (Re)opens the checkers' FIFOs when their configuration changed. */
+  private openLvsFifos(): void {
+    const g = this.cfg.global;
+    const specs = [g.lvsNotifyFifo, this.vrrp ? undefined : g.notifyFifo];
+    const key = withoutLocs([specs, g.scriptUser]);
+    if (key === this.lvsFifoSpec) return;
+    this.lvsFifoSpec = key;
+    for (const f of this.lvsFifos) f.close();
+    const logger = { info: (m: string) => this.log.info(m), warn: (m: string) => this.log.warn(m) };
+    this.lvsFifos = specs.map((s) => FifoWriter.open(s, logger, g.scriptUser)).filter((f): f is FifoWriter => f !== undefined);
+  }
+
+  private lvsFifoWrite(line: string): void {
+    for (const f of this.lvsFifos) f.write(line);
+    this.vrrp?.notifyFifoWrite(line);
   }
 
   /** lvs_sync_daemon follows its VRRP instance (keepalived runs it from the VRRP side, so not with -C). */
@@ -184,7 +208,10 @@ export class Daemon {
       this.sync = undefined;
       await this.startSync();
     }
-    if (this.checkers) this.checkers = await this.checkers.reload(next);
+    if (this.checkers) {
+      this.openLvsFifos();
+      this.checkers = await this.checkers.reload(next);
+    }
     if (this.ipvs) {
       try {
         out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
@@ -206,6 +233,7 @@ export class Daemon {
     await this.vrrp?.stop({ releaseVips: this.o.dontReleaseVrrp !== true });
     await this.sync?.stop();
     await this.checkers?.stop();
+    for (const f of this.lvsFifos) f.close();
     this.addresses.close();
     await this.ipvs?.stop(this.cfg, { release: this.o.dontReleaseIpvs !== true });
   }

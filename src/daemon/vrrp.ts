@@ -259,6 +259,12 @@ export class VrrpSubsystem {
     for (const f of this.fifos) f.write(line);
   }
 
+  /** A line for the generic notify_fifo only (the checkers' RS/VS lines share it with VRRP). */
+  notifyFifoWrite(line: string): void {
+    const name = this.cfg.global.notifyFifo?.name;
+    for (const f of this.fifos) if (f.path === name) f.write(line);
+  }
+
   /** A sync group's notify scripts (GROUP, name, state, 0) and FIFO line, as keepalived's send_group_notifies. */
   private groupNotify(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     this.groupState.set(name, state);

@@ -255,4 +255,64 @@ vrrp_instance VI_1 {
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
+  it("checkers' RS/VS lines: on notify_fifo next to VRRP's lines, and alone on lvs_notify_fifo (no IPVS needed)", async () => {
+    // The checked real server listens inside the namespace, on the instance's address.
+    const port = 18000 + (process.pid % 1000);
+    const srv = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', `require('net').createServer((c) => c.destroy()).listen(${port}, '192.0.2.1')`], { stdio: 'ignore' });
+    procs.push(srv);
+    const fifo = path.join(dir, 'all.fifo');
+    const lvsFifo = path.join(dir, 'lvs.fifo');
+    const out = path.join(dir, 'all.txt');
+    const lvsOut = path.join(dir, 'lvs.txt');
+    for (const f of [fifo, lvsFifo]) spawnSync('mkfifo', [f]);
+    procs.push(spawn('sh', ['-c', `cat ${fifo} > ${out}`], { stdio: 'ignore' }), spawn('sh', ['-c', `cat ${lvsFifo} > ${lvsOut}`], { stdio: 'ignore' }));
+    const conf = path.join(dir, 'lvs.conf');
+    fs.writeFileSync(
+      conf,
+      `global_defs {
+  notify_fifo ${fifo}
+  lvs_notify_fifo ${lvsFifo}
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface ${IFS[0]}
+  virtual_router_id 71
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.120/24
+  }
+}
+virtual_server 192.0.2.120 80 {
+  delay_loop 0.5
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 192.0.2.1 ${port} {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`,
+    );
+    const logFile = path.join(dir, 'lvs.log');
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')] });
+    procs.push(d);
+    await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('INSTANCE "VI_1" MASTER 150'), 10_000, 'the VRRP line');
+    await new Promise((r) => setTimeout(r, 1000));
+    srv.kill('SIGKILL');
+    const rsDown = `RS [192.0.2.1]:tcp:${port} [192.0.2.120]:tcp:80 DOWN`;
+    await waitFor(() => fs.readFileSync(out, 'utf8').includes(rsDown), 10_000, `the RS line (${fs.readFileSync(logFile, 'utf8').slice(-800)})`);
+    d.kill('SIGTERM');
+    await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
+    await new Promise((r) => setTimeout(r, 300));
+    const all = fs.readFileSync(out, 'utf8').trim().split('\n');
+    const lvs = fs.readFileSync(lvsOut, 'utf8').trim().split('\n');
+    expect(all).toEqual(expect.arrayContaining(['INSTANCE "VI_1" MASTER 150', rsDown, 'VS [192.0.2.120]:tcp:80 DOWN']));
+    expect(lvs).toEqual([rsDown, 'VS [192.0.2.120]:tcp:80 DOWN']);
+    // Each line once on notify_fifo: VRRP and the checkers share one writer.
+    expect(all.filter((l) => l === rsDown)).toHaveLength(1);
+  }, 40_000);
 });

@@ -65,7 +65,8 @@ describe('CheckerSubsystem on loopback', () => {
     const pushes: number[] = [];
     const sink: HealthSink = { reconcile: async () => void pushes.push(Date.now()) };
     const cfg = load(config());
-    let sub = CheckerSubsystem.start(cfg, sink, quiet);
+    const fifo: string[] = [];
+    let sub = CheckerSubsystem.start(cfg, sink, quiet, undefined, { fifo: (l) => fifo.push(l) });
     const rs = (vs: string) => sub.snapshot().realServers.find((r) => r.virtualServer === vs)!;
     const vs1 = '[192.0.2.10]:tcp:80';
     const vs2 = '[192.0.2.11]:tcp:80';
@@ -94,6 +95,12 @@ describe('CheckerSubsystem on loopback', () => {
       const down = await waitFor(() => !rs(vs1).alive && !rs(vs2).alive, 5000, 'real server down');
       console.log(`real server down ${down} ms after its listener closed (delay_loop 0.3 + retry 1 x 0.2 s)`);
       expect(sub.snapshot().virtualServers.find((v) => v.id === vs1)!.quorumUp).toBe(false);
+      // keepalived's notify_fifo lines for the real server in each virtual server, and the lost quorum.
+      expect(fifo).toContain(`RS [127.0.0.1]:tcp:${port} ${vs1} DOWN`);
+      expect(fifo).toContain(`RS [127.0.0.1]:tcp:${port} ${vs2} DOWN`);
+      expect(fifo).toContain(`VS ${vs1} DOWN`);
+      expect(fifo).toContain(`VS ${vs2} DOWN`); // keepalived's default quorum is 1
+      fifo.length = 0;
 
       // A reload with an unchanged checker keeps it down (no flap to up and back).
       sub = await sub.reload(load(config()));
@@ -105,6 +112,7 @@ describe('CheckerSubsystem on loopback', () => {
       await waitFor(() => rs(vs1).alive && rs(vs2).alive, 5000, 'real server up');
       expect(sub.snapshot().virtualServers.find((v) => v.id === vs1)!.quorumUp).toBe(true);
       expect(pushes.length).toBeGreaterThan(3);
+      expect(fifo).toEqual(expect.arrayContaining([`RS [127.0.0.1]:tcp:${port} ${vs1} UP`, `VS ${vs1} UP`]));
     } finally {
       await sub.stop();
     }
