@@ -31,6 +31,8 @@ export interface CheckerLog {
 export interface CheckerHooks {
   /** keepalived's notify_fifo / lvs_notify_fifo lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`. */
   fifo?: (line: string) => void;
+  /** ha_suspend: is this address configured on the host (the VIP held)? Default: every address is. */
+  isLocal?: (address: string) => boolean;
 }
 
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
@@ -217,6 +219,11 @@ export class CheckerSubsystem {
   private async run(p: Probed): Promise<void> {
     if (this.stopped) return;
     const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+    if (this.suspended(p)) {
+      // ha_suspend: no checks while this director does not hold the virtual address; state kept.
+      this.arm(p, c.delayLoopS * 1000);
+      return;
+    }
     p.running = new AbortController();
     const out = await p.probe(p.running.signal);
     p.running = undefined;
@@ -234,6 +241,16 @@ export class CheckerSubsystem {
     p.state = step.state;
     if (step.changed || weightChanged) this.recompute(p.users);
     this.arm(p, step.nextMs);
+  }
+
+  /** True when every virtual server this probe decides for has ha_suspend and its address is not local. */
+  private suspended(p: Probed): boolean {
+    const isLocal = this.hooks.isLocal;
+    if (!isLocal) return false;
+    return p.users.every((id) => {
+      const vs = this.cfg.lvs.virtualServers[this.servers.get(id)!.vsIndex]!;
+      return vs.haSuspend && vs.kind === 'ip' && !isLocal(vs.address);
+    });
   }
 
   /** Re-derives the real servers in `ids`, logs and notifies their changes, and pushes the health to IPVS. */

@@ -6,6 +6,7 @@
  * stays untouched. Stopping is graceful: priority 0 adverts, VIPs removed (unless -V), the IPVS entries
  * this process created removed (unless -I), STOP notifies.
  */
+import * as os from 'node:os';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
@@ -117,7 +118,7 @@ export class Daemon {
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
     if (!o.vrrpOnly) {
       d.openLvsFifos();
-      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line) });
+      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line), isLocal: localAddress });
     }
     await d.startSync();
     return d;
@@ -249,6 +250,19 @@ export class Daemon {
       ...(this.checkers ? { checkers: this.checkers.snapshot() } : {}),
     };
   }
+}
+
+/** ha_suspend: whether `address` is configured on an interface of this host (network namespace). */
+let localCache = { at: -Infinity, set: new Set<string>() };
+function localAddress(address: string): boolean {
+  // Read at most every 500 ms (getifaddrs), however many ha_suspend checkers ask.
+  const now = performance.now();
+  if (now - localCache.at > 500) {
+    const set = new Set<string>();
+    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) set.add(a.address.toLowerCase());
+    localCache = { at: now, set };
+  }
+  return localCache.set.has(address.toLowerCase());
 }
 
 /**

@@ -118,3 +118,27 @@ describe('CheckerSubsystem on loopback', () => {
     }
   });
 });
+
+describe('ha_suspend', () => {
+  it('no checks while the virtual address is not held; checking resumes once it is', async () => {
+    const srv = net.createServer((c) => {
+      hits++;
+      c.destroy();
+    });
+    let hits = 0;
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const p = (srv.address() as net.AddressInfo).port;
+    const cfg = load(`virtual_server 192.0.2.20 80 {\n  delay_loop 0.2\n  ha_suspend\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.0.1 ${p} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n`);
+    let held = false;
+    const sub = CheckerSubsystem.start(cfg, undefined, quiet, undefined, { isLocal: (a) => held && a === '192.0.2.20' });
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      expect(hits).toBe(0);
+      held = true;
+      await waitFor(() => hits >= 2, 3000, 'checks after the VIP arrived');
+    } finally {
+      await sub.stop();
+      srv.close();
+    }
+  });
+});
