@@ -1,13 +1,17 @@
 /**
- * Checker layer: one probe per checker kind. TCP_CHECK, HTTP_GET, SSL_GET and MISC_CHECK are built;
- * for the others createProbe() returns undefined and the caller says so (the real server is then
- * judged by its other checkers, as if that one always passed).
+ * Checker layer: one probe per checker kind. TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, SMTP_CHECK,
+ * DNS_CHECK, UDP_CHECK and PING_CHECK are built; FILE_CHECK and BFD_CHECK are not probes (they follow a
+ * tracked file or a BFD session), so createProbe() returns undefined for them and the caller says so.
  */
 import type { Checker, SslConfig } from '../../config/model/lvs.js';
 import type { Probe } from '../probe.js';
+import { dnsProber } from './dns.js';
 import { httpProbe } from './http.js';
 import { miscProbe } from './misc.js';
-import { tcpProbe } from './tcp.js';
+import { pingProber } from './ping.js';
+import { smtpProber } from './smtp.js';
+import { tcpProber } from './tcp.js';
+import { udpProber } from './udp.js';
 
 export interface ProbeDeps {
   ssl?: SslConfig;
@@ -19,12 +23,20 @@ export interface ProbeDeps {
 export function createProbe(c: Checker, deps: ProbeDeps): Probe | undefined {
   switch (c.type) {
     case 'TCP_CHECK':
-      return (signal) => tcpProbe(c.connection, signal);
+      return tcpProber(c.connection);
     case 'HTTP_GET':
     case 'SSL_GET':
       return (signal) => httpProbe(c, { ...(deps.virtualhost ? { virtualhost: deps.virtualhost } : {}), ...(deps.ssl ? { ssl: deps.ssl } : {}) }, signal);
     case 'MISC_CHECK':
       return (signal) => miscProbe(c, deps.scriptUser, signal);
+    case 'SMTP_CHECK':
+      return smtpProber(c);
+    case 'DNS_CHECK':
+      return dnsProber(c);
+    case 'UDP_CHECK':
+      return udpProber(c);
+    case 'PING_CHECK':
+      return pingProber(c.connection);
     default:
       return undefined;
   }

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * Health-checker benchmark, tskeepalived vs keepalived on the same config in the same kernel (run it in the
+ * VM lab: `npm run bench:checkers`; `--rs N` for another size, default 10,000). N real servers
+ * (127.0.0.1, one port each, 100 per virtual server) with TCP_CHECK at delay_loop 1 s; a listener process
+ * accepts on all N ports and records, per port, the time between two checks.
+ *
+ * For each daemon, after a warm-up, over a measuring window:
+ *  - checks per second actually achieved (accepts at the listener; target N);
+ *  - lateness: per real server, the gap between two checks minus delay_loop (p50 / p99 / max);
+ *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core;
+ *  - for tskeepalived, the event loop's p99 delay (its Prometheus endpoint, prom-client's default metrics).
+ * Prints a table and the ratios; with --json, one JSON object.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
+const WORK = '/tmp/checkers-bench';
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
+const N = opt('--rs', 10000);
+const WARMUP_S = opt('--warmup', 20);
+const WINDOW_S = opt('--window', 30);
+const PER_VS = 100;
+const BASE = 20000;
+const METRICS = 9651;
+const json = argv.includes('--json');
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+
+const sh = (cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function config() {
+  let s = 'global_defs {\n  router_id bench\n}\n';
+  for (let v = 0; v * PER_VS < N; v++) {
+    s += `virtual_server 192.0.2.${1 + (v % 250)} ${8001 + Math.floor(v / 250)} {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n`;
+    for (let k = v * PER_VS; k < Math.min(N, (v + 1) * PER_VS); k++) s += `  real_server 127.0.0.1 ${BASE + k} {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n`;
+    s += '}\n';
+  }
+  return s;
+}
+
+/** The listener: SIGUSR1 opens a measuring window, SIGUSR2 prints its numbers as one JSON line. */
+const LISTENER = `
+const net = require('net');
+const [base, n] = process.argv.slice(1).map(Number);
+const last = new Float64Array(n);
+let on = false, t0 = 0, accepts = 0, gaps = [];
+for (let i = 0; i < n; i++) {
+  const s = net.createServer((c) => {
+    c.destroy();
+    const now = performance.now();
+    if (on) { accepts++; if (last[i]) gaps.push(now - last[i]); }
+    last[i] = now;
+  });
+  s.on('error', (e) => { console.error('listen ' + (base + i) + ': ' + e.message); process.exit(1); });
+  s.listen({ port: base + i, host: '127.0.0.1', backlog: 64 });
+}
+process.on('SIGUSR1', () => { on = true; t0 = performance.now(); accepts = 0; gaps = []; });
+process.on('SIGUSR2', () => {
+  const secs = (performance.now() - t0) / 1000;
+  gaps.sort((a, b) => a - b);
+  const q = (p) => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] - 1000 : NaN);
+  console.log(JSON.stringify({ perSecond: accepts / secs, p50: q(0.5), p99: q(0.99), max: gaps.length ? gaps[gaps.length - 1] - 1000 : NaN, silent: last.filter((t) => performance.now() - t > 3000).length }));
+  on = false;
+});
+setTimeout(() => console.log('ready'), 100);
+`;
+
+function cpuTicks(pids) {
+  let t = 0;
+  for (const p of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      t += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+
+/** The daemon's processes: the one started and its children (keepalived's checker child). */
+function tree(pid) {
+  const out = [pid];
+  for (const line of sh(`ps -e -o pid=,ppid=`).trim().split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (out.includes(pp)) out.push(p);
+  }
+  return out;
+}
+
+async function lineFrom(proc, re, ms) {
+  let buf = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms: ${buf.slice(-500)}`)), ms);
+    proc.stdout.on('data', function on(d) {
+      buf += d;
+      const m = buf.split('\n').find((l) => re.test(l));
+      if (m) {
+        clearTimeout(t);
+        proc.stdout.off('data', on);
+        resolve(m);
+      }
+    });
+  });
+}
+
+async function runOne(kind, listener) {
+  const file = path.join(WORK, 'keepalived.conf');
+  const pid = path.join(WORK, `${kind}.pid`);
+  const log = fs.openSync(path.join(WORK, `${kind}.log`), 'w');
+  const cmd =
+    kind === 'tskeepalived'
+      ? ['node', path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`]
+      : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
+  const d = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', log, log] });
+  await sleep(WARMUP_S * 1000);
+  const pids = tree(d.pid);
+  // prom-client resets its event-loop histogram at each scrape: this one opens the window.
+  if (kind === 'tskeepalived') sh(`curl -sf http://127.0.0.1:${METRICS}/metrics > /dev/null || true`);
+  listener.kill('SIGUSR1');
+  const c0 = cpuTicks(pids);
+  const t0 = performance.now();
+  await sleep(WINDOW_S * 1000);
+  const stats = lineFrom(listener, /^\{/, 10_000);
+  listener.kill('SIGUSR2');
+  const c1 = cpuTicks(pids);
+  const secs = (performance.now() - t0) / 1000;
+  const r = { kind, ...JSON.parse(await stats), cpuCores: (c1 - c0) / 100 / secs };
+  if (kind === 'tskeepalived') {
+    try {
+      const m = sh(`curl -sf http://127.0.0.1:${METRICS}/metrics | grep ^nodejs_eventloop_lag`);
+      const g = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1]);
+      r.loopLagP99Ms = g('nodejs_eventloop_lag_p99_seconds') * 1000;
+      r.loopLagMaxMs = g('nodejs_eventloop_lag_max_seconds') * 1000;
+    } catch (e) {
+      r.metricsError = e.message;
+    }
+  }
+  d.kill('SIGTERM');
+  await new Promise((res) => (d.exitCode !== null ? res() : d.once('exit', res)));
+  try {
+    sh('ipvsadm -C 2>/dev/null');
+  } catch {
+    // no IPVS here
+  }
+  return r;
+}
+
+async function main() {
+  fs.mkdirSync(WORK, { recursive: true });
+  sh('modprobe ip_vs || true');
+  fs.writeFileSync(path.join(WORK, 'keepalived.conf'), config());
+  const listener = spawn('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "${LISTENER.replace(/"/g, '\\"').replace(/\$/g, '\\$')}" ${BASE} ${N}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await lineFrom(listener, /^ready/, 120_000);
+  const results = [];
+  for (const kind of ['keepalived', 'tskeepalived']) if (!only || only === kind) results.push(await runOne(kind, listener));
+  listener.kill('SIGKILL');
+  const ka = results.find((r) => r.kind === 'keepalived');
+  const ts = results.find((r) => r.kind === 'tskeepalived');
+  const out = { realServers: N, delayLoopS: 1, warmupS: WARMUP_S, windowS: WINDOW_S, results, ...(ka && ts ? { cpuRatio: ts.cpuCores / ka.cpuCores, checksRatio: ts.perSecond / ka.perSecond } : {}) };
+  for (const r of results) if (r.metricsError) console.error(`${r.kind}: metrics: ${r.metricsError}`);
+  if (json) return console.log(JSON.stringify(out));
+  const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s`);
+  console.log('daemon        checks/s  late p50/p99/max ms   CPU (cores)  loop lag p99/max ms  silent RS');
+  for (const r of results) console.log(`${r.kind.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${f(r.cpuCores, 2).padStart(11)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`);
+  if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
