@@ -1,7 +1,8 @@
 /**
  * Checker layer: one probe per checker kind. TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, SMTP_CHECK,
- * DNS_CHECK, UDP_CHECK and PING_CHECK are built; FILE_CHECK and BFD_CHECK are not probes (they follow a
- * tracked file or a BFD session), so createProbe() returns undefined for them and the caller says so.
+ * DNS_CHECK, UDP_CHECK and PING_CHECK are built. FILE_CHECK (a track_file's value) and BFD_CHECK (a BFD
+ * session) are not probes: createProbe() returns undefined for them; the caller handles FILE_CHECK itself
+ * and reports BFD_CHECK as unsupported.
  */
 import type { Checker, SslConfig } from '../../config/model/lvs.js';
 import type { Probe } from '../probe.js';

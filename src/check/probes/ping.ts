@@ -88,7 +88,8 @@ export function pingProber(c: CheckerConnection): Probe {
       } catch (e) {
         return resolve({ ok: false, reason: `ICMP connection to ${where} failed: ${(e as Error).message}`, ms: performance.now() - t0 });
       }
-      const seq = seqNo++ & 0xffff;
+      const seq = seqNo;
+      seqNo = (seqNo + 1) & 0xffff;
       let done = false;
       const finish = (reason?: string) => {
         if (done) return;

@@ -1,6 +1,6 @@
 /**
- * Checker layer, edge: UDP_CHECK, one attempt (keepalived check_udp.c): one datagram (payload, else an
- * empty one; keepalived sends 32 filler bytes) on a connected socket, then wait up to connect_timeout.
+ * Checker layer, edge: UDP_CHECK, one attempt (keepalived check_udp.c): one datagram (payload, else 32
+ * filler bytes, as keepalived sends) on a connected socket, then wait up to connect_timeout.
  * Without require_reply: success unless the socket reports an error (an ICMP destination unreachable
  * arrives as ECONNREFUSED / EHOSTUNREACH on a connected socket); the timeout or any reply is success.
  * With require_reply: the first reply decides. As keepalived, only when a reply pattern is given are the
@@ -94,7 +94,8 @@ export function replyMatches(reply: Uint8Array, p: ReplyPattern, min: number, ma
 /** UDP_CHECK for one checker: the returned function is one attempt. */
 export function udpProber(c: UdpCheck): Probe {
   const where = udpEndpoint(c.connection);
-  const payload = Buffer.from(c.payload ?? '', 'hex');
+  // Without a payload keepalived still sends 32 bytes (an empty datagram is dropped by some services).
+  const payload = c.payload !== undefined ? Buffer.from(c.payload, 'hex') : Buffer.from('tskeepalived UDP_CHECK probe....'.slice(0, 32));
   const pattern = c.replyPattern !== undefined ? parseReplyPattern(c.replyPattern) : undefined;
   const judge: UdpJudge = {
     message: (m) => (!c.requireReply || !pattern || replyMatches(m, pattern, c.minReplyLength, c.maxReplyLength) ? true : `UDP check to ${where} reply data mismatch`),

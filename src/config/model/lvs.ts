@@ -162,7 +162,7 @@ export interface UdpCheck extends CheckerTiming {
   type: 'UDP_CHECK';
   loc: Loc;
   connection: CheckerConnection;
-  /** Bytes to send, lower-case hex, two digits a byte; undefined = an empty datagram. */
+  /** Bytes to send, lower-case hex, two digits a byte; undefined = 32 filler bytes (as keepalived). */
   payload?: string;
   requireReply: boolean;
   /** Bytes the reply must start with, hex; `x` digits are wildcards. */
