@@ -141,7 +141,12 @@ async function runOne(kind, listener) {
     }
   }
   d.kill('SIGTERM');
+  const killer = setTimeout(() => {
+    r.stopNote = 'did not stop within 60 s of SIGTERM: killed';
+    d.kill('SIGKILL');
+  }, 60_000);
   await new Promise((res) => (d.exitCode !== null ? res() : d.once('exit', res)));
+  clearTimeout(killer);
   try {
     sh('ipvsadm -C 2>/dev/null');
   } catch {
@@ -163,6 +168,7 @@ async function main() {
   const ts = results.find((r) => r.kind === 'tskeepalived');
   const out = { realServers: N, delayLoopS: 1, warmupS: WARMUP_S, windowS: WINDOW_S, results, ...(ka && ts ? { cpuRatio: ts.cpuCores / ka.cpuCores, checksRatio: ts.perSecond / ka.perSecond } : {}) };
   for (const r of results) if (r.metricsError) console.error(`${r.kind}: metrics: ${r.metricsError}`);
+  for (const r of results) if (r.stopNote) console.error(`${r.kind}: ${r.stopNote}`);
   if (json) return console.log(JSON.stringify(out));
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s`);

@@ -26,6 +26,8 @@ export interface CheckerLog {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+  /** -D: every check's result. */
+  debug?(msg: string): void;
 }
 
 export interface CheckerHooks {
@@ -238,6 +240,7 @@ export class CheckerSubsystem {
     const weightChanged = out.ok && out.weight !== undefined && out.weight !== p.weight;
     if (out.ok && out.weight !== undefined) p.weight = out.weight;
     if (!out.ok && (c.logAllFailures || step.changed)) this.log.warn(out.reason ?? 'check failed');
+    else this.log.debug?.(`${p.checker.type} on ${p.key.split('|').slice(1, 3).join(':')}: ${out.ok ? 'success' : out.reason} (${out.ms.toFixed(1)} ms)`);
     p.state = step.state;
     if (step.changed || weightChanged) this.recompute(p.users);
     // Beyond keepalived (which waits delay_loop after a check ends): the next check is due delay_loop after

@@ -6,7 +6,7 @@
  */
 import type { VrrpInstance } from '../config/model/vrrp.js';
 import type { AddressManager, VipSpec } from '../net/rtnl.js';
-import { ipToBytes } from '../net/ip.js';
+import { bytesToIp, ipToBytes } from '../net/ip.js';
 import { initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
 import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
@@ -27,6 +27,8 @@ export const realClock: Clock = {
 export interface InstanceLog {
   info(msg: string): void;
   warn(msg: string): void;
+  /** -D: per-packet detail (dropped adverts and why). */
+  debug?(msg: string): void;
 }
 
 export interface RouteManager {
@@ -270,7 +272,10 @@ export class VrrpRunner {
     }
     const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(meta.unicast ? { unicast: true } : {}) };
     const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
-    if (!r.ok) return;
+    if (!r.ok) {
+      this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
+      return;
+    }
     this.stats.advertRx++;
     if (r.advert.priority === 0) this.stats.priZeroRx++;
     if (this.s.state === 'MASTER' && r.advert.priority > 0 && r.advert.priority < this.s.priority) this.lowerPriorityHeard();

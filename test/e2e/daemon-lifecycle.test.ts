@@ -162,6 +162,51 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
   });
 
+  it('-P runs only VRRP, -C only IPVS and checkers; -D adds per-check detail; -S, -G, -u, -R are honoured', async () => {
+    const port = 18500 + (process.pid % 400); // nothing listens there: the checker fails
+    const both = path.join(dir, 'both.conf');
+    fs.writeFileSync(
+      both,
+      fs.readFileSync(conf, 'utf8') +
+        `virtual_server 192.0.2.61 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 192.0.2.1 ${port} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n`,
+    );
+    const run = async (flags: string[], name: string) => {
+      const log = path.join(dir, `${name}.log`);
+      const s = path.join(dir, `${name}.sock`);
+      const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-f', both, '-p', path.join(dir, `${name}.pid`), '--status-socket', s, ...flags], { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] });
+      await waitFor(() => inNs(['status', '--json', '--status-socket', s]).status === 0, 10_000, `${name}: status`);
+      return { p, log, status: () => JSON.parse(inNs(['status', '--json', '--status-socket', s]).stdout) };
+    };
+    const stop = async (d: { p: ReturnType<typeof spawn> }) => {
+      d.p.kill('SIGTERM');
+      await new Promise((r) => d.p.once('exit', r));
+    };
+
+    const vrrpOnly = await run(['-l', '-P'], 'vrrp-only');
+    await waitFor(() => vrrpOnly.status().vrrp[0]?.state === 'MASTER', 10_000, '-P: MASTER');
+    expect(vrrpOnly.status().checkers).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fs.readFileSync(vrrpOnly.log, 'utf8')).not.toContain('TCP connection to');
+    await stop(vrrpOnly);
+
+    const checkOnly = await run(['-l', '-C', '-D'], 'check-only');
+    await waitFor(() => checkOnly.status().checkers?.realServers[0]?.alive === false, 10_000, '-C: the real server found down');
+    expect(checkOnly.status().vrrp).toEqual([]);
+    expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
+    // -D: every check's result, not only the state changes.
+    await waitFor(() => (fs.readFileSync(checkOnly.log, 'utf8').match(/debug: TCP_CHECK on 192\.0\.2\.1:\d+: TCP connection/g) ?? []).length >= 1, 5000, '-D lines');
+    await stop(checkOnly);
+
+    // -S with a bad facility is refused before anything starts; -G (console), -u and -R are accepted and act.
+    const bad = inNs(['-n', '-S', '9', '-f', both]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("log facility '9' is not 0-7");
+    const flags = await run(['-S', '3', '-G', '-R', '-u', '027', '-P'], 'flags');
+    expect(fs.statSync(path.join(dir, 'flags.pid')).mode & 0o777).toBe(0o640);
+    await waitFor(() => fs.readFileSync(flags.log, 'utf8').includes('Entering MASTER STATE'), 10_000, '-G: console log');
+    await stop(flags);
+  });
+
   it('a background start that fails says why on the terminal and returns the exit status', () => {
     const r = inNs(['-f', path.join(dir, 'missing.conf'), '-p', path.join(dir, 'never.pid'), '--status-socket', 'none']);
     expect(r.status).toBe(1);

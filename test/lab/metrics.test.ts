@@ -49,10 +49,17 @@ describe.skipIf(!HAVE_IPVS)('Prometheus metrics with IPVS and checkers', () => {
       }
     }, 60_000, `both real servers alive in the metrics (${d.output()})`);
     expect(new Set(curlVip(10))).toEqual(new Set(['rs1', 'rs2']));
-    const m = scrape();
+    // The kernel folds its per-CPU counters into the exported ones every 2 s (the rate estimator), so
+    // wait for the ten connections to show rather than reading once.
+    const connsIn = (text: string, addr: string) => value(text, `tskeepalived_ipvs_connections_total{virtual_server="${vs}",real_server="[${addr}]:tcp:80"}`) ?? -1;
+    let m = scrape();
+    await waitFor(() => {
+      m = scrape();
+      return connsIn(m, RS.rs1) + connsIn(m, RS.rs2) >= 10;
+    }, 15_000, 'the kernel counters show the ten connections');
     expect(value(m, `tskeepalived_real_server_weight${rsLabel(RS.rs1)}`)).toBe(2);
     expect(value(m, `tskeepalived_virtual_server_quorum_up{virtual_server="${vs}"}`)).toBe(1);
-    const conns = (addr: string) => value(m, `tskeepalived_ipvs_connections_total{virtual_server="${vs}",real_server="[${addr}]:tcp:80"}`) ?? -1;
+    const conns = (addr: string) => connsIn(m, addr);
     console.log(`connections by the kernel's counters: rs1 ${conns(RS.rs1)}, rs2 ${conns(RS.rs2)}`);
     expect(conns(RS.rs1) + conns(RS.rs2)).toBeGreaterThanOrEqual(10);
     expect(conns(RS.rs1)).toBeGreaterThanOrEqual(5);

@@ -73,6 +73,23 @@ function binding(): TcpWrapBinding | null {
   return tcpWrap;
 }
 
+/**
+ * Attempts in flight per abort signal: one 'abort' listener per signal ends them all, instead of an
+ * EventTarget listener added and removed on every attempt (measurable at 10,000 checks a second).
+ */
+const inFlight = new WeakMap<AbortSignal, Set<(why: string) => void>>();
+function track(signal: AbortSignal, end: (why: string) => void): Set<(why: string) => void> {
+  let set = inFlight.get(signal);
+  if (!set) {
+    const fresh = new Set<(why: string) => void>();
+    inFlight.set(signal, fresh);
+    signal.addEventListener('abort', () => { for (const f of [...fresh]) f('aborted'); }, { once: true });
+    set = fresh;
+  }
+  set.add(end);
+  return set;
+}
+
 /** One handshake on a bare handle, closed right after (FIN); resolves with undefined or the error name. */
 function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -84,13 +101,12 @@ function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal)
       if (done) return;
       done = true;
       clearTimeout(t);
-      signal.removeEventListener('abort', onAbort);
+      set.delete(finish);
       h.close();
       resolve(error);
     };
-    const onAbort = () => finish('aborted');
     const t = setTimeout(finish, c.connectTimeoutS * 1000, 'timeout');
-    signal.addEventListener('abort', onAbort);
+    const set = track(signal, finish);
     req.oncomplete = (status: number) => finish(status === 0 ? undefined : getSystemErrorName(status));
     const v6 = c.family === 'inet6';
     let err = 0;
