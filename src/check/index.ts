@@ -39,7 +39,8 @@ export interface CheckerHooks {
 
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
 export interface HealthSink {
-  reconcile(cfg: KeepalivedConfig, why: 'health', health: ReturnType<typeof healthView>): Promise<unknown>;
+  /** Real servers changed (virtual server index, real server), or 'all' when more may have moved (quorum). */
+  healthChanged(cfg: KeepalivedConfig, health: ReturnType<typeof healthView>, changed: ReadonlyArray<readonly [number, RealServer]> | 'all'): Promise<unknown>;
 }
 
 interface Probed {
@@ -98,10 +99,17 @@ export class CheckerSubsystem {
   /** BOUNDED by the configured real servers. */
   private servers = new Map<string, RsInfo>();
   private health: HealthState = { up: new Map(), weight: new Map(), quorumUp: new Map() };
+  /** A live view of `health` (IPVS reads it when it applies, so it always sees the latest). */
+  private readonly view = healthView(this.health);
   private stopped = false;
   /** One signal aborts every probe in flight at stop (one controller per probe cost 5 % CPU at 10k checks/s). */
   private readonly abort = new AbortController();
   private pushing: Promise<unknown> = Promise.resolve();
+  /**
+   * Each virtual server's live weight (the sum quorum compares), updated by each change instead of summed
+   * over every real server at every change (O(n^2) when thousands fail at once); BOUNDED by the config.
+   */
+  private readonly liveWeight = new Map<number, number>();
   private unsupportedSaid = new Set<string>();
   /** BOUNDED by the configured FILE_CHECKs (deduplicated) and the track_file blocks they name. */
   private fileChecks = new Map<string, FileChecked>();
@@ -261,15 +269,20 @@ export class CheckerSubsystem {
   /** Re-derives the real servers in `ids`, logs and notifies their changes, and pushes the health to IPVS. */
   private recompute(ids: string[]): void {
     const vsTouched = new Set<number>();
+    const changed: Array<readonly [number, RealServer]> = [];
     for (const id of ids) {
       const info = this.servers.get(id);
       if (!info) continue;
+      changed.push([info.vsIndex, info.rs]);
+      const before = this.contribution(id, info.rs);
       const alive = this.aliveOf(info);
       const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
       // keepalived's effective weight: misc_dynamic's (else the configured one) plus the FILE_CHECK terms.
       const fileDelta = info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0);
       if (dyn !== undefined || info.files.length > 0) this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + fileDelta));
       this.health.up.set(id, alive);
+      const live = this.liveWeight.get(info.vsIndex);
+      if (live !== undefined) this.liveWeight.set(info.vsIndex, live + this.contribution(id, info.rs) - before);
       if (alive !== info.alive) {
         info.alive = alive;
         const vs = this.cfg.lvs.virtualServers[info.vsIndex]!;
@@ -283,32 +296,44 @@ export class CheckerSubsystem {
       }
       vsTouched.add(info.vsIndex);
     }
-    for (const v of vsTouched) this.recomputeQuorum(v, false);
-    this.push();
+    let quorumMoved = false;
+    for (const v of vsTouched) if (this.recomputeQuorum(v, false)) quorumMoved = true;
+    this.push(quorumMoved ? 'all' : changed);
+  }
+
+  /** What a real server adds to its virtual server's live weight (quorum). */
+  private contribution(id: string, rs: RealServer): number {
+    return (this.health.up.get(id) ?? true) ? realWeight(this.health.weight.get(id) ?? rs.weight) : 0;
   }
 
   private recomputeAll(atStart: boolean): void {
+    this.liveWeight.clear();
     for (const [id, info] of this.servers) {
       this.health.up.set(id, info.alive);
       if (info.files.length > 0) this.health.weight.set(id, realWeight(info.rs.weight + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
     }
     this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart));
-    this.push();
+    this.push('all');
   }
 
   /** keepalived update_quorum_state: quorum_up / quorum_down when the live weight crosses the quorum. */
-  private recomputeQuorum(v: number, atStart: boolean): void {
+  /** True when the quorum state changed (the sorry server and every real server may move). */
+  private recomputeQuorum(v: number, atStart: boolean): boolean {
     const vs = this.cfg.lvs.virtualServers[v]!;
-    const vsId = virtualServerIds(this.cfg.lvs)[v]!;
-    let live = 0;
-    for (const rs of vs.realServers) {
-      const id = realServerId(vsId, rs);
-      if (this.health.up.get(id) ?? true) live += realWeight(this.health.weight.get(id) ?? rs.weight);
+    const allIds = virtualServerIds(this.cfg.lvs);
+    const vsId = allIds[v]!;
+    let live = this.liveWeight.get(v);
+    if (live === undefined) {
+      const ids = vs.realServers.map((rs) => realServerId(vsId, rs));
+      live = vs.realServers.reduce((sum, rs, r) => sum + this.contribution(ids[r]!, rs), 0);
+      // Kept up to date by recompute() from here on, unless an id stands for two entries (a real server
+      // listed twice, a virtual server defined twice): those are summed again each time.
+      if (new Set(ids).size === ids.length && allIds.indexOf(vsId) === allIds.lastIndexOf(vsId)) this.liveWeight.set(v, live);
     }
     const was = this.health.quorumUp.get(vsId);
     const up = quorumAfter(vs, live, atStart ? undefined : was);
     this.health.quorumUp.set(vsId, up);
-    if (was === up || (atStart && up)) return;
+    if (was === up || (atStart && up)) return was !== up;
     const name = describeVs(vs);
     this.hooks.fifo?.(`VS ${name} ${up ? 'UP' : 'DOWN'}`);
     if (up) {
@@ -318,6 +343,7 @@ export class CheckerSubsystem {
       this.log.info(`Lost quorum ${vs.quorum}-${vs.hysteresis}=${vs.quorum - vs.hysteresis} > ${live} for VS ${name}`);
       if (vs.quorumDown) this.runScript(vs.quorumDown);
     }
+    return true;
   }
 
   private runScript(s: Script): void {
@@ -327,11 +353,9 @@ export class CheckerSubsystem {
   }
 
   /** Serialised: IPVS sees the health changes in order. */
-  private push(): void {
+  private push(changed: ReadonlyArray<readonly [number, RealServer]> | 'all'): void {
     if (!this.ipvs || this.stopped) return;
-    const view = healthView(this.health);
-    const cfg = this.cfg;
-    this.pushing = this.pushing.then(() => this.ipvs!.reconcile(cfg, 'health', view)).catch((e: Error) => this.log.error(`IPVS: ${e.message}`));
+    this.pushing = this.ipvs.healthChanged(this.cfg, this.view, changed).catch((e: Error) => this.log.error(`IPVS: ${e.message}`));
   }
 
   /** Reload: a new subsystem for `next`, carrying the state of checkers whose definition did not change. */

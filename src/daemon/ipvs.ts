@@ -11,9 +11,10 @@
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, type DumpedService } from '../ipvs/client.js';
-import { desiredTable, initialHealth, healthView, type HealthView } from '../ipvs/desired.js';
-import { applyOpsToTable, diffTables, teardownOps } from '../ipvs/diff.js';
-import { serviceKey, type IpvsTable } from '../ipvs/types.js';
+import type { RealServer } from '../config/model/lvs.js';
+import { desiredTable, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthView } from '../ipvs/desired.js';
+import { applyOpsInPlace, applyOpsToTable, diffDests, diffTables, teardownOps } from '../ipvs/diff.js';
+import { serviceKey, type IpvsOp, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 
 export interface IpvsApplyReport {
@@ -74,6 +75,67 @@ export class IpvsManager {
     const run = this.busy.then(() => this.doReconcile(cfg, why));
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The checkers' path: real servers changed health (`changed`: virtual server index and real server, or
+   * 'all' after a quorum change). Changes arriving while a previous one is being applied are gathered into
+   * one later pass, so a storm of failures costs a few passes, not one per server; each pass sends only the
+   * requests for the servers that changed (O(changes)), or rebuilds the whole table when one of them can
+   * move others (realServerEntries()).
+   */
+  healthChanged(cfg: KeepalivedConfig, health: HealthView, changed: ReadonlyArray<readonly [number, RealServer]> | 'all'): Promise<IpvsApplyReport> {
+    this.health = health;
+    this.healthCfg = cfg;
+    if (changed === 'all') this.healthAll = true;
+    else for (const [v, rs] of changed) this.healthPending.set(rs, v);
+    if (this.healthRun) return this.healthRun;
+    const run = this.busy.then(() => {
+      this.healthRun = undefined;
+      return this.doHealth();
+    });
+    this.healthRun = run;
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private healthRun: Promise<IpvsApplyReport> | undefined;
+  private healthCfg: KeepalivedConfig | undefined;
+  private healthAll = false;
+  /** Real servers changed since the last pass -> their virtual server's index; BOUNDED by the configuration. */
+  private readonly healthPending = new Map<RealServer, number>();
+
+  private async doHealth(): Promise<IpvsApplyReport> {
+    const cfg = this.healthCfg!;
+    const all = this.healthAll;
+    const pending = [...this.healthPending];
+    this.healthAll = false;
+    this.healthPending.clear();
+    if (all) return this.doReconcile(cfg, 'health');
+    const t0 = performance.now();
+    const ids = virtualServerIds(cfg.lvs);
+    const entries: DestEntry[] = [];
+    for (const [rs, v] of pending) {
+      const e = realServerEntries(cfg.lvs, v, rs, ids[v]!, this.health!);
+      if (!e) return this.doReconcile(cfg, 'health');
+      entries.push(...e);
+    }
+    const ops = diffDests(entries, this.believed);
+    if (!ops) return this.doReconcile(cfg, 'health');
+    return this.applyHealthOps(ops, t0);
+  }
+
+  private async applyHealthOps(ops: IpvsOp[], t0: number): Promise<IpvsApplyReport> {
+    const requests0 = this.client.requestsSent;
+    const results = await this.client.apply(ops);
+    let failed = 0;
+    for (const r of results) {
+      if (r.ok) continue;
+      failed++;
+      this.log.error(`IPVS: ${r.message}`);
+    }
+    applyOpsInPlace(this.believed, results.filter((r) => r.ok).map((r) => r.op));
+    return { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
   }
 
   private async doReconcile(cfg: KeepalivedConfig, why: string): Promise<IpvsApplyReport> {

@@ -289,6 +289,80 @@ export function desiredTable(lvs: LvsConfig, health: HealthView = ALL_UP): { tab
   return { table, problems: [...problems] };
 }
 
+// ---- one real server's entries (the health fast path) ---------------------------------------------
+
+/** Per configuration: each virtual server's services, and what makes a one-server update unsafe. */
+type LvsShape = { targets: Target[][]; shared: Set<string>; twice: Set<string> };
+const shapes = new WeakMap<LvsConfig, LvsShape>();
+
+function shapeOf(lvs: LvsConfig): LvsShape {
+  let shape = shapes.get(lvs);
+  if (shape) return shape;
+  const quiet = () => undefined;
+  const targets = lvs.virtualServers.map((vs) => targetsOf(vs, lvs, quiet));
+  const by = new Map<string, number>(); // serviceKey -> the virtual server making it; BOUNDED by the table
+  const shared = new Set<string>(); // BOUNDED by the table
+  targets.forEach((ts, v) => {
+    for (const t of ts) {
+      const key = serviceKey(t.service);
+      if (by.has(key)) shared.add(key); // made twice, by another virtual server or by this one
+      else by.set(key, v);
+    }
+  });
+  // `v|family|address` where two servers of one virtual server (its sorry server included) may be one
+  // entry, the first one winning: NAT servers on the same port, or a DR/TUN one (it takes the service's
+  // port) next to any other.
+  const twice = new Set<string>(); // BOUNDED by the config
+  lvs.virtualServers.forEach((vs, v) => {
+    const ports = new Map<string, Set<string>>(); // address -> effective ports; BOUNDED by the virtual server's servers
+    const servers = vs.sorryServer ? [...vs.realServers, vs.sorryServer] : vs.realServers;
+    for (const rs of servers) {
+      const addr = `${v}|${rs.family}|${canon(rs.address)}`;
+      const port = rs.forwarding.method === 'NAT' ? String(rs.port) : 'service';
+      const seen = ports.get(addr) ?? new Set<string>();
+      if (seen.has(port) || (seen.size > 0 && (port === 'service' || seen.has('service')))) twice.add(addr);
+      seen.add(port);
+      ports.set(addr, seen);
+    }
+  });
+  shape = { targets, shared, twice };
+  shapes.set(lvs, shape);
+  return shape;
+}
+
+/** One destination of one service as desiredTable() would have it (dest undefined: not in the table). */
+export type DestEntry = { serviceKey: string; service: IpvsService; destKey: string; dest: IpvsDest | undefined };
+
+/**
+ * The entries real server `rs` of virtual server `v` has in the table desiredTable() builds for `health`,
+ * in O(its services) instead of O(the whole configuration): the checkers' fast path for one real server
+ * going up or down. Undefined when such a change can move other entries too, and the caller must rebuild
+ * the whole table: the virtual server's quorum is not known or its sorry server is in, the server is that
+ * sorry server's twin or listed twice, or one of its services is also made by another virtual server.
+ */
+export function realServerEntries(lvs: LvsConfig, v: number, rs: RealServer, vsId: string, health: HealthView): DestEntry[] | undefined {
+  const vs = lvs.virtualServers[v];
+  if (!vs) return undefined;
+  const shape = shapeOf(lvs);
+  if (shape.twice.has(`${v}|${rs.family}|${canon(rs.address)}`)) return undefined;
+  if (vs.sorryServer) {
+    const q = health.quorumUp?.(vsId);
+    if (q !== true) return undefined;
+  }
+  const id = realServerId(vsId, rs);
+  const up = health.isUp(id);
+  const weight = realWeight(health.weight?.(id) ?? rs.weight);
+  const member = up ? weight : rs.inhibitOnFailure ? 0 : undefined;
+  const out: DestEntry[] = [];
+  for (const t of shape.targets[v]!) {
+    const key = serviceKey(t.service);
+    if (shape.shared.has(key)) return undefined;
+    const d = destOf(rs, t, member ?? 0);
+    out.push({ serviceKey: key, service: t.service, destKey: destKey(d), dest: member === undefined || refused(d, t.service) ? undefined : d });
+  }
+  return out;
+}
+
 /**
  * lvs_timeouts -> IPVS_CMD_SET_CONFIG, or undefined when none is set (check_daemon.c: keepalived sets
  * them only then; on a reload without them, and at stop, it restores the values it found at start).

@@ -14,6 +14,7 @@
  * NEW_SERVICE before its NEW_DESTs; or SET_SERVICE, the DEL_DESTs, then NEW_DEST/SET_DEST in the
  * desired order.
  */
+import type { DestEntry } from './desired.js';
 import { destKey, FWD, serviceKey, type IpvsDest, type IpvsOp, type IpvsService, type IpvsTable } from './types.js';
 
 /** The service fields SET_SERVICE can change (the key - af, protocol/address/port or fwmark - cannot). */
@@ -84,6 +85,12 @@ export function teardownOps(kernel: IpvsTable, owned: ReadonlySet<string>, mode:
  */
 export function applyOpsToTable(table: IpvsTable, ops: readonly IpvsOp[]): IpvsTable {
   const out: IpvsTable = new Map([...table].map(([k, e]) => [k, { service: e.service, dests: new Map(e.dests) }]));
+  applyOpsInPlace(out, ops);
+  return out;
+}
+
+/** applyOpsToTable() modifying `out` itself: O(ops), for the daemon's belief after a few health changes. */
+export function applyOpsInPlace(out: IpvsTable, ops: readonly IpvsOp[]): void {
   for (const op of ops) {
     const key = serviceKey(op.service);
     const e = out.get(key);
@@ -112,5 +119,23 @@ export function applyOpsToTable(table: IpvsTable, ops: readonly IpvsOp[]): IpvsT
       }
     }
   }
-  return out;
+}
+
+/**
+ * The requests bringing single destinations (realServerEntries()) to what they should be in `kernel`:
+ * the same NEW/SET/DEL_DEST diffTables() would send for them. Undefined when a service is missing from
+ * `kernel` (it failed to be made): the caller then reconciles the whole table.
+ */
+export function diffDests(entries: readonly DestEntry[], kernel: IpvsTable): IpvsOp[] | undefined {
+  const ops: IpvsOp[] = [];
+  for (const e of entries) {
+    const k = kernel.get(e.serviceKey);
+    if (!k) return undefined;
+    const kd = k.dests.get(e.destKey);
+    if (!e.dest) {
+      if (kd) ops.push({ op: 'del-dest', service: e.service, dest: kd });
+    } else if (!kd) ops.push({ op: 'new-dest', service: e.service, dest: e.dest });
+    else if (!sameDest(e.dest, kd)) ops.push({ op: 'set-dest', service: e.service, dest: e.dest });
+  }
+  return ops;
 }

@@ -63,7 +63,7 @@ afterAll(() => {
 describe('CheckerSubsystem on loopback', () => {
   it('shares one probe between virtual servers, applies FILE_CHECK weights, loses and regains quorum, keeps state over a reload', async () => {
     const pushes: number[] = [];
-    const sink: HealthSink = { reconcile: async () => void pushes.push(Date.now()) };
+    const sink: HealthSink = { healthChanged: async () => void pushes.push(Date.now()) };
     const cfg = load(config());
     const fifo: string[] = [];
     let sub = CheckerSubsystem.start(cfg, sink, quiet, undefined, { fifo: (l) => fifo.push(l) });
