@@ -17,7 +17,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
-const WORK = '/tmp/checkers-bench';
+// CHECKERS_BENCH_DIR: somewhere the host sees (the VM's /tmp is its own) to keep the daemons' logs.
+const WORK = process.env.CHECKERS_BENCH_DIR ?? '/tmp/checkers-bench';
+const note = (m) => console.error(`bench ${new Date().toISOString().slice(11, 19)} ${m}`);
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const N = opt('--rs', 10000);
@@ -117,11 +119,13 @@ async function runOne(kind, listener) {
       ? ['node', path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`]
       : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
   const d = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', log, log] });
+  note(`${kind} started (log: ${path.join(WORK, `${kind}.log`)}); warm-up ${WARMUP_S} s`);
   await sleep(WARMUP_S * 1000);
   const pids = tree(d.pid);
   // prom-client resets its event-loop histogram at each scrape: this one opens the window.
-  if (kind === 'tskeepalived') sh(`curl -sf http://127.0.0.1:${METRICS}/metrics > /dev/null || true`);
+  if (kind === 'tskeepalived') sh(`curl -sf -m 30 http://127.0.0.1:${METRICS}/metrics > /dev/null || true`);
   listener.kill('SIGUSR1');
+  note(`${kind}: window open`);
   const c0 = cpuTicks(pids);
   const t0 = performance.now();
   await sleep(WINDOW_S * 1000);
@@ -132,7 +136,7 @@ async function runOne(kind, listener) {
   const r = { kind, ...JSON.parse(await stats), cpuCores: (c1 - c0) / 100 / secs };
   if (kind === 'tskeepalived') {
     try {
-      const m = sh(`curl -sf http://127.0.0.1:${METRICS}/metrics | grep ^nodejs_eventloop_lag`);
+      const m = sh(`curl -sf -m 30 http://127.0.0.1:${METRICS}/metrics | grep ^nodejs_eventloop_lag`);
       const g = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1]);
       r.loopLagP99Ms = g('nodejs_eventloop_lag_p99_seconds') * 1000;
       r.loopLagMaxMs = g('nodejs_eventloop_lag_max_seconds') * 1000;
@@ -140,6 +144,7 @@ async function runOne(kind, listener) {
       r.metricsError = e.message;
     }
   }
+  note(`${kind}: window closed, stopping`);
   d.kill('SIGTERM');
   const killer = setTimeout(() => {
     r.stopNote = 'did not stop within 60 s of SIGTERM: killed';

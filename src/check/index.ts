@@ -252,8 +252,11 @@ export class CheckerSubsystem {
     p.state = step.state;
     if (step.changed || weightChanged) this.recompute(p.users);
     // Beyond keepalived (which waits delay_loop after a check ends): the next check is due delay_loop after
-    // this one started, so checks keep their rate however long each takes.
-    this.arm(p, Math.max(0, step.nextMs - (performance.now() - started)));
+    // this one started, so checks keep their rate. A check that took longer than that (a timeout longer
+    // than delay_loop, or a director too busy to keep up) waits the whole interval again, as keepalived
+    // does: checking back to back would only add load where there is already too much.
+    const took = performance.now() - started;
+    this.arm(p, took < step.nextMs ? step.nextMs - took : step.nextMs);
   }
 
   /** True when every virtual server this probe decides for has ha_suspend and its address is not local. */
