@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
+// BENCH_NODE_ARGS: node options for tskeepalived (e.g. --cpu-prof --cpu-prof-dir=DIR).
 // CHECKERS_BENCH_DIR: somewhere the host sees (the VM's /tmp is its own) to keep the daemons' logs.
 const WORK = process.env.CHECKERS_BENCH_DIR ?? '/tmp/checkers-bench';
 const note = (m) => console.error(`bench ${new Date().toISOString().slice(11, 19)} ${m}`);
@@ -116,7 +117,7 @@ async function runOne(kind, listener) {
   const log = fs.openSync(path.join(WORK, `${kind}.log`), 'w');
   const cmd =
     kind === 'tskeepalived'
-      ? ['node', path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`]
+      ? ['node', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`]
       : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
   const d = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', log, log] });
   note(`${kind} started (log: ${path.join(WORK, `${kind}.log`)}); warm-up ${WARMUP_S} s`);
