@@ -8,7 +8,7 @@
  * For each daemon, after a warm-up, over a measuring window:
  *  - checks per second actually achieved (accepts at the listener; target N);
  *  - lateness: per real server, the gap between two checks minus delay_loop (p50 / p99 / max);
- *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core;
+ *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core (and each part);
  *  - for tskeepalived, the event loop's p99 delay (its Prometheus endpoint, prom-client's default metrics).
  * Prints a table and the ratios; with --json, one JSON object.
  */
@@ -72,12 +72,14 @@ process.on('SIGUSR2', () => {
 setTimeout(() => console.log('ready'), 100);
 `;
 
+/** User and system CPU ticks (1/100 s) of the processes. */
 function cpuTicks(pids) {
-  let t = 0;
+  const t = { user: 0, sys: 0 };
   for (const p of pids) {
     try {
       const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      t += Number(f[11]) + Number(f[12]);
+      t.user += Number(f[11]);
+      t.sys += Number(f[12]);
     } catch {
       // gone
     }
@@ -134,7 +136,7 @@ async function runOne(kind, listener) {
   listener.kill('SIGUSR2');
   const c1 = cpuTicks(pids);
   const secs = (performance.now() - t0) / 1000;
-  const r = { kind, ...JSON.parse(await stats), cpuCores: (c1 - c0) / 100 / secs };
+  const r = { kind, ...JSON.parse(await stats), cpuCores: (c1.user + c1.sys - c0.user - c0.sys) / 100 / secs, userCores: (c1.user - c0.user) / 100 / secs, sysCores: (c1.sys - c0.sys) / 100 / secs };
   if (kind === 'tskeepalived') {
     try {
       const m = sh(`curl -sf -m 30 http://127.0.0.1:${METRICS}/metrics | grep ^nodejs_eventloop_lag`);
@@ -178,8 +180,8 @@ async function main() {
   if (json) return console.log(JSON.stringify(out));
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s`);
-  console.log('daemon        checks/s  late p50/p99/max ms   CPU (cores)  loop lag p99/max ms  silent RS');
-  for (const r of results) console.log(`${r.kind.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${f(r.cpuCores, 2).padStart(11)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`);
+  console.log('daemon        checks/s  late p50/p99/max ms   CPU cores (user+sys)  loop lag p99/max ms  silent RS');
+  for (const r of results) console.log(`${r.kind.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`);
   if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
 }
 

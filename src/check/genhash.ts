@@ -17,9 +17,11 @@ export interface GenhashOptions {
   protocol: '1.0' | '1.0C' | '1.1';
   timeoutS: number;
   verbose: boolean;
+  /** -m: SO_MARK on the connection (0 = none). */
+  fwmark?: number;
 }
 
-const USAGE = 'Usage: tskeepalived --genhash [-S] -s SERVER -p PORT -u URL [-V VIRTUALHOST] [-P 1.0|1.0c|1.1] [-t TIMEOUT] [-v]';
+const USAGE = 'Usage: tskeepalived --genhash [-S] -s SERVER -p PORT -u URL [-V VIRTUALHOST] [-P 1.0|1.0c|1.1] [-t TIMEOUT] [-m FWMARK] [-v]';
 
 /** genhash's command line; throws with a message naming the bad option. */
 export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
@@ -65,7 +67,12 @@ export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
         o.timeoutS = t;
         break;
       }
-      case '-m': val(); break; // fwmark: SO_MARK is not settable from Node; accepted, not applied
+      case '-m': {
+        const m = Number(val());
+        if (!Number.isInteger(m) || m < 0 || m > 0xffffffff) throw new Error(`invalid fwmark '${argv[i]}'`);
+        o.fwmark = m;
+        break;
+      }
       default: throw new Error(`unknown option ${a}`);
     }
   }
@@ -82,7 +89,7 @@ export function genhashUsage(): string {
 export async function genhash(o: GenhashOptions): Promise<{ out: string; err: string; status: number }> {
   const check = {
     type: o.ssl ? 'SSL_GET' : 'HTTP_GET',
-    connection: { connectIp: o.server, family: o.server.includes(':') ? 'inet6' : 'inet', connectPort: o.port, bindPort: 0, connectTimeoutS: o.timeoutS, fwmark: 0 },
+    connection: { connectIp: o.server, family: o.server.includes(':') ? 'inet6' : 'inet', connectPort: o.port, bindPort: 0, connectTimeoutS: o.timeoutS, fwmark: o.fwmark ?? 0 },
     urls: [],
     httpProtocol: o.protocol,
     enableSni: true,

@@ -57,5 +57,8 @@ describe('--genhash', () => {
     const bad = await run(['--genhash', '-s', 'www.example.com', '-u', '/']);
     expect(bad.status).toBe(2);
     expect(bad.err).toContain('server should be an IP, not www.example.com');
+    const mark = await run(['--genhash', '-s', '127.0.0.1', '-p', String(p), '-u', '/', '-m', 'x']);
+    expect(mark.status).toBe(2);
+    expect(mark.err).toContain("invalid fwmark 'x'");
   });
 });

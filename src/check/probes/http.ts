@@ -3,19 +3,40 @@
  * fetched (GET, Host = virtualhost, HTTP/1.0 by default, 1.1 with http_protocol 1.1); it passes when the
  * status is in status_code, and, when given, the MD5 of the body equals digest and the regex matches (or,
  * with regex_no_match, does not). The whole attempt must finish within connect_timeout. SSL_GET does not
- * verify the server's certificate unless the SSL block gives a CA (keepalived's default).
+ * verify the server's certificate unless the SSL block gives a CA (keepalived's default). bind_if and
+ * fwmark put the request on a socket opened by net/sockopt.ts (Node cannot set them itself).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { HttpCheck, SslConfig } from '../../config/model/lvs.js';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { CheckerConnection, HttpCheck, SslConfig } from '../../config/model/lvs.js';
+import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import type { ProbeOutcome } from '../probe.js';
 
 export interface HttpTarget {
   /** The real server's or virtual server's virtualhost, when the checker has none. */
   virtualhost?: string;
   ssl?: SslConfig;
+}
+
+/** http(s).request's createConnection for a checker with bind_if / fwmark: our socket, then TLS on it. */
+function markedConnection(conn: CheckerConnection, useTls: boolean): NonNullable<https.RequestOptions['createConnection']> {
+  return (o) => {
+    const m = openMarkedSocket(conn.family, 'stream', conn);
+    if ('error' in m) throw new Error(m.error);
+    let s: net.Socket;
+    try {
+      s = new net.Socket({ fd: m.fd, readable: true, writable: true });
+    } catch (e) {
+      closeFd(m.fd);
+      throw e;
+    }
+    s.connect({ host: conn.connectIp, port: conn.connectPort, ...(conn.bindTo ? { localAddress: conn.bindTo } : {}) });
+    return useTls ? tls.connect({ ...(o as tls.ConnectionOptions), socket: s }) : s;
+  };
 }
 
 /** One GET as the checker makes it (also used by --genhash). */
@@ -41,6 +62,11 @@ export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpT
     if (t.ssl?.key) opts.key = fs.readFileSync(t.ssl.key);
     if (t.ssl?.password) opts.passphrase = t.ssl.password;
     if (c.enableSni && host) opts.servername = host;
+  }
+  if (needsMarks(conn)) {
+    // Without an agent the request uses createConnection (agent: false would make a fresh Agent with its own).
+    delete opts.agent;
+    opts.createConnection = markedConnection(conn, tls);
   }
   return new Promise((resolve) => {
     let req: http.ClientRequest;

@@ -1,7 +1,8 @@
 /**
  * Checker layer, edge: TCP_CHECK, one attempt. Success = the TCP handshake completes within
  * connect_timeout (keepalived check_tcp.c); the connection is then closed. bindto/bind_port are honoured;
- * bind_if and fwmark (SO_BINDTODEVICE / SO_MARK) are not settable from Node's net module: reported once.
+ * bind_if and fwmark (SO_BINDTODEVICE / SO_MARK, which Node cannot set) put the attempt on a socket opened
+ * by net/sockopt.ts and handed to Node before the connect, as keepalived sets them on its own sockets.
  *
  * TCP_CHECK opens a bare libuv TCP handle (Node's tcp_wrap binding) instead of a net.Socket: a check needs
  * no stream, and the socket's stream machinery doubled the CPU of a check (101 vs 46 us a connection on
@@ -10,6 +11,7 @@
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
+import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import type { ProbeOutcome } from '../probe.js';
 
 export function endpoint(c: CheckerConnection): string {
@@ -28,7 +30,18 @@ export function connectOptions(c: CheckerConnection): net.TcpNetConnectOpts {
 export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.TcpNetConnectOpts = connectOptions(c)): Promise<{ socket?: net.Socket; error?: string }> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve({ error: 'aborted' });
-    const s = net.connect(opts);
+    let s: net.Socket;
+    if (needsMarks(c)) {
+      const m = openMarkedSocket(c.family, 'stream', c);
+      if ('error' in m) return resolve({ error: m.error });
+      try {
+        s = new net.Socket({ fd: m.fd, readable: true, writable: true });
+      } catch (e) {
+        closeFd(m.fd);
+        return resolve({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      }
+      s.connect(opts);
+    } else s = net.connect(opts);
     let done = false;
     const finish = (r: { socket?: net.Socket; error?: string }) => {
       if (done) return;
@@ -49,6 +62,7 @@ export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.Tcp
 }
 
 interface TcpHandle {
+  open(fd: number): number;
   bind(addr: string, port: number): number;
   bind6(addr: string, port: number, flags: number): number;
   connect(req: object, addr: string, port: number): number;
@@ -110,7 +124,13 @@ function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal)
     req.oncomplete = (status: number) => finish(status === 0 ? undefined : getSystemErrorName(status));
     const v6 = c.family === 'inet6';
     let err = 0;
-    if (c.bindTo || c.bindPort) err = v6 ? h.bind6(c.bindTo ?? '::', c.bindPort, 0) : h.bind(c.bindTo ?? '0.0.0.0', c.bindPort);
+    if (needsMarks(c)) {
+      const m = openMarkedSocket(c.family, 'stream', c);
+      if ('error' in m) return finish(m.error);
+      err = h.open(m.fd);
+      if (err) closeFd(m.fd);
+    }
+    if (!err && (c.bindTo || c.bindPort)) err = v6 ? h.bind6(c.bindTo ?? '::', c.bindPort, 0) : h.bind(c.bindTo ?? '0.0.0.0', c.bindPort);
     if (!err) err = v6 ? h.connect6(req, c.connectIp, c.connectPort) : h.connect(req, c.connectIp, c.connectPort);
     if (err) finish(getSystemErrorName(err));
   });

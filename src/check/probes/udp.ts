@@ -5,10 +5,12 @@
  * arrives as ECONNREFUSED / EHOSTUNREACH on a connected socket); the timeout or any reply is success.
  * With require_reply: the first reply decides. As keepalived, only when a reply pattern is given are the
  * length bounds [min_reply_length, max_reply_length] checked and the first min(reply, pattern) bytes
- * compared ('x' digits are wildcard nibbles). udpExchange() is shared with DNS_CHECK.
+ * compared ('x' digits are wildcard nibbles). udpExchange() is shared with DNS_CHECK. bind_if and fwmark
+ * put the exchange on a socket opened by net/sockopt.ts and wrapped by dgram (bind({ fd })).
  */
 import * as dgram from 'node:dgram';
 import type { CheckerConnection, UdpCheck } from '../../config/model/lvs.js';
+import { needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import type { Probe, ProbeOutcome } from '../probe.js';
 
 export function udpEndpoint(c: CheckerConnection): string {
@@ -52,9 +54,15 @@ export function udpExchange(c: CheckerConnection, payload: Buffer, judge: UdpJud
       const v = done ? undefined : judge.message(m);
       if (v !== undefined) finish(v);
     });
-    const go = () => s.connect(c.connectPort, c.connectIp, () => !done && s.send(payload, (e) => e && onError(e)));
+    // A refused connect (no route, a prohibit rule) comes to the callback as its error.
+    const go = () => s.connect(c.connectPort, c.connectIp, (e?: Error) => (e ? onError(e as NodeJS.ErrnoException) : !done && s.send(payload, (e2) => e2 && onError(e2))));
     try {
-      if (c.bindTo || c.bindPort) s.bind({ port: c.bindPort, ...(c.bindTo ? { address: c.bindTo } : {}) }, go);
+      if (needsMarks(c)) {
+        // bind_if / fwmark: a socket of our own (bound as bindto/bind_port say), wrapped by dgram.
+        const m = openMarkedSocket(c.family, 'dgram', c, { ...(c.bindTo ? { address: c.bindTo } : {}), port: c.bindPort });
+        if ('error' in m) return finish(judge.error(m.error, 'socket'));
+        s.bind({ fd: m.fd }, go);
+      } else if (c.bindTo || c.bindPort) s.bind({ port: c.bindPort, ...(c.bindTo ? { address: c.bindTo } : {}) }, go);
       else go();
     } catch (e) {
       onError(e as NodeJS.ErrnoException);

@@ -1,0 +1,115 @@
+/**
+ * Net layer, edge: a socket opened with the options Node's net and dgram modules cannot set before a
+ * connect, SO_BINDTODEVICE (a checker's bind_if) and SO_MARK (its fwmark), as keepalived sets them on its
+ * checker sockets. libc's socket()/setsockopt() are called through koffi (already used for AF_PACKET);
+ * the descriptor is then handed to Node (a TCP handle's open(), or new net.Socket({ fd })), which owns
+ * and closes it from there on.
+ */
+import { createRequire } from 'node:module';
+import { getSystemErrorName } from 'node:util';
+import { ipToBytes } from './ip.js';
+
+const require = createRequire(import.meta.url);
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const SO_MARK = 36;
+
+export interface SocketMarks {
+  /** SO_BINDTODEVICE: the interface the socket is bound to. */
+  bindIf?: string;
+  /** SO_MARK; 0 = none. */
+  fwmark?: number;
+}
+
+interface Libc {
+  socket: (domain: number, type: number, protocol: number) => number;
+  setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+  bind: (fd: number, addr: Buffer, len: number) => number;
+  close: (fd: number) => number;
+  errno: () => number;
+}
+
+let libc: Libc | undefined;
+function getLibc(): Libc {
+  if (libc) return libc;
+  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number }; errno(): number };
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
+    setsockopt: lib.func('int setsockopt(int, int, int, const void *val, uint32_t len)') as Libc['setsockopt'],
+    bind: lib.func('int bind(int, const void *addr, uint32_t len)') as Libc['bind'],
+    close: lib.func('int close(int)') as Libc['close'],
+    errno: () => koffi.errno(),
+  };
+  return libc;
+}
+
+/** True when the options need a socket of our own (Node's defaults otherwise). */
+export function needsMarks(m: SocketMarks): boolean {
+  return Boolean(m.bindIf) || (m.fwmark ?? 0) !== 0;
+}
+
+const errName = (errno: number) => {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+};
+
+/** Sets bind_if / fwmark on an open descriptor; returns undefined or why it failed ("bind_if eth9: ENODEV"). */
+export function applyMarks(fd: number, m: SocketMarks): string | undefined {
+  const c = getLibc();
+  if (m.bindIf) {
+    const name = Buffer.from(`${m.bindIf}\0`);
+    if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return `bind_if ${m.bindIf}: ${errName(c.errno())}`;
+  }
+  if (m.fwmark) {
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(m.fwmark >>> 0);
+    if (c.setsockopt(fd, SOL_SOCKET, SO_MARK, v, 4) !== 0) return `fwmark ${m.fwmark}: ${errName(c.errno())}`;
+  }
+  return undefined;
+}
+
+/** struct sockaddr_in / sockaddr_in6 for a local address and port. (pure) */
+export function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: number): Buffer {
+  const v6 = family === 'inet6';
+  const b = Buffer.alloc(v6 ? 28 : 16);
+  b.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
+  b.writeUInt16BE(port, 2);
+  if (address) b.set(ipToBytes(address), v6 ? 8 : 4);
+  return b;
+}
+
+/**
+ * A new non-blocking stream (TCP) or datagram socket of the family with bind_if / fwmark applied, and
+ * bound to `local` when given: `{ fd }`, or `{ error }` naming the option and the errno (nothing is left
+ * open then).
+ */
+export function openMarkedSocket(family: 'inet' | 'inet6', kind: 'stream' | 'dgram', m: SocketMarks, local?: { address?: string; port: number }): { fd: number } | { error: string } {
+  const c = getLibc();
+  const fd = c.socket(family === 'inet6' ? AF_INET6 : AF_INET, (kind === 'stream' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return { error: `socket: ${errName(c.errno())}` };
+  let error = applyMarks(fd, m);
+  if (!error && local) {
+    const a = sockaddr(family, local.address, local.port);
+    if (c.bind(fd, a, a.length) !== 0) error = `bind ${local.address ?? '*'}:${local.port}: ${errName(c.errno())}`;
+  }
+  if (error) {
+    c.close(fd);
+    return { error };
+  }
+  return { fd };
+}
+
+/** Closes a descriptor Node never took over. */
+export function closeFd(fd: number): void {
+  getLibc().close(fd);
+}
