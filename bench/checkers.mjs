@@ -9,7 +9,8 @@
  *  - checks per second actually achieved (accepts at the listener; target N);
  *  - lateness: per real server, the gap between two checks minus delay_loop (p50 / p99 / max);
  *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core (and each part);
- *  - for tskeepalived, the event loop's p99 delay (its Prometheus endpoint, prom-client's default metrics).
+ *  - for tskeepalived, the event loop's p99 delay (its Prometheus endpoint, prom-client's default metrics,
+ *    asked for alone), and after the window the cost of one full scrape of every series.
  * Prints a table and the ratios; with --json, one JSON object.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -126,7 +127,8 @@ async function runOne(kind, listener) {
   await sleep(WARMUP_S * 1000);
   const pids = tree(d.pid);
   // prom-client resets its event-loop histogram at each scrape: this one opens the window.
-  if (kind === 'tskeepalived') sh(`curl -sf -m 30 http://127.0.0.1:${METRICS}/metrics > /dev/null || true`);
+  // Only that family: a full scrape renders every real server's series, a cost measured on its own below.
+  if (kind === 'tskeepalived') sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=nodejs_eventloop_lag_seconds' > /dev/null || true`);
   listener.kill('SIGUSR1');
   note(`${kind}: window open`);
   const c0 = cpuTicks(pids);
@@ -139,10 +141,19 @@ async function runOne(kind, listener) {
   const r = { kind, ...JSON.parse(await stats), cpuCores: (c1.user + c1.sys - c0.user - c0.sys) / 100 / secs, userCores: (c1.user - c0.user) / 100 / secs, sysCores: (c1.sys - c0.sys) / 100 / secs };
   if (kind === 'tskeepalived') {
     try {
-      const m = sh(`curl -sf -m 30 http://127.0.0.1:${METRICS}/metrics | grep ^nodejs_eventloop_lag`);
+      // nodejs_eventloop_lag_seconds's collection sets (and resets) the p99/max gauges: it comes first.
+      const lag = ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds'].map((n) => `name[]=${n}`).join('&');
+      const m = sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?${lag}'`);
       const g = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1]);
       r.loopLagP99Ms = g('nodejs_eventloop_lag_p99_seconds') * 1000;
       r.loopLagMaxMs = g('nodejs_eventloop_lag_max_seconds') * 1000;
+      // One full scrape (every family, N real servers' series): its wall time, the daemon's CPU, its size.
+      const s0 = cpuTicks(pids);
+      const w0 = performance.now();
+      r.fullScrapeBytes = Number(sh(`curl -sf -m 120 http://127.0.0.1:${METRICS}/metrics | wc -c`).trim());
+      r.fullScrapeS = (performance.now() - w0) / 1000;
+      const s1 = cpuTicks(pids);
+      r.fullScrapeCpuS = (s1.user + s1.sys - s0.user - s0.sys) / 100;
     } catch (e) {
       r.metricsError = e.message;
     }
@@ -182,6 +193,7 @@ async function main() {
   console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s`);
   console.log('daemon        checks/s  late p50/p99/max ms   CPU cores (user+sys)  loop lag p99/max ms  silent RS');
   for (const r of results) console.log(`${r.kind.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`);
+  for (const r of results) if (r.fullScrapeS !== undefined) console.log(`${r.kind}: one full /metrics scrape: ${f(r.fullScrapeBytes / 1e6, 1)} MB in ${f(r.fullScrapeS, 2)} s, ${f(r.fullScrapeCpuS, 2)} CPU-s of the daemon (checks included)`);
   if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
 }
 

@@ -26,7 +26,7 @@ interface Family {
  * turn per scrape, long enough to delay VRRP adverts. Built from one snapshot and one IPVS dump, written
  * in the same exposition format, yielding to the event loop every 2,000 lines.
  */
-export async function bulkFamilies(d: Daemon): Promise<string> {
+export async function bulkFamilies(d: Daemon, want: (name: string) => boolean = () => true, gone: () => boolean = () => false): Promise<string> {
   const s = d.snapshot();
   const fam = (name: string, help: string, type: Family['type']): Family => ({ name, help, type, rows: [] });
   const alive = fam('tskeepalived_real_server_alive', 'Real server alive by its health checkers (1) or not (0)', 'gauge');
@@ -35,7 +35,8 @@ export async function bulkFamilies(d: Daemon): Promise<string> {
   const checks = fam('tskeepalived_checker_checks_total', 'Checks run', 'counter');
   const failures = fam('tskeepalived_checker_failures_total', 'Checks failed', 'counter');
   const latency = fam('tskeepalived_checker_latency_seconds', 'Duration of the last check', 'gauge');
-  for (const r of s.checkers?.realServers ?? []) {
+  const checkerFamilies = [alive, weight, up, checks, failures, latency];
+  for (const r of checkerFamilies.some((f) => want(f.name)) ? (s.checkers?.realServers ?? []) : []) {
     const rl = `virtual_server="${esc(r.virtualServer)}",real_server="${esc(r.id)}"`;
     alive.rows.push([rl, r.alive ? 1 : 0]);
     weight.rows.push([rl, r.weight]);
@@ -52,7 +53,8 @@ export async function bulkFamilies(d: Daemon): Promise<string> {
   const outBytes = fam('tskeepalived_ipvs_out_bytes_total', 'Bytes from the real server to clients (kernel counter)', 'counter');
   const active = fam('tskeepalived_ipvs_active_connections', 'Active connections to the real server', 'gauge');
   // keepalived's notation, as the checker series use, so the two join: [192.0.2.100]:tcp:80, FWM 1.
-  for (const svc of d.ipvs ? await d.ipvs.counters().catch(() => []) : []) {
+  const ipvsFamilies = [conns, inBytes, outBytes, active];
+  for (const svc of d.ipvs && ipvsFamilies.some((f) => want(f.name)) ? await d.ipvs.counters().catch(() => []) : []) {
     const sv = svc.service;
     const vs = sv.fwmark !== undefined ? `FWM ${sv.fwmark}` : `[${sv.address}]:${sv.protocol}:${sv.port}`;
     for (const ds of svc.dests) {
@@ -66,11 +68,16 @@ export async function bulkFamilies(d: Daemon): Promise<string> {
   }
   const parts: string[] = [];
   let lines = 0;
-  for (const f of [alive, weight, up, checks, failures, latency, conns, inBytes, outBytes, active]) {
+  for (const f of [...checkerFamilies, ...ipvsFamilies]) {
+    if (!want(f.name)) continue;
     parts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
     for (const [l, v] of f.rows) {
       parts.push(`${f.name}{${l}} ${v}\n`);
-      if (++lines % 2000 === 0) await new Promise((r) => setImmediate(r));
+      if (++lines % 2000 === 0) {
+        await new Promise((r) => setImmediate(r));
+        // The scraper gave up (its timeout): stop rendering for nobody.
+        if (gone()) return '';
+      }
     }
   }
   return parts.join('');
@@ -157,8 +164,18 @@ export class MetricsServer {
     const { host, port } = parseListen(spec);
     const reg = buildRegistry(d);
     const server = http.createServer((req, res) => {
-      if (req.url !== '/metrics' && req.url !== '/') return void res.writeHead(404).end('try /metrics\n');
-      Promise.all([reg.metrics(), bulkFamilies(d)]).then(
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/metrics' && url.pathname !== '/') return void res.writeHead(404).end('try /metrics\n');
+      // ?name[]=FAMILY (repeatable; also name=): only those families, as node_exporter's collect[] filter;
+      // a scraper that needs a few series does not pay for 10,000 real servers' worth.
+      const names = [...url.searchParams.getAll('name[]'), ...url.searchParams.getAll('name')];
+      const want = names.length ? (n: string) => names.includes(n) : () => true;
+      let gone = false;
+      res.on('close', () => (gone = true));
+      const own = names.length
+        ? Promise.all(names.filter((n) => reg.getSingleMetric(n)).map((n) => reg.getSingleMetricAsString(n))).then((t) => t.map((x) => `${x}\n`).join(''))
+        : reg.metrics();
+      Promise.all([own, bulkFamilies(d, want, () => gone)]).then(
         ([text, bulk]) => res.writeHead(200, { 'content-type': reg.contentType }).end(text + bulk),
         (e: Error) => res.writeHead(500).end(`${e.message}\n`),
       );

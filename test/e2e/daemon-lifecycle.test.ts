@@ -115,6 +115,14 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(sent).toBeGreaterThan(0);
     expect(scrape.stdout).toContain('tskeepalived_reloads_total{outcome="applied"} 0');
     expect(scrape.stdout).toContain('# TYPE tskeepalived_vrrp_packets_dropped_total counter');
+    // ?name[]= keeps only the families asked for (ours and the per-real-server ones).
+    const some = spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', '-g', `http://127.0.0.1:${PORT}/metrics?name[]=tskeepalived_vrrp_state&name[]=tskeepalived_real_server_alive`], { encoding: 'utf8' });
+    expect(some.status).toBe(0);
+    expect(some.stdout).toContain(`tskeepalived_vrrp_state{instance="VI_1",vrid="61",interface="${IF}",state="MASTER"} 1`);
+    expect(some.stdout).toContain('# TYPE tskeepalived_real_server_alive gauge');
+    expect(some.stdout).not.toContain('tskeepalived_vrrp_adverts_sent_total');
+    expect(some.stdout).not.toContain('process_cpu');
+    expect(some.stdout).not.toContain('tskeepalived_checker_up');
 
     // SIGHUP with an unchanged file: counted as applied, seen in the metrics.
     process.kill(daemonPid, 'SIGHUP');
