@@ -176,7 +176,7 @@ async function runOne(kind, listener) {
 
 async function main() {
   fs.mkdirSync(WORK, { recursive: true });
-  sh('modprobe ip_vs || true');
+  sh('modprobe -a ip_vs ip_vs_rr || true'); // the VM's kernel does not load modules on demand
   fs.writeFileSync(path.join(WORK, 'keepalived.conf'), config());
   const listener = spawn('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "${LISTENER.replace(/"/g, '\\"').replace(/\$/g, '\\$')}" ${BASE} ${N}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineFrom(listener, /^ready/, 120_000);

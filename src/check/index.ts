@@ -17,7 +17,8 @@ import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/mo
 import type { Script } from '../config/schema.js';
 import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import { runNotify } from '../vrrp/notify.js';
-import type { Probe } from './probe.js';
+import { isLocalFailure, type Probe } from './probe.js';
+import { raiseOpenFilesLimit } from '../net/rlimit.js';
 import { createProbe } from './probes/index.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
 import { FileTracker } from '../vrrp/trackers.js';
@@ -127,9 +128,28 @@ export class CheckerSubsystem {
   static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>, hooks: CheckerHooks = {}): CheckerSubsystem {
     const s = new CheckerSubsystem(cfg, ipvs, log, hooks);
     s.build(carry);
+    s.ensureOpenFiles();
     s.recomputeAll(true);
     s.schedule();
     return s;
+  }
+
+  /**
+   * Each check in flight holds a descriptor, and one that outlasts delay_loop overlaps the next: the
+   * limit is raised (as keepalived does) to what the checkers can hold at once, plus room for the rest.
+   */
+  private ensureOpenFiles(): void {
+    let need = 1024;
+    for (const p of this.probes.values()) {
+      const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+      const limitS = 'connection' in c && c.connection ? c.connection.connectTimeoutS : 'timeoutS' in c ? Number(c.timeoutS) || 5 : 5;
+      need += 1 + Math.ceil(limitS / Math.max(0.001, c.delayLoopS));
+    }
+    if (need <= 4096) return;
+    const r = raiseOpenFilesLimit(need);
+    if ('error' in r) this.log.warn(`the checkers may need ${need} open files: ${r.error}`);
+    else if (r.after > r.before) this.log.info(`open-files limit raised from ${r.before} to ${r.after} for ${this.probes.size} checkers`);
+    else if (r.after < need) this.log.warn(`the checkers may need ${need} open files; the limit is ${r.after} (fs.nr_open)`);
   }
 
   private build(carry?: Map<string, CheckerState>): void {
@@ -240,6 +260,13 @@ export class CheckerSubsystem {
     const started = performance.now();
     const out = await p.probe(this.abort.signal);
     if (this.stopped) return;
+    if (isLocalFailure(out)) {
+      // This director could not make the attempt (EMFILE...): no verdict on the real server. keepalived
+      // reschedules such a check after delay_loop without counting it; so do we, and say so now and then.
+      this.localFailure(out.reason!);
+      this.arm(p, c.delayLoopS * 1000);
+      return;
+    }
     p.checks++;
     p.lastMs = out.ms;
     if (!out.ok) {
@@ -259,6 +286,19 @@ export class CheckerSubsystem {
     // does: checking back to back would only add load where there is already too much.
     const took = performance.now() - started;
     this.arm(p, took < step.nextMs ? step.nextMs - took : step.nextMs);
+  }
+
+  private localFailures = 0;
+  private localSaidAt = -Infinity;
+
+  /** Checks this host could not make: logged at most every 10 s, with how many there were. */
+  private localFailure(reason: string): void {
+    this.localFailures++;
+    const now = performance.now();
+    if (now - this.localSaidAt < 10_000) return;
+    this.localSaidAt = now;
+    this.log.warn(`${this.localFailures} check(s) could not be made on this host and were rescheduled (${reason}); raise the open-files limit (LimitNOFILE) if this is EMFILE`);
+    this.localFailures = 0;
   }
 
   /** True when every virtual server this probe decides for has ha_suspend and its address is not local. */

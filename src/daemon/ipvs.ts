@@ -14,6 +14,7 @@ import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import type { RealServer } from '../config/model/lvs.js';
 import { desiredTable, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthView } from '../ipvs/desired.js';
 import { applyOpsInPlace, applyOpsToTable, diffDests, diffTables, teardownOps } from '../ipvs/diff.js';
+import { RefusalMemory, type OpResult } from '../ipvs/refusals.js';
 import { serviceKey, type IpvsOp, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 
@@ -125,15 +126,20 @@ export class IpvsManager {
     return this.applyHealthOps(ops, t0);
   }
 
+  /** Kernel refusals already logged (each is logged once until it succeeds or the file is reloaded). */
+  private readonly refusals = new RefusalMemory();
+
+  /** Logs the refusals not logged before; returns how many operations failed. */
+  private logResults(results: ReadonlyArray<OpResult>): number {
+    const { failed, fresh } = this.refusals.sort(results);
+    for (const m of fresh) this.log.error(`IPVS: ${m}`);
+    return failed;
+  }
+
   private async applyHealthOps(ops: IpvsOp[], t0: number): Promise<IpvsApplyReport> {
     const requests0 = this.client.requestsSent;
     const results = await this.client.apply(ops);
-    let failed = 0;
-    for (const r of results) {
-      if (r.ok) continue;
-      failed++;
-      this.log.error(`IPVS: ${r.message}`);
-    }
+    const failed = this.logResults(results);
     applyOpsInPlace(this.believed, results.filter((r) => r.ok).map((r) => r.op));
     return { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
   }
@@ -146,13 +152,9 @@ export class IpvsManager {
     if (why !== 'health') for (const p of problems) this.log.warn(`IPVS: ${p}`);
     const kernel = why === 'start' ? await this.client.dumpTable() : this.believed;
     const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
+    if (why !== 'health') this.refusals.clear();
     const results = await this.client.apply(ops);
-    let failed = 0;
-    for (const r of results) {
-      if (r.ok) continue;
-      failed++;
-      this.log.error(`IPVS: ${r.message}`);
-    }
+    const failed = this.logResults(results);
     this.believed = applyOpsToTable(kernel, results.filter((r) => r.ok).map((r) => r.op));
     for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
     for (const key of table.keys()) this.owned.add(key);

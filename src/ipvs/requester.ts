@@ -35,7 +35,24 @@ export interface Clock {
   clearTimeout(h: unknown): void;
 }
 
-const realClock: Clock = { now: () => performance.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+// A deadline's check runs after the I/O polled in the same loop turn (libuv runs due timers first): an
+// answer that arrived while this process was busy is read before its request is declared timed out.
+interface LateTimer {
+  t?: NodeJS.Timeout;
+  i?: NodeJS.Immediate;
+}
+const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => {
+    const h: LateTimer = {};
+    h.t = setTimeout(() => (h.i = setImmediate(fn)), ms);
+    return h;
+  },
+  clearTimeout: (h) => {
+    clearTimeout((h as LateTimer).t);
+    clearImmediate((h as LateTimer).i);
+  },
+};
 
 export interface Answer {
   /** 0 = done; otherwise the errno name (EEXIST, ESRCH, ETIMEDOUT, ...). */

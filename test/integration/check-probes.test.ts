@@ -54,6 +54,16 @@ describe('TCP_CHECK probe', () => {
     for (let i = 0; i < 200; i++) await tcpProbe(conn(port), never);
     expect(process.getActiveResourcesInfo().filter((x) => x.startsWith('TCP')).length).toBeLessThanOrEqual(before);
   });
+  it("a stalled event loop does not fail a check whose answer came in time (the limit yields to polled I/O)", async () => {
+    // The handshake completes in the kernel while this process is busy past connect_timeout; when the
+    // loop comes back, the due timer must not win over the completion waiting to be polled.
+    const pending = tcpProbe(conn(httpPort, 0.05), never);
+    const until = Date.now() + 200;
+    while (Date.now() < until) {
+      // busy: a director too loaded to run its loop
+    }
+    expect(await pending).toMatchObject({ ok: true });
+  });
   it('a peer that never answers the SYN: down after connect_timeout, not later', async () => {
     // 192.0.2.1 (TEST-NET-1) is unroutable here or silently dropped; either way the probe ends in time.
     const t0 = Date.now();

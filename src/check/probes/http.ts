@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { CheckerConnection, HttpCheck, SslConfig } from '../../config/model/lvs.js';
 import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
-import type { ProbeOutcome } from '../probe.js';
+import { probeTimeout, type ProbeOutcome } from '../probe.js';
 
 export interface HttpTarget {
   /** The real server's or virtual server's virtualhost, when the checker has none. */
@@ -91,7 +91,7 @@ export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal
   const conn = c.connection;
   const where = `[${conn.connectIp}]:tcp:${conn.connectPort}`;
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), conn.connectTimeoutS * 1000);
+  const timer = probeTimeout(() => ctl.abort(), conn.connectTimeoutS * 1000);
   const onAbort = () => ctl.abort();
   signal.addEventListener('abort', onAbort);
   try {

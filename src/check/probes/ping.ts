@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { ipToBytes } from '../../net/ip.js';
-import type { Probe, ProbeOutcome } from '../probe.js';
+import { probeTimeout, type Probe, type ProbeOutcome } from '../probe.js';
 
 const require = createRequire(import.meta.url);
 
@@ -101,7 +101,7 @@ export function pingProber(c: CheckerConnection): Probe {
         resolve(reason === undefined ? { ok: true, ms } : { ok: false, reason, ms });
       };
       const onAbort = () => finish('aborted');
-      const t = setTimeout(() => finish(`ICMP connection to address ${where} timeout`), c.connectTimeoutS * 1000);
+      const t = probeTimeout(() => finish(`ICMP connection to address ${where} timeout`), c.connectTimeoutS * 1000);
       signal.addEventListener('abort', onAbort);
       sock.on('error', (e) => finish(`ICMP connection to ${where} failed: ${e.message}`));
       sock.on('message', (pkt, from) => {

@@ -8,7 +8,7 @@
  */
 import type * as net from 'node:net';
 import type { SmtpCheck } from '../../config/model/lvs.js';
-import type { Probe } from '../probe.js';
+import { probeTimeout, type Probe } from '../probe.js';
 import { connect, connectOptions, endpoint } from './tcp.js';
 
 /** keepalived's SMTP_BUFF_MAX: a longer line without a newline is wrapped (the buffer cleared). */
@@ -43,7 +43,7 @@ function converse(s: net.Socket, steps: Step[], ms: number, signal: AbortSignal,
       resolve(reason);
     };
     const onAbort = () => finish('aborted');
-    const t = setTimeout(() => finish(`SMTP_CHECK Read timeout from server ${where}`), Math.max(0, ms));
+    const t = probeTimeout(() => finish(`SMTP_CHECK Read timeout from server ${where}`), Math.max(0, ms));
     signal.addEventListener('abort', onAbort);
     if (signal.aborted) return finish('aborted');
     s.on('data', (chunk: Buffer) => {

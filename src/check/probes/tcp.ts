@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
-import type { ProbeOutcome } from '../probe.js';
+import { probeTimeout, type ProbeOutcome } from '../probe.js';
 
 export function endpoint(c: CheckerConnection): string {
   return c.family === 'inet6' ? `[${c.connectIp}]:tcp:${c.connectPort}` : `[${c.connectIp}]:tcp:${c.connectPort}`;
@@ -54,7 +54,7 @@ export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.Tcp
     };
     const onAbort = () => finish({ error: 'aborted' });
     const onError = (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message });
-    const t = setTimeout(finish, c.connectTimeoutS * 1000, { error: 'timeout' });
+    const t = probeTimeout(finish, c.connectTimeoutS * 1000, { error: 'timeout' });
     signal.addEventListener('abort', onAbort);
     s.once('connect', () => finish({ socket: s }));
     s.once('error', onError);
@@ -119,7 +119,7 @@ function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal)
       h.close();
       resolve(error);
     };
-    const t = setTimeout(finish, c.connectTimeoutS * 1000, 'timeout');
+    const t = probeTimeout(finish, c.connectTimeoutS * 1000, 'timeout');
     const set = track(signal, finish);
     req.oncomplete = (status: number) => finish(status === 0 ? undefined : getSystemErrorName(status));
     const v6 = c.family === 'inet6';

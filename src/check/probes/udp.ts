@@ -11,7 +11,7 @@
 import * as dgram from 'node:dgram';
 import type { CheckerConnection, UdpCheck } from '../../config/model/lvs.js';
 import { needsMarks, openMarkedSocket } from '../../net/sockopt.js';
-import type { Probe, ProbeOutcome } from '../probe.js';
+import { probeTimeout, type Probe, type ProbeOutcome } from '../probe.js';
 
 export function udpEndpoint(c: CheckerConnection): string {
   return `[${c.connectIp}]:udp:${c.connectPort}`;
@@ -46,7 +46,7 @@ export function udpExchange(c: CheckerConnection, payload: Buffer, judge: UdpJud
       resolve(v === true ? { ok: true, ms } : { ok: false, reason: v, ms });
     };
     const onAbort = () => finish('aborted');
-    const t = setTimeout(() => finish(judge.timeout()), c.connectTimeoutS * 1000);
+    const t = probeTimeout(() => finish(judge.timeout()), c.connectTimeoutS * 1000);
     signal.addEventListener('abort', onAbort);
     const onError = (e: NodeJS.ErrnoException) => finish(judge.error(e.code ?? e.message, e.syscall));
     s.on('error', onError);

@@ -1,0 +1,43 @@
+/**
+ * IPVS layer, pure: which kernel refusals are worth a log line. A pass that meets the same refusal
+ * again (an unknown scheduler stays unknown until the module is loaded) retries silently instead of
+ * logging every entry on every health pass; an entry that succeeds is forgotten, so a later refusal is
+ * logged again, and clear() (a start or reload) reports everything afresh. BOUNDED by the configuration:
+ * one key per configured entry.
+ */
+import { destKey, serviceKey, type IpvsOp } from './types.js';
+
+export interface OpResult {
+  ok: boolean;
+  op: IpvsOp;
+  message?: string;
+}
+
+const entryKey = (op: IpvsOp) => `${serviceKey(op.service)}${'dest' in op ? ` ${destKey(op.dest)}` : ''} ${op.op.endsWith('service') ? 'svc' : 'dest'}`;
+
+export class RefusalMemory {
+  private readonly logged = new Map<string, string>();
+
+  /** How many results failed, and the messages not logged before for the same entry. */
+  sort(results: ReadonlyArray<OpResult>): { failed: number; fresh: string[] } {
+    let failed = 0;
+    const fresh: string[] = [];
+    for (const r of results) {
+      const key = entryKey(r.op);
+      if (r.ok) {
+        this.logged.delete(key);
+        continue;
+      }
+      failed++;
+      const message = r.message ?? `${r.op.op} refused`;
+      if (this.logged.get(key) === message) continue;
+      this.logged.set(key, message);
+      fresh.push(message);
+    }
+    return { failed, fresh };
+  }
+
+  clear(): void {
+    this.logged.clear();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Net layer, edge: the open-files limit (RLIMIT_NOFILE). Every check in flight holds a socket; 10,000
+ * real servers with a connect_timeout longer than delay_loop need more descriptors than the usual hard
+ * limit of 4,096, and running out would fail checks for a reason that has nothing to do with the real
+ * servers. Like keepalived, the daemon raises its limit (soft and hard, as root) to what its checkers
+ * need, never above the kernel's fs.nr_open. libc's getrlimit()/setrlimit() through koffi (Node has no
+ * setrlimit; it only raises the soft limit to the hard one at start-up).
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const RLIMIT_NOFILE = 7;
+
+interface Libc {
+  getrlimit: (resource: number, out: Buffer) => number;
+  setrlimit: (resource: number, value: Buffer) => number;
+}
+
+let libc: Libc | undefined;
+function getLibc(): Libc {
+  if (libc) return libc;
+  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number } };
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    getrlimit: lib.func('int getrlimit(int, _Out_ uint8_t *rl)') as Libc['getrlimit'],
+    setrlimit: lib.func('int setrlimit(int, const uint8_t *rl)') as Libc['setrlimit'],
+  };
+  return libc;
+}
+
+export function openFilesLimit(): { soft: number; hard: number } {
+  const b = Buffer.alloc(16);
+  if (getLibc().getrlimit(RLIMIT_NOFILE, b) !== 0) throw new Error('getrlimit(RLIMIT_NOFILE) failed');
+  return { soft: Number(b.readBigUInt64LE(0)), hard: Number(b.readBigUInt64LE(8)) };
+}
+
+/**
+ * Raises the open-files limit to `want` (capped by fs.nr_open) when it is lower; returns the limits
+ * before and after, or an error text when the kernel refused (not root).
+ */
+export function raiseOpenFilesLimit(want: number): { before: number; after: number } | { error: string } {
+  try {
+    const before = openFilesLimit();
+    let cap = Infinity;
+    try {
+      cap = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8').trim()) || Infinity;
+    } catch {
+      // no /proc: let the kernel say
+    }
+    const target = Math.min(want, cap);
+    if (before.soft >= target) return { before: before.soft, after: before.soft };
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(BigInt(target), 0);
+    b.writeBigUInt64LE(BigInt(Math.max(target, before.hard)), 8);
+    if (getLibc().setrlimit(RLIMIT_NOFILE, b) !== 0) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (not root?)` };
+    return { before: before.soft, after: openFilesLimit().soft };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
