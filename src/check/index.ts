@@ -19,6 +19,7 @@ import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, ty
 import { runNotify } from '../vrrp/notify.js';
 import { isLocalFailure, type Probe } from './probe.js';
 import { raiseOpenFilesLimit } from '../net/rlimit.js';
+import { TimerWheel } from './wheel.js';
 import { createProbe } from './probes/index.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
 import { FileTracker } from '../vrrp/trackers.js';
@@ -55,7 +56,6 @@ interface Probed {
   weight?: number;
   /** Real servers (rsIds) this probe decides for. */
   users: string[];
-  timer?: NodeJS.Timeout;
   lastMs?: number;
   lastReason?: string;
   checks: number;
@@ -246,7 +246,7 @@ export class CheckerSubsystem {
 
   private arm(p: Probed, ms: number): void {
     if (this.stopped) return;
-    p.timer = setTimeout(() => void this.run(p), ms);
+    this.wheel.schedule(p, ms);
   }
 
   private async run(p: Probed): Promise<void> {
@@ -288,6 +288,8 @@ export class CheckerSubsystem {
     this.arm(p, took < step.nextMs ? step.nextMs - took : step.nextMs);
   }
 
+  /** When each probe runs next: one host timer per 10 ms tick, not one per check. */
+  private readonly wheel = new TimerWheel<Probed>((p) => void this.run(p));
   private localFailures = 0;
   private localSaidAt = -Infinity;
 
@@ -414,9 +416,7 @@ export class CheckerSubsystem {
     this.stopped = true;
     for (const t of this.trackers.values()) t.stop();
     this.abort.abort();
-    for (const p of this.probes.values()) {
-      if (p.timer) clearTimeout(p.timer);
-    }
+    this.wheel.clear();
     await this.pushing;
   }
 
