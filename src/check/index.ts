@@ -147,7 +147,7 @@ export class CheckerSubsystem {
     }
     if (need <= 4096) return;
     const r = raiseOpenFilesLimit(need);
-    if ('error' in r) this.log.warn(`the checkers may need ${need} open files: ${r.error}`);
+    if ('error' in r) this.log.warn(`the checkers may need ${need} open files: ${r.error}; raise LimitNOFILE`);
     else if (r.after > r.before) this.log.info(`open-files limit raised from ${r.before} to ${r.after} for ${this.probes.size} checkers`);
     else if (r.after < need) this.log.warn(`the checkers may need ${need} open files; the limit is ${r.after} (fs.nr_open)`);
   }

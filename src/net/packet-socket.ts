@@ -1,13 +1,11 @@
 /**
  * Net layer, edge: sending whole Ethernet frames on an interface through an AF_PACKET socket, for
  * gratuitous ARP. Node has no AF_PACKET and raw-socket only does IP, so libc's socket()/sendto() are
- * called through koffi (an FFI whose prebuilt binaries ship inside its npm package: nothing to compile,
- * it survives packaging as a plain dependency). The socket is opened once per interface and kept.
+ * called through koffi (net/libc.ts). The socket is opened once per interface and kept.
  */
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { libcFunc } from './libc.js';
 
-const require = createRequire(import.meta.url);
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
 
@@ -19,13 +17,10 @@ interface Libc {
 
 let libc: Libc | undefined;
 function getLibc(): Libc {
-  if (libc) return libc;
-  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number } };
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
-    sendto: lib.func('long sendto(int, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)') as Libc['sendto'],
-    close: lib.func('int close(int)') as Libc['close'],
+  libc ??= {
+    socket: libcFunc<Libc['socket']>('int socket(int, int, int)'),
+    sendto: libcFunc<Libc['sendto']>('long sendto(int, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+    close: libcFunc<Libc['close']>('int close(int)'),
   };
   return libc;
 }

@@ -4,12 +4,11 @@
  * limit of 4,096, and running out would fail checks for a reason that has nothing to do with the real
  * servers. Like keepalived, the daemon raises its limit (soft and hard, as root) to what its checkers
  * need, never above the kernel's fs.nr_open. libc's getrlimit()/setrlimit() through koffi (Node has no
- * setrlimit; it only raises the soft limit to the hard one at start-up).
+ * setrlimit; it only raises the soft limit to the hard one at start-up), via net/libc.ts.
  */
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { libcFunc } from './libc.js';
 
-const require = createRequire(import.meta.url);
 const RLIMIT_NOFILE = 7;
 
 interface Libc {
@@ -19,12 +18,9 @@ interface Libc {
 
 let libc: Libc | undefined;
 function getLibc(): Libc {
-  if (libc) return libc;
-  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number } };
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    getrlimit: lib.func('int getrlimit(int, _Out_ uint8_t *rl)') as Libc['getrlimit'],
-    setrlimit: lib.func('int setrlimit(int, const uint8_t *rl)') as Libc['setrlimit'],
+  libc ??= {
+    getrlimit: libcFunc<Libc['getrlimit']>('int getrlimit(int, _Out_ uint8_t *rl)'),
+    setrlimit: libcFunc<Libc['setrlimit']>('int setrlimit(int, const uint8_t *rl)'),
   };
   return libc;
 }
@@ -50,10 +46,14 @@ export function raiseOpenFilesLimit(want: number): { before: number; after: numb
     }
     const target = Math.min(want, cap);
     if (before.soft >= target) return { before: before.soft, after: before.soft };
-    const b = Buffer.alloc(16);
-    b.writeBigUInt64LE(BigInt(target), 0);
-    b.writeBigUInt64LE(BigInt(Math.max(target, before.hard)), 8);
-    if (getLibc().setrlimit(RLIMIT_NOFILE, b) !== 0) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (not root?)` };
+    const set = (soft: number, hard: number) => {
+      const b = Buffer.alloc(16);
+      b.writeBigUInt64LE(BigInt(soft), 0);
+      b.writeBigUInt64LE(BigInt(hard), 8);
+      return getLibc().setrlimit(RLIMIT_NOFILE, b) === 0;
+    };
+    // Node has already raised the soft limit to the hard one: going further needs CAP_SYS_RESOURCE.
+    if (!set(target, Math.max(target, before.hard))) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (needs CAP_SYS_RESOURCE; the limit is ${before.hard})` };
     return { before: before.soft, after: openFilesLimit().soft };
   } catch (e) {
     return { error: (e as Error).message };

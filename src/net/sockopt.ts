@@ -1,15 +1,14 @@
 /**
  * Net layer, edge: a socket opened with the options Node's net and dgram modules cannot set before a
  * connect, SO_BINDTODEVICE (a checker's bind_if) and SO_MARK (its fwmark), as keepalived sets them on its
- * checker sockets. libc's socket()/setsockopt() are called through koffi (already used for AF_PACKET);
+ * checker sockets. libc's socket()/setsockopt() are called through koffi (net/libc.ts);
  * the descriptor is then handed to Node (a TCP handle's open(), or new net.Socket({ fd })), which owns
  * and closes it from there on.
  */
-import { createRequire } from 'node:module';
 import { getSystemErrorName } from 'node:util';
 import { ipToBytes } from './ip.js';
+import { lastErrno, libcFunc } from './libc.js';
 
-const require = createRequire(import.meta.url);
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
@@ -37,15 +36,12 @@ interface Libc {
 
 let libc: Libc | undefined;
 function getLibc(): Libc {
-  if (libc) return libc;
-  const koffi = require('koffi') as { load(name: string): { func(sig: string): (...a: unknown[]) => number }; errno(): number };
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
-    setsockopt: lib.func('int setsockopt(int, int, int, const void *val, uint32_t len)') as Libc['setsockopt'],
-    bind: lib.func('int bind(int, const void *addr, uint32_t len)') as Libc['bind'],
-    close: lib.func('int close(int)') as Libc['close'],
-    errno: () => koffi.errno(),
+  libc ??= {
+    socket: libcFunc<Libc['socket']>('int socket(int, int, int)'),
+    setsockopt: libcFunc<Libc['setsockopt']>('int setsockopt(int, int, int, const void *val, uint32_t len)'),
+    bind: libcFunc<Libc['bind']>('int bind(int, const void *addr, uint32_t len)'),
+    close: libcFunc<Libc['close']>('int close(int)'),
+    errno: lastErrno,
   };
   return libc;
 }
