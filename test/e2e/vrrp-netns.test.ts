@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lineTime } from '../../src/daemon/log.js';
+import { watchOverlap } from '../helpers/overlap.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -281,13 +282,19 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
   });
 
   it('adverts with the wrong PASS are ignored (both sides become MASTER)', async () => {
+    const overlap = watchOverlap(hasVip);
     startTs('a', conf('a', 150, { pass: 'right' }));
     startTs('b', conf('b', 100, { pass: 'wrong' }));
     await waitFor(() => hasVip('a') && hasVip('b'), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    // The overlap watcher sees a split brain (it is what the interop test holds below one advert).
+    expect(overlap.stop()).toBeGreaterThanOrEqual(1000);
   });
 
   it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles, VRRPv2 with PASS and VRRPv3', async () => {
     for (const version of [2, 3] as const) {
+      // Never both holding the VIP for longer than one advert interval (1 s), from start to takeover.
+      let overlap = watchOverlap(hasVip);
       // keepalived MASTER, tskeepalived BACKUP; then keepalived stops gracefully and tskeepalived takes over
       const ka = startKa('a', conf('a', 150, { version }));
       startTs('b', conf('b', 100, { version }));
@@ -296,13 +303,17 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
       expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
       process.kill(Number(fs.readFileSync(ka.pidFile, 'utf8')), 'SIGTERM');
       await waitFor(() => hasVip('b'), 3000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect({ version, kaMasterOverlapMs: overlap.stop() }).toEqual({ version, kaMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
       await stopAll();
       // tskeepalived MASTER, keepalived BACKUP: keepalived must accept our adverts and stay BACKUP
+      overlap = watchOverlap(hasVip);
       startTs('a', conf('a', 150, { version }));
       startKa('b', conf('b', 100, { version }));
       await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
       await new Promise((r) => setTimeout(r, 2500));
       expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
+      expect({ version, tsMasterOverlapMs: overlap.stop() }).toEqual({ version, tsMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
       await stopAll();
     }
   }, 60_000);

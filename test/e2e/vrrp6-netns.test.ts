@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lineTime } from '../../src/daemon/log.js';
+import { watchOverlap } from '../helpers/overlap.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -284,6 +285,8 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
   it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles over IPv6 multicast; both send the same NAs', async () => {
     const cap = haveTshark ? capture('interop') : undefined;
     await cap?.started();
+    // Never both holding the VIP longer than one advert interval (1 s) while both are alive.
+    let overlap = watchOverlap(hasVip);
     // keepalived MASTER, tskeepalived BACKUP; keepalived stops gracefully and tskeepalived takes over
     const ka = startKa('a', conf('a', 150));
     const b = startTs('b', conf('b', 100));
@@ -295,6 +298,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     await waitFor(() => hasVip('b'), 3000);
     console.log(`IPv6 interop: keepalived SIGTERM -> tskeepalived MASTER after ${masterAt(b)! - termAt} ms`);
     await sleep(300);
+    expect(overlap.stop()).toBeLessThan(1000);
     await cap?.stop();
     await stopAll();
     if (cap) {
@@ -309,11 +313,14 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
       expect(new Set(ours).size).toBe(1);
     }
     // tskeepalived MASTER, keepalived BACKUP: keepalived accepts our adverts and stays BACKUP...
+    overlap = watchOverlap(hasVip);
     const a = startTs('a', conf('a', 150));
     const kb = startKa('b', conf('b', 100));
     await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
     await sleep(2500);
     expect(hasVip('b')).toBe(false);
+    // (until the kill: a MASTER killed with -9 leaves its VIP behind, keepalived's as ours)
+    expect(overlap.stop()).toBeLessThan(1000);
     // ...and takes over when we die.
     const killedAt = Date.now();
     process.kill(pidOf(a), 'SIGKILL');
