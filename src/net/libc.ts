@@ -1,7 +1,8 @@
 /**
  * Net layer, edge: the libc calls Node does not offer (AF_PACKET sockets, setsockopt before a connect,
  * setrlimit), through koffi: an FFI whose prebuilt binaries ship inside its npm package, so nothing is
- * compiled at install and it survives packaging. libc is loaded once and each signature bound once.
+ * compiled at install and it survives packaging. libc is loaded on the first call, and each function is
+ * bound to its C signature once.
  */
 import { createRequire } from 'node:module';
 
@@ -14,18 +15,18 @@ interface Koffi {
 
 let koffi: Koffi | undefined;
 let lib: ReturnType<Koffi['load']> | undefined;
-const bound = new Map<string, unknown>();
 
-/** The libc function of this C signature, e.g. `int close(int)`. */
-export function libcFunc<F>(signature: string): F {
-  let f = bound.get(signature);
-  if (!f) {
-    koffi ??= require('koffi') as Koffi;
-    lib ??= koffi.load('libc.so.6');
-    f = lib.func(signature);
-    bound.set(signature, f);
-  }
-  return f as F;
+/** A libc function by its C signature (e.g. `int close(int)`), bound on its first call. */
+export function libcFunc<F extends (...args: never[]) => number>(signature: string): F {
+  let f: F | undefined;
+  return ((...args: never[]) => {
+    if (!f) {
+      koffi ??= require('koffi') as Koffi;
+      lib ??= koffi.load('libc.so.6');
+      f = lib.func(signature) as F;
+    }
+    return f(...args);
+  }) as F;
 }
 
 /** errno as the last libc call through koffi left it. */
@@ -33,3 +34,7 @@ export function lastErrno(): number {
   koffi ??= require('koffi') as Koffi;
   return koffi.errno();
 }
+
+export const socket = libcFunc<(domain: number, type: number, protocol: number) => number>('int socket(int, int, int)');
+export const close = libcFunc<(fd: number) => number>('int close(int)');
+export const setsockopt = libcFunc<(fd: number, level: number, name: number, value: Buffer, len: number) => number>('int setsockopt(int, int, int, const void *val, uint32_t len)');

@@ -4,26 +4,14 @@
  * called through koffi (net/libc.ts). The socket is opened once per interface and kept.
  */
 import * as fs from 'node:fs';
-import { libcFunc } from './libc.js';
+import { close, libcFunc, socket } from './libc.js';
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
 
-interface Libc {
-  socket: (domain: number, type: number, protocol: number) => number;
-  sendto: (fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number) => number;
-  close: (fd: number) => number;
-}
-
-let libc: Libc | undefined;
-function getLibc(): Libc {
-  libc ??= {
-    socket: libcFunc<Libc['socket']>('int socket(int, int, int)'),
-    sendto: libcFunc<Libc['sendto']>('long sendto(int, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
-    close: libcFunc<Libc['close']>('int close(int)'),
-  };
-  return libc;
-}
+const sendto = libcFunc<(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number) => number>(
+  'long sendto(int, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+);
 
 export function interfaceMac(ifname: string): string {
   return fs.readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim();
@@ -42,18 +30,17 @@ export class PacketSender {
     this.sll.writeUInt16LE(1, 8);
     this.sll[11] = 6;
     this.sll.set(dstMac, 12);
-    const c = getLibc();
-    this.fd = c.socket(AF_PACKET, SOCK_RAW, ((ethertype & 0xff) << 8) | (ethertype >> 8));
+    this.fd = socket(AF_PACKET, SOCK_RAW, ((ethertype & 0xff) << 8) | (ethertype >> 8));
     if (this.fd < 0) throw new Error(`cannot open an AF_PACKET socket on ${ifname} (needs CAP_NET_RAW)`);
   }
 
   send(frame: Buffer): void {
-    const n = getLibc().sendto(this.fd, frame, frame.length, 0, this.sll, this.sll.length);
+    const n = sendto(this.fd, frame, frame.length, 0, this.sll, this.sll.length);
     if (n !== frame.length) throw new Error(`sending a ${frame.length}-byte frame on ${this.ifname} failed`);
   }
 
   close(): void {
-    if (this.fd >= 0) getLibc().close(this.fd);
+    if (this.fd >= 0) close(this.fd);
     this.fd = -1;
   }
 }

@@ -11,23 +11,12 @@ import { libcFunc } from './libc.js';
 
 const RLIMIT_NOFILE = 7;
 
-interface Libc {
-  getrlimit: (resource: number, out: Buffer) => number;
-  setrlimit: (resource: number, value: Buffer) => number;
-}
-
-let libc: Libc | undefined;
-function getLibc(): Libc {
-  libc ??= {
-    getrlimit: libcFunc<Libc['getrlimit']>('int getrlimit(int, _Out_ uint8_t *rl)'),
-    setrlimit: libcFunc<Libc['setrlimit']>('int setrlimit(int, const uint8_t *rl)'),
-  };
-  return libc;
-}
+const getrlimit = libcFunc<(resource: number, out: Buffer) => number>('int getrlimit(int, _Out_ uint8_t *rl)');
+const setrlimit = libcFunc<(resource: number, value: Buffer) => number>('int setrlimit(int, const uint8_t *rl)');
 
 export function openFilesLimit(): { soft: number; hard: number } {
   const b = Buffer.alloc(16);
-  if (getLibc().getrlimit(RLIMIT_NOFILE, b) !== 0) throw new Error('getrlimit(RLIMIT_NOFILE) failed');
+  if (getrlimit(RLIMIT_NOFILE, b) !== 0) throw new Error('getrlimit(RLIMIT_NOFILE) failed');
   return { soft: Number(b.readBigUInt64LE(0)), hard: Number(b.readBigUInt64LE(8)) };
 }
 
@@ -50,7 +39,7 @@ export function raiseOpenFilesLimit(want: number): { before: number; after: numb
       const b = Buffer.alloc(16);
       b.writeBigUInt64LE(BigInt(soft), 0);
       b.writeBigUInt64LE(BigInt(hard), 8);
-      return getLibc().setrlimit(RLIMIT_NOFILE, b) === 0;
+      return setrlimit(RLIMIT_NOFILE, b) === 0;
     };
     // Node has already raised the soft limit to the hard one: going further needs CAP_SYS_RESOURCE.
     if (!set(target, Math.max(target, before.hard))) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (needs CAP_SYS_RESOURCE; the limit is ${before.hard})` };

@@ -5,9 +5,10 @@
  * the descriptor is then handed to Node (a TCP handle's open(), or new net.Socket({ fd })), which owns
  * and closes it from there on.
  */
+import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { ipToBytes } from './ip.js';
-import { lastErrno, libcFunc } from './libc.js';
+import { close, lastErrno, libcFunc, setsockopt, socket } from './libc.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -26,25 +27,7 @@ export interface SocketMarks {
   fwmark?: number;
 }
 
-interface Libc {
-  socket: (domain: number, type: number, protocol: number) => number;
-  setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
-  bind: (fd: number, addr: Buffer, len: number) => number;
-  close: (fd: number) => number;
-  errno: () => number;
-}
-
-let libc: Libc | undefined;
-function getLibc(): Libc {
-  libc ??= {
-    socket: libcFunc<Libc['socket']>('int socket(int, int, int)'),
-    setsockopt: libcFunc<Libc['setsockopt']>('int setsockopt(int, int, int, const void *val, uint32_t len)'),
-    bind: libcFunc<Libc['bind']>('int bind(int, const void *addr, uint32_t len)'),
-    close: libcFunc<Libc['close']>('int close(int)'),
-    errno: lastErrno,
-  };
-  return libc;
-}
+const bind = libcFunc<(fd: number, addr: Buffer, len: number) => number>('int bind(int, const void *addr, uint32_t len)');
 
 /** True when the options need a socket of our own (Node's defaults otherwise). */
 export function needsMarks(m: SocketMarks): boolean {
@@ -60,22 +43,21 @@ const errName = (errno: number) => {
 };
 
 /** Sets bind_if / fwmark on an open descriptor; returns undefined or why it failed ("bind_if eth9: ENODEV"). */
-export function applyMarks(fd: number, m: SocketMarks): string | undefined {
-  const c = getLibc();
+function applyMarks(fd: number, m: SocketMarks): string | undefined {
   if (m.bindIf) {
     const name = Buffer.from(`${m.bindIf}\0`);
-    if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return `bind_if ${m.bindIf}: ${errName(c.errno())}`;
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return `bind_if ${m.bindIf}: ${errName(lastErrno())}`;
   }
   if (m.fwmark) {
     const v = Buffer.alloc(4);
     v.writeUInt32LE(m.fwmark >>> 0);
-    if (c.setsockopt(fd, SOL_SOCKET, SO_MARK, v, 4) !== 0) return `fwmark ${m.fwmark}: ${errName(c.errno())}`;
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, v, 4) !== 0) return `fwmark ${m.fwmark}: ${errName(lastErrno())}`;
   }
   return undefined;
 }
 
 /** struct sockaddr_in / sockaddr_in6 for a local address and port. (pure) */
-export function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: number): Buffer {
+function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: number): Buffer {
   const v6 = family === 'inet6';
   const b = Buffer.alloc(v6 ? 28 : 16);
   b.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
@@ -90,16 +72,15 @@ export function sockaddr(family: 'inet' | 'inet6', address: string | undefined, 
  * open then).
  */
 export function openMarkedSocket(family: 'inet' | 'inet6', kind: 'stream' | 'dgram', m: SocketMarks, local?: { address?: string; port: number }): { fd: number } | { error: string } {
-  const c = getLibc();
-  const fd = c.socket(family === 'inet6' ? AF_INET6 : AF_INET, (kind === 'stream' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return { error: `socket: ${errName(c.errno())}` };
+  const fd = socket(family === 'inet6' ? AF_INET6 : AF_INET, (kind === 'stream' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return { error: `socket: ${errName(lastErrno())}` };
   let error = applyMarks(fd, m);
   if (!error && local) {
     const a = sockaddr(family, local.address, local.port);
-    if (c.bind(fd, a, a.length) !== 0) error = `bind ${local.address ?? '*'}:${local.port}: ${errName(c.errno())}`;
+    if (bind(fd, a, a.length) !== 0) error = `bind ${local.address ?? '*'}:${local.port}: ${errName(lastErrno())}`;
   }
   if (error) {
-    c.close(fd);
+    close(fd);
     return { error };
   }
   return { fd };
@@ -107,5 +88,17 @@ export function openMarkedSocket(family: 'inet' | 'inet6', kind: 'stream' | 'dgr
 
 /** Closes a descriptor Node never took over. */
 export function closeFd(fd: number): void {
-  getLibc().close(fd);
+  close(fd);
+}
+
+/** An unconnected net.Socket on a new stream socket with bind_if / fwmark applied, or why not. */
+export function markedNetSocket(family: 'inet' | 'inet6', m: SocketMarks): net.Socket | { error: string } {
+  const r = openMarkedSocket(family, 'stream', m);
+  if ('error' in r) return r;
+  try {
+    return new net.Socket({ fd: r.fd, readable: true, writable: true });
+  } catch (e) {
+    close(r.fd);
+    return { error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  }
 }

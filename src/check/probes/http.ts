@@ -10,10 +10,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { CheckerConnection, HttpCheck, SslConfig } from '../../config/model/lvs.js';
-import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
+import { markedNetSocket, needsMarks } from '../../net/sockopt.js';
 import { probeTimeout, type ProbeOutcome } from '../probe.js';
 
 export interface HttpTarget {
@@ -25,16 +24,9 @@ export interface HttpTarget {
 /** http(s).request's createConnection for a checker with bind_if / fwmark: our socket, then TLS on it. */
 function markedConnection(conn: CheckerConnection, useTls: boolean): NonNullable<https.RequestOptions['createConnection']> {
   return (o) => {
-    const m = openMarkedSocket(conn.family, 'stream', conn);
+    const m = markedNetSocket(conn.family, conn);
     if ('error' in m) throw new Error(m.error);
-    let s: net.Socket;
-    try {
-      s = new net.Socket({ fd: m.fd, readable: true, writable: true });
-    } catch (e) {
-      closeFd(m.fd);
-      throw e;
-    }
-    s.connect({ host: conn.connectIp, port: conn.connectPort, ...(conn.bindTo ? { localAddress: conn.bindTo } : {}) });
+    const s = m.connect({ host: conn.connectIp, port: conn.connectPort, ...(conn.bindTo ? { localAddress: conn.bindTo } : {}) });
     return useTls ? tls.connect({ ...(o as tls.ConnectionOptions), socket: s }) : s;
   };
 }

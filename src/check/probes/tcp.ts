@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
-import { closeFd, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
+import { closeFd, markedNetSocket, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import { probeTimeout, type ProbeOutcome } from '../probe.js';
 
 export function endpoint(c: CheckerConnection): string {
@@ -32,15 +32,9 @@ export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.Tcp
     if (signal.aborted) return resolve({ error: 'aborted' });
     let s: net.Socket;
     if (needsMarks(c)) {
-      const m = openMarkedSocket(c.family, 'stream', c);
-      if ('error' in m) return resolve({ error: m.error });
-      try {
-        s = new net.Socket({ fd: m.fd, readable: true, writable: true });
-      } catch (e) {
-        closeFd(m.fd);
-        return resolve({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
-      }
-      s.connect(opts);
+      const m = markedNetSocket(c.family, c);
+      if ('error' in m) return resolve(m);
+      s = m.connect(opts);
     } else s = net.connect(opts);
     let done = false;
     const finish = (r: { socket?: net.Socket; error?: string }) => {
