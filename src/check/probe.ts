@@ -28,16 +28,6 @@ export interface ProbeOutcome {
 export type Probe = (signal: AbortSignal) => Promise<ProbeOutcome>;
 
 /**
- * setTimeout for a probe's time limit, whose callback runs after the I/O polled in the same turn of the
- * event loop (libuv runs due timers before it polls): an answer that arrived while the loop was busy wins
- * over a limit that fell due in the same stall, so a director's own lag does not fail its real servers.
- * The callback must tolerate running after the attempt ended (every probe's finish() is idempotent).
- */
-export function probeTimeout<A extends unknown[]>(fn: (...args: A) => void, ms: number, ...args: A): NodeJS.Timeout {
-  return setTimeout(() => setImmediate(fn, ...args), ms);
-}
-
-/**
  * Errors that say this host could not make the attempt (out of file descriptors, buffers or memory),
  * which is no verdict on the real server: keepalived reschedules such a check without counting it.
  * Every probe ends a socket error's reason with the errno name.

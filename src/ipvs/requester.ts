@@ -16,6 +16,7 @@
  */
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from './constants.js';
 import { GENL_HDRLEN, genlHeader, messageErrno, splitMessages } from './nlmsg.js';
+import { lateTimer, type LateTimer } from '../util/late-timer.js';
 
 /** The surface of the netlink package's RawNetlinkSocket this uses. */
 export interface Transport {
@@ -35,24 +36,9 @@ export interface Clock {
   clearTimeout(h: unknown): void;
 }
 
-// A deadline's check runs after the I/O polled in the same loop turn (libuv runs due timers first): an
-// answer that arrived while this process was busy is read before its request is declared timed out.
-interface LateTimer {
-  t?: NodeJS.Timeout;
-  i?: NodeJS.Immediate;
-}
-const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const h: LateTimer = {};
-    h.t = setTimeout(() => (h.i = setImmediate(fn)), ms);
-    return h;
-  },
-  clearTimeout: (h) => {
-    clearTimeout((h as LateTimer).t);
-    clearImmediate((h as LateTimer).i);
-  },
-};
+// A deadline's check runs after the I/O polled in the same loop turn (util/late-timer.ts): an answer that
+// arrived while this process was busy is read before its request is declared timed out.
+const realClock: Clock = { now: () => performance.now(), setTimeout: lateTimer, clearTimeout: (h) => (h as LateTimer).cancel() };
 
 export interface Answer {
   /** 0 = done; otherwise the errno name (EEXIST, ESRCH, ETIMEDOUT, ...). */

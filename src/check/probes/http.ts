@@ -13,7 +13,8 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { CheckerConnection, HttpCheck, SslConfig } from '../../config/model/lvs.js';
 import { markedNetSocket, needsMarks } from '../../net/sockopt.js';
-import { probeTimeout, type ProbeOutcome } from '../probe.js';
+import { lateTimer } from '../../util/late-timer.js';
+import type { ProbeOutcome } from '../probe.js';
 
 export interface HttpTarget {
   /** The real server's or virtual server's virtualhost, when the checker has none. */
@@ -83,7 +84,7 @@ export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal
   const conn = c.connection;
   const where = `[${conn.connectIp}]:tcp:${conn.connectPort}`;
   const ctl = new AbortController();
-  const timer = probeTimeout(() => ctl.abort(), conn.connectTimeoutS * 1000);
+  const timer = lateTimer(() => ctl.abort(), conn.connectTimeoutS * 1000);
   const onAbort = () => ctl.abort();
   signal.addEventListener('abort', onAbort);
   try {
@@ -105,7 +106,7 @@ export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal
     }
     return { ok: true, ms: performance.now() - t0 };
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
     signal.removeEventListener('abort', onAbort);
   }
 }

@@ -11,7 +11,8 @@ import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { ipToBytes } from '../../net/ip.js';
-import { probeTimeout, type Probe, type ProbeOutcome } from '../probe.js';
+import { lateTimer } from '../../util/late-timer.js';
+import type { Probe, ProbeOutcome } from '../probe.js';
 
 const require = createRequire(import.meta.url);
 
@@ -94,14 +95,14 @@ export function pingProber(c: CheckerConnection): Probe {
       const finish = (reason?: string) => {
         if (done) return;
         done = true;
-        clearTimeout(t);
+        t.cancel();
         signal.removeEventListener('abort', onAbort);
         sock.close();
         const ms = performance.now() - t0;
         resolve(reason === undefined ? { ok: true, ms } : { ok: false, reason, ms });
       };
       const onAbort = () => finish('aborted');
-      const t = probeTimeout(() => finish(`ICMP connection to address ${where} timeout`), c.connectTimeoutS * 1000);
+      const t = lateTimer(() => finish(`ICMP connection to address ${where} timeout`), c.connectTimeoutS * 1000);
       signal.addEventListener('abort', onAbort);
       sock.on('error', (e) => finish(`ICMP connection to ${where} failed: ${e.message}`));
       sock.on('message', (pkt, from) => {

@@ -8,7 +8,8 @@
  */
 import type * as net from 'node:net';
 import type { SmtpCheck } from '../../config/model/lvs.js';
-import { probeTimeout, type Probe } from '../probe.js';
+import { lateTimer } from '../../util/late-timer.js';
+import type { Probe } from '../probe.js';
 import { connect, connectOptions, endpoint } from './tcp.js';
 
 /** keepalived's SMTP_BUFF_MAX: a longer line without a newline is wrapped (the buffer cleared). */
@@ -37,13 +38,13 @@ function converse(s: net.Socket, steps: Step[], ms: number, signal: AbortSignal,
     const finish = (reason?: string) => {
       if (done) return;
       done = true;
-      clearTimeout(t);
+      t.cancel();
       signal.removeEventListener('abort', onAbort);
       s.destroy();
       resolve(reason);
     };
     const onAbort = () => finish('aborted');
-    const t = probeTimeout(() => finish(`SMTP_CHECK Read timeout from server ${where}`), Math.max(0, ms));
+    const t = lateTimer(() => finish(`SMTP_CHECK Read timeout from server ${where}`), Math.max(0, ms));
     signal.addEventListener('abort', onAbort);
     if (signal.aborted) return finish('aborted');
     s.on('data', (chunk: Buffer) => {

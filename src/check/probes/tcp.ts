@@ -12,7 +12,8 @@ import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { closeFd, markedNetSocket, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
-import { probeTimeout, type ProbeOutcome } from '../probe.js';
+import { lateTimer } from '../../util/late-timer.js';
+import type { ProbeOutcome } from '../probe.js';
 
 export function endpoint(c: CheckerConnection): string {
   return c.family === 'inet6' ? `[${c.connectIp}]:tcp:${c.connectPort}` : `[${c.connectIp}]:tcp:${c.connectPort}`;
@@ -40,7 +41,7 @@ export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.Tcp
     const finish = (r: { socket?: net.Socket; error?: string }) => {
       if (done) return;
       done = true;
-      clearTimeout(t);
+      t.cancel();
       signal.removeEventListener('abort', onAbort);
       s.removeListener('error', onError);
       if (r.error) s.destroy();
@@ -48,7 +49,7 @@ export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.Tcp
     };
     const onAbort = () => finish({ error: 'aborted' });
     const onError = (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message });
-    const t = probeTimeout(finish, c.connectTimeoutS * 1000, { error: 'timeout' });
+    const t = lateTimer(() => finish({ error: 'timeout' }), c.connectTimeoutS * 1000);
     signal.addEventListener('abort', onAbort);
     s.once('connect', () => finish({ socket: s }));
     s.once('error', onError);
@@ -108,12 +109,12 @@ function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal)
     const finish = (error: string | undefined) => {
       if (done) return;
       done = true;
-      clearTimeout(t);
+      t.cancel();
       set.delete(finish);
       h.close();
       resolve(error);
     };
-    const t = probeTimeout(finish, c.connectTimeoutS * 1000, 'timeout');
+    const t = lateTimer(() => finish('timeout'), c.connectTimeoutS * 1000);
     const set = track(signal, finish);
     req.oncomplete = (status: number) => finish(status === 0 ? undefined : getSystemErrorName(status));
     const v6 = c.family === 'inet6';

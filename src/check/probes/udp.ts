@@ -11,7 +11,8 @@
 import * as dgram from 'node:dgram';
 import type { CheckerConnection, UdpCheck } from '../../config/model/lvs.js';
 import { needsMarks, openMarkedSocket } from '../../net/sockopt.js';
-import { probeTimeout, type Probe, type ProbeOutcome } from '../probe.js';
+import { lateTimer } from '../../util/late-timer.js';
+import type { Probe, ProbeOutcome } from '../probe.js';
 
 export function udpEndpoint(c: CheckerConnection): string {
   return `[${c.connectIp}]:udp:${c.connectPort}`;
@@ -35,7 +36,7 @@ export function udpExchange(c: CheckerConnection, payload: Buffer, judge: UdpJud
     const finish = (v: true | string) => {
       if (done) return;
       done = true;
-      clearTimeout(t);
+      t.cancel();
       signal.removeEventListener('abort', onAbort);
       try {
         s.close();
@@ -46,7 +47,7 @@ export function udpExchange(c: CheckerConnection, payload: Buffer, judge: UdpJud
       resolve(v === true ? { ok: true, ms } : { ok: false, reason: v, ms });
     };
     const onAbort = () => finish('aborted');
-    const t = probeTimeout(() => finish(judge.timeout()), c.connectTimeoutS * 1000);
+    const t = lateTimer(() => finish(judge.timeout()), c.connectTimeoutS * 1000);
     signal.addEventListener('abort', onAbort);
     const onError = (e: NodeJS.ErrnoException) => finish(judge.error(e.code ?? e.message, e.syscall));
     s.on('error', onError);
