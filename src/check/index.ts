@@ -142,7 +142,7 @@ export class CheckerSubsystem {
     let need = 1024;
     for (const p of this.probes.values()) {
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
-      const limitS = 'connection' in c && c.connection ? c.connection.connectTimeoutS : 'timeoutS' in c ? Number(c.timeoutS) || 5 : 5;
+      const limitS = 'connection' in c ? c.connection.connectTimeoutS : 'timeoutS' in c ? c.timeoutS : 5;
       need += 1 + Math.ceil(limitS / Math.max(0.001, c.delayLoopS));
     }
     if (need <= 4096) return;

@@ -49,13 +49,6 @@ export class TimerWheel<T> {
     if (slot < this.timerSlot) this.arm(slot);
   }
 
-  /** Items waiting. */
-  get size(): number {
-    let n = 0;
-    for (const l of this.slots.values()) n += l.length;
-    return n;
-  }
-
   /** Forgets everything scheduled. */
   clear(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);

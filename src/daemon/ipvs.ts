@@ -14,7 +14,8 @@ import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import type { RealServer } from '../config/model/lvs.js';
 import { desiredTable, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthView } from '../ipvs/desired.js';
 import { applyOpsInPlace, applyOpsToTable, diffDests, diffTables, teardownOps } from '../ipvs/diff.js';
-import { RefusalMemory, type OpResult } from '../ipvs/refusals.js';
+import type { OpResult } from '../ipvs/explain.js';
+import { RefusalMemory } from '../ipvs/refusals.js';
 import { serviceKey, type IpvsOp, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
 

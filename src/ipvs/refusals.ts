@@ -5,15 +5,7 @@
  * logged again, and clear() (a start or reload) reports everything afresh. BOUNDED by the configuration:
  * one key per configured entry.
  */
-import { destKey, serviceKey, type IpvsOp } from './types.js';
-
-export interface OpResult {
-  ok: boolean;
-  op: IpvsOp;
-  message?: string;
-}
-
-const entryKey = (op: IpvsOp) => `${serviceKey(op.service)}${'dest' in op ? ` ${destKey(op.dest)}` : ''} ${op.op.endsWith('service') ? 'svc' : 'dest'}`;
+import { opTarget, type OpResult } from './explain.js';
 
 export class RefusalMemory {
   private readonly logged = new Map<string, string>();
@@ -23,16 +15,15 @@ export class RefusalMemory {
     let failed = 0;
     const fresh: string[] = [];
     for (const r of results) {
-      const key = entryKey(r.op);
+      const key = opTarget(r.op);
       if (r.ok) {
         this.logged.delete(key);
         continue;
       }
       failed++;
-      const message = r.message ?? `${r.op.op} refused`;
-      if (this.logged.get(key) === message) continue;
-      this.logged.set(key, message);
-      fresh.push(message);
+      if (this.logged.get(key) === r.message) continue;
+      this.logged.set(key, r.message);
+      fresh.push(r.message);
     }
     return { failed, fresh };
   }

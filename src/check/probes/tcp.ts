@@ -16,7 +16,7 @@ import { lateTimer } from '../../util/late-timer.js';
 import type { ProbeOutcome } from '../probe.js';
 
 export function endpoint(c: CheckerConnection): string {
-  return c.family === 'inet6' ? `[${c.connectIp}]:tcp:${c.connectPort}` : `[${c.connectIp}]:tcp:${c.connectPort}`;
+  return `[${c.connectIp}]:tcp:${c.connectPort}`;
 }
 
 /** Socket options for a checker's connection settings (computed once per checker, not per attempt). */

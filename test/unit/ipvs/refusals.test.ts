@@ -20,7 +20,7 @@ describe('RefusalMemory', () => {
     // The same pass again (a health pass retrying): still failing, nothing new to say.
     expect(m.sort(refused)).toEqual({ failed: 3, fresh: [] });
     // One entry succeeds, then fails again: that one is news.
-    expect(m.sort([{ ok: true, op: newDest(80) }])).toEqual({ failed: 0, fresh: [] });
+    expect(m.sort([{ ok: true, op: newDest(80), message: 'added' }])).toEqual({ failed: 0, fresh: [] });
     expect(m.sort(refused)).toEqual({ failed: 3, fresh: ['ESRCH: the virtual server does not exist'] });
     // A different reason for the same entry is logged.
     expect(m.sort([{ ok: false, op: newDest(81), message: 'ENOMEM' }]).fresh).toEqual(['ENOMEM']);
