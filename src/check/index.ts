@@ -17,7 +17,7 @@ import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/mo
 import type { Script } from '../config/schema.js';
 import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import { runNotify } from '../vrrp/notify.js';
-import { isLocalFailure, type Probe } from './probe.js';
+import { isLocalFailure, type Probe, type ProbeOutcome } from './probe.js';
 import { raiseOpenFilesLimit } from '../net/rlimit.js';
 import { TimerWheel } from './wheel.js';
 import { createProbe } from './probes/index.js';
@@ -60,6 +60,9 @@ interface Probed {
   lastReason?: string;
   checks: number;
   failures: number;
+  /** The native engine runs its schedule (TCP_CHECK without ha_suspend); results reach settle() through onResult. */
+  engineRun?: boolean;
+  onResult?: (o: ProbeOutcome) => void;
 }
 
 /** A FILE_CHECK: no probe, the tracked file's value decides (fileCheckStatus). */
@@ -239,6 +242,11 @@ export class CheckerSubsystem {
     const all = [...this.probes.values()];
     all.forEach((p, i) => {
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+      // ha_suspend asks before each check whether the address is held: that one stays on the JS timer.
+      if (p.probe.native && !p.users.some((id) => this.cfg.lvs.virtualServers[this.servers.get(id)!.vsIndex]!.haSuspend)) {
+        p.engineRun = true;
+        p.onResult = (out) => this.settle(p, out, performance.now() - out.ms);
+      }
       const warm = c.warmupS > 0 ? Math.random() * c.warmupS * 1000 : (i / Math.max(1, all.length)) * c.delayLoopS * 1000;
       this.arm(p, warm);
     });
@@ -246,10 +254,15 @@ export class CheckerSubsystem {
 
   private arm(p: Probed, ms: number): void {
     if (this.stopped) return;
-    this.wheel.schedule(p, ms);
+    if (p.engineRun) {
+      // Routine (up, no failure counted, no debug line wanted): the engine repeats successes itself.
+      const c = p.checker as Extract<Checker, { delayLoopS: number }>;
+      const routine = p.state.up && p.state.failures === 0 && !(this.log.debug && this.log.isLevelEnabled?.('debug') !== false);
+      p.probe.native!.arm(ms, routine ? c.delayLoopS * 1000 : 0, p.onResult!);
+    } else this.wheel.schedule(p, ms);
   }
 
-  private async run(p: Probed): Promise<void> {
+  private run(p: Probed): void {
     if (this.stopped) return;
     const c = p.checker as Extract<Checker, { delayLoopS: number }>;
     if (this.suspended(p)) {
@@ -258,8 +271,15 @@ export class CheckerSubsystem {
       return;
     }
     const started = performance.now();
-    const out = await p.probe(this.abort.signal);
+    // The native TCP engine answers with a callback: no promise per check (10,000 a second).
+    if (p.probe.launch) p.probe.launch(this.abort.signal, (out) => this.settle(p, out, started));
+    else void p.probe(this.abort.signal).then((out) => this.settle(p, out, started));
+  }
+
+  /** One attempt's outcome: keepalived's retry rule, logs, health changes, and the next check. */
+  private settle(p: Probed, out: ProbeOutcome, started: number): void {
     if (this.stopped) return;
+    const c = p.checker as Extract<Checker, { delayLoopS: number }>;
     if (isLocalFailure(out)) {
       // This director could not make the attempt (EMFILE...): no verdict on the real server. keepalived
       // reschedules such a check after delay_loop without counting it; so do we, and say so now and then.
@@ -289,7 +309,7 @@ export class CheckerSubsystem {
   }
 
   /** When each probe runs next: one host timer per 10 ms tick, not one per check. */
-  private readonly wheel = new TimerWheel<Probed>((p) => void this.run(p));
+  private readonly wheel = new TimerWheel<Probed>((p) => this.run(p));
   private localFailures = 0;
   private localSaidAt = -Infinity;
 
@@ -417,6 +437,7 @@ export class CheckerSubsystem {
     for (const t of this.trackers.values()) t.stop();
     this.abort.abort();
     this.wheel.clear();
+    for (const p of this.probes.values()) p.probe.release?.();
     await this.pushing;
   }
 
@@ -433,7 +454,11 @@ export class CheckerSubsystem {
         weight: this.health.weight.get(key) ?? info.rs.weight,
         checkers: info.probes.map((k) => {
           const p = this.probes.get(k)!;
-          return { type: p.checker.type, up: p.state.up, ...(p.lastMs !== undefined ? { lastMs: p.lastMs } : {}), ...(p.lastReason ? { lastReason: p.lastReason } : {}), checks: p.checks, failures: p.failures };
+          // Successes the native engine handled alone are counted there.
+          const e = p.engineRun ? p.probe.native!.stats() : undefined;
+          const checks = p.checks + (e?.routine ?? 0);
+          const lastMs = e && checks > 0 ? e.lastMs : p.lastMs;
+          return { type: p.checker.type, up: p.state.up, ...(lastMs !== undefined ? { lastMs } : {}), ...(p.lastReason ? { lastReason: p.lastReason } : {}), checks, failures: p.failures };
         }).concat(info.files.map((k) => ({ type: 'FILE_CHECK', up: this.fileChecks.get(k)!.up, checks: 0, failures: 0 }))),
       })),
       virtualServers: vsIds.map((key, v) => ({ id: describeVs(this.cfg.lvs.virtualServers[v]!), key, quorumUp: this.health.quorumUp.get(key) ?? true })),

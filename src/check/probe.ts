@@ -25,7 +25,26 @@ export interface ProbeOutcome {
  * One attempt. `signal` aborts it early (daemon stop, checker removed by a reload); an aborted probe
  * resolves with ok: false, reason 'aborted', and releases its socket or kills its process group.
  */
-export type Probe = (signal: AbortSignal) => Promise<ProbeOutcome>;
+export interface Probe {
+  (signal: AbortSignal): Promise<ProbeOutcome>;
+  /** The same attempt, ending in a callback instead of a promise (TCP_CHECK on the native engine). */
+  launch?(signal: AbortSignal, done: (o: ProbeOutcome) => void): void;
+  /** Gives back what the probe holds (its native engine slot) when its checker goes away. */
+  release?(): void;
+  /** TCP_CHECK on the native engine: the engine can run this probe's schedule itself (check/index.ts). */
+  native?: NativeSchedule;
+}
+
+/** A probe whose checks the native engine schedules (probes/tcp-engine.ts). */
+export interface NativeSchedule {
+  /**
+   * The next attempt in `ms`; with routineMs > 0 a success repeats every routineMs without a call, any
+   * other outcome calls `done` (then arm again). With routineMs 0 every outcome calls `done`.
+   */
+  arm(ms: number, routineMs: number, done: (o: ProbeOutcome) => void): void;
+  /** Successes handled by the engine alone so far, and the last attempt's duration (ms). */
+  stats(): { routine: number; lastMs: number };
+}
 
 /**
  * Errors that say this host could not make the attempt (out of file descriptors, buffers or memory),

@@ -4,16 +4,19 @@
  * bind_if and fwmark (SO_BINDTODEVICE / SO_MARK, which Node cannot set) put the attempt on a socket opened
  * by net/sockopt.ts and handed to Node before the connect, as keepalived sets them on its own sockets.
  *
- * TCP_CHECK opens a bare libuv TCP handle (Node's tcp_wrap binding) instead of a net.Socket: a check needs
- * no stream, and the socket's stream machinery doubled the CPU of a check (101 vs 46 us a connection on
- * loopback, measured). Where the binding is missing (a future Node), net.connect is used.
+ * TCP_CHECK runs on the native engine (tcp-engine.ts) when it is built: the handshake in C, results in
+ * batches, no promise per check. Otherwise it opens a bare libuv TCP handle (Node's tcp_wrap binding)
+ * instead of a net.Socket: a check needs no stream, and the socket's stream machinery doubled the CPU of a
+ * check (101 vs 46 us a connection on loopback, measured). Where that binding is missing too (a future
+ * Node), net.connect is used.
  */
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { closeFd, markedNetSocket, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import { lateTimer } from '../../util/late-timer.js';
-import type { ProbeOutcome } from '../probe.js';
+import type { Probe, ProbeOutcome } from '../probe.js';
+import { errnoName, nativeTcpEngine, STAGE_BIND_IF, STAGE_FWMARK, type NativeTcpEngine } from './tcp-engine.js';
 
 export function endpoint(c: CheckerConnection): string {
   return `[${c.connectIp}]:tcp:${c.connectPort}`;
@@ -131,8 +134,50 @@ function handshake(b: TcpWrapBinding, c: CheckerConnection, signal: AbortSignal)
   });
 }
 
-/** TCP_CHECK for one checker: the returned function is one attempt. */
-export function tcpProber(c: CheckerConnection): (signal: AbortSignal) => Promise<ProbeOutcome> {
+/** TCP_CHECK on the native engine: one slot for this checker, an attempt is a call and a callback. */
+function nativeProber(engine: NativeTcpEngine, c: CheckerConnection): Probe | undefined {
+  let slot: number;
+  try {
+    slot = engine.target(c);
+  } catch {
+    return undefined; // an address the engine does not take (a zone index...): Node's handles do
+  }
+  const where = endpoint(c);
+  const outcome = (errno: number, us: number): ProbeOutcome => (errno === 0 ? { ok: true, ms: us / 1000 } : { ok: false, reason: `TCP connection to ${where} failed: ${why(errno)}`, ms: us / 1000 });
+  const why = (errno: number) => {
+    const name = errnoName(errno & 0xffff);
+    const stage = errno & ~0xffff;
+    // As net/sockopt.ts words them for the other checkers.
+    return stage === STAGE_BIND_IF ? `bind_if ${c.bindIf}: ${name}` : stage === STAGE_FWMARK ? `fwmark ${c.fwmark}: ${name}` : name;
+  };
+  const launch = (signal: AbortSignal, done: (o: ProbeOutcome) => void) => engine.start(slot, signal, (errno, us) => done(outcome(errno, us)));
+  const probe: Probe = (signal) => new Promise((resolve) => launch(signal, resolve));
+  probe.launch = launch;
+  let onResult: ((o: ProbeOutcome) => void) | undefined;
+  const handler = (errno: number, us: number) => onResult?.(outcome(errno, us));
+  probe.native = {
+    arm: (ms, routineMs, done) => {
+      onResult = done;
+      engine.schedule(slot, ms, routineMs, handler);
+    },
+    stats: () => {
+      const s = engine.stats(slot);
+      return { routine: s.routine, lastMs: s.lastUs / 1000 };
+    },
+  };
+  let released = false;
+  probe.release = () => {
+    if (!released) engine.release(slot);
+    released = true;
+  };
+  return probe;
+}
+
+/** TCP_CHECK for one checker: the returned function is one attempt. `native: false` = Node's handles. */
+export function tcpProber(c: CheckerConnection, native = true): Probe {
+  const engine = native ? nativeTcpEngine() : undefined;
+  const fast = engine && nativeProber(engine, c);
+  if (fast) return fast;
   const opts = connectOptions(c);
   const where = endpoint(c);
   const b = binding();
@@ -151,6 +196,12 @@ export function tcpProber(c: CheckerConnection): (signal: AbortSignal) => Promis
   };
 }
 
-export function tcpProbe(c: CheckerConnection, signal: AbortSignal): Promise<ProbeOutcome> {
-  return tcpProber(c)(signal);
+/** One attempt outside the checker subsystem (tests, tools). */
+export async function tcpProbe(c: CheckerConnection, signal: AbortSignal, native = true): Promise<ProbeOutcome> {
+  const p = tcpProber(c, native);
+  try {
+    return await p(signal);
+  } finally {
+    p.release?.();
+  }
 }
