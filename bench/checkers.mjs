@@ -8,10 +8,16 @@
  * For each daemon, after a warm-up, over a measuring window:
  *  - checks per second actually achieved (accepts at the listener; target N);
  *  - lateness: per real server, the gap between two checks minus delay_loop (p50 / p99 / max);
- *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core (and each part);
- *  - for tskeepalived, the event loop's p99 delay (its Prometheus endpoint, prom-client's default metrics,
- *    asked for alone), and after the window the cost of one full scrape of every series.
- * Prints a table and the ratios; with --json, one JSON object.
+ *  - CPU: utime+stime of the daemon's processes over the window, as a share of one core (and each part),
+ *    and per check; also the whole machine's busy time (/proc/stat) over the window: the kernel's work for
+ *    a loopback handshake is charged to whichever process's context it runs in (the daemon's or the
+ *    listener's, depending on who closes first), so the machine's total is the cost that cannot be shifted;
+ *  - for tskeepalived, in one more run with --metrics-listen (the compared runs use the default, no
+ *    endpoint), the event loop's p99 delay (prom-client's default metrics, asked for alone), and after the
+ *    window the cost of one full scrape of every series.
+ * --rounds K runs the daemons alternately K times each in the same boot and reports each round and the
+ * medians (TCG timing drifts between boots and within one). Prints a table and the ratios; with --json,
+ * one JSON object.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,8 +36,12 @@ const WINDOW_S = opt('--window', 30);
 const PER_VS = 100;
 const BASE = 20000;
 const METRICS = 9651;
+// tskeepalived runs as configured by default (no metrics endpoint) for the CPU comparison; one more run
+// with --metrics-listen reads the event loop's lag and times a full scrape (its CPU is shown, not compared).
+const METRICS_KIND = 'tskeepalived+metrics';
 const json = argv.includes('--json');
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+const ROUNDS = opt('--rounds', 1);
 
 const sh = (cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -88,6 +98,15 @@ function cpuTicks(pids) {
   return t;
 }
 
+/** Busy and total jiffies of the whole machine (/proc/stat cpu line), and the number of CPUs. */
+function machineTicks() {
+  const lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
+  const f = lines[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total, cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
+}
+
 /** The daemon's processes: the one started and its children (keepalived's checker child). */
 function tree(pid) {
   const out = [pid];
@@ -119,8 +138,8 @@ async function runOne(kind, listener) {
   const pid = path.join(WORK, `${kind}.pid`);
   const log = fs.openSync(path.join(WORK, `${kind}.log`), 'w');
   const cmd =
-    kind === 'tskeepalived'
-      ? ['node', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`]
+    kind.startsWith('tskeepalived')
+      ? ['node', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', ...(kind === METRICS_KIND ? ['--metrics-listen', `127.0.0.1:${METRICS}`] : [])]
       : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
   const d = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', log, log] });
   note(`${kind} started (log: ${path.join(WORK, `${kind}.log`)}); warm-up ${WARMUP_S} s`);
@@ -128,18 +147,26 @@ async function runOne(kind, listener) {
   const pids = tree(d.pid);
   // prom-client resets its event-loop histogram at each scrape: this one opens the window.
   // Only that family: a full scrape renders every real server's series, a cost measured on its own below.
-  if (kind === 'tskeepalived') sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=nodejs_eventloop_lag_seconds' > /dev/null || true`);
+  if (kind === METRICS_KIND) sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=nodejs_eventloop_lag_seconds' > /dev/null || true`);
   listener.kill('SIGUSR1');
   note(`${kind}: window open`);
   const c0 = cpuTicks(pids);
+  const l0 = cpuTicks([listener.pid, ...tree(listener.pid)]);
+  const m0 = machineTicks();
   const t0 = performance.now();
   await sleep(WINDOW_S * 1000);
   const stats = lineFrom(listener, /^\{/, 10_000);
   listener.kill('SIGUSR2');
   const c1 = cpuTicks(pids);
+  const l1 = cpuTicks([listener.pid, ...tree(listener.pid)]);
+  const m1 = machineTicks();
   const secs = (performance.now() - t0) / 1000;
   const r = { kind, ...JSON.parse(await stats), cpuCores: (c1.user + c1.sys - c0.user - c0.sys) / 100 / secs, userCores: (c1.user - c0.user) / 100 / secs, sysCores: (c1.sys - c0.sys) / 100 / secs };
-  if (kind === 'tskeepalived') {
+  r.listenerCores = (l1.user + l1.sys - l0.user - l0.sys) / 100 / secs;
+  r.machineCores = ((m1.busy - m0.busy) / (m1.total - m0.total)) * m1.cpus;
+  r.cpuUsPerCheck = (r.cpuCores / r.perSecond) * 1e6;
+  r.machineUsPerCheck = (r.machineCores / r.perSecond) * 1e6;
+  if (kind === METRICS_KIND) {
     try {
       // nodejs_eventloop_lag_seconds's collection sets (and resets) the p99/max gauges: it comes first.
       const lag = ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds'].map((n) => `name[]=${n}`).join('&');
@@ -180,21 +207,41 @@ async function main() {
   fs.writeFileSync(path.join(WORK, 'keepalived.conf'), config());
   const listener = spawn('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "${LISTENER.replace(/"/g, '\\"').replace(/\$/g, '\\$')}" ${BASE} ${N}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineFrom(listener, /^ready/, 120_000);
-  const results = [];
-  for (const kind of ['keepalived', 'tskeepalived']) if (!only || only === kind) results.push(await runOne(kind, listener));
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) for (const kind of ['keepalived', 'tskeepalived']) if (!only || only === kind) rounds.push({ round: round + 1, ...(await runOne(kind, listener)) });
+  if (!only || only === 'tskeepalived') rounds.push({ round: 1, ...(await runOne(METRICS_KIND, listener)) });
   listener.kill('SIGKILL');
+  // One row per daemon: each number the median over the rounds.
+  const median = (xs) => {
+    const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN;
+  };
+  const results = [...new Set(rounds.map((r) => r.kind))].map((kind) => {
+    const mine = rounds.filter((r) => r.kind === kind);
+    const row = { ...mine[mine.length - 1] };
+    delete row.round;
+    for (const k of Object.keys(row)) if (typeof row[k] === 'number') row[k] = median(mine.map((r) => r[k]));
+    return row;
+  });
   const ka = results.find((r) => r.kind === 'keepalived');
   const ts = results.find((r) => r.kind === 'tskeepalived');
-  const out = { realServers: N, delayLoopS: 1, warmupS: WARMUP_S, windowS: WINDOW_S, results, ...(ka && ts ? { cpuRatio: ts.cpuCores / ka.cpuCores, checksRatio: ts.perSecond / ka.perSecond } : {}) };
+  const out = { realServers: N, delayLoopS: 1, warmupS: WARMUP_S, windowS: WINDOW_S, rounds: ROUNDS, results, ...(ROUNDS > 1 ? { eachRound: rounds } : {}), ...(ka && ts ? { cpuRatio: ts.cpuCores / ka.cpuCores, cpuPerCheckRatio: ts.cpuUsPerCheck / ka.cpuUsPerCheck, machinePerCheckRatio: ts.machineUsPerCheck / ka.machineUsPerCheck, checksRatio: ts.perSecond / ka.perSecond } : {}) };
   for (const r of results) if (r.metricsError) console.error(`${r.kind}: metrics: ${r.metricsError}`);
   for (const r of results) if (r.stopNote) console.error(`${r.kind}: ${r.stopNote}`);
   if (json) return console.log(JSON.stringify(out));
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s`);
-  console.log('daemon        checks/s  late p50/p99/max ms   CPU cores (user+sys)  loop lag p99/max ms  silent RS');
-  for (const r of results) console.log(`${r.kind.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`);
+  console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s${ROUNDS > 1 ? `; ${ROUNDS} rounds, alternating, medians` : ''}`);
+  const head = 'daemon        checks/s  late p50/p99/max ms   CPU cores (user+sys)  us/check  machine cores, us/check  loop lag p99/max ms  silent RS';
+  const row = (r, name = r.kind) => `${name.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${f(r.cpuUsPerCheck, 0).padStart(8)}  ${`${f(r.machineCores, 2)}, ${f(r.machineUsPerCheck, 0)}`.padStart(23)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`;
+  if (ROUNDS > 1) {
+    console.log(head.replace('daemon       ', 'round        '));
+    for (const r of rounds) console.log(row(r, `${r.round} ${r.kind}`));
+    console.log('medians:');
+  }
+  console.log(head);
+  for (const r of results) console.log(row(r));
   for (const r of results) if (r.fullScrapeS !== undefined) console.log(`${r.kind}: one full /metrics scrape: ${f(r.fullScrapeBytes / 1e6, 1)} MB in ${f(r.fullScrapeS, 2)} s, ${f(r.fullScrapeCpuS, 2)} CPU-s of the daemon (checks included)`);
-  if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
+  if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, CPU per check ${f(out.cpuPerCheckRatio, 2)}, machine CPU per check ${f(out.machinePerCheckRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
 }
 
 main().catch((e) => {

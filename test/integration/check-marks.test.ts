@@ -26,7 +26,7 @@ describe.skipIf(!canRun)('bind_if and fwmark on checker sockets (in a network na
     const r = spawnSync('unshare', ['-n', process.execPath, path.join(__dirname, 'fixtures/marks-child.mjs'), DIST, haveCert ? certDir : ''], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, Record<string, string>>;
-    const paths = haveCert ? ['tcp', 'socket', 'http', 'https', 'udp'] : ['tcp', 'socket', 'http', 'udp'];
+    const paths = haveCert ? ['tcp', 'tcp-js', 'socket', 'http', 'https', 'udp'] : ['tcp', 'tcp-js', 'socket', 'http', 'udp'];
     for (const p of paths) {
       expect(out.none![p], `${p} without marks`).toBe('ok');
       expect(out.lo![p], `${p} bind_if lo`).toBe('ok');
@@ -37,5 +37,16 @@ describe.skipIf(!canRun)('bind_if and fwmark on checker sockets (in a network na
     }
     // A UDP connect refused by the kernel is a failed check (it used to throw from the connect callback).
     expect(out.unroutable!.udp).toBe('UDP connection to [198.51.100.1]:udp:9 failed: ENETUNREACH');
+    const timed = out as unknown as Record<'silent' | 'aborted', Record<string, { reason: string; ms: number }>>;
+    for (const p of ['tcp', 'tcp-js']) {
+      expect(out.unroutable![p], p).toBe('TCP connection to [198.51.100.1]:tcp:9 failed: ENETUNREACH');
+      // connect_timeout 0.5 s: down at the limit, not before and not much after.
+      expect(timed.silent[p]!.reason, p).toBe('TCP connection to [203.0.113.9]:tcp:80 failed: timeout');
+      expect(timed.silent[p]!.ms, p).toBeGreaterThanOrEqual(480);
+      expect(timed.silent[p]!.ms, p).toBeLessThan(800);
+      // Aborted after 100 ms of a 3 s limit: ended then, as aborted.
+      expect(timed.aborted[p]!.reason, p).toBe('TCP connection to [203.0.113.9]:tcp:80 failed: aborted');
+      expect(timed.aborted[p]!.ms, p).toBeLessThan(600);
+    }
   }, 90_000);
 });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckerConnection, HttpCheck, MiscCheck } from '../../src/config/model/lvs.js';
 import { httpProbe } from '../../src/check/probes/http.js';
 import { miscProbe } from '../../src/check/probes/misc.js';
-import { tcpProbe } from '../../src/check/probes/tcp.js';
+import { tcpProbe as tcpProbeOn } from '../../src/check/probes/tcp.js';
 
 const loc = { file: 't', line: 1 } as never;
 const timing = { alpha: false, retry: 0, delayBeforeRetryS: 1, warmupS: 0, delayLoopS: 1, logAllFailures: false };
@@ -41,7 +41,12 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('TCP_CHECK probe', () => {
+// The native engine (built by npm run build) and Node's TCP handles (the fallback) must behave alike.
+describe.each([
+  ['native engine', true],
+  ["Node's TCP handles", false],
+])('TCP_CHECK probe on %s', (_name, native) => {
+  const tcpProbe = (c: CheckerConnection, signal: AbortSignal) => tcpProbeOn(c, signal, native);
   it('up against a listener, down against a closed port, and it releases every socket', async () => {
     expect((await tcpProbe(conn(httpPort), never)).ok).toBe(true);
     const closed = net.createServer();
@@ -51,8 +56,10 @@ describe('TCP_CHECK probe', () => {
     const r = await tcpProbe(conn(port), never);
     expect(r).toMatchObject({ ok: false, reason: `TCP connection to [127.0.0.1]:tcp:${port} failed: ECONNREFUSED` });
     const before = process.getActiveResourcesInfo().filter((x) => x.startsWith('TCP')).length;
+    const fds = fs.readdirSync('/proc/self/fd').length;
     for (let i = 0; i < 200; i++) await tcpProbe(conn(port), never);
     expect(process.getActiveResourcesInfo().filter((x) => x.startsWith('TCP')).length).toBeLessThanOrEqual(before);
+    expect(fs.readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
   });
   it("a stalled event loop does not fail a check whose answer came in time (the limit yields to polled I/O)", async () => {
     // The handshake completes in the kernel while this process is busy past connect_timeout; when the

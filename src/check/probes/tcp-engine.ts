@@ -164,12 +164,17 @@ export function nativeTcpEngine(): NativeTcpEngine | undefined {
     engine = null;
     return undefined;
   }
-  try {
-    const addon = createRequire(import.meta.url)('../../native/tcp_engine.node') as Addon;
-    engine = new NativeTcpEngine(addon);
-  } catch (e) {
-    loadError = (e as Error).message.split('\n')[0];
-    engine = null;
+  const require = createRequire(import.meta.url);
+  // dist/check/probes -> dist/native; from the sources (tests), src/check/probes -> dist/native too.
+  for (const rel of ['../../native/tcp_engine.node', '../../../dist/native/tcp_engine.node']) {
+    try {
+      engine = new NativeTcpEngine(require(rel) as Addon);
+      loadError = undefined;
+      break;
+    } catch (e) {
+      loadError ??= (e as Error).message.split('\n')[0];
+      engine = null;
+    }
   }
   return engine ?? undefined;
 }
