@@ -4,8 +4,9 @@
  * TCP_CHECK is a bare handshake: socket, connect, wait for writability, close. Done through Node's TCP
  * handles each check costs a handle object, a request object, a promise and a timer on the JS side, about
  * ten times the user CPU keepalived spends on the same check. This engine does the socket work in C on
- * one epoll descriptor watched by the Node event loop (uv_poll), keeps the connect time limits and the
- * checks' due times in its own min-heap behind one uv_timer, and hands completed checks to JavaScript in
+ * one epoll descriptor watched by the Node event loop (uv_poll), keeps the checks' due times in a min-heap
+ * and the connect time limits in one FIFO per distinct connect_timeout (attempts with the same limit end
+ * in the order they started: O(1) each) behind one uv_timer, and hands completed checks to JavaScript in
  * batches: one call per loop turn with (slot, errno, microseconds) triples in a shared Int32Array.
  *
  * The routine case stays in C: a slot armed with a routine interval (its checker up, no failure counted)
@@ -50,6 +51,7 @@ typedef struct {
   char ifname[IFNAMSIZ];
   uint32_t mark;
   uint32_t timeout_us;
+  uint32_t dq; /* the deadline queue of its timeout */
   int fd;       /* -1 while idle */
   uint32_t gen; /* bumped at each start: stale epoll events and deadlines are recognised */
   uint32_t sgen; /* bumped at each arm and cancel: stale due times are recognised */
@@ -73,6 +75,13 @@ typedef struct {
   uint32_t kind : 1;
 } deadline_t;
 
+/* Deadlines of attempts sharing one connect_timeout: a ring, oldest first. */
+typedef struct {
+  uint32_t timeout_us;
+  deadline_t *ring;
+  uint32_t head, len, cap;
+} dq_t;
+
 typedef struct engine {
   napi_env env;
   napi_ref callback, results_ref;
@@ -86,8 +95,10 @@ typedef struct engine {
   uint64_t timer_at_us; /* 0: timer not armed */
   slot_t *slots;
   uint32_t nslots, slots_cap;
-  deadline_t *heap;
+  deadline_t *heap; /* due times */
   uint32_t nheap, heap_cap;
+  dq_t *dqs;
+  uint32_t ndqs, dqs_cap;
   uint32_t inflight;
   int closed;
 } engine_t;
@@ -135,6 +146,45 @@ static deadline_t heap_pop(engine_t *e) {
   return top;
 }
 
+/* ---- deadlines: a FIFO per connect_timeout ---- */
+
+static int dq_push(dq_t *q, deadline_t d) {
+  if (q->len == q->cap) {
+    uint32_t cap = q->cap ? q->cap * 2 : 256;
+    deadline_t *r = malloc(cap * sizeof *r);
+    if (!r) return -1;
+    for (uint32_t i = 0; i < q->len; i++) r[i] = q->ring[(q->head + i) % q->cap];
+    free(q->ring);
+    q->ring = r;
+    q->head = 0;
+    q->cap = cap;
+  }
+  q->ring[(q->head + q->len) % q->cap] = d;
+  q->len++;
+  return 0;
+}
+
+static void dq_pop(dq_t *q) {
+  q->head = (q->head + 1) % q->cap;
+  q->len--;
+}
+
+/* The queue for `timeout_us`, made on first use; -1 when out of memory. */
+static int dq_for(engine_t *e, uint32_t timeout_us) {
+  for (uint32_t i = 0; i < e->ndqs; i++)
+    if (e->dqs[i].timeout_us == timeout_us) return (int)i;
+  if (e->ndqs == e->dqs_cap) {
+    uint32_t cap = e->dqs_cap ? e->dqs_cap * 2 : 4;
+    dq_t *q = realloc(e->dqs, cap * sizeof *q);
+    if (!q) return -1;
+    e->dqs = q;
+    e->dqs_cap = cap;
+  }
+  memset(&e->dqs[e->ndqs], 0, sizeof(dq_t));
+  e->dqs[e->ndqs].timeout_us = timeout_us;
+  return (int)e->ndqs++;
+}
+
 /* ---- attempts ---- */
 
 static void ref_update(engine_t *e) {
@@ -164,16 +214,21 @@ static int live(engine_t *e, deadline_t d) {
 }
 
 static void arm_timer(engine_t *e) {
-  /* Drop deadlines of attempts already ended, then aim the timer at the earliest live one. */
+  /* Drop due times replaced and deadlines of attempts already ended, then aim at the earliest live one. */
+  uint64_t at = UINT64_MAX;
   while (e->nheap && !live(e, e->heap[0])) heap_pop(e);
-  if (!e->nheap) {
+  /* A due time is served in the 10 ms tick nearest to it: checks due together wake the loop once. */
+  if (e->nheap) at = (e->heap[0].at_us + TICK_US / 2) / TICK_US * TICK_US;
+  for (uint32_t i = 0; i < e->ndqs; i++) {
+    dq_t *q = &e->dqs[i];
+    while (q->len && !live(e, q->ring[q->head])) dq_pop(q);
+    if (q->len && q->ring[q->head].at_us < at) at = q->ring[q->head].at_us;
+  }
+  if (at == UINT64_MAX) {
     if (e->timer_at_us) uv_timer_stop(&e->timer);
     e->timer_at_us = 0;
     return;
   }
-  uint64_t at = e->heap[0].at_us;
-  /* A due time is served in the 10 ms tick nearest to it: checks due together wake the loop once. */
-  if (e->heap[0].kind == DUE) at = (at + TICK_US / 2) / TICK_US * TICK_US;
   if (e->timer_at_us && e->timer_at_us <= at) return;
   uint64_t now = now_us();
   uint64_t ms = at > now ? (at - now + 999) / 1000 : 0;
@@ -256,34 +311,44 @@ static void on_timer(uv_timer_t *t) {
   uint64_t now = now_us();
   /* A time limit yields to an answer already in: the loop runs timers before polling, and a loop busy past
    * connect_timeout must not fail a check whose handshake completed in time. */
-  if (e->nheap && e->heap[0].kind == DEADLINE && e->heap[0].at_us <= now + 500) {
+  if (e->inflight) {
     collect(e);
     if (e->closed) return;
+    now = now_us(); /* JavaScript may have started attempts meanwhile: keep each deadline queue in order */
   }
   uint32_t n = 0, started = 0;
+  /* Time limits first (a due time must not restart a slot whose attempt is timing out). */
+  for (uint32_t i = 0; i < e->ndqs; i++) {
+    dq_t *q = &e->dqs[i];
+    while (q->len && q->ring[q->head].at_us <= now + 500 && n < e->results_cap) {
+      deadline_t d = q->ring[q->head];
+      dq_pop(q);
+      if (!live(e, d)) continue;
+      slot_t *s = &e->slots[d.slot];
+      s->last_us = (uint32_t)(now - s->started_us);
+      end_attempt(e, s);
+      e->results[3 * n] = (int32_t)d.slot;
+      e->results[3 * n + 1] = ETIMEDOUT;
+      e->results[3 * n + 2] = (int32_t)s->last_us;
+      n++;
+    }
+  }
   while (e->nheap && n < e->results_cap) {
     deadline_t d = e->heap[0];
-    if (d.at_us > now + (d.kind == DUE ? TICK_US / 2 : 500)) break;
+    if (d.at_us > now + TICK_US / 2) break;
     heap_pop(e);
     if (!live(e, d)) continue;
     slot_t *s = &e->slots[d.slot];
-    int err;
-    if (d.kind == DUE) {
-      s->sgen++; /* this due time is used */
-      err = start_attempt(e, d.slot, now);
-      if (!err) {
-        started++;
-        continue;
-      }
-      s->last_us = 0;
-    } else {
-      err = ETIMEDOUT;
-      s->last_us = (uint32_t)(now - s->started_us);
-      end_attempt(e, s);
+    s->sgen++; /* this due time is used */
+    int err = start_attempt(e, d.slot, now);
+    if (!err) {
+      started++;
+      continue;
     }
+    s->last_us = 0;
     e->results[3 * n] = (int32_t)d.slot;
     e->results[3 * n + 1] = err;
-    e->results[3 * n + 2] = (int32_t)s->last_us;
+    e->results[3 * n + 2] = 0;
     n++;
   }
   ref_update(e);
@@ -317,7 +382,7 @@ static int start_attempt(engine_t *e, uint32_t idx, uint64_t now) {
   s->fd = fd;
   s->started_us = now;
   e->inflight++;
-  if (heap_push(e, (deadline_t){.at_us = s->started_us + s->timeout_us, .slot = idx, .gen = s->gen & 0x7fffffffu, .kind = DEADLINE}) != 0) {
+  if (dq_push(&e->dqs[s->dq], (deadline_t){.at_us = s->started_us + s->timeout_us, .slot = idx, .gen = s->gen & 0x7fffffffu, .kind = DEADLINE}) != 0) {
     end_attempt(e, s);
     return ENOMEM;
   }
@@ -347,6 +412,8 @@ static void schedule(engine_t *e, uint32_t idx, uint64_t at) {
 static void on_handle_closed(uv_handle_t *h) {
   engine_t *e = h->data;
   if (--e->handles_open == 0) {
+    for (uint32_t i = 0; i < e->ndqs; i++) free(e->dqs[i].ring);
+    free(e->dqs);
     free(e->slots);
     free(e->heap);
     free(e);
@@ -519,6 +586,12 @@ static napi_value js_target(napi_env env, napi_callback_info info) {
   }
   s->mark = mark;
   s->timeout_us = timeout_ms * 1000u;
+  int q = dq_for(e, s->timeout_us);
+  if (q < 0) {
+    napi_throw_error(env, "ENOMEM", "tcp_engine: out of memory");
+    return NULL;
+  }
+  s->dq = (uint32_t)q;
   if (idx == e->nslots) e->nslots++;
   CHECK(napi_create_uint32(env, idx, &out));
   return out;
