@@ -597,18 +597,27 @@ static napi_value js_target(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+/* The call's arguments (`want` of them): argv[0] the engine, argv[1] one of its slots. NULL: thrown. */
+static engine_t *engine_slot(napi_env env, napi_callback_info info, size_t want, napi_value *argv, uint32_t *idx) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "tcp_engine: missing arguments");
+    return NULL;
+  }
   engine_t *e = unwrap(env, argv[0]);
   if (!e) return NULL;
-  uint32_t idx;
-  CHECK(napi_get_value_uint32(env, argv[1], &idx));
-  if (idx >= e->nslots) {
+  if (napi_get_value_uint32(env, argv[1], idx) != napi_ok || *idx >= e->nslots) {
     napi_throw_range_error(env, NULL, "tcp_engine: no such slot");
     return NULL;
   }
+  return e;
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2], out;
+  uint32_t idx;
+  engine_t *e = engine_slot(env, info, 2, argv, &idx);
+  if (!e) return NULL;
   /* A one-shot attempt replaces the slot's schedule: its result always goes to JavaScript. */
   e->slots[idx].sgen++;
   e->slots[idx].routine_us = 0;
@@ -619,20 +628,13 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_arm(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  engine_t *e = unwrap(env, argv[0]);
-  if (!e) return NULL;
   uint32_t idx, routine_ms;
   double delay_ms;
-  CHECK(napi_get_value_uint32(env, argv[1], &idx));
+  engine_t *e = engine_slot(env, info, 4, argv, &idx);
+  if (!e) return NULL;
   CHECK(napi_get_value_double(env, argv[2], &delay_ms));
   CHECK(napi_get_value_uint32(env, argv[3], &routine_ms));
-  if (idx >= e->nslots) {
-    napi_throw_range_error(env, NULL, "tcp_engine: no such slot");
-    return NULL;
-  }
   if (!(delay_ms > 0)) delay_ms = 0;
   e->slots[idx].routine_us = routine_ms * 1000u;
   schedule(e, idx, now_us() + (uint64_t)(delay_ms * 1000));
@@ -641,17 +643,10 @@ static napi_value js_arm(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], out, v;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  engine_t *e = unwrap(env, argv[0]);
-  if (!e) return NULL;
   uint32_t idx;
-  CHECK(napi_get_value_uint32(env, argv[1], &idx));
-  if (idx >= e->nslots) {
-    napi_throw_range_error(env, NULL, "tcp_engine: no such slot");
-    return NULL;
-  }
+  engine_t *e = engine_slot(env, info, 2, argv, &idx);
+  if (!e) return NULL;
   CHECK(napi_create_array_with_length(env, 2, &out));
   CHECK(napi_create_double(env, e->slots[idx].routine_checks, &v));
   CHECK(napi_set_element(env, out, 0, v));
@@ -661,18 +656,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_cancel(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  engine_t *e = unwrap(env, argv[0]);
-  if (!e) return NULL;
   uint32_t idx;
-  CHECK(napi_get_value_uint32(env, argv[1], &idx));
-  if (idx < e->nslots) {
-    e->slots[idx].sgen++;
-    if (e->slots[idx].fd >= 0) end_attempt(e, &e->slots[idx]);
-    ref_update(e);
-  }
+  engine_t *e = engine_slot(env, info, 2, argv, &idx);
+  if (!e) return NULL;
+  e->slots[idx].sgen++;
+  if (e->slots[idx].fd >= 0) end_attempt(e, &e->slots[idx]);
+  ref_update(e);
   return NULL;
 }
 

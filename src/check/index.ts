@@ -21,6 +21,7 @@ import { isLocalFailure, type Probe, type ProbeOutcome } from './probe.js';
 import { raiseOpenFilesLimit } from '../net/rlimit.js';
 import { TimerWheel } from './wheel.js';
 import { createProbe } from './probes/index.js';
+import { nativeTcpEngine, nativeTcpEngineError } from './probes/tcp-engine.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
 import { FileTracker } from '../vrrp/trackers.js';
 
@@ -91,6 +92,8 @@ export interface CheckerSnapshot {
   virtualServers: Array<{ id: string; key: string; quorumUp: boolean }>;
 }
 
+let tcpPathSaid = false;
+
 const describeVs = (vs: VirtualServer) => (vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`);
 const describeRs = (vs: VirtualServer, rs: RealServer) => `[${rs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${rs.port}`;
 
@@ -131,6 +134,7 @@ export class CheckerSubsystem {
   static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>, hooks: CheckerHooks = {}): CheckerSubsystem {
     const s = new CheckerSubsystem(cfg, ipvs, log, hooks);
     s.build(carry);
+    s.sayTcpPath();
     s.ensureOpenFiles();
     s.recomputeAll(true);
     s.schedule();
@@ -153,6 +157,13 @@ export class CheckerSubsystem {
     if ('error' in r) this.log.warn(`the checkers may need ${need} open files: ${r.error}; raise LimitNOFILE`);
     else if (r.after > r.before) this.log.info(`open-files limit raised from ${r.before} to ${r.after} for ${this.probes.size} checkers`);
     else if (r.after < need) this.log.warn(`the checkers may need ${need} open files; the limit is ${r.after} (fs.nr_open)`);
+  }
+
+  /** Once per process: TCP_CHECK without the native engine works, at several times the CPU; say why. */
+  private sayTcpPath(): void {
+    if (tcpPathSaid || ![...this.probes.values()].some((p) => p.checker.type === 'TCP_CHECK') || nativeTcpEngine()) return;
+    tcpPathSaid = true;
+    this.log.info(`TCP_CHECK runs on Node's TCP handles: the native TCP check engine is not available (${nativeTcpEngineError()})`);
   }
 
   private build(carry?: Map<string, CheckerState>): void {

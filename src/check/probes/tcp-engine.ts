@@ -1,8 +1,9 @@
 /**
  * Checker layer, edge: the native TCP check engine (native/tcp_engine.c, built by scripts/build-native.mjs
  * into dist/native/). A TCP_CHECK attempt is a handshake done in C on one epoll descriptor watched by the
- * event loop; completed attempts come back in batches, so JavaScript spends a call and a callback per
- * check instead of a TCP handle, a request object, a promise and a timer (bench/checkers).
+ * event loop; completed attempts come back in batches. A scheduled slot (schedule()) whose checker is up
+ * repeats its successes in C, so in steady state a check costs no JavaScript at all; a one-shot attempt
+ * (start()) costs a call and a callback instead of a TCP handle, a request object, a promise and a timer.
  *
  * One engine per process (per worker thread). Each TCP_CHECK prober holds a slot, its target (address,
  * port, bindto/bind_port, bind_if, fwmark, connect_timeout) set once; a prober released (checker removed
