@@ -69,7 +69,9 @@ enum { DEADLINE, DUE };
 #define TICK_US 10000u
 /* Attempts started per timer turn at most: an overloaded host (more due than it can start) still returns to
  * the loop between batches, so completions, signals and the status/metrics sockets are served. */
+#ifndef STARTS_PER_TURN
 #define STARTS_PER_TURN 256u
+#endif
 
 typedef struct {
   uint64_t at_us;
