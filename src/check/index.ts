@@ -10,7 +10,9 @@
  * plus notify_up/notify_down and quorum_up/quorum_down scripts and keepalived's log lines. Beyond
  * keepalived: the same checker on the same real server used by several virtual servers is probed once
  * and its result fanned out, and first checks are spread evenly over the delay_loop instead of all firing
- * at start. A reload keeps the state of checkers whose definition did not change.
+ * at start. A reload keeps the state of checkers whose definition did not change. TCP_CHECK's schedule runs
+ * in the native engine when it is built (probes/tcp-engine.ts): a checker that is up and keeps succeeding is
+ * rescheduled there and its results never reach settle(); everything else does, as for the other checkers.
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/model/lvs.js';
@@ -268,7 +270,7 @@ export class CheckerSubsystem {
     if (p.engineRun) {
       // Routine (up, no failure counted, no debug line wanted): the engine repeats successes itself.
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
-      const routine = p.state.up && p.state.failures === 0 && !(this.log.debug && this.log.isLevelEnabled?.('debug') !== false);
+      const routine = p.state.up && p.state.failures === 0 && !this.debugLines();
       p.probe.native!.arm(ms, routine ? c.delayLoopS * 1000 : 0, p.onResult!);
     } else this.wheel.schedule(p, ms);
   }
@@ -282,9 +284,12 @@ export class CheckerSubsystem {
       return;
     }
     const started = performance.now();
-    // The native TCP engine answers with a callback: no promise per check (10,000 a second).
-    if (p.probe.launch) p.probe.launch(this.abort.signal, (out) => this.settle(p, out, started));
-    else void p.probe(this.abort.signal).then((out) => this.settle(p, out, started));
+    void p.probe(this.abort.signal).then((out) => this.settle(p, out, started));
+  }
+
+  /** -D: a debug line for every check's result (pino says whether anyone will see it). */
+  private debugLines(): boolean {
+    return Boolean(this.log.debug) && this.log.isLevelEnabled?.('debug') !== false;
   }
 
   /** One attempt's outcome: keepalived's retry rule, logs, health changes, and the next check. */
@@ -308,7 +313,7 @@ export class CheckerSubsystem {
     const weightChanged = out.ok && out.weight !== undefined && out.weight !== p.weight;
     if (out.ok && out.weight !== undefined) p.weight = out.weight;
     if (!out.ok && (c.logAllFailures || step.changed)) this.log.warn(out.reason ?? 'check failed');
-    else if (this.log.debug && this.log.isLevelEnabled?.('debug') !== false) this.log.debug(`${p.checker.type} on ${p.key.split('|').slice(1, 3).join(':')}: ${out.ok ? 'success' : out.reason} (${out.ms.toFixed(1)} ms)`);
+    else if (this.debugLines()) this.log.debug!(`${p.checker.type} on ${p.key.split('|').slice(1, 3).join(':')}: ${out.ok ? 'success' : out.reason} (${out.ms.toFixed(1)} ms)`);
     p.state = step.state;
     if (step.changed || weightChanged) this.recompute(p.users);
     // Beyond keepalived (which waits delay_loop after a check ends): the next check is due delay_loop after

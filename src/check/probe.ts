@@ -27,8 +27,6 @@ export interface ProbeOutcome {
  */
 export interface Probe {
   (signal: AbortSignal): Promise<ProbeOutcome>;
-  /** The same attempt, ending in a callback instead of a promise (TCP_CHECK on the native engine). */
-  launch?(signal: AbortSignal, done: (o: ProbeOutcome) => void): void;
   /** Gives back what the probe holds (its native engine slot) when its checker goes away. */
   release?(): void;
   /** TCP_CHECK on the native engine: the engine can run this probe's schedule itself (check/index.ts). */

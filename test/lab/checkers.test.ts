@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addVip, buildLab, curlVip, IN_VM, ipvsAvailable, ns, resetLab, RS, sh, startDaemon, VIP, waitFor, WORK } from './lab.js';
+import { addVip, buildLab, curlVip, IN_VM, ipvsAvailable, ns, resetLab, RS, startDaemon, VIP, waitFor, WORK, killNetns } from './lab.js';
 
 const HAVE_IPVS = IN_VM && ipvsAvailable();
 // delay_loop 2 + retry 1 x delay_before_retry 1 + connect_timeout 1 = 4 s, plus slack for emulation.
@@ -39,7 +39,7 @@ ${opts.quorum ?? ''}${rs(RS.rs1)}${rs(RS.rs2)}}
 
 const table = () => ns('d1', 'ipvsadm -Ln');
 const destLine = (addr: string) => table().split('\n').find((l) => l.includes(`${addr}:`));
-const killHttpd = (r: 'rs1' | 'rs2') => sh(`ip netns pids ${r} | xargs -r kill -9`);
+const killHttpd = (r: 'rs1' | 'rs2') => killNetns(r);
 const startHttpd = (r: 'rs1' | 'rs2', port = 80) => ns(r, `busybox httpd -p ${port} -h ${path.join(WORK, r)}`);
 
 describe.skipIf(!HAVE_IPVS).each(['keepalived', 'tskeepalived'] as const)('health checkers with %s', (kind) => {

@@ -5,7 +5,7 @@
  * timers. Run for tskeepalived, and for keepalived as the reference, in the same kernel.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLab, curlVip, destCount, IN_VM, ipvsAvailable, ns, resetLab, RS, sh, startDaemon, VIP, waitFor } from './lab.js';
+import { buildLab, curlVip, destCount, IN_VM, ipvsAvailable, ns, resetLab, RS, startDaemon, VIP, waitFor, killNetns } from './lab.js';
 
 const HAVE_IPVS = IN_VM && ipvsAvailable();
 
@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_IPVS).each(['keepalived', 'tskeepalived'] as const)('two d
     // answers no ARP), then every process in its namespace is killed.
     const silentAt = Date.now();
     ns('d1', 'ip link set eth0 down; ip link set eth1 down');
-    sh('ip netns pids d1 | xargs -r kill -9');
+    killNetns('d1');
     await waitFor(() => hasVip('d2'), 15_000, 'd2 to take the VIP');
     const tookMs = Date.now() - silentAt;
     // advert_int 1, priority 100: Master_Down_Interval = 3 s + skew 0.61 s after the last advert heard,

@@ -33,6 +33,22 @@ export function sh(cmd: string): string {
   }
 }
 
+/**
+ * kill -9 every process in a namespace, and wait until none is left. A process may end between the listing
+ * and the kill (busybox httpd forks a short-lived child per connection, e.g. per health check): that is
+ * not an error; one still there after 5 s is.
+ */
+export function killNetns(name: string): void {
+  const t0 = Date.now();
+  for (;;) {
+    const pids = sh(`ip netns pids ${name}`).split('\n').filter(Boolean);
+    if (pids.length === 0) return;
+    if (Date.now() - t0 > 5000) throw new Error(`processes ${pids.join(' ')} in namespace ${name} survived kill -9`);
+    sh(`kill -9 ${pids.join(' ')} 2>/dev/null || true`);
+    execFileSync('sleep', ['0.05']);
+  }
+}
+
 export function ns(name: string, cmd: string): string {
   return sh(`ip netns exec ${name} sh -c '${cmd.replace(/'/g, `'\\''`)}'`);
 }

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addVip, buildLab, curlVip, IN_VM, ipvsAvailable, ns, resetLab, RS, sh, startDaemon, VIP, waitFor, WORK } from './lab.js';
+import { addVip, buildLab, curlVip, IN_VM, ipvsAvailable, ns, resetLab, RS, startDaemon, VIP, waitFor, WORK, killNetns } from './lab.js';
 
 const HAVE_IPVS = IN_VM && ipvsAvailable();
 const PORT = 9650;
@@ -65,7 +65,7 @@ describe.skipIf(!HAVE_IPVS)('Prometheus metrics with IPVS and checkers', () => {
     expect(conns(RS.rs1)).toBeGreaterThanOrEqual(5);
     expect(m).toMatch(/^tskeepalived_checker_latency_seconds\{[^}]*checker="HTTP_GET"\} 0\.\d+/m);
 
-    sh(`ip netns pids rs1 | xargs -r kill -9`);
+    killNetns('rs1');
     await waitFor(() => value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs1)}`) === 0, 20_000, 'rs1 dead in the metrics');
     const after = scrape();
     expect(value(after, `tskeepalived_checker_failures_total{virtual_server="${vs}",real_server="[${RS.rs1}]:tcp:80",checker="HTTP_GET"}`)).toBeGreaterThanOrEqual(1);

@@ -5,7 +5,7 @@
  * reference.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLab, IN_VM, ipvsAvailable, ns, resetLab, RS, sh, startDaemon, VIP, waitFor } from './lab.js';
+import { buildLab, IN_VM, ipvsAvailable, ns, resetLab, RS, startDaemon, VIP, waitFor, killNetns } from './lab.js';
 
 const HAVE_IPVS = IN_VM && ipvsAvailable();
 
@@ -47,7 +47,7 @@ describe.skipIf(!HAVE_IPVS).each(['keepalived', 'tskeepalived'] as const)('lvs_s
     expect(daemons('d1')).not.toMatch(/backup sync daemon/);
     expect(daemons('d2')).not.toMatch(/master sync daemon/);
     ns('d1', 'ip link set eth0 down');
-    sh('ip netns pids d1 | xargs -r kill -9');
+    killNetns('d1');
     await waitFor(() => /master sync daemon \(mcast=eth0, syncid=7/.test(daemons('d2')), 20_000, "d2's master sync daemon");
     console.log(`${kind}: after failover d2 runs: ${daemons('d2').trim().replace(/\n/g, ' | ')}`);
     await d2.stop();

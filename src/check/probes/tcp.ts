@@ -150,9 +150,7 @@ function nativeProber(engine: NativeTcpEngine, c: CheckerConnection): Probe | un
     // As net/sockopt.ts words them for the other checkers.
     return stage === STAGE_BIND_IF ? `bind_if ${c.bindIf}: ${name}` : stage === STAGE_FWMARK ? `fwmark ${c.fwmark}: ${name}` : name;
   };
-  const launch = (signal: AbortSignal, done: (o: ProbeOutcome) => void) => engine.start(slot, signal, (errno, us) => done(outcome(errno, us)));
-  const probe: Probe = (signal) => new Promise((resolve) => launch(signal, resolve));
-  probe.launch = launch;
+  const probe: Probe = (signal) => new Promise((resolve) => engine.start(slot, signal, (errno, us) => resolve(outcome(errno, us))));
   let onResult: ((o: ProbeOutcome) => void) | undefined;
   const handler = (errno: number, us: number) => onResult?.(outcome(errno, us));
   probe.native = {
