@@ -5,18 +5,9 @@
  * ERANGE for a weight above INT_MAX or lthreshold above uthreshold, EINVAL for missing attributes or a
  * destination the director cannot reach.
  */
-import { constants } from 'node:os';
 import { formatDest, formatService, type IpvsOp } from './types.js';
 
-/** errno number -> name; the first name wins (EAGAIN, not EWOULDBLOCK), and 95 is EOPNOTSUPP as in the kernel. */
-const ERRNO_NAMES = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
-if (constants.errno.EOPNOTSUPP !== undefined) ERRNO_NAMES.set(constants.errno.EOPNOTSUPP, 'EOPNOTSUPP');
-
-/** osErrnoName(17) = "EEXIST"; an unknown number reads "errno N". */
-export function osErrnoName(n: number): string {
-  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
-}
+export { osErrnoName } from '../util/errno.js';
 
 /** One op's outcome. `already`: it asked for what the kernel already had (add of an existing entry, removal of a gone one). */
 export interface OpResult {

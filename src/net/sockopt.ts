@@ -6,7 +6,7 @@
  * and closes it from there on.
  */
 import * as net from 'node:net';
-import { getSystemErrorName } from 'node:util';
+import { osErrnoName } from '../util/errno.js';
 import { ipToBytes } from './ip.js';
 import { close, lastErrno, libcFunc, setsockopt, socket } from './libc.js';
 
@@ -34,24 +34,21 @@ export function needsMarks(m: SocketMarks): boolean {
   return Boolean(m.bindIf) || (m.fwmark ?? 0) !== 0;
 }
 
-const errName = (errno: number) => {
-  try {
-    return getSystemErrorName(-errno);
-  } catch {
-    return `errno ${errno}`;
-  }
-};
+/** Why setting bind_if or fwmark failed, as every checker words it ("bind_if eth9: ENODEV"). */
+export function markFailure(option: 'bind_if' | 'fwmark', m: SocketMarks, errno: number): string {
+  return `${option} ${option === 'bind_if' ? m.bindIf : m.fwmark}: ${osErrnoName(errno)}`;
+}
 
 /** Sets bind_if / fwmark on an open descriptor; returns undefined or why it failed ("bind_if eth9: ENODEV"). */
 function applyMarks(fd: number, m: SocketMarks): string | undefined {
   if (m.bindIf) {
     const name = Buffer.from(`${m.bindIf}\0`);
-    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return `bind_if ${m.bindIf}: ${errName(lastErrno())}`;
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return markFailure('bind_if', m, lastErrno());
   }
   if (m.fwmark) {
     const v = Buffer.alloc(4);
     v.writeUInt32LE(m.fwmark >>> 0);
-    if (setsockopt(fd, SOL_SOCKET, SO_MARK, v, 4) !== 0) return `fwmark ${m.fwmark}: ${errName(lastErrno())}`;
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, v, 4) !== 0) return markFailure('fwmark', m, lastErrno());
   }
   return undefined;
 }
@@ -73,11 +70,11 @@ function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: n
  */
 export function openMarkedSocket(family: 'inet' | 'inet6', kind: 'stream' | 'dgram', m: SocketMarks, local?: { address?: string; port: number }): { fd: number } | { error: string } {
   const fd = socket(family === 'inet6' ? AF_INET6 : AF_INET, (kind === 'stream' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return { error: `socket: ${errName(lastErrno())}` };
+  if (fd < 0) return { error: `socket: ${osErrnoName(lastErrno())}` };
   let error = applyMarks(fd, m);
   if (!error && local) {
     const a = sockaddr(family, local.address, local.port);
-    if (bind(fd, a, a.length) !== 0) error = `bind ${local.address ?? '*'}:${local.port}: ${errName(lastErrno())}`;
+    if (bind(fd, a, a.length) !== 0) error = `bind ${local.address ?? '*'}:${local.port}: ${osErrnoName(lastErrno())}`;
   }
   if (error) {
     close(fd);

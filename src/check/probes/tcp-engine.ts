@@ -14,8 +14,9 @@
  * and TCP_CHECK uses Node's TCP handles (probes/tcp.ts), which is slower, not different.
  */
 import { createRequire } from 'node:module';
-import { getSystemErrorName } from 'node:util';
 import type { CheckerConnection } from '../../config/model/lvs.js';
+import { markFailure } from '../../net/sockopt.js';
+import { osErrnoName } from '../../util/errno.js';
 
 interface Addon {
   open(onResults: (n: number) => void, results: Int32Array): object;
@@ -133,25 +134,21 @@ export class NativeTcpEngine {
 }
 
 const ECANCELED = 125;
+const ETIMEDOUT = 110;
 /** Added to the errno by the engine when setting bind_if (SO_BINDTODEVICE) or fwmark (SO_MARK) failed. */
-export const STAGE_BIND_IF = 1 << 16;
-export const STAGE_FWMARK = 2 << 16;
+const STAGE_BIND_IF = 1 << 16;
+const STAGE_FWMARK = 2 << 16;
 
-const errnoNames = new Map<number, string>();
-/** ECONNREFUSED for 111; 'aborted' for ECANCELED, as the other probes say it. */
-export function errnoName(errno: number): string {
-  if (errno === ECANCELED) return 'aborted';
-  if (errno === 110) return 'timeout';
-  let name = errnoNames.get(errno);
-  if (name === undefined) {
-    try {
-      name = getSystemErrorName(-errno);
-    } catch {
-      name = `errno ${errno}`;
-    }
-    errnoNames.set(errno, name);
-  }
-  return name;
+/**
+ * Why an attempt on `c` failed, worded as the other probes word it: ECONNREFUSED, 'timeout', 'aborted',
+ * "bind_if eth9: ENODEV".
+ */
+export function attemptFailure(errno: number, c: CheckerConnection): string {
+  const stage = errno & ~0xffff;
+  const e = errno & 0xffff;
+  if (stage === STAGE_BIND_IF) return markFailure('bind_if', c, e);
+  if (stage === STAGE_FWMARK) return markFailure('fwmark', c, e);
+  return e === ECANCELED ? 'aborted' : e === ETIMEDOUT ? 'timeout' : osErrnoName(e);
 }
 
 let engine: NativeTcpEngine | null | undefined;

@@ -16,7 +16,7 @@ import type { CheckerConnection } from '../../config/model/lvs.js';
 import { closeFd, markedNetSocket, needsMarks, openMarkedSocket } from '../../net/sockopt.js';
 import { lateTimer } from '../../util/late-timer.js';
 import type { Probe, ProbeOutcome } from '../probe.js';
-import { errnoName, nativeTcpEngine, STAGE_BIND_IF, STAGE_FWMARK, type NativeTcpEngine } from './tcp-engine.js';
+import { attemptFailure, nativeTcpEngine, type NativeTcpEngine } from './tcp-engine.js';
 
 export function endpoint(c: CheckerConnection): string {
   return `[${c.connectIp}]:tcp:${c.connectPort}`;
@@ -143,13 +143,7 @@ function nativeProber(engine: NativeTcpEngine, c: CheckerConnection): Probe | un
     return undefined; // an address the engine does not take (a zone index...): Node's handles do
   }
   const where = endpoint(c);
-  const outcome = (errno: number, us: number): ProbeOutcome => (errno === 0 ? { ok: true, ms: us / 1000 } : { ok: false, reason: `TCP connection to ${where} failed: ${why(errno)}`, ms: us / 1000 });
-  const why = (errno: number) => {
-    const name = errnoName(errno & 0xffff);
-    const stage = errno & ~0xffff;
-    // As net/sockopt.ts words them for the other checkers.
-    return stage === STAGE_BIND_IF ? `bind_if ${c.bindIf}: ${name}` : stage === STAGE_FWMARK ? `fwmark ${c.fwmark}: ${name}` : name;
-  };
+  const outcome = (errno: number, us: number): ProbeOutcome => (errno === 0 ? { ok: true, ms: us / 1000 } : { ok: false, reason: `TCP connection to ${where} failed: ${attemptFailure(errno, c)}`, ms: us / 1000 });
   const probe: Probe = (signal) => new Promise((resolve) => engine.start(slot, signal, (errno, us) => resolve(outcome(errno, us))));
   let onResult: ((o: ProbeOutcome) => void) | undefined;
   const handler = (errno: number, us: number) => onResult?.(outcome(errno, us));
