@@ -7,7 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 
-const READY = 'TSKEEPALIVED_BACKGROUND';
+/** Set in the background copy's environment (and removed from its children's). */
+export const READY_ENV = 'TSKEEPALIVED_BACKGROUND';
+const READY = READY_ENV;
 
 /** True in the copy started by runInBackground. */
 export function isBackgroundChild(): boolean {

@@ -1,19 +1,19 @@
 /**
- * Daemon layer: one running tskeepalived. Loads and validates keepalived.conf (refusing to start on what
- * keepalived would refuse), starts the subsystems — VRRP (src/daemon/vrrp.ts), IPVS (ipvs.ts) — and
- * applies a reload to each of them by difference. A reload first parses and validates the whole new
- * file; if it cannot be run, every error is logged with its file:line and the running configuration
- * stays untouched. Stopping is graceful: priority 0 adverts, VIPs removed (unless -V), the IPVS entries
- * this process created removed (unless -I), STOP notifies.
+ * Daemon layer: the work of one of the daemon's processes. The supervisor (supervisor.ts) reads and
+ * validates keepalived.conf and starts a VRRP process and a checker process (child.ts), each running a
+ * Daemon on its part of the configuration: VRRP instances and lvs_sync_daemon in one, IPVS and the health
+ * checkers in the other, as keepalived splits them. A reload applies the new part by difference; stopping
+ * is graceful: priority 0 adverts, VIPs removed (unless -V), the IPVS entries this process created
+ * removed (unless -I), STOP notifies.
  */
 import * as os from 'node:os';
-import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import { IpvsManager } from './ipvs.js';
 import { SyncDaemonDriver } from './ipvs-sync.js';
 import { CheckerSubsystem, type CheckerSnapshot } from '../check/index.js';
 import type { Logger } from './log.js';
+import type { ProcessInfo } from './proc-info.js';
 import { FifoWriter } from '../util/fifo.js';
 import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
 
@@ -32,11 +32,13 @@ export interface RunOptions {
   dontReleaseIpvs?: boolean;
   /** -V/--dont-release-vrrp */
   dontReleaseVrrp?: boolean;
-  /** -r / -c: more pid files (one process serves all: each holds its pid). */
+  /** -r / -c: the VRRP and checker processes' pid files. */
   vrrpPidFile?: string;
   checkersPidFile?: string;
   /** The status socket; 'none' = no socket. Default /run/tskeepalived.sock. */
   statusSocket?: string;
+  /** In the checker process: the VRRP process owns the global notify_fifo (this one writes into it). */
+  notifyFifoElsewhere?: boolean;
   /** --metrics-listen ADDR:PORT */
   metricsListen?: string;
   /** Where SIGUSR1/SIGUSR2 write keepalived.data/.json/.stats (default /tmp). */
@@ -53,6 +55,21 @@ export interface ReloadOutcome {
   ms: number;
 }
 
+/** What one process's reload did. */
+export interface RoleReloadOutcome {
+  ok: boolean;
+  error?: string;
+  vrrp?: VrrpReloadReport;
+  ipvsChanges?: number;
+}
+
+/** One process's part of the snapshot. */
+export interface RoleSnapshot {
+  vrrp: VrrpInstanceSnapshot[];
+  ipvs: boolean;
+  checkers?: CheckerSnapshot;
+}
+
 export interface DaemonSnapshot {
   pid: number;
   configFile: string;
@@ -61,17 +78,11 @@ export interface DaemonSnapshot {
   vrrp: VrrpInstanceSnapshot[];
   ipvs: boolean;
   checkers?: CheckerSnapshot;
+  /** The supervisor and each child process that answered. */
+  processes?: ProcessInfo[];
 }
 
 export class Daemon {
-  private readonly startedAt = new Date();
-  private reloads = { ok: 0, failed: 0 } as DaemonSnapshot['reloads'];
-  /**
-   * Error messages (without their file:line) the running configuration was accepted with: keepalived
-   * runs a file with errors (exit code 5 of -t), so we do too at start; a reload is refused only for
-   * errors that are new. BOUNDED by the diagnostics of one load.
-   */
-  private acceptedErrors: Set<string>;
   private busy: Promise<unknown> = Promise.resolve();
   private stopping = false;
   /** lvs_sync_daemon, driven by its VRRP instance. */
@@ -89,33 +100,23 @@ export class Daemon {
     private readonly addresses: RtnlAddressManager,
     readonly vrrp: VrrpSubsystem | undefined,
     readonly ipvs: IpvsManager | undefined,
-    errors: string[],
-  ) {
-    this.acceptedErrors = new Set(errors);
-  }
+  ) {}
 
   /** The configuration now running. */
   get config(): KeepalivedConfig {
     return this.cfg;
   }
 
-  /** Loads the file and starts every subsystem; a number (the exit status) when it cannot start. */
-  static async start(o: RunOptions, log: Logger): Promise<Daemon | number> {
-    const loaded = load(o, log);
-    if (typeof loaded === 'string') {
-      log.error(`${loaded} - not starting`);
-      return 1;
-    }
-    const cfg = loaded.config;
-    if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
-    const untracked = cfg.vrrp.instances.some((i) => i.trackBfds.length > 0);
-    if (untracked) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
-
+  /**
+   * Starts the subsystems of one process with a configuration already read and validated by the
+   * supervisor (supervisor.ts): with `vrrpOnly` the VRRP process (instances, lvs_sync_daemon), with
+   * `checkOnly` the checker process (IPVS and health checkers).
+   */
+  static async startRole(o: RunOptions, log: Logger, cfg: KeepalivedConfig): Promise<Daemon> {
     const addresses = new RtnlAddressManager();
     const vrrp = o.checkOnly ? undefined : await VrrpSubsystem.start(cfg, addresses, log);
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
-    log.info(`tskeepalived started: ${vrrp?.instanceCount ?? 0} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
-    const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs, loaded.errors);
+    const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs);
     if (!o.vrrpOnly) {
       d.openLvsFifos();
       d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line), isLocal: localAddress });
@@ -124,16 +125,22 @@ export class Daemon {
     return d;
   }
 
-  /** (Re)opens the checkers' FIFOs when their configuration changed. */
+  /**
+   * (Re)opens the checkers' FIFOs when their configuration changed. The global notify_fifo belongs to
+   * the VRRP process when there is one (it creates the FIFO and runs its script); this process then only
+   * writes its lines into it.
+   */
   private openLvsFifos(): void {
     const g = this.cfg.global;
-    const specs = [g.lvsNotifyFifo, this.vrrp ? undefined : g.notifyFifo];
-    const key = withoutLocs([specs, g.scriptUser]);
+    const shared = this.o.notifyFifoElsewhere === true;
+    const specs = [g.lvsNotifyFifo, this.vrrp || shared ? undefined : g.notifyFifo];
+    const key = withoutLocs([specs, g.scriptUser, shared ? g.notifyFifo?.name : undefined]);
     if (key === this.lvsFifoSpec) return;
     this.lvsFifoSpec = key;
     for (const f of this.lvsFifos) f.close();
     const logger = { info: (m: string) => this.log.info(m), warn: (m: string) => this.log.warn(m) };
     this.lvsFifos = specs.map((s) => FifoWriter.open(s, logger, g.scriptUser)).filter((f): f is FifoWriter => f !== undefined);
+    if (shared && g.notifyFifo?.name) this.lvsFifos.push(FifoWriter.attach(g.notifyFifo.name, logger));
   }
 
   private lvsFifoWrite(line: string): void {
@@ -155,45 +162,18 @@ export class Daemon {
   }
 
   /**
-   * SIGHUP. Serialised: a reload that arrives during another waits for it. The new file is parsed and
-   * validated completely before anything changes.
+   * Applies a new configuration (already validated by the supervisor, and different from the running
+   * one in this process's part). Serialised: one that arrives during another waits for it.
    */
-  reload(): Promise<ReloadOutcome> {
-    const run = this.busy.then(() => this.doReload());
+  apply(next: KeepalivedConfig): Promise<RoleReloadOutcome> {
+    const run = this.busy.then(() => this.doApply(next));
     this.busy = run.catch(() => undefined);
     return run;
   }
 
-  private async doReload(): Promise<ReloadOutcome> {
-    const t0 = performance.now();
-    const done = (r: Omit<ReloadOutcome, 'ms'>): ReloadOutcome => {
-      const out = { ...r, ms: performance.now() - t0 };
-      if (out.ok) this.reloads.ok++;
-      else this.reloads.failed++;
-      this.reloads.last = { ...out, at: new Date().toISOString() };
-      return out;
-    };
-    if (this.stopping) return done({ ok: false, error: 'stopping' });
-    this.log.info(`Reloading: ${this.o.file}`);
-    const loaded = load(this.o, this.log);
-    if (typeof loaded === 'string') {
-      this.log.error(`reload: ${loaded} - keeping the running configuration`);
-      return done({ ok: false, error: loaded });
-    }
-    const fresh = loaded.errors.filter((e) => !this.acceptedErrors.has(e));
-    if (fresh.length > 0) {
-      const why = `${this.o.file} has ${fresh.length} new error(s)`;
-      this.log.error(`reload: ${why} - keeping the running configuration`);
-      return done({ ok: false, error: why });
-    }
-    const next = loaded.config;
-    this.acceptedErrors = new Set(loaded.errors);
-    if (withoutLocs(next) === withoutLocs(this.cfg)) {
-      this.log.info('reload: configuration unchanged');
-      this.cfg = next;
-      return done({ ok: true, ipvsChanges: 0 });
-    }
-    const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
+  private async doApply(next: KeepalivedConfig): Promise<RoleReloadOutcome> {
+    if (this.stopping) return { ok: false, error: 'stopping' };
+    const out: RoleReloadOutcome = { ok: true };
     if (this.vrrp) {
       try {
         out.vrrp = await this.vrrp.reload(next);
@@ -221,8 +201,7 @@ export class Daemon {
         out.ok = false;
       }
     }
-    this.log.info(`Reload finished${out.ok ? '' : ' with errors'}`);
-    return done(out);
+    return out;
   }
 
   /** Graceful stop (SIGTERM/SIGINT). Idempotent. */
@@ -239,12 +218,9 @@ export class Daemon {
     await this.ipvs?.stop(this.cfg, { release: this.o.dontReleaseIpvs !== true });
   }
 
-  snapshot(): DaemonSnapshot {
+  /** This process's part of the daemon's snapshot (the supervisor adds pid, file and reloads). */
+  snapshot(): RoleSnapshot {
     return {
-      pid: process.pid,
-      configFile: this.o.file,
-      startedAt: this.startedAt.toISOString(),
-      reloads: { ...this.reloads },
       vrrp: this.vrrp?.snapshot() ?? [],
       ipvs: this.ipvs !== undefined,
       ...(this.checkers ? { checkers: this.checkers.snapshot() } : {}),
@@ -265,20 +241,3 @@ function localAddress(address: string): boolean {
   return localCache.set.has(address.toLowerCase());
 }
 
-/**
- * The configuration and its error messages (without file:line), or why it cannot be run. Every
- * diagnostic is logged with its file:line.
- */
-function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
-  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
-  const errors: string[] = [];
-  for (const d of res.diagnostics.list) {
-    if (d.severity === 'info') continue;
-    if (d.severity === 'error') {
-      log.error(formatDiagnostic(d));
-      errors.push(d.message);
-    } else log.warn(formatDiagnostic(d));
-  }
-  if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
-  return { config: res.config, errors };
-}

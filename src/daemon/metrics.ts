@@ -1,13 +1,22 @@
 /**
  * Daemon layer, edge: the Prometheus endpoint (`--metrics-listen ADDR:PORT`, off by default). prom-client
  * renders the exposition format (a well-kept library: escaping, types and HELP text are its job); every
- * value is read at scrape time from the daemon's snapshot and, for IPVS counters, one dump of the
- * kernel's table, so nothing is counted twice and a reload cannot leave stale series behind.
+ * value is read at scrape time from the daemon's snapshot (the supervisor asks its processes) and, for
+ * IPVS counters, one dump of the kernel's table made by the checker process, so nothing is counted twice
+ * and a reload cannot leave stale series behind. The endpoint lives in the supervisor: a scrape never runs
+ * on the VRRP process's loop.
  */
 import * as http from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Daemon } from './daemon.js';
+import type { DaemonSnapshot } from './daemon.js';
+import type { DumpedService } from '../ipvs/client.js';
 import { DROP_REASONS } from '../vrrp/packet.js';
+
+/** Where the values come from (the Supervisor). */
+export interface MetricsSource {
+  snapshot(): Promise<DaemonSnapshot>;
+  ipvsCounters(): Promise<DumpedService[]>;
+}
 
 const STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT'] as const;
 
@@ -26,8 +35,7 @@ interface Family {
  * turn per scrape, long enough to delay VRRP adverts. Built from one snapshot and one IPVS dump, written
  * in the same exposition format, yielding to the event loop every 2,000 lines.
  */
-export async function bulkFamilies(d: Daemon, want: (name: string) => boolean = () => true, gone: () => boolean = () => false): Promise<string> {
-  const s = d.snapshot();
+export async function bulkFamilies(s: DaemonSnapshot, counters: () => Promise<DumpedService[]>, want: (name: string) => boolean = () => true, gone: () => boolean = () => false): Promise<string> {
   const fam = (name: string, help: string, type: Family['type']): Family => ({ name, help, type, rows: [] });
   const alive = fam('tskeepalived_real_server_alive', 'Real server alive by its health checkers (1) or not (0)', 'gauge');
   const weight = fam('tskeepalived_real_server_weight', 'Weight given to the real server', 'gauge');
@@ -54,7 +62,7 @@ export async function bulkFamilies(d: Daemon, want: (name: string) => boolean = 
   const active = fam('tskeepalived_ipvs_active_connections', 'Active connections to the real server', 'gauge');
   // keepalived's notation, as the checker series use, so the two join: [192.0.2.100]:tcp:80, FWM 1.
   const ipvsFamilies = [conns, inBytes, outBytes, active];
-  for (const svc of d.ipvs && ipvsFamilies.some((f) => want(f.name)) ? await d.ipvs.counters().catch(() => []) : []) {
+  for (const svc of s.ipvs && ipvsFamilies.some((f) => want(f.name)) ? await counters().catch(() => []) : []) {
     const sv = svc.service;
     const vs = sv.fwmark !== undefined ? `FWM ${sv.fwmark}` : `[${sv.address}]:${sv.protocol}:${sv.port}`;
     for (const ds of svc.dests) {
@@ -92,11 +100,36 @@ export function parseListen(v: string): { host?: string; port: number } {
   return host ? { host, port } : { port };
 }
 
-export function buildRegistry(d: Daemon): Registry {
+/**
+ * The registry of the small families. `snap` returns the snapshot taken for the scrape being served
+ * (collect() functions are synchronous readers of it).
+ */
+export function buildRegistry(snap: () => DaemonSnapshot): Registry {
   const reg = new Registry();
-  // Process CPU, memory, and the event loop's delay (nodejs_eventloop_lag_*): how late timers fire.
+  // The supervisor's CPU, memory, and event loop delay (nodejs_eventloop_lag_*); each process's own
+  // figures are the tskeepalived_process_* families.
   collectDefaultMetrics({ register: reg, eventLoopMonitoringPrecision: 10 });
-  const snap = () => d.snapshot();
+  const perProcess = (name: string, help: string, pick: (p: NonNullable<DaemonSnapshot['processes']>[number]) => number, kind: 'counter' | 'gauge') => {
+    const cfg = {
+      name,
+      help,
+      labelNames: ['process'] as const,
+      registers: [reg],
+      collect(this: Gauge<'process'> | Counter<'process'>) {
+        this.reset();
+        for (const p of snap().processes ?? []) {
+          if (this instanceof Gauge) this.set({ process: p.role }, pick(p));
+          else this.inc({ process: p.role }, pick(p));
+        }
+      },
+    };
+    if (kind === 'gauge') new Gauge(cfg);
+    else new Counter(cfg);
+  };
+  perProcess('tskeepalived_process_resident_memory_bytes', 'Resident memory of each of the daemon\'s processes (supervisor, vrrp, checkers)', (p) => p.rssBytes, 'gauge');
+  perProcess('tskeepalived_process_cpu_seconds_total', 'CPU time (user + system) of each of the daemon\'s processes', (p) => p.cpuSeconds, 'counter');
+  perProcess('tskeepalived_process_event_loop_lag_p99_seconds', 'p99 of how late the process\'s event loop ran, since the previous scrape', (p) => p.loopLagP99Ms / 1000, 'gauge');
+  perProcess('tskeepalived_process_event_loop_lag_max_seconds', 'Most the process\'s event loop ran late, since the previous scrape', (p) => p.loopLagMaxMs / 1000, 'gauge');
   const inst = ['instance', 'vrid', 'interface'] as const;
   const lab = (i: { name: string; vrid: number; interface: string }) => ({ instance: i.name, vrid: String(i.vrid), interface: i.interface });
   const perInstance = (name: string, help: string, pick: (s: ReturnType<typeof snap>['vrrp'][number]) => number, kind: 'counter' | 'gauge') => {
@@ -160,9 +193,10 @@ export function buildRegistry(d: Daemon): Registry {
 export class MetricsServer {
   private constructor(private readonly server: http.Server) {}
 
-  static async listen(spec: string, d: Daemon): Promise<MetricsServer> {
+  static async listen(spec: string, src: MetricsSource): Promise<MetricsServer> {
     const { host, port } = parseListen(spec);
-    const reg = buildRegistry(d);
+    let current: DaemonSnapshot | undefined;
+    const reg = buildRegistry(() => current ?? { pid: process.pid, configFile: '', startedAt: '', reloads: { ok: 0, failed: 0 }, vrrp: [], ipvs: false });
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== '/metrics' && url.pathname !== '/') return void res.writeHead(404).end('try /metrics\n');
@@ -172,10 +206,17 @@ export class MetricsServer {
       const want = names.length ? (n: string) => names.includes(n) : () => true;
       let gone = false;
       res.on('close', () => (gone = true));
-      const own = names.length
-        ? Promise.all(names.filter((n) => reg.getSingleMetric(n)).map((n) => reg.getSingleMetricAsString(n))).then((t) => t.map((x) => `${x}\n`).join(''))
-        : reg.metrics();
-      Promise.all([own, bulkFamilies(d, want, () => gone)]).then(
+      const counters = () => src.ipvsCounters();
+      src
+        .snapshot()
+        .then((s) => {
+          current = s;
+          const own = names.length
+            ? Promise.all(names.filter((n) => reg.getSingleMetric(n)).map((n) => reg.getSingleMetricAsString(n))).then((t) => t.map((x) => `${x}\n`).join(''))
+            : reg.metrics();
+          return Promise.all([own, bulkFamilies(s, counters, want, () => gone)]);
+        })
+        .then(
         ([text, bulk]) => res.writeHead(200, { 'content-type': reg.contentType }).end(text + bulk),
         (e: Error) => res.writeHead(500).end(`${e.message}\n`),
       );

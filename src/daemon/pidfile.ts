@@ -31,7 +31,7 @@ export function livePid(file: string): number | undefined {
 
 export class PidFileError extends Error {}
 
-/** Claims every file (the main, -r and -c pid files: one process serves all), or throws naming the live one. */
+/** Claims every file (the main, -r and -c pid files) for this process, or throws naming the live one. */
 export function claimPidFiles(files: string[]): { stale: string[] } {
   const stale: string[] = [];
   for (const f of files) {
@@ -39,20 +39,24 @@ export function claimPidFiles(files: string[]): { stale: string[] } {
     if (live !== undefined) throw new PidFileError(`another keepalived is running as pid ${live} (pid file ${f}): not starting`);
     if (fs.existsSync(f)) stale.push(f);
   }
-  for (const f of files) {
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    const tmp = `${f}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${process.pid}\n`);
-    fs.renameSync(tmp, f);
-  }
+  for (const f of files) writePidFile(f, process.pid);
   return { stale };
 }
 
-/** Removes the files that still hold this process's pid. */
-export function releasePidFiles(files: string[]): void {
+/** Writes `pid` into `file`, atomically (a child process's pid into the -r or -c file). */
+export function writePidFile(file: string, pid: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${pid}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** Removes the files that still hold this process's pid or one of `pids` (its children's). */
+export function releasePidFiles(files: string[], pids: number[] = []): void {
+  const ours = new Set([process.pid, ...pids]);
   for (const f of files) {
     try {
-      if (Number(fs.readFileSync(f, 'utf8').trim()) === process.pid) fs.rmSync(f, { force: true });
+      if (ours.has(Number(fs.readFileSync(f, 'utf8').trim()))) fs.rmSync(f, { force: true });
     } catch {
       // already gone
     }

@@ -1,12 +1,14 @@
 /**
  * Daemon layer, entry: `tskeepalived -n` (the background mode re-executes into this, see background.ts).
- * Claims the pid files, starts a Daemon (daemon.ts), the status socket and the metrics endpoint, and turns
+ * Claims the pid files, starts the Supervisor (supervisor.ts: the VRRP and checker processes), the status
+ * socket and the metrics endpoint, and turns
  * signals into actions: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 data + JSON dumps, SIGUSR2
  * stats dump. Handlers are installed before anything starts, so a signal during start-up is acted on
  * once the start has finished instead of killing a half-started daemon.
  */
 import { isBackgroundChild, reportStart } from './background.js';
-import { Daemon, type RunOptions } from './daemon.js';
+import type { RunOptions } from './daemon.js';
+import { Supervisor } from './supervisor.js';
 import { writeDump } from './dumps.js';
 import { createLogger, logsToConsole, type Logger } from './log.js';
 import { MetricsServer } from './metrics.js';
@@ -15,10 +17,11 @@ import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
 
 export type { RunOptions } from './daemon.js';
 
-function dumps(d: Daemon, log: Logger, kinds: Array<'data' | 'json' | 'stats'>, dir: string | undefined): void {
+async function dumps(d: Supervisor, log: Logger, kinds: Array<'data' | 'json' | 'stats'>, dir: string | undefined): Promise<void> {
+  const s = await d.snapshot();
   for (const k of kinds) {
     try {
-      log.info(`Writing ${k} dump to ${writeDump(k, d.snapshot(), dir)}`);
+      log.info(`Writing ${k} dump to ${writeDump(k, s, dir)}`);
     } catch (e) {
       log.error(`cannot write the ${k} dump: ${(e as Error).message}`);
     }
@@ -41,15 +44,15 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   const pidFiles = [o.pidFile, o.vrrpPidFile, o.checkersPidFile].filter((f): f is string => f !== undefined);
 
   // Signals that arrive before the daemon is up are remembered, not fatal.
-  let d: Daemon | undefined;
+  let d: Supervisor | undefined;
   let stopAsked: string | undefined;
   let reloadAsked = false;
   let onStop: (sig: string) => void = (sig) => (stopAsked = sig);
   process.on('SIGTERM', () => onStop('SIGTERM'));
   process.on('SIGINT', () => onStop('SIGINT'));
   process.on('SIGHUP', () => (d ? void d.reload() : (reloadAsked = true)));
-  process.on('SIGUSR1', () => d && dumps(d, log, ['data', 'json'], o.dumpDir));
-  process.on('SIGUSR2', () => d && dumps(d, log, ['stats'], o.dumpDir));
+  process.on('SIGUSR1', () => d && void dumps(d, log, ['data', 'json'], o.dumpDir));
+  process.on('SIGUSR2', () => d && void dumps(d, log, ['stats'], o.dumpDir));
 
   try {
     const { stale } = claimPidFiles(pidFiles);
@@ -58,9 +61,9 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     log.error((e as Error).message);
     return failStart(e instanceof PidFileError ? 1 : 4);
   }
-  let started: Daemon | number;
+  let started: Supervisor | number;
   try {
-    started = await Daemon.start(o, log);
+    started = await Supervisor.start(o, log, { startErrors: (lines) => startErrors?.push(...lines) });
   } catch (e) {
     log.error(`start failed: ${(e as Error).message}`);
     started = 1;
@@ -105,7 +108,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
         await daemon.stop();
         await status?.close().catch(() => undefined);
         await metrics?.close().catch(() => undefined);
-        releasePidFiles(pidFiles);
+        releasePidFiles(pidFiles, daemon.pids());
         log.info('Stopped tskeepalived');
         clearInterval(alive);
         resolve(0);

@@ -29,6 +29,7 @@ export class StatusServer {
 
   /** Listens on `file`; throws with the reason when it cannot. */
   static async listen(file: string, snapshot: () => unknown): Promise<StatusServer> {
+    // The snapshot may be a promise (the supervisor asks its children).
     if (fs.existsSync(file)) {
       if (await answers(file)) throw new Error(`status socket ${file} is in use by another running daemon`);
       fs.rmSync(file, { force: true });
@@ -36,7 +37,12 @@ export class StatusServer {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const server = net.createServer((c) => {
       c.on('error', () => undefined);
-      c.end(JSON.stringify(snapshot()) + '\n');
+      Promise.resolve()
+        .then(snapshot)
+        .then(
+          (s) => c.end(JSON.stringify(s) + '\n'),
+          (e: Error) => c.end(JSON.stringify({ error: e.message }) + '\n'),
+        );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

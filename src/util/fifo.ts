@@ -65,8 +65,29 @@ export class FifoWriter {
     return w;
   }
 
+  /**
+   * A writer to a FIFO another process of the daemon owns (created, scripted and removed there): opened
+   * at the first line, never created or removed here. keepalived's checker process writes its lines to
+   * the global notify_fifo that way.
+   */
+  static attach(name: string, log: FifoLog): FifoWriter {
+    const w = new FifoWriter(name, log);
+    w.lazy = true;
+    return w;
+  }
+
+  private lazy = false;
+
   /** Writes one line (a newline is added). Never throws, never blocks. */
   write(line: string): void {
+    if (this.fd === undefined && this.lazy) {
+      try {
+        if (fs.statSync(this.path).isFIFO()) this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      } catch (e) {
+        if (!this.dropping) this.log.warn(`notify FIFO ${this.path}: ${(e as Error).message} - dropping lines until it can be opened`);
+        this.dropping = true;
+      }
+    }
     if (this.fd === undefined) return;
     try {
       fs.writeSync(this.fd, `${line}\n`);

@@ -77,15 +77,20 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     const daemonPid = Number(fs.readFileSync(pid, 'utf8'));
     console.log(`background start returned after ${Date.now() - t0} ms; daemon pid ${daemonPid}`);
     expect(alive(daemonPid)).toBe(true);
-    expect(fs.readFileSync(`${pid}.vrrp`, 'utf8')).toBe(`${daemonPid}\n`);
-    expect(fs.readFileSync(`${pid}.check`, 'utf8')).toBe(`${daemonPid}\n`);
+    // -r names the VRRP process, a child of the daemon; a VRRP-only file runs no checker process, so no -c file.
+    const vrrpPid = Number(fs.readFileSync(`${pid}.vrrp`, 'utf8'));
+    expect(vrrpPid).not.toBe(daemonPid);
+    expect(Number(fs.readFileSync(`/proc/${vrrpPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])).toBe(daemonPid); // parent
+    expect(fs.readFileSync(`/proc/${vrrpPid}/cmdline`, 'utf8')).toContain('tskeepalived-vrrp');
+    expect(fs.existsSync(`${pid}.check`)).toBe(false);
     // Its own session: not the test's process group.
     const stat = fs.readFileSync(`/proc/${daemonPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     expect(Number(stat[3])).toBe(daemonPid); // session id
 
     await waitFor(() => status(true).stdout.includes('"MASTER"'), 10_000, 'MASTER in status --json');
-    const s = JSON.parse(status(true).stdout) as { pid: number; vrrp: Array<{ name: string; state: string; vips: string[] }> };
+    const s = JSON.parse(status(true).stdout) as { pid: number; vrrp: Array<{ name: string; state: string; vips: string[] }>; processes: Array<{ role: string; pid: number }> };
     expect(s.pid).toBe(daemonPid);
+    expect(s.processes.map((p) => [p.role, p.pid])).toEqual([['supervisor', daemonPid], ['vrrp', vrrpPid]]);
     expect(s.vrrp[0]).toMatchObject({ name: 'VI_1', state: 'MASTER', vips: [`192.0.2.61/24 dev ${IF}`] });
     const table = status(false).stdout;
     expect(table).toMatch(/^VI_1\s+MASTER\s+150\s+61\s+v3\s+/m);
@@ -129,7 +134,7 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     await waitFor(() => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', `http://127.0.0.1:${PORT}/metrics`], { encoding: 'utf8' }).stdout.includes('tskeepalived_reloads_total{outcome="applied"} 1'), 5000, 'reload counted');
 
     process.kill(daemonPid, 'SIGTERM');
-    await waitFor(() => !alive(daemonPid), 5000, 'daemon exit');
+    await waitFor(() => !alive(daemonPid) && !alive(vrrpPid), 5000, 'daemon exit');
     for (const f of [pid, `${pid}.vrrp`, `${pid}.check`, sock]) expect(fs.existsSync(f), f).toBe(false);
     expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
   });
@@ -147,7 +152,7 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
       const master = lines.find((l) => l.includes('Entering MASTER STATE'))!;
       if (format === 'human') {
         expect(lines.some((l) => l.endsWith(`replacing the stale pid file ${pid}`))).toBe(true);
-        expect(master).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tskeepalived\[\d+\]: \(VI_1\) Entering MASTER STATE$/);
+        expect(master).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tskeepalived_vrrp\[\d+\]: \(VI_1\) Entering MASTER STATE$/);
       } else {
         expect(JSON.parse(master)).toMatchObject({ level: 30, msg: '(VI_1) Entering MASTER STATE' });
         for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();

@@ -1,0 +1,83 @@
+/**
+ * Daemon layer, entry of a child process: the VRRP process or the checker process, forked by the
+ * supervisor (supervisor.ts) with an IPC channel. It never reads keepalived.conf: its part of the
+ * configuration arrives with the `start` and `reload` requests, already validated.
+ *
+ * Requests: start, reload, snapshot, counters (IPVS counters for the metrics), stop. Signals are the
+ * supervisor's business (it relays what concerns a child as a request): SIGINT, SIGHUP and SIGUSR1/2 are
+ * ignored here, so a Ctrl-C on a foreground daemon stops the children once, in order, through the
+ * supervisor. SIGTERM sent to a child alone stops it gracefully (the supervisor then starts a new one).
+ * If the supervisor goes away (killed), the channel closes and the child stops gracefully, as
+ * keepalived's children do when their parent dies.
+ */
+import { Daemon, type RoleReloadOutcome, type RoleSnapshot, type RunOptions } from './daemon.js';
+import { RpcPeer } from './ipc.js';
+import { createLogger, type Logger } from './log.js';
+import type { Role } from './parts.js';
+import { processInfo, type ProcessInfo } from './proc-info.js';
+import type { KeepalivedConfig } from '../config/model.js';
+
+export interface ChildStart {
+  role: Role;
+  options: RunOptions;
+  config: KeepalivedConfig;
+}
+
+export type ChildStartReply = { ok: true; instances: number; ipvs: boolean } | { ok: false; errors: string[] };
+
+export type ChildSnapshot = RoleSnapshot & { process: ProcessInfo };
+
+function main(): void {
+  const role = process.argv[2] === 'tskeepalived-checkers' ? 'checkers' : 'vrrp';
+  process.title = `tskeepalived-${role}`;
+  let daemon: Daemon | undefined;
+  let log: Logger | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (why?: string): Promise<void> => {
+    stopping ??= (async () => {
+      if (why) log?.info(why);
+      await daemon?.stop();
+    })();
+    return stopping;
+  };
+  const stopAndExit = (why?: string) => void stop(why).finally(() => process.exit(0));
+
+  for (const sig of ['SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, () => undefined);
+  process.on('SIGTERM', () => stopAndExit('SIGTERM received: stopping'));
+  process.on('disconnect', () => stopAndExit(daemon ? 'the supervising process went away: stopping' : undefined));
+
+  const rpc = new RpcPeer(process, {
+    start: async (arg): Promise<ChildStartReply> => {
+      const a = arg as ChildStart;
+      let errors: string[] | undefined = [];
+      log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}`, tap: (level, text) => level >= 50 && errors?.push(text) });
+      try {
+        daemon = await Daemon.startRole(a.options, log, a.config);
+      } catch (e) {
+        log.error(`start failed: ${(e as Error).message}`);
+        const out = errors;
+        errors = undefined;
+        return { ok: false, errors: out };
+      }
+      errors = undefined;
+      return { ok: true, instances: daemon.vrrp?.instanceCount ?? 0, ipvs: daemon.ipvs !== undefined };
+    },
+    reload: (arg): Promise<RoleReloadOutcome> => {
+      if (!daemon) throw new Error('not started');
+      return daemon.apply(arg as KeepalivedConfig);
+    },
+    snapshot: (): ChildSnapshot => {
+      const part: RoleSnapshot = daemon?.snapshot() ?? { vrrp: [], ipvs: false };
+      return { ...part, process: processInfo(role) };
+    },
+    counters: () => daemon?.ipvs?.counters() ?? [],
+    stop: async () => {
+      await stop();
+      // The supervisor disconnects once it has the answer; that ends this process (see 'disconnect').
+    },
+  });
+  void rpc;
+}
+
+main();

@@ -1,0 +1,337 @@
+/**
+ * Daemon layer: the supervising process, keepalived's parent. It reads and validates keepalived.conf, then
+ * runs the work in child processes (child.ts), each on an event loop of its own:
+ *
+ *   supervisor ── signals, pid files, reload (parse + validate + which part changed), status socket,
+ *   │             dumps and metrics (it asks the children and merges their answers)
+ *   ├── VRRP process      VRRP instances, VIPs, GARP/NA, notify scripts and FIFO, lvs_sync_daemon
+ *   └── checker process   IPVS and the health checkers (only when there are virtual servers)
+ *
+ * so nothing the checkers, IPVS, a reload's parsing or a scrape do can delay an advertisement. A child that
+ * dies is started again (with the running configuration) and logged as keepalived logs it; -r and -c name
+ * the children's pid files. Reloads are serialised; each child receives only its own part of the new
+ * configuration, and only when that part changed (parts.ts).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import type { DumpedService } from '../ipvs/client.js';
+import type { ChildStart, ChildStartReply, ChildSnapshot } from './child.js';
+import type { DaemonSnapshot, ReloadOutcome, RoleReloadOutcome, RunOptions } from './daemon.js';
+import { RpcPeer } from './ipc.js';
+import type { Logger } from './log.js';
+import { partFor, ROLE_TITLE, rolesFor, type Role } from './parts.js';
+import { releasePidFiles, writePidFile } from './pidfile.js';
+import { processInfo, type ProcessInfo } from './proc-info.js';
+import { withoutLocs, type VrrpReloadReport } from './vrrp.js';
+import { READY_ENV } from './background.js';
+
+/** dist/daemon/child.js, also when this module runs from the sources (tests import src/). */
+const CHILD_ENTRY = (() => {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return path.join(path.dirname(here), '../../dist/daemon/child.js');
+  return path.join(path.dirname(here), 'child.js');
+})();
+
+/** How long a child may take to start (VRRP sockets, an IPVS table of 10,000 entries) or to stop. */
+const START_TIMEOUT_MS = 300_000;
+const STOP_TIMEOUT_MS = 30_000;
+/** A child that ran this long before dying is started again at once; sooner, after a growing pause. */
+const STABLE_MS = 10_000;
+
+interface Child {
+  role: Role;
+  proc: ChildProcess;
+  rpc: RpcPeer;
+  startedAt: number;
+  exited: Promise<void>;
+}
+
+export interface SupervisorHooks {
+  /** Error lines of a child that failed to start (it logged them itself). */
+  startErrors?: (lines: string[]) => void;
+}
+
+export class Supervisor {
+  private readonly startedAt = new Date();
+  private reloads: DaemonSnapshot['reloads'] = { ok: 0, failed: 0 };
+  private readonly children = new Map<Role, Child>();
+  /** The part each child runs, without file:line, to send a reload only to the children it changes. */
+  private readonly partKeys = new Map<Role, string>();
+  /** Quick deaths in a row per role (respawn back-off). BOUNDED: one counter per role. */
+  private readonly quickDeaths = new Map<Role, number>();
+  private readonly respawnTimers = new Map<Role, NodeJS.Timeout>();
+  /** The last pid of each role's child, to remove the -r/-c pid files naming it at stop. */
+  private readonly lastPids = new Map<Role, number>();
+  private busy: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+  /** Set once the first start succeeded: a child that fails to start later is stopped and retried. */
+  private running = false;
+
+  private constructor(
+    readonly o: RunOptions,
+    readonly log: Logger,
+    private cfg: KeepalivedConfig,
+    /**
+     * Error messages (without their file:line) the running configuration was accepted with: keepalived
+     * runs a file with errors (exit code 5 of -t), so we do too at start; a reload is refused only for
+     * errors that are new. BOUNDED by the diagnostics of one load.
+     */
+    private acceptedErrors: Set<string>,
+    private readonly hooks: SupervisorHooks,
+  ) {}
+
+  /** The configuration now running. */
+  get config(): KeepalivedConfig {
+    return this.cfg;
+  }
+
+  /** Loads the file and starts the children; a number (the exit status) when it cannot start. */
+  static async start(o: RunOptions, log: Logger, hooks: SupervisorHooks = {}): Promise<Supervisor | number> {
+    const loaded = load(o, log);
+    if (typeof loaded === 'string') {
+      log.error(`${loaded} - not starting`);
+      return 1;
+    }
+    const cfg = loaded.config;
+    if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
+    if (cfg.vrrp.instances.some((i) => i.trackBfds.length > 0)) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
+    const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks);
+    const roles = rolesFor(cfg, o);
+    const started = await Promise.all(roles.map((r) => s.spawn(r, cfg)));
+    if (started.some((r) => !r.ok)) {
+      await s.stop();
+      return 1;
+    }
+    // The -r/-c file of a process that does not run (claimed with this pid to refuse a second daemon).
+    for (const [role, file] of [['vrrp', o.vrrpPidFile], ['checkers', o.checkersPidFile]] as const) if (file && !roles.includes(role)) releasePidFiles([file]);
+    const instances = started.reduce((n, r) => n + (r.ok ? r.instances : 0), 0);
+    const ipvs = started.some((r) => r.ok && r.ipvs);
+    log.info(`tskeepalived started: ${instances} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
+    s.running = true;
+    return s;
+  }
+
+  /** This process's pid and the last pid of each child, for the pid files. */
+  pids(): number[] {
+    return [process.pid, ...this.lastPids.values()];
+  }
+
+  /** Forks the child of `role` and starts it on its part of `cfg`. */
+  private async spawn(role: Role, cfg: KeepalivedConfig): Promise<ChildStartReply> {
+    const env = { ...process.env };
+    delete env[READY_ENV];
+    const proc = fork(CHILD_ENTRY, [`tskeepalived-${role}`], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env,
+      execArgv: process.execArgv,
+    });
+    const rpc = new RpcPeer(proc);
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const child: Child = { role, proc, rpc, startedAt: performance.now(), exited };
+    this.children.set(role, child);
+    proc.on('error', (e) => this.log.error(`${ROLE_TITLE[role]} child process: ${e.message}`));
+    proc.once('exit', (code, sig) => this.exited(child, code, sig));
+    if (proc.pid) this.lastPids.set(role, proc.pid);
+    const pidFile = role === 'vrrp' ? this.o.vrrpPidFile : this.o.checkersPidFile;
+    if (pidFile && proc.pid) {
+      try {
+        writePidFile(pidFile, proc.pid);
+      } catch (e) {
+        this.log.error(`pid file ${pidFile}: ${(e as Error).message}`);
+      }
+    }
+    const part = partFor(role, cfg);
+    this.partKeys.set(role, withoutLocs(part));
+    const options: RunOptions = { ...this.o, vrrpOnly: role === 'vrrp', checkOnly: role === 'checkers', notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly };
+    if (options.log) options.log = { ...options.log, sink: undefined, tap: undefined };
+    const start: ChildStart = { role, options: JSON.parse(JSON.stringify(options)) as RunOptions, config: part };
+    try {
+      const reply = await rpc.request<ChildStartReply>('start', start, START_TIMEOUT_MS);
+      if (reply.ok) {
+        this.log.info(`${ROLE_TITLE[role]} child process(${proc.pid}) started`);
+        return reply;
+      }
+      this.hooks.startErrors?.(reply.errors);
+      if (this.running) void this.stopChild(child);
+      return reply;
+    } catch (e) {
+      const why = `${ROLE_TITLE[role]} child process did not start: ${(e as Error).message}`;
+      this.log.error(why);
+      this.hooks.startErrors?.([why]);
+      if (this.running) void this.stopChild(child);
+      return { ok: false, errors: [why] };
+    }
+  }
+
+  /** A child ended: expected while stopping; otherwise logged and started again. */
+  private exited(child: Child, code: number | null, sig: NodeJS.Signals | null): void {
+    child.rpc.close(`${ROLE_TITLE[child.role]} child process exited`);
+    if (this.children.get(child.role) !== child) return;
+    this.children.delete(child.role);
+    if (this.stopping) return;
+    const how = sig ? `killed by ${sig}` : `exited with status ${code}`;
+    const ranMs = performance.now() - child.startedAt;
+    const quick = ranMs < STABLE_MS ? (this.quickDeaths.get(child.role) ?? 0) + 1 : 0;
+    this.quickDeaths.set(child.role, quick);
+    const delayMs = quick === 0 ? 0 : Math.min(30_000, 250 * 2 ** (quick - 1));
+    this.log.error(`${ROLE_TITLE[child.role]} child process(${child.proc.pid}) ${how}`);
+    this.log.warn(`${ROLE_TITLE[child.role]} child process(${child.proc.pid}) died: Respawning${delayMs ? ` in ${delayMs / 1000} s` : ''}`);
+    const t = setTimeout(() => {
+      this.respawnTimers.delete(child.role);
+      if (this.stopping || this.children.has(child.role)) return;
+      void this.spawn(child.role, this.cfg);
+    }, delayMs);
+    this.respawnTimers.set(child.role, t);
+  }
+
+  /**
+   * SIGHUP. Serialised: a reload that arrives during another waits for it. The new file is parsed and
+   * validated completely (here, not in the children) before anything changes.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const run = this.busy.then(() => this.doReload());
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doReload(): Promise<ReloadOutcome> {
+    const t0 = performance.now();
+    const done = (r: Omit<ReloadOutcome, 'ms'>): ReloadOutcome => {
+      const out = { ...r, ms: performance.now() - t0 };
+      if (out.ok) this.reloads.ok++;
+      else this.reloads.failed++;
+      this.reloads.last = { ...out, at: new Date().toISOString() };
+      return out;
+    };
+    if (this.stopping) return done({ ok: false, error: 'stopping' });
+    this.log.info(`Reloading: ${this.o.file}`);
+    const loaded = load(this.o, this.log);
+    if (typeof loaded === 'string') {
+      this.log.error(`reload: ${loaded} - keeping the running configuration`);
+      return done({ ok: false, error: loaded });
+    }
+    const fresh = loaded.errors.filter((e) => !this.acceptedErrors.has(e));
+    if (fresh.length > 0) {
+      const why = `${this.o.file} has ${fresh.length} new error(s)`;
+      this.log.error(`reload: ${why} - keeping the running configuration`);
+      return done({ ok: false, error: why });
+    }
+    const next = loaded.config;
+    this.acceptedErrors = new Set(loaded.errors);
+    this.cfg = next;
+    const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
+    const work: Array<Promise<void>> = [];
+    for (const role of rolesFor(next, this.o)) {
+      const part = partFor(role, next);
+      const key = withoutLocs(part);
+      const child = this.children.get(role);
+      if (!child) {
+        // Newly needed (the first virtual server), or being respawned: it starts on the new part.
+        if (this.respawnTimers.has(role)) continue;
+        work.push(
+          this.spawn(role, next).then((r) => {
+            if (!r.ok) out.ok = false;
+          }),
+        );
+        continue;
+      }
+      if (key === this.partKeys.get(role)) continue;
+      this.partKeys.set(role, key);
+      work.push(
+        child.rpc.request<RoleReloadOutcome>('reload', part, START_TIMEOUT_MS).then(
+          (r) => {
+            if (!r.ok) out.ok = false;
+            if (r.vrrp) out.vrrp = r.vrrp satisfies VrrpReloadReport;
+            if (r.ipvsChanges !== undefined) out.ipvsChanges = r.ipvsChanges;
+          },
+          (e: Error) => {
+            this.log.error(`reload: ${ROLE_TITLE[role]} child process: ${e.message}`);
+            out.ok = false;
+          },
+        ),
+      );
+    }
+    if (work.length === 0) {
+      this.log.info('reload: configuration unchanged');
+      return done({ ok: true, ipvsChanges: 0 });
+    }
+    await Promise.all(work);
+    this.log.info(`Reload finished${out.ok ? '' : ' with errors'}`);
+    return done(out);
+  }
+
+  /** Graceful stop (SIGTERM/SIGINT): every child stops in parallel and is waited for. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.busy;
+    for (const t of this.respawnTimers.values()) clearTimeout(t);
+    this.respawnTimers.clear();
+    await Promise.all([...this.children.values()].map((c) => this.stopChild(c)));
+  }
+
+  private async stopChild(c: Child): Promise<void> {
+    try {
+      await c.rpc.request('stop', undefined, STOP_TIMEOUT_MS);
+    } catch (e) {
+      if (c.proc.exitCode === null && c.proc.signalCode === null) this.log.error(`${ROLE_TITLE[c.role]} child process(${c.proc.pid}): ${(e as Error).message}`);
+    }
+    if (c.proc.connected) c.proc.disconnect();
+    const killed = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
+    await c.exited;
+    clearTimeout(killed);
+  }
+
+  /** The daemon's snapshot: each child's part, asked for in parallel, merged. */
+  async snapshot(): Promise<DaemonSnapshot> {
+    const parts = await Promise.all(
+      [...this.children.values()].map((c) => c.rpc.request<ChildSnapshot>('snapshot', undefined, 30_000).catch(() => undefined)),
+    );
+    const processes: ProcessInfo[] = [processInfo('supervisor')];
+    const snap: DaemonSnapshot = {
+      pid: process.pid,
+      configFile: this.o.file,
+      startedAt: this.startedAt.toISOString(),
+      reloads: { ...this.reloads },
+      vrrp: [],
+      ipvs: false,
+      processes,
+    };
+    for (const p of parts) {
+      if (!p) continue;
+      processes.push(p.process);
+      snap.vrrp.push(...p.vrrp);
+      snap.ipvs ||= p.ipvs;
+      if (p.checkers) snap.checkers = p.checkers;
+    }
+    return snap;
+  }
+
+  /** The kernel's IPVS counters for the services the checker process programmed (for the metrics). */
+  async ipvsCounters(): Promise<DumpedService[]> {
+    const c = this.children.get('checkers');
+    return c ? c.rpc.request<DumpedService[]>('counters', undefined, 30_000) : [];
+  }
+}
+
+/**
+ * The configuration and its error messages (without file:line), or why it cannot be run. Every
+ * diagnostic is logged with its file:line.
+ */
+function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
+  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
+  const errors: string[] = [];
+  for (const d of res.diagnostics.list) {
+    if (d.severity === 'info') continue;
+    if (d.severity === 'error') {
+      log.error(formatDiagnostic(d));
+      errors.push(d.message);
+    } else log.warn(formatDiagnostic(d));
+  }
+  if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
+  return { config: res.config, errors };
+}
