@@ -1,0 +1,573 @@
+#!/usr/bin/env node
+/**
+ * VRRP advert regularity under load, tskeepalived vs keepalived on the same configs in the same kernel (run it
+ * in the VM lab: `npm run bench:vrrp`; it needs IPVS). The claim under test: a MASTER's adverts stay on time
+ * whatever its health checkers, a reload, a metrics scrape or a dump do (tskeepalived runs VRRP in a process
+ * of its own since the supervisor split; keepalived has always had a VRRP child).
+ *
+ * Two network namespaces on a veth pair: the MASTER director (192.0.2.1, VRRPv3, priority 150, VIP
+ * 192.0.2.100) and a BACKUP (192.0.2.2, priority 100, the VRRP instance only) running the same implementation.
+ * The MASTER's file also has N real servers (`--rs N`, default 10,000): 100 per virtual server
+ * (192.0.2.100:8001...), real server k of virtual server v at 198.51.100.(v+1):(20000+k), addresses on the
+ * MASTER's lo, TCP_CHECK with delay_loop 2 (`--delay-loop`), retry 0 (one failed check takes a server out).
+ * One listener process in the MASTER namespace accepts on the 100 ports (all addresses) and closes each
+ * connection after the checker has; told "down" it closes its listening sockets in one turn of its loop, so
+ * every following check is refused (RST: the failure is seen at once, without waiting for connect_timeout),
+ * told "up" it listens again in one turn.
+ *
+ * dumpcap in the BACKUP namespace records every VRRP packet on the BACKUP's interface (kernel timestamps,
+ * pcap, read after the run): the MASTER's adverts (source 192.0.2.1), and any advert of the BACKUP's own
+ * (source 192.0.2.2, priority > 0), which means it took over. A takeover is also any "Entering MASTER STATE" in
+ * the BACKUP's log, or the VIP on the BACKUP at the end of a phase.
+ *
+ * For each advert_int (`--advert-int 1,0.1`, default both) and implementation: the MASTER starts; once it
+ * holds the VIP and IPVS shows N destinations, a warm-up (`--warmup`, default 2 delay_loops + 4 s) lets the
+ * checkers reach their routine; the BACKUP starts and settles in BACKUP state; then the phases, each with a
+ * window from its action until its work is seen done (bounded) plus a tail (`--tail`, 3 s), and a pause
+ * between them (`--settle`, 2 s):
+ *   steady        nothing happens (`--steady`, 5 s)
+ *   rs-fail       all real servers fail at once (listener down) until IPVS shows no destination
+ *   rs-recover    all come back at once (listener up) until IPVS shows N destinations again
+ *   reload        one real server's weight changed in the file, SIGHUP, until the kernel shows the new weight
+ *   scrape        a full `curl /metrics` (tskeepalived only: keepalived has no such endpoint, n/a)
+ *   dump          SIGUSR1, until /tmp/keepalived.data is written
+ * Per phase: the largest gap between two consecutive MASTER adverts whose second one falls in the window (or
+ * from the last advert to the window's end, if longer), and whether the BACKUP took over. Also the whole
+ * measured stretch (phases and pauses). Target: no gap above advert_int + 50 ms, no takeover.
+ * Prints one table per advert_int; with --json, one JSON object. `--only tskeepalived|keepalived` runs one.
+ * VRRP_BENCH_DIR: where configs, logs and captures go (default /tmp/vrrp-bench; the VM's /tmp is its own, so
+ * on failure the logs' tails are printed). The namespaces are removed at the end, also on failure.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
+const TSK = path.join(ROOT, 'bin/tskeepalived.js');
+const WORK = process.env.VRRP_BENCH_DIR ?? '/tmp/vrrp-bench';
+const argv = process.argv.slice(2);
+const arg = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const num = (name, dflt) => (arg(name) !== undefined ? Number(arg(name)) : dflt);
+const N = num('--rs', 10000);
+const DELAY_LOOP = num('--delay-loop', 2);
+const ADVERT_INTS = (arg('--advert-int') ?? '1,0.1').split(',').map(Number);
+const WARMUP_S = num('--warmup', 2 * DELAY_LOOP + 4);
+const STEADY_S = num('--steady', 5);
+const TAIL_S = num('--tail', 3);
+const SETTLE_S = num('--settle', 2);
+const json = argv.includes('--json');
+const only = arg('--only');
+const IMPLS = ['tskeepalived', 'keepalived'].filter((i) => !only || only === i);
+const PER_VS = 100;
+const VS_COUNT = Math.ceil(N / PER_VS);
+const PORTS = Math.min(N, PER_VS);
+const RS_PORT = 20000;
+const VS_PORT = 8001;
+const METRICS_PORT = 9652;
+const TARGET_SLACK_MS = 50;
+
+const tag = String(process.pid % 10000);
+const NS = { m: `vgm${tag}`, b: `vgb${tag}` };
+const IF = { m: `vgm${tag}`, b: `vgb${tag}` };
+const ADDR = { m: '192.0.2.1', b: '192.0.2.2' };
+const VIP = '192.0.2.100';
+const rsAddr = (v) => `198.51.100.${v + 1}`;
+
+const note = (m) => console.error(`bench ${new Date().toISOString().slice(11, 19)} ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sh = (cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tryShell = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+const inNs = (n, cmd) => sh(`ip netns exec ${n} sh -c '${cmd.replace(/'/g, `'\\''`)}'`);
+
+if (!(VS_COUNT <= 250)) throw new Error('--rs: at most 25,000 real servers (250 virtual servers x 100)');
+
+// ---------------------------------------------------------------------------------------------------------
+// Configuration files
+
+function vrrpBlock(side, intervalS) {
+  const master = side === 'm';
+  return `vrrp_instance VI_1 {
+  state ${master ? 'MASTER' : 'BACKUP'}
+  interface ${IF[side]}
+  virtual_router_id 51
+  priority ${master ? 150 : 100}
+  advert_int ${intervalS}
+  version 3
+  virtual_ipaddress {
+    ${VIP}/24
+  }
+}
+`;
+}
+
+/** The MASTER's file: VRRP plus the farm; `heavier` is the real server whose weight a reload changes. */
+function masterConfig(intervalS, heavier = -1) {
+  const out = [`global_defs {\n  router_id vrrp-gaps-master\n}\n`, vrrpBlock('m', intervalS)];
+  for (let v = 0; v < VS_COUNT; v++) {
+    let s = `virtual_server ${VIP} ${VS_PORT + v} {\n  delay_loop ${DELAY_LOOP}\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n`;
+    for (let k = v * PER_VS; k < Math.min(N, (v + 1) * PER_VS); k++) {
+      s += `  real_server ${rsAddr(v)} ${RS_PORT + (k % PER_VS)} {\n    weight ${k === heavier ? 2 : 1}\n    TCP_CHECK {\n      connect_timeout 3\n      retry 0\n    }\n  }\n`;
+    }
+    out.push(`${s}}\n`);
+  }
+  return out.join('');
+}
+
+const backupConfig = (intervalS) => `global_defs {\n  router_id vrrp-gaps-backup\n}\n${vrrpBlock('b', intervalS)}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Namespaces, listener, capture
+
+function setup() {
+  try {
+    sh('modprobe -a ip_vs ip_vs_rr veth 2>/dev/null || true'); // the VM's kernel does not load modules on demand
+  } catch {
+    // not allowed here
+  }
+  if (!fs.existsSync('/proc/net/ip_vs')) throw new Error('no IPVS in this kernel: run it in the VM lab (npm run bench:vrrp)');
+  for (const s of ['m', 'b']) {
+    sh(`ip netns add ${NS[s]}`);
+    sh(`ip -n ${NS[s]} link set lo up`);
+  }
+  sh(`ip link add ${IF.m} netns ${NS.m} type veth peer name ${IF.b} netns ${NS.b}`);
+  for (const s of ['m', 'b']) {
+    sh(`ip -n ${NS[s]} addr add ${ADDR[s]}/24 dev ${IF[s]}`);
+    sh(`ip -n ${NS[s]} link set ${IF[s]} up`);
+  }
+  const batch = Array.from({ length: VS_COUNT }, (_, v) => `addr add ${rsAddr(v)}/32 dev lo`).join('\n');
+  execFileSync('ip', ['-n', NS.m, '-batch', '-'], { input: `${batch}\n` });
+}
+
+/** Everything this bench started, for the cleanup. */
+const started = new Set();
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const p of started) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (const n of Object.values(NS)) {
+    // Whatever is left in our namespaces (keepalived's children) was started by this bench.
+    const pids = tryShell(`ip netns pids ${n} 2>/dev/null`).stdout.split('\n').filter(Boolean);
+    if (pids.length) tryShell(`kill -9 ${pids.join(' ')}`);
+    tryShell(`ip netns del ${n} 2>/dev/null`);
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    note(`${sig}: cleaning up`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+/**
+ * The real servers: one process listening on PORTS ports of every address, commands on stdin, one answer line
+ * each: "down" closes every listening socket (all in one turn), "up" listens again, "count" = accepts so far.
+ */
+const LISTENER = `
+const net = require('net');
+const [base, n] = process.argv.slice(1).map(Number);
+let servers = [], accepts = 0;
+const handler = (c) => { accepts++; c.on('error', () => c.destroy()); c.on('end', () => c.destroy()); c.resume(); };
+function up(done) {
+  let left = n;
+  servers = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.createServer(handler);
+    s.on('error', (e) => { console.error('listen ' + (base + i) + ': ' + e.message); process.exit(1); });
+    s.listen({ port: base + i, host: '0.0.0.0', backlog: 4096 }, () => { if (--left === 0) done(); });
+    servers.push(s);
+  }
+}
+function down() { for (const s of servers) s.close(); servers = []; }
+let buf = '';
+process.stdin.on('data', (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf('\\n')) >= 0) {
+    const cmd = buf.slice(0, i).trim();
+    buf = buf.slice(i + 1);
+    if (cmd === 'up') up(() => console.log('up'));
+    else if (cmd === 'down') { down(); console.log('down'); }
+    else if (cmd === 'count') console.log('count ' + accepts);
+  }
+});
+up(() => console.log('up'));
+`;
+
+function startListener() {
+  const p = spawn('ip', ['netns', 'exec', NS.m, 'sh', '-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "$0" ${RS_PORT} ${PORTS}`, LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.add(p);
+  let buf = '';
+  const waiting = [];
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const next = () => new Promise((r) => waiting.push(r));
+  const first = next();
+  return {
+    ready: first,
+    /** Sends a command; resolves with its answer line. */
+    ask: (cmd) => {
+      const a = next();
+      p.stdin.write(`${cmd}\n`);
+      return a;
+    },
+  };
+}
+
+/** dumpcap on the BACKUP's interface, VRRP only, into a pcap file (read once it has stopped). */
+async function startCapture(file) {
+  fs.rmSync(file, { force: true });
+  const p = spawn('ip', ['netns', 'exec', NS.b, 'dumpcap', '-q', '-i', IF.b, '-f', 'ip proto 112', '-P', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.add(p);
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  const t0 = Date.now();
+  while (!(fs.existsSync(file) && fs.statSync(file).size >= 24)) {
+    if (p.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`dumpcap did not start: ${err.trim()}`);
+    await sleep(100);
+  }
+  return {
+    stop: async () => {
+      p.kill('SIGTERM');
+      await exited(p, 20_000);
+      started.delete(p);
+    },
+  };
+}
+
+/** VRRP packets of a pcap file (Ethernet): { t (s, epoch), src, prio }. */
+function readCapture(file) {
+  const b = fs.readFileSync(file);
+  const magic = b.readUInt32LE(0);
+  const nano = magic === 0xa1b23c4d;
+  if (magic !== 0xa1b2c3d4 && !nano) throw new Error(`${file}: not a little-endian pcap file`);
+  const link = b.readUInt32LE(20);
+  const l2 = link === 1 ? 14 : link === 113 ? 16 : -1;
+  if (l2 < 0) throw new Error(`${file}: link type ${link}`);
+  const out = [];
+  for (let o = 24; o + 16 <= b.length; ) {
+    const t = b.readUInt32LE(o) + b.readUInt32LE(o + 4) / (nano ? 1e9 : 1e6);
+    const len = b.readUInt32LE(o + 8);
+    const p = b.subarray(o + 16, o + 16 + len);
+    o += 16 + len;
+    if (p.length < l2 + 20 || p[l2 + 9] !== 112) continue;
+    const ihl = (p[l2] & 0x0f) * 4;
+    if (p.length < l2 + ihl + 3) continue;
+    out.push({ t, src: `${p[l2 + 12]}.${p[l2 + 13]}.${p[l2 + 14]}.${p[l2 + 15]}`, prio: p[l2 + ihl + 2] });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Daemons
+
+function exited(p, ms) {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve(true);
+    const t = setTimeout(() => resolve(false), ms);
+    p.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+function startDaemon(impl, side, file) {
+  const pid = path.join(WORK, `${impl}-${side}.pid`);
+  for (const f of [pid, `${pid}.vrrp`, `${pid}.check`]) fs.rmSync(f, { force: true });
+  const logFile = path.join(WORK, `${impl}-${side}.log`);
+  const log = fs.openSync(logFile, 'w');
+  const cmd =
+    impl === 'tskeepalived'
+      ? ['node', TSK, '-n', '-l', '-f', file, '-p', pid, '--status-socket', 'none', ...(side === 'm' ? ['--metrics-listen', `127.0.0.1:${METRICS_PORT}`] : [])]
+      : ['keepalived', '-n', '-l', '-f', file, '-p', pid, '-r', `${pid}.vrrp`, '-c', `${pid}.check`];
+  const p = spawn('ip', ['netns', 'exec', NS[side], ...cmd], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  started.add(p);
+  return {
+    p,
+    logFile,
+    log: () => fs.readFileSync(logFile, 'utf8'),
+    stop: async () => {
+      p.kill('SIGTERM');
+      let note_;
+      if (!(await exited(p, 60_000))) {
+        note_ = 'did not stop within 60 s of SIGTERM: killed';
+        p.kill('SIGKILL');
+        await exited(p, 10_000);
+      }
+      started.delete(p);
+      return note_;
+    },
+  };
+}
+
+const hasVip = (side) => tryShell(`ip -n ${NS[side]} -4 -o addr show dev ${IF[side]}`).stdout.includes(`${VIP}/`);
+
+/** Destinations in the MASTER namespace's IPVS table, read through a process living there. */
+function destCount(pid) {
+  try {
+    const t = fs.readFileSync(`/proc/${pid}/net/ip_vs`, 'utf8');
+    return t.match(/^ {2}-> [0-9A-F]/gm)?.length ?? 0; // not the header line "  -> RemoteAddress:Port ..." 
+  } catch {
+    return -1;
+  }
+}
+
+/** The weight the kernel has for real server 0 (198.51.100.1:20000 in the first virtual server). */
+function rs0Weight() {
+  const r = tryShell(`ip netns exec ${NS.m} ipvsadm -Ln -t ${VIP}:${VS_PORT}`);
+  const m = new RegExp(`-> ${rsAddr(0).replace(/\./g, '\\.')}:${RS_PORT}\\s+\\S+\\s+(\\d+)`).exec(r.stdout);
+  return m ? Number(m[1]) : -1;
+}
+
+/** Polls `cond` every `stepMs` up to `ms`; the seconds it took, or NaN. */
+async function waitFor(cond, ms, stepMs = 250) {
+  const t0 = performance.now();
+  for (;;) {
+    if (cond()) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > ms) return NaN;
+    await sleep(stepMs);
+  }
+}
+
+function tail(text, n = 15) {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One run: an implementation at one advert_int
+
+async function run(impl, intervalS, listener) {
+  const mFile = path.join(WORK, `${impl}-m.conf`);
+  const bFile = path.join(WORK, `${impl}-b.conf`);
+  fs.writeFileSync(mFile, masterConfig(intervalS));
+  fs.writeFileSync(bFile, backupConfig(intervalS));
+  tryShell(`ip netns exec ${NS.m} ipvsadm -C`);
+  for (const s of ['m', 'b']) tryShell(`ip -n ${NS[s]} addr del ${VIP}/24 dev ${IF[s]} 2>/dev/null`);
+  const pcap = path.join(WORK, `${impl}-${intervalS}.pcap`);
+  const cap = await startCapture(pcap);
+  const label = `${impl} advert_int ${intervalS}`;
+  const res = { impl, advertIntS: intervalS, phases: [], notes: [] };
+  let m;
+  let b;
+  try {
+    m = startDaemon(impl, 'm', mFile);
+    note(`${label}: MASTER started (log ${m.logFile})`);
+    const tVip = await waitFor(() => hasVip('m'), 300_000);
+    const tUp = await waitFor(() => destCount(m.p.pid) === N, 300_000, 500);
+    if (Number.isNaN(tVip) || Number.isNaN(tUp)) throw new Error(`${label}: the MASTER did not come up (VIP: ${hasVip('m')}, destinations: ${destCount(m.p.pid)}/${N})\n${tail(m.log())}`);
+    res.startS = { vip: +tVip.toFixed(1), allDestinations: +tUp.toFixed(1) };
+    note(`${label}: VIP held, ${N} destinations after ${tUp.toFixed(1)} s; warm-up ${WARMUP_S} s`);
+    await sleep(WARMUP_S * 1000);
+    b = startDaemon(impl, 'b', bFile);
+    if (Number.isNaN(await waitFor(() => /Entering BACKUP STATE/.test(b.log()), 120_000))) throw new Error(`${label}: the BACKUP did not enter BACKUP state\n${tail(b.log())}`);
+    await sleep(SETTLE_S * 1000 + 1000);
+    const measureFrom = Date.now() / 1000;
+    const bLogFrom = () => b.log().length;
+
+    /** One phase: `act` starts it and resolves once its work is seen done (or gives up); then the tail. */
+    const phase = async (name, act) => {
+      const logAt = bLogFrom();
+      const t0 = Date.now() / 1000;
+      note(`${label}: ${name}`);
+      const r = { phase: name, t0, ...((await act()) ?? {}) };
+      await sleep(TAIL_S * 1000);
+      r.t1 = Date.now() / 1000;
+      r.backupEnteredMaster = /Entering MASTER STATE/.test(b.log().slice(logAt));
+      r.vipOnBackup = hasVip('b');
+      res.phases.push(r);
+      await sleep(SETTLE_S * 1000);
+    };
+
+    await phase('steady', async () => {
+      const c0 = Number((await listener.ask('count')).split(' ')[1]);
+      const t = performance.now();
+      await sleep(STEADY_S * 1000);
+      const c1 = Number((await listener.ask('count')).split(' ')[1]);
+      res.checksPerS = Math.round((c1 - c0) / ((performance.now() - t) / 1000));
+    });
+    await phase('rs-fail', async () => {
+      await listener.ask('down');
+      const s = await waitFor(() => destCount(m.p.pid) === 0, 180_000, 500);
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)} destinations left after 180 s` : `0 destinations after ${s.toFixed(1)} s` };
+    });
+    await phase('rs-recover', async () => {
+      await listener.ask('up');
+      const s = await waitFor(() => destCount(m.p.pid) === N, 180_000, 500);
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)}/${N} destinations after 180 s` : `${N} destinations after ${s.toFixed(1)} s` };
+    });
+    // Give the recovered checkers a round of routine checks before the reload.
+    await sleep(DELAY_LOOP * 1000);
+    await phase('reload', async () => {
+      fs.writeFileSync(mFile, masterConfig(intervalS, 0));
+      m.p.kill('SIGHUP');
+      const s = await waitFor(() => rs0Weight() === 2, 180_000, 500);
+      return { workS: s, work: Number.isNaN(s) ? 'new weight not in the kernel after 180 s' : `weight in the kernel after ${s.toFixed(1)} s` };
+    });
+    if (impl === 'tskeepalived') {
+      await phase('scrape', async () => {
+        const t = performance.now();
+        const r = tryShell(`ip netns exec ${NS.m} curl -sf -m 600 http://127.0.0.1:${METRICS_PORT}/metrics | wc -c`);
+        const s = (performance.now() - t) / 1000;
+        const bytes = Number(r.stdout.trim());
+        return { workS: s, work: r.status === 0 && bytes > 0 ? `${(bytes / 1e6).toFixed(1)} MB in ${s.toFixed(1)} s` : `scrape failed after ${s.toFixed(1)} s: ${r.stderr.trim()}` };
+      });
+    } else res.phases.push({ phase: 'scrape', na: true });
+    await phase('dump', async () => {
+      const f = '/tmp/keepalived.data';
+      fs.rmSync(f, { force: true });
+      m.p.kill('SIGUSR1');
+      let last = -1;
+      const s = await waitFor(() => {
+        const size = fs.existsSync(f) ? fs.statSync(f).size : -1;
+        const done = size > 0 && size === last;
+        last = size;
+        return done;
+      }, 180_000, 500);
+      return { workS: s, work: Number.isNaN(s) ? 'no /tmp/keepalived.data after 180 s' : `/tmp/keepalived.data (${(last / 1e3).toFixed(0)} kB) after ${s.toFixed(1)} s` };
+    });
+    res.measured = { t0: measureFrom, t1: Date.now() / 1000 };
+    const masterLog = m.log();
+    const leftMaster = masterLog.match(/.*Entering (BACKUP|FAULT) STATE.*/g);
+    if (leftMaster) res.notes.push(`the MASTER left MASTER state: ${leftMaster.slice(0, 3).join(' | ')}`);
+    const respawn = masterLog.match(/.*(exited|respawn|restart|died|killed).*/gi);
+    if (respawn) res.notes.push(`MASTER log: ${respawn.slice(0, 3).join(' | ')}`);
+  } catch (e) {
+    if (m) note(`${label}: MASTER log tail:\n${tail(m.log(), 30)}`);
+    if (b) note(`${label}: BACKUP log tail:\n${tail(b.log(), 30)}`);
+    throw e;
+  } finally {
+    // The BACKUP first: the MASTER's priority-0 advert at its stop would make the BACKUP take over.
+    for (const d of [b, m]) {
+      if (!d) continue;
+      const n = await d.stop();
+      if (n) res.notes.push(`${d === m ? 'MASTER' : 'BACKUP'}: ${n}`);
+    }
+    await cap.stop();
+    if (listener.isDown) await listener.ask('up');
+  }
+  analyse(res, readCapture(pcap), intervalS);
+  return res;
+}
+
+/** Gaps between the MASTER's adverts and the BACKUP's own adverts, per phase and over the measured stretch. */
+function analyse(res, packets, intervalS) {
+  const master = packets.filter((p) => p.src === ADDR.m && p.prio > 0).map((p) => p.t);
+  const backup = packets.filter((p) => p.src === ADDR.b && p.prio > 0).map((p) => p.t);
+  res.advertsCaptured = { master: master.length, backup: backup.length };
+  const window = (t0, t1) => {
+    let prev = master.filter((t) => t <= t0).at(-1);
+    let max = 0;
+    let n = 0;
+    for (const t of master) {
+      if (t <= t0 || t > t1) continue;
+      if (prev !== undefined) max = Math.max(max, t - prev);
+      prev = t;
+      n++;
+    }
+    if (prev !== undefined) max = Math.max(max, t1 - prev);
+    return { maxGapMs: +(max * 1000).toFixed(1), adverts: n, backupAdverts: backup.filter((t) => t > t0 && t <= t1).length };
+  };
+  const targetMs = intervalS * 1000 + TARGET_SLACK_MS;
+  for (const ph of res.phases) {
+    if (ph.na) continue;
+    Object.assign(ph, window(ph.t0, ph.t1));
+    ph.takeover = ph.backupAdverts > 0 || ph.backupEnteredMaster || ph.vipOnBackup;
+    ph.overTargetMs = Math.max(0, +(ph.maxGapMs - targetMs).toFixed(1));
+    ph.durationS = +(ph.t1 - ph.t0).toFixed(1);
+    if (ph.workS !== undefined && Number.isNaN(ph.workS)) ph.workS = null;
+    else if (ph.workS !== undefined) ph.workS = +ph.workS.toFixed(2);
+  }
+  if (res.measured) {
+    const w = window(res.measured.t0, res.measured.t1);
+    res.whole = { ...w, takeover: w.backupAdverts > 0 || res.phases.some((p) => p.takeover), overTargetMs: Math.max(0, +(w.maxGapMs - targetMs).toFixed(1)), durationS: +(res.measured.t1 - res.measured.t0).toFixed(1) };
+    // Where the largest gaps were: the three largest over the measured stretch, with the phase they fell in.
+    const gaps = [];
+    for (let i = 1; i < master.length; i++) if (master[i] > res.measured.t0 && master[i] <= res.measured.t1) gaps.push({ at: master[i], ms: (master[i] - master[i - 1]) * 1000 });
+    gaps.sort((a, b) => b.ms - a.ms);
+    res.whole.largest = gaps.slice(0, 3).map((g) => ({ ms: +g.ms.toFixed(1), phase: res.phases.find((p) => !p.na && g.at > p.t0 && g.at <= p.t1)?.phase ?? 'between phases', atS: +(g.at - res.measured.t0).toFixed(1) }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const PHASE_TITLES = {
+  steady: 'steady',
+  'rs-fail': 'all real servers fail',
+  'rs-recover': 'all real servers recover',
+  reload: 'SIGHUP, one weight changed',
+  scrape: 'full /metrics scrape',
+  dump: 'SIGUSR1 dump',
+  whole: 'whole measured stretch',
+};
+
+function printTables(out) {
+  const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  console.log(`${N} real servers (${VS_COUNT} virtual servers x ${Math.min(N, PER_VS)}), TCP_CHECK delay_loop ${DELAY_LOOP} s retry 0; VRRPv3, MASTER priority 150, BACKUP 100`);
+  for (const intervalS of ADVERT_INTS) {
+    const runs = out.runs.filter((r) => r.advertIntS === intervalS);
+    if (!runs.length) continue;
+    console.log(`\nadvert_int ${intervalS} s: largest gap between two MASTER adverts (ms), BACKUP takeover, [how long the phase's work took]`);
+    const colW = 44;
+    console.log(`${'phase'.padEnd(28)}${runs.map((r) => r.impl.padEnd(colW)).join('')}`);
+    for (const key of ['steady', 'rs-fail', 'rs-recover', 'reload', 'scrape', 'dump', 'whole']) {
+      const cells = runs.map((r) => {
+        const p = key === 'whole' ? r.whole : r.phases.find((x) => x.phase === key);
+        if (!p) return '(not run)'.padEnd(colW);
+        if (p.na) return 'n/a'.padEnd(colW);
+        const over = p.overTargetMs > 0 ? ` (+${f(p.overTargetMs)} over)` : '';
+        const work = p.work ? ` [${p.work.replace(/ after /, ' ')}]` : key === 'whole' ? ` [${f(p.durationS)} s]` : '';
+        return `${f(p.maxGapMs)}${over} ${p.takeover ? 'TAKEOVER' : 'no'}${work}`.padEnd(colW);
+      });
+      console.log(`${PHASE_TITLES[key].padEnd(28)}${cells.join('')}`);
+    }
+    for (const r of runs) {
+      console.log(`  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; checks/s at the listener (steady): ${r.checksPerS}; up in ${r.startS.allDestinations} s; largest gaps: ${r.whole.largest.map((g) => `${f(g.ms)} ms (${g.phase}, +${g.atS} s)`).join(', ')}`);
+      for (const n of r.notes) console.log(`  ${r.impl}: ${n}`);
+    }
+  }
+  console.log(`\ntarget: no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`);
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('run as root');
+  fs.mkdirSync(WORK, { recursive: true });
+  setup();
+  note(`namespaces ${NS.m} (MASTER) and ${NS.b} (BACKUP); ${N} real servers; work dir ${WORK}`);
+  const listener = startListener();
+  if ((await Promise.race([listener.ready, sleep(120_000).then(() => 'timeout')])) !== 'up') throw new Error('the listener did not start');
+  // Keep the listener's state known to run()'s cleanup.
+  const ask = listener.ask;
+  listener.ask = async (cmd) => {
+    const a = await ask(cmd);
+    if (cmd === 'down') listener.isDown = true;
+    if (cmd === 'up') listener.isDown = false;
+    return a;
+  };
+  const out = { realServers: N, virtualServers: VS_COUNT, delayLoopS: DELAY_LOOP, tailS: TAIL_S, targetSlackMs: TARGET_SLACK_MS, target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`, runs: [] };
+  for (const intervalS of ADVERT_INTS) for (const impl of IMPLS) out.runs.push(await run(impl, intervalS, listener));
+  if (json) console.log(JSON.stringify(out));
+  else printTables(out);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
