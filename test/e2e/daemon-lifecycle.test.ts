@@ -27,10 +27,10 @@ const pid = path.join(dir, 'ka.pid');
 const PORT = 19650 + (process.pid % 300);
 
 const inNs = (args: string[], timeout = 30_000) => spawnSync('ip', ['netns', 'exec', NS, process.execPath, BIN, ...args], { encoding: 'utf8', timeout });
+/** Running, and not a zombie (an orphaned child waits for whoever is pid 1 here to reap it). */
 const alive = (p: number) => {
   try {
-    process.kill(p, 0);
-    return true;
+    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -173,6 +173,35 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(fs.readFileSync(log, 'utf8')).toContain('Stopped tskeepalived');
     expect(fs.existsSync(pid)).toBe(false);
     expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
+  });
+
+  it('a VRRP process that dies is respawned (new -r pid, MASTER again); kill -9 of the supervisor stops its children gracefully', async () => {
+    const log = path.join(dir, 'respawn.log');
+    const fd = fs.openSync(log, 'w');
+    const vpid = `${pid}.vrrp`;
+    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '-r', vpid, '--status-socket', sock], { stdio: ['ignore', fd, fd] });
+    const text = () => fs.readFileSync(log, 'utf8');
+    await waitFor(() => text().includes('Entering MASTER STATE'), 10_000, 'MASTER');
+    const daemonPid = Number(fs.readFileSync(pid, 'utf8'));
+    const first = Number(fs.readFileSync(vpid, 'utf8'));
+    process.kill(first, 'SIGKILL');
+    await waitFor(() => text().includes(`VRRP child process(${first}) died: Respawning`), 5000, `respawn logged (${text()})`);
+    await waitFor(() => text().split('Entering MASTER STATE').length === 3, 10_000, 'MASTER again');
+    const second = Number(fs.readFileSync(vpid, 'utf8'));
+    expect(second).not.toBe(first);
+    expect(alive(second)).toBe(true);
+    expect(text()).toContain(`VRRP child process(${first}) killed by SIGKILL`);
+    const s = JSON.parse(status(true).stdout) as { processes: Array<{ role: string; pid: number }> };
+    expect(s.processes.find((x) => x.role === 'vrrp')?.pid).toBe(second);
+
+    // The supervisor killed outright: the VRRP process sees its channel close and stops as at SIGTERM
+    // (priority 0, VIP removed), as keepalived's children do when their parent dies.
+    process.kill(daemonPid, 'SIGKILL');
+    await waitFor(() => !alive(second), 5000, 'VRRP process exit');
+    expect(text()).toContain('the supervising process went away: stopping');
+    expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
+    await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
+    for (const f of [pid, vpid, sock]) fs.rmSync(f, { force: true });
   });
 
   it('-P runs only VRRP, -C only IPVS and checkers; -D adds per-check detail; -S, -G, -u, -R are honoured', async () => {
