@@ -14,6 +14,7 @@ function table(head: string[], rows: string[][]): string[] {
 export function renderStatus(s: DaemonSnapshot): string {
   const out = [`tskeepalived pid ${s.pid}, ${s.configFile}, running since ${s.startedAt}, reloads ${s.reloads.ok} applied / ${s.reloads.failed} refused`];
   if (s.reloads.last && !s.reloads.last.ok) out.push(`last reload refused at ${s.reloads.last.at}: ${s.reloads.last.error ?? ''}`);
+  if (s.processes?.length) out.push(`processes: ${s.processes.map((p) => `${p.role} ${p.pid} (${Math.round(p.rssBytes / 1048576)} MiB)`).join(', ')}`);
   out.push('');
   if (s.vrrp.length) {
     out.push(

@@ -77,7 +77,14 @@ describe('dumps and status', () => {
     expect(t).toContain('HTTP_GET = down, 9 checks, 3 failures, last failure: HTTP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED');
   });
   it('the status table', () => {
-    const t = renderStatus(snap());
+    const t = renderStatus({
+      ...snap(),
+      processes: [
+        { role: 'supervisor', pid: 123, rssBytes: 50 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12 },
+        { role: 'vrrp', pid: 124, rssBytes: 40 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12 },
+      ],
+    });
+    expect(t).toContain('processes: supervisor 123 (50 MiB), vrrp 124 (40 MiB)');
     expect(t).toMatch(/^INSTANCE\s+STATE\s+PRIO\s+VRID\s+VER\s+INTERFACE\s+GROUP\s+VIPS$/m);
     expect(t).toMatch(/^VI_1\s+MASTER\s+140 \(150\)\s+51\s+v2\s+eth0\s+G\s+192\.0\.2\.100\/24$/m);
     expect(t).toMatch(/^\[192\.0\.2\.100\]:tcp:80\s+up\s+\[198\.51\.100\.11\]:tcp:80\s+no\s+1\s+HTTP_GET:down$/m);
