@@ -14,7 +14,8 @@
  *    a loopback handshake is charged to whichever process's context it runs in (the daemon's or the
  *    listener's, depending on who closes first), so the machine's total is the cost that cannot be shifted;
  *  - for tskeepalived, in one more run with --metrics-listen (the compared runs use the default, no
- *    endpoint), the event loop's p99 delay (prom-client's default metrics, asked for alone), and after the
+ *    endpoint), the checker process's event-loop p99 and max delay (tskeepalived_process_event_loop_lag_*,
+ *    asked for alone), and after the
  *    window the cost of one full scrape of every series.
  * --rounds K runs the daemons alternately K times each in the same boot and reports each round and the
  * medians (TCG timing drifts between boots and within one). Prints a table and the ratios; with --json,
@@ -151,9 +152,9 @@ async function runOne(kind, listener) {
   note(`${kind} started (log: ${path.join(WORK, `${kind}.log`)}); warm-up ${WARMUP_S} s`);
   await sleep(WARMUP_S * 1000);
   const pids = tree(d.pid);
-  // prom-client resets its event-loop histogram at each scrape: this one opens the window.
+  // Each process's event-loop histogram restarts at each look: this one opens the window.
   // Only that family: a full scrape renders every real server's series, a cost measured on its own below.
-  if (kind === METRICS_KIND) sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=nodejs_eventloop_lag_seconds' > /dev/null || true`);
+  if (kind === METRICS_KIND) sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=tskeepalived_process_event_loop_lag_max_seconds' > /dev/null || true`);
   listener.kill('SIGUSR1');
   note(`${kind}: window open`);
   const c0 = cpuTicks(pids);
@@ -180,12 +181,12 @@ async function runOne(kind, listener) {
   r.machineUsPerCheck = (r.machineCores / r.perSecond) * 1e6;
   if (kind === METRICS_KIND) {
     try {
-      // nodejs_eventloop_lag_seconds's collection sets (and resets) the p99/max gauges: it comes first.
-      const lag = ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds'].map((n) => `name[]=${n}`).join('&');
+      // The checker process's loop (the checks run there), over the window.
+      const lag = ['tskeepalived_process_event_loop_lag_p99_seconds', 'tskeepalived_process_event_loop_lag_max_seconds'].map((n) => `name[]=${n}`).join('&');
       const m = sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?${lag}'`);
-      const g = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1]);
-      r.loopLagP99Ms = g('nodejs_eventloop_lag_p99_seconds') * 1000;
-      r.loopLagMaxMs = g('nodejs_eventloop_lag_max_seconds') * 1000;
+      const g = (name) => Number(new RegExp(`^${name}\\{process="checkers"\\} (\\S+)`, 'm').exec(m)?.[1]);
+      r.loopLagP99Ms = g('tskeepalived_process_event_loop_lag_p99_seconds') * 1000;
+      r.loopLagMaxMs = g('tskeepalived_process_event_loop_lag_max_seconds') * 1000;
       // One full scrape (every family, N real servers' series): its wall time, the daemon's CPU, its size.
       const s0 = cpuTicks(pids);
       const w0 = performance.now();

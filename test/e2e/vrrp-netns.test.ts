@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { crash } from '../helpers/crash.js';
 import { lineTime } from '../../src/daemon/log.js';
 import { watchOverlap } from '../helpers/overlap.js';
 
@@ -140,7 +141,7 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(hasVip('b')).toBe(false);
     const killedAt = Date.now();
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     const took = masterAt(b)! - killedAt;
     console.log(`kill -9 -> BACKUP MASTER after ${took} ms (bound 3709 ms)`);
@@ -155,7 +156,7 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     const clientNeigh = () => spawnSync('ip', ['-n', NS.c, 'neigh', 'show', VIP], { encoding: 'utf8' }).stdout;
     expect(spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-c', '1', '-W', '1', VIP]).status).toBe(0);
     expect(clientNeigh()).toContain(macOf('a'));
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     // No traffic from the client: only the GARP burst can have moved its entry.
     await waitFor(() => clientNeigh().includes(macOf('b')), 1000);
@@ -253,7 +254,7 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
       startTs('b', conf('b', 100, { version }));
       await waitFor(() => hasVip('a'), 8000);
       await new Promise((r) => setTimeout(r, 2500));
-      process.kill(pidOf(a), 'SIGKILL');
+      crash(pidOf(a));
       await waitFor(() => hasVip('b'), 6000);
       await new Promise((r) => setTimeout(r, 500));
       cap.kill('SIGINT');

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { crash } from '../helpers/crash.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -103,7 +104,7 @@ describe.skipIf(!canRun)('use_vmac', () => {
     expect(ping()).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect(clientNeigh()).toContain(VMAC);
-    process.kill(a.pid(), 'SIGKILL');
+    crash(a.pid());
     await waitFor(() => vipOn('b'), 6000, 'b to take the VIP');
     expect(clientNeigh()).toContain(VMAC);
     await waitFor(ping, 3000, 'the client to reach the VIP through b');
@@ -123,7 +124,7 @@ describe.skipIf(!canRun)('use_vmac', () => {
     // keepalived 2.2.7 lets the parent interface re-announce the VIP at its own MAC (an ARP request "tell
     // the VIP" when the reply leaves through the parent); tskeepalived sets arp_announce=2 there. So the
     // client's entry is checked only once tskeepalived holds the VIP.
-    process.kill(ka.pid(), 'SIGKILL');
+    crash(ka.pid());
     spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
     await waitFor(() => vipOn('b'), 6000, 'tskeepalived to take the VIP');
     expect(clientNeigh()).toContain(VMAC);

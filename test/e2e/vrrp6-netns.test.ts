@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { crash } from '../helpers/crash.js';
 import { lineTime } from '../../src/daemon/log.js';
 import { watchOverlap } from '../helpers/overlap.js';
 
@@ -186,7 +187,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     await sleep(1500);
     expect(hasVip('b')).toBe(false);
     const killedAt = Date.now();
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     const took = masterAt(b)! - killedAt;
     console.log(`IPv6: kill -9 -> BACKUP MASTER after ${took} ms (bound ${MASTER_DOWN_MS + 100} ms)`);
@@ -200,7 +201,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     const clientNeigh = () => out('ip', '-n', NS.c, '-6', 'neigh', 'show', VIP);
     expect(spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-6', '-c', '1', '-W', '1', VIP]).status).toBe(0);
     expect(clientNeigh()).toContain(macOf('a'));
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     // No traffic from the client: only the NA burst (Override set) can have moved its entry.
     await waitFor(() => clientNeigh().includes(macOf('b')), 1000);
@@ -261,7 +262,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     startTs('b', conf('b', 100));
     await waitFor(() => hasVip('a'), 8000);
     await sleep(2500);
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     await sleep(500);
     await cap.stop();
@@ -323,7 +324,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     expect(overlap.stop()).toBeLessThan(1000);
     // ...and takes over when we die.
     const killedAt = Date.now();
-    process.kill(pidOf(a), 'SIGKILL');
+    crash(pidOf(a));
     await waitFor(() => hasVip('b'), 6000);
     console.log(`IPv6 interop: tskeepalived kill -9 -> keepalived has the VIP after ${Date.now() - killedAt} ms`);
     expect(fs.readFileSync(kb.log, 'utf8')).not.toMatch(/invalid|checksum|mismatch/i);

@@ -13,6 +13,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { crash } from '../helpers/crash.js';
 
 export const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 export const TSK = path.join(ROOT, 'bin/tskeepalived.js');
@@ -68,7 +69,8 @@ export const IN_VM = process.env.TSK_IN_VM === '1';
 const NAMESPACES = ['client', 'd1', 'd2', 'rs1', 'rs2'];
 
 export function resetLab(): void {
-  for (const p of daemons.splice(0)) p.kill('SIGKILL');
+  // The whole tree at once: a child left running would stop gracefully and undo IPVS entries meanwhile.
+  for (const p of daemons.splice(0)) if (p.pid) crash(p.pid);
   sh('pkill -9 -f "^busybox httpd" || true; pkill -9 -x keepalived || true');
   for (const n of NAMESPACES) sh(`ip netns del ${n} 2>/dev/null || true`);
   sh('ip link del lab-front 2>/dev/null || true; ip link del lab-back 2>/dev/null || true');
