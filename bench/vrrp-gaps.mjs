@@ -388,7 +388,7 @@ async function run(impl, intervalS, listener) {
     const tVip = await waitFor(() => hasVip('m'), 300_000);
     const tUp = await waitFor(() => destCount(m.p.pid) === N, 300_000, 500);
     if (Number.isNaN(tVip) || Number.isNaN(tUp)) throw new Error(`${label}: the MASTER did not come up (VIP: ${hasVip('m')}, destinations: ${destCount(m.p.pid)}/${N})\n${tail(m.log())}`);
-    res.startS = { vip: +tVip.toFixed(1), allDestinations: +tUp.toFixed(1) };
+    res.startS = { vip: +tVip.toFixed(1), allDestinations: +tUp.toFixed(1) }; // the second counted from the first
     note(`${label}: VIP held, ${N} destinations after ${tUp.toFixed(1)} s; warm-up ${WARMUP_S} s`);
     await sleep(WARMUP_S * 1000);
     b = startDaemon(impl, 'b', bFile);
@@ -426,12 +426,12 @@ async function run(impl, intervalS, listener) {
     await phase('rs-fail', async () => {
       await listener.ask('down');
       const s = await waitFor(() => destCount(m.p.pid) === 0, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)} destinations left after 180 s` : `0 destinations after ${s.toFixed(1)} s` };
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)} dests left at 180 s` : `0 dests in ${s.toFixed(1)} s` };
     });
     await phase('rs-recover', async () => {
       await listener.ask('up');
       const s = await waitFor(() => destCount(m.p.pid) === N, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)}/${N} destinations after 180 s` : `${N} destinations after ${s.toFixed(1)} s` };
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)}/${N} dests at 180 s` : `${N} dests in ${s.toFixed(1)} s` };
     });
     // Give the recovered checkers a round of routine checks before the reload.
     await sleep(DELAY_LOOP * 1000);
@@ -439,7 +439,7 @@ async function run(impl, intervalS, listener) {
       fs.writeFileSync(mFile, masterConfig(intervalS, 0));
       m.p.kill('SIGHUP');
       const s = await waitFor(() => rs0Weight() === 2, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? 'new weight not in the kernel after 180 s' : `weight in the kernel after ${s.toFixed(1)} s` };
+      return { workS: s, work: Number.isNaN(s) ? 'no new weight at 180 s' : `new weight in ${s.toFixed(1)} s` };
     });
     if (impl === 'tskeepalived') {
       await phase('scrape', async () => {
@@ -447,21 +447,24 @@ async function run(impl, intervalS, listener) {
         const r = tryShell(`ip netns exec ${NS.m} curl -sf -m 600 http://127.0.0.1:${METRICS_PORT}/metrics | wc -c`);
         const s = (performance.now() - t) / 1000;
         const bytes = Number(r.stdout.trim());
-        return { workS: s, work: r.status === 0 && bytes > 0 ? `${(bytes / 1e6).toFixed(1)} MB in ${s.toFixed(1)} s` : `scrape failed after ${s.toFixed(1)} s: ${r.stderr.trim()}` };
+        return { workS: s, work: r.status === 0 && bytes > 0 ? `${(bytes / 1e6).toFixed(1)} MB in ${s.toFixed(1)} s` : `failed in ${s.toFixed(1)} s` };
       });
     } else res.phases.push({ phase: 'scrape', na: true });
     await phase('dump', async () => {
-      const f = '/tmp/keepalived.data';
-      fs.rmSync(f, { force: true });
+      // Done once /tmp/keepalived.data exists and no /tmp/keepalived.* file has changed for two polls.
+      const dumps = () => fs.readdirSync('/tmp').filter((n) => n.startsWith('keepalived.')).map((n) => `/tmp/${n}`);
+      for (const f of dumps()) fs.rmSync(f, { force: true });
       m.p.kill('SIGUSR1');
-      let last = -1;
+      let last = '';
+      let same = 0;
       const s = await waitFor(() => {
-        const size = fs.existsSync(f) ? fs.statSync(f).size : -1;
-        const done = size > 0 && size === last;
-        last = size;
-        return done;
+        const now = dumps().map((f) => `${f}:${fs.statSync(f, { throwIfNoEntry: false })?.size}`).join(' ');
+        same = now === last ? same + 1 : 0;
+        last = now;
+        return fs.existsSync('/tmp/keepalived.data') && same >= 2;
       }, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? 'no /tmp/keepalived.data after 180 s' : `/tmp/keepalived.data (${(last / 1e3).toFixed(0)} kB) after ${s.toFixed(1)} s` };
+      const kb = dumps().reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0) / 1e3;
+      return { workS: s, files: last, work: Number.isNaN(s) ? 'no dump at 180 s' : `${kb.toFixed(0)} kB in ${s.toFixed(1)} s` };
     });
     res.measured = { t0: measureFrom, t1: Date.now() / 1000 };
     const trouble = masterTrouble(m.log().slice(mLogFrom));
@@ -551,7 +554,7 @@ function printTables(out) {
     const runs = out.runs.filter((r) => r.advertIntS === intervalS);
     if (!runs.length) continue;
     console.log(`\nadvert_int ${intervalS} s: largest gap between two MASTER adverts (ms), BACKUP takeover, [how long the phase's work took]`);
-    const colW = 44;
+    const colW = 52;
     console.log(`${'phase'.padEnd(28)}${runs.map((r) => r.impl.padEnd(colW)).join('')}`);
     for (const key of ['steady', 'rs-fail', 'rs-recover', 'reload', 'scrape', 'dump', 'whole']) {
       const cells = runs.map((r) => {
@@ -559,13 +562,13 @@ function printTables(out) {
         if (!p) return '(not run)'.padEnd(colW);
         if (p.na) return 'n/a'.padEnd(colW);
         const over = p.overTargetMs > 0 ? ` (+${f(p.overTargetMs)} over${p.gapsOverTarget > 1 ? `, ${p.gapsOverTarget} gaps` : ''})` : '';
-        const work = p.work ? ` [${p.work.replace(/ after /, ' ')}]` : key === 'whole' ? ` [${f(p.durationS)} s]` : '';
+        const work = p.work ? ` [${p.work}]` : key === 'whole' ? ` [${f(p.durationS)} s]` : '';
         return `${f(p.maxGapMs)}${over} ${p.takeover ? 'TAKEOVER' : 'no'}${work}`.padEnd(colW);
       });
       console.log(`${PHASE_TITLES[key].padEnd(28)}${cells.join('')}`);
     }
     for (const r of runs) {
-      console.log(`  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; ${r.whole.gapsOverTarget} of ${r.whole.gapsMeasured} gaps over target; checks/s at the listener (steady): ${r.checksPerS}; all destinations ${r.startS.allDestinations} s after start`);
+      console.log(`  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; ${r.whole.gapsOverTarget} of ${r.whole.gapsMeasured} gaps over target; checks/s at the listener (steady): ${r.checksPerS}; all destinations ${r.startS.allDestinations} s after the VIP`);
       console.log(`  ${r.impl}: largest gaps: ${r.whole.largest.map((g) => `${f(g.ms)} ms (${g.phase}, +${g.atS} s)`).join(', ')}`);
       for (const p of r.phases) if (p.masterLog) console.log(`  ${r.impl}: MASTER log during ${p.phase}: ${p.masterLog.join(' | ')}`);
       for (const n of r.notes) console.log(`  ${r.impl}: ${n}`);

@@ -114,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       allConfig: o.allConfig,
       dontReleaseIpvs: o.dontReleaseIpvs,
       dontReleaseVrrp: o.dontReleaseVrrp,
+      dontRespawn: o.dontRespawn,
       log: {
         detail: o.logDetail,
         format: o.logFormat,

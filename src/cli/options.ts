@@ -78,7 +78,7 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'X', long: 'release-vips', arg: 'none', key: 'releaseVips', help: 'drop VIPs on a transition caused by a signal', later: true },
   { short: 'V', long: 'dont-release-vrrp', arg: 'none', key: 'dontReleaseVrrp', help: "don't remove VRRP VIPs and routes on stop" },
   { short: 'I', long: 'dont-release-ipvs', arg: 'none', key: 'dontReleaseIpvs', help: "don't remove the IPVS table on stop" },
-  { short: 'R', long: 'dont-respawn', arg: 'none', key: 'dontRespawn', help: "don't respawn child processes (tskeepalived is one process: nothing to respawn)" },
+  { short: 'R', long: 'dont-respawn', arg: 'none', key: 'dontRespawn', help: "don't respawn child processes: if one dies, the daemon stops" },
   { short: 'n', long: 'dont-fork', arg: 'none', key: 'dontFork', help: 'stay in the foreground (without it: start in the background, return once started)' },
   { short: 'd', long: 'dump-conf', arg: 'none', key: 'dumpConf', help: 'print the resolved configuration (defaults filled in)' },
   { short: 'p', long: 'pid', arg: 'required', key: 'pid', help: 'pid file of the main process' },

@@ -30,6 +30,8 @@ export interface RunOptions {
   allConfig?: boolean;
   /** -I/--dont-release-ipvs */
   dontReleaseIpvs?: boolean;
+  /** -R/--dont-respawn: a child that dies stops the daemon instead of being started again. */
+  dontRespawn?: boolean;
   /** -V/--dont-release-vrrp */
   dontReleaseVrrp?: boolean;
   /** -r / -c: the VRRP and checker processes' pid files. */

@@ -63,7 +63,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   }
   let started: Supervisor | number;
   try {
-    started = await Supervisor.start(o, log, { startErrors: (lines) => startErrors?.push(...lines) });
+    started = await Supervisor.start(o, log, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) });
   } catch (e) {
     log.error(`start failed: ${(e as Error).message}`);
     started = 1;
@@ -104,7 +104,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       void (async () => {
-        log.info(`${sig} received: stopping`);
+        log.info(sig.startsWith('SIG') ? `${sig} received: stopping` : `${sig}: stopping`);
         await daemon.stop();
         await status?.close().catch(() => undefined);
         await metrics?.close().catch(() => undefined);

@@ -52,6 +52,8 @@ interface Child {
 export interface SupervisorHooks {
   /** Error lines of a child that failed to start (it logged them itself). */
   startErrors?: (lines: string[]) => void;
+  /** With -R: a child died and the daemon must stop (as on SIGTERM). */
+  fatal?: (why: string) => void;
 }
 
 export class Supervisor {
@@ -174,6 +176,12 @@ export class Supervisor {
     this.children.delete(child.role);
     if (this.stopping) return;
     const how = sig ? `killed by ${sig}` : `exited with status ${code}`;
+    if (this.o.dontRespawn) {
+      this.log.error(`${ROLE_TITLE[child.role]} child process(${child.proc.pid}) ${how}`);
+      this.log.error(`${ROLE_TITLE[child.role]} child process(${child.proc.pid}) died: Exiting (--dont-respawn)`);
+      this.hooks.fatal?.(`${ROLE_TITLE[child.role]} child process died`);
+      return;
+    }
     const ranMs = performance.now() - child.startedAt;
     const quick = ranMs < STABLE_MS ? (this.quickDeaths.get(child.role) ?? 0) + 1 : 0;
     this.quickDeaths.set(child.role, quick);

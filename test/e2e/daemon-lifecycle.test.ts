@@ -246,7 +246,13 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     const flags = await run(['-S', '3', '-G', '-R', '-u', '027', '-P'], 'flags');
     expect(fs.statSync(path.join(dir, 'flags.pid')).mode & 0o777).toBe(0o640);
     await waitFor(() => fs.readFileSync(flags.log, 'utf8').includes('Entering MASTER STATE'), 10_000, '-G: console log');
-    await stop(flags);
+    // -R: the VRRP process killed, the daemon stops (releasing the VIP) instead of starting another.
+    const vrrpPid = (flags.status() as { processes: Array<{ role: string; pid: number }> }).processes.find((x) => x.role === 'vrrp')!.pid;
+    process.kill(vrrpPid, 'SIGKILL');
+    const code = await new Promise((r) => (flags.p.exitCode !== null ? r(flags.p.exitCode) : flags.p.once('exit', r)));
+    expect(code).toBe(0);
+    expect(fs.readFileSync(flags.log, 'utf8')).toContain(`VRRP child process(${vrrpPid}) died: Exiting (--dont-respawn)`);
+    expect(fs.readFileSync(flags.log, 'utf8')).not.toContain('Respawning');
   });
 
   it('a background start that fails says why on the terminal and returns the exit status', () => {
