@@ -7,12 +7,12 @@ import { createRequire } from 'node:module';
 import { stringify as toYaml } from 'yaml';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { DEFAULT_STATUS_SOCKET, readStatus } from '../daemon/status-socket.js';
+import { NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
 import { renderStatus } from './status.js';
 
 /** Where the background mode writes its pid when -p is not given. */
-const DEFAULT_PID_FILE = '/run/tskeepalived.pid';
 
 async function genhashMain(argv: string[]): Promise<number> {
   const { genhash, genhashUsage, parseGenhashArgs } = await import('../check/genhash.js');
@@ -36,7 +36,9 @@ async function genhashMain(argv: string[]): Promise<number> {
 /** `tskeepalived status [--json] [--status-socket PATH]` */
 async function status(o: CliOptions): Promise<number> {
   try {
-    const s = (await readStatus(o.statusSocket ?? DEFAULT_STATUS_SOCKET)) as DaemonSnapshot;
+    // `status -s NAME`: the socket of the daemon working in network namespace NAME.
+    const file = o.statusSocket ?? (o.namespace !== undefined ? `${NAMESPACED_RUN_DIR}/${o.namespace}/tskeepalived.sock` : DEFAULT_STATUS_SOCKET);
+    const s = (await readStatus(file)) as DaemonSnapshot;
     process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
     return 0;
   } catch (e) {
@@ -102,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!o.dontFork) {
       // Background: a copy of this command with -n, in its own session; we return once it has started.
       const { runInBackground } = await import('../daemon/background.js');
+      const { DEFAULT_PID_FILE } = await import('../daemon/pidfile.js');
       return runInBackground(o.pid === undefined ? [...argv, '-p', DEFAULT_PID_FILE] : argv);
     }
     // The daemon (loaded only when needed: it pulls in sockets and netlink).
@@ -124,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     };
     if (o.configId !== undefined) opts.configId = o.configId;
+    if (o.namespace !== undefined) opts.namespace = o.namespace;
     if (o.pid !== undefined) opts.pidFile = o.pid;
     if (o.vrrpPid !== undefined) opts.vrrpPidFile = o.vrrpPid;
     if (o.checkersPid !== undefined) opts.checkersPidFile = o.checkersPid;
@@ -133,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     return runDaemon(opts);
   }
 
-  const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig };
+  const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig };
   const res = loadConfig(o.useFile, loadOpts);
 
   if (o.configTest !== false) {

@@ -89,7 +89,7 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'b', long: 'bfd_pid', arg: 'required', key: 'bfdPid', help: 'pid file of the BFD process', later: true },
   { short: 'x', long: 'snmp', arg: 'none', key: 'snmp', help: 'enable SNMP (not planned)', later: true },
   { short: 'A', long: 'snmp-agent-socket', arg: 'required', key: 'snmpAgentSocket', help: 'SNMP master agent socket (not planned)', later: true },
-  { short: 's', long: 'namespace', arg: 'required', key: 'namespace', help: 'run in network namespace NAME', later: true },
+  { short: 's', long: 'namespace', arg: 'required', key: 'namespace', help: 'run in network namespace NAME (overrides net_namespace; it must exist: ip netns add NAME)' },
   { short: 'm', long: 'core-dump', arg: 'none', key: 'coreDump', help: 'produce a core dump on abnormal exit', later: true },
   { short: 'M', long: 'core-dump-pattern', arg: 'optional', key: 'coreDumpPattern', help: 'also set kernel.core_pattern', later: true },
   { short: 'e', long: 'all-config', arg: 'none', key: 'allConfig', help: 'error if any included configuration file is missing' },

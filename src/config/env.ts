@@ -5,6 +5,7 @@
  * run, does the script user exist. The validators ask a SystemEnv so they stay pure; `hostEnv` reads the
  * real machine, tests pass their own.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,7 +60,12 @@ function insecurePath(p: string): boolean {
   }
 }
 
-function netDevices(): Set<string> {
+function netDevices(netns?: string): Set<string> {
+  if (netns !== undefined) {
+    // Another network namespace's devices: `ip -n NAME link`, names before the '@' of a veth peer.
+    const r = spawnSync('ip', ['-n', netns, '-o', 'link', 'show'], { encoding: 'utf8' });
+    return new Set(r.status === 0 ? r.stdout.split('\n').map((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : []);
+  }
   try {
     return new Set(
       fs
@@ -74,12 +80,17 @@ function netDevices(): Set<string> {
   }
 }
 
-export function hostEnv(): SystemEnv {
+/**
+ * This machine. With `netns` (net_namespace, -s), interfaces are those of that network namespace, where
+ * the daemon will work, if it exists (otherwise this process's own: the daemon refuses a missing one).
+ */
+export function hostEnv(netns?: string): SystemEnv {
   let users: Set<string> | undefined;
   let groups: Set<string> | undefined;
+  const ns = netns !== undefined && fs.existsSync(`/run/netns/${netns}`) ? netns : undefined;
   return {
     // /proc/self/net/dev follows the network namespace of this process (sysfs follows the mounter's).
-    interfaceExists: (name) => netDevices().has(name),
+    interfaceExists: (name) => netDevices(ns).has(name),
     findScript(argv0) {
       if (/^<\s*\//.test(argv0)) return { status: 'system' };
       let file = argv0;

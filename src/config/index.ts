@@ -21,6 +21,8 @@ export interface LoadOptions {
   random?: () => number;
   /** -e/--all-config: every include must match a readable file. */
   allConfig?: boolean;
+  /** -s/--namespace: validate interfaces in that network namespace (else net_namespace's, if set). */
+  namespace?: string;
 }
 
 export interface LoadResult {
@@ -50,7 +52,10 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
     lineCount = lines.length;
     const state: ParseState = { config, scratch: {} };
     new Walker(lines, diag, state).run(rootKeywords(), config);
-    validate(config, { diag, env, scripts: [] });
+    // Interfaces are checked where the daemon will work: the namespace of -s or net_namespace.
+    const ns = opts.namespace ?? config.global.netNamespace;
+    const venv = opts.env === undefined && ns !== undefined ? hostEnv(ns) : env;
+    validate(config, { diag, env: venv, scripts: [] });
   } catch (e) {
     if (!(e instanceof ConfigAbort)) throw e;
   }

@@ -51,7 +51,7 @@ function main(): void {
     start: async (arg): Promise<ChildStartReply> => {
       const a = arg as ChildStart;
       let errors: string[] | undefined = [];
-      log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}`, tap: (level, text) => level >= 50 && errors?.push(text) });
+      log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}${a.options.namespace ? `_${a.options.namespace}` : ''}`, tap: (level, text) => level >= 50 && errors?.push(text) });
       try {
         daemon = await Daemon.startRole(a.options, log, a.config);
       } catch (e) {

@@ -30,6 +30,8 @@ export interface RunOptions {
   allConfig?: boolean;
   /** -I/--dont-release-ipvs */
   dontReleaseIpvs?: boolean;
+  /** -s/--namespace: the network namespace to work in (overrides net_namespace). */
+  namespace?: string;
   /** -R/--dont-respawn: a child that dies stops the daemon instead of being started again. */
   dontRespawn?: boolean;
   /** -V/--dont-release-vrrp */

@@ -34,7 +34,7 @@ export interface LogOptions {
   facility?: string;
   /** The program name on each line and in syslog: tskeepalived, or tskeepalived_vrrp and
    * tskeepalived_healthcheckers in the child processes (keepalived's Keepalived_vrrp...). */
-  ident?: string;
+  ident?: string | (() => string);
   /** For tests: where console lines go (default stderr). */
   sink?: (line: string) => void;
   /** Sees every record's level and human text as well (the daemon keeps start-up errors for stderr). */
@@ -78,10 +78,10 @@ class Syslog {
   constructor(
     private readonly facility: string,
     private readonly fallback: (line: string) => void,
-    private readonly ident: string,
+    private readonly identOf: () => string,
   ) {
     try {
-      const c = spawn('logger', ['--prio-prefix', '-t', ident, `--id=${process.pid}`, '-p', `${facility}.info`], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const c = spawn('logger', ['--prio-prefix', '-t', identOf(), `--id=${process.pid}`, '-p', `${facility}.info`], { stdio: ['pipe', 'ignore', 'ignore'] });
       c.on('error', (e: NodeJS.ErrnoException) => this.fail(`syslog unavailable (logger: ${e.code ?? e.message}): logging to stderr`));
       c.on('exit', (code) => this.fail(`syslog unavailable (logger exited with ${code}): logging to stderr`));
       c.stdin!.on('error', () => undefined);
@@ -97,7 +97,7 @@ class Syslog {
     if (this.failed) return;
     this.failed = true;
     this.child = undefined;
-    this.fallback(`${new Date().toISOString()} ${this.ident}[${process.pid}]: Warning: ${why}`);
+    this.fallback(`${new Date().toISOString()} ${this.identOf()}[${process.pid}]: Warning: ${why}`);
   }
 
   write(severity: number, text: string, stamped: string): void {
@@ -117,12 +117,13 @@ export function createLogger(o: LogOptions | boolean = {}): Logger {
   const level = opts.detail ? 'debug' : (opts.level ?? 'info');
   const format = opts.format ?? 'human';
   const sink = opts.sink ?? ((line: string) => void process.stderr.write(line + '\n'));
-  const ident = opts.ident ?? 'tskeepalived';
+  const identOpt = opts.ident ?? 'tskeepalived';
+  const identOf = typeof identOpt === 'string' ? () => identOpt : identOpt;
   const useSyslog = !opts.console && !opts.noSyslog;
   let syslog: Syslog | undefined;
   if (useSyslog && !fs.existsSync('/dev/log')) {
-    sink(`${new Date().toISOString()} ${ident}[${process.pid}]: Warning: syslog unavailable (no /dev/log): logging to stderr`);
-  } else if (useSyslog) syslog = new Syslog(opts.facility ? facilityName(opts.facility) : 'daemon', sink, ident);
+    sink(`${new Date().toISOString()} ${identOf()}[${process.pid}]: Warning: syslog unavailable (no /dev/log): logging to stderr`);
+  } else if (useSyslog) syslog = new Syslog(opts.facility ? facilityName(opts.facility) : 'daemon', sink, identOf);
   const stream = {
     write(chunk: string): void {
       const json = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
@@ -134,7 +135,7 @@ export function createLogger(o: LogOptions | boolean = {}): Logger {
       }
       opts.tap?.(r.level, humanLine(r));
       const text = format === 'json' ? json : humanLine(r);
-      const stamped = format === 'json' ? json : `${r.time} ${ident}[${r.pid}]: ${text}`;
+      const stamped = format === 'json' ? json : `${r.time} ${identOf()}[${r.pid}]: ${text}`;
       if (syslog) syslog.write(SEVERITY[r.level] ?? 6, text, stamped);
       else sink(stamped);
     },

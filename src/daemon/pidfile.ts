@@ -6,6 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** The pid file a daemon started in the background writes unless -p names another. */
+export const DEFAULT_PID_FILE = '/run/tskeepalived.pid';
+/** Where a daemon in network namespace NAME keeps its default files: NAMESPACED_RUN_DIR/NAME/. */
+export const NAMESPACED_RUN_DIR = '/run/tskeepalived';
+
 /** The pid in `file` if that process is alive and is a keepalived or tskeepalived. */
 export function livePid(file: string): number | undefined {
   let text: string;

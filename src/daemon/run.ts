@@ -6,13 +6,14 @@
  * stats dump. Handlers are installed before anything starts, so a signal during start-up is acted on
  * once the start has finished instead of killing a half-started daemon.
  */
+import * as fs from 'node:fs';
 import { isBackgroundChild, reportStart } from './background.js';
 import type { RunOptions } from './daemon.js';
 import { Supervisor } from './supervisor.js';
 import { writeDump } from './dumps.js';
 import { createLogger, logsToConsole, type Logger } from './log.js';
 import { MetricsServer } from './metrics.js';
-import { claimPidFiles, PidFileError, releasePidFiles } from './pidfile.js';
+import { claimPidFiles, DEFAULT_PID_FILE, NAMESPACED_RUN_DIR, PidFileError, releasePidFiles } from './pidfile.js';
 import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
 
 export type { RunOptions } from './daemon.js';
@@ -28,12 +29,42 @@ async function dumps(d: Supervisor, log: Logger, kinds: Array<'data' | 'json' | 
   }
 }
 
+/**
+ * keepalived's file names for a daemon in network namespace NAME: the pid files it writes by default, and
+ * the status socket, go to /run/tskeepalived/NAME/ (tskeepalived.pid, vrrp.pid, checkers.pid,
+ * tskeepalived.sock), so a namespaced daemon and one in the root namespace never share them. Files named on
+ * the command line stay where they are.
+ */
+export function namespacedFiles(o: RunOptions, netns: string): Pick<RunOptions, 'pidFile' | 'vrrpPidFile' | 'checkersPidFile' | 'statusSocket'> {
+  const dir = `${NAMESPACED_RUN_DIR}/${netns}`;
+  const out: Pick<RunOptions, 'pidFile' | 'vrrpPidFile' | 'checkersPidFile' | 'statusSocket'> = {};
+  // The background start names the default pid file explicitly; any other -p is the operator's.
+  if (o.pidFile === DEFAULT_PID_FILE) out.pidFile = `${dir}/tskeepalived.pid`;
+  if (o.pidFile === DEFAULT_PID_FILE || o.pidFile === undefined) {
+    out.vrrpPidFile = o.vrrpPidFile ?? `${dir}/vrrp.pid`;
+    out.checkersPidFile = o.checkersPidFile ?? `${dir}/checkers.pid`;
+  }
+  if (o.statusSocket === undefined) out.statusSocket = `${dir}/tskeepalived.sock`;
+  return out;
+}
+
+
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty (someone else's files) or already gone
+  }
+}
+
 export async function runDaemon(o: RunOptions): Promise<number> {
   // Errors logged before the start completes: if it fails, they also go to the terminal (or to the
   // command waiting for a background start), not only to syslog. BOUNDED: kept only during start.
   let startErrors: string[] | undefined = [];
   const logOpts = o.log ?? { detail: o.detail, console: true };
-  const log = createLogger({ ...logOpts, tap: (level, text) => level >= 40 && startErrors?.push(text) });
+  // keepalived appends _NAME to its ident when it runs in a network namespace (known once the file is read).
+  let ident = 'tskeepalived';
+  const log = createLogger({ ...logOpts, ident: () => ident, tap: (level, text) => level >= 40 && startErrors?.push(text) });
   const failStart = (status: number): number => {
     const errors = startErrors ?? [];
     startErrors = undefined;
@@ -41,7 +72,6 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     reportStart(status, errors);
     return status;
   };
-  const pidFiles = [o.pidFile, o.vrrpPidFile, o.checkersPidFile].filter((f): f is string => f !== undefined);
 
   // Signals that arrive before the daemon is up are remembered, not fatal.
   let d: Supervisor | undefined;
@@ -54,6 +84,17 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   process.on('SIGUSR1', () => d && void dumps(d, log, ['data', 'json'], o.dumpDir));
   process.on('SIGUSR2', () => d && void dumps(d, log, ['stats'], o.dumpDir));
 
+  const loaded = Supervisor.load(o, log);
+  if (typeof loaded === 'number') {
+    // The pid files named on the command line may be stale ones of an earlier run: left as they are.
+    return failStart(loaded);
+  }
+  const netns = Supervisor.namespaceOf(o, loaded.config);
+  if (netns !== undefined) {
+    ident = `tskeepalived_${netns}`;
+    o = { ...o, namespace: netns, ...namespacedFiles(o, netns) };
+  }
+  const pidFiles = [o.pidFile, o.vrrpPidFile, o.checkersPidFile].filter((f): f is string => f !== undefined);
   try {
     const { stale } = claimPidFiles(pidFiles);
     for (const f of stale) log.info(`replacing the stale pid file ${f}`);
@@ -63,7 +104,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   }
   let started: Supervisor | number;
   try {
-    started = await Supervisor.start(o, log, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) });
+    started = await Supervisor.start(o, log, loaded, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) });
   } catch (e) {
     log.error(`start failed: ${(e as Error).message}`);
     started = 1;
@@ -109,6 +150,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
         await status?.close().catch(() => undefined);
         await metrics?.close().catch(() => undefined);
         releasePidFiles(pidFiles, daemon.pids());
+        if (o.namespace !== undefined) removeIfEmpty(`${NAMESPACED_RUN_DIR}/${o.namespace}`);
         log.info('Stopped tskeepalived');
         clearInterval(alive);
         resolve(0);

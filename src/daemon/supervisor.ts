@@ -12,7 +12,8 @@
  * the children's pid files. Reloads are serialised; each child receives only its own part of the new
  * configuration, and only when that part changed (parts.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
@@ -83,6 +84,8 @@ export class Supervisor {
      */
     private acceptedErrors: Set<string>,
     private readonly hooks: SupervisorHooks,
+    /** The network namespace the children run in (fixed at start, as keepalived's). */
+    private readonly netns: string | undefined,
   ) {}
 
   /** The configuration now running. */
@@ -90,17 +93,45 @@ export class Supervisor {
     return this.cfg;
   }
 
-  /** Loads the file and starts the children; a number (the exit status) when it cannot start. */
-  static async start(o: RunOptions, log: Logger, hooks: SupervisorHooks = {}): Promise<Supervisor | number> {
+  /**
+   * Reads and validates the file (every diagnostic logged with file:line); the exit status when it
+   * cannot be run.
+   */
+  static load(o: RunOptions, log: Logger): Loaded | number {
     const loaded = load(o, log);
     if (typeof loaded === 'string') {
       log.error(`${loaded} - not starting`);
       return 1;
     }
+    return loaded;
+  }
+
+  /**
+   * The network namespace the daemon works in: `-s NAME`, else `net_namespace` (keepalived's order), or
+   * undefined for the one it was started in.
+   */
+  static namespaceOf(o: RunOptions, cfg: KeepalivedConfig): string | undefined {
+    return o.namespace ?? cfg.global.netNamespace;
+  }
+
+  /** Starts the children on a loaded configuration; a number (the exit status) when it cannot start. */
+  static async start(o: RunOptions, log: Logger, loaded: Loaded, hooks: SupervisorHooks = {}): Promise<Supervisor | number> {
     const cfg = loaded.config;
+    const netns = Supervisor.namespaceOf(o, cfg);
+    if (o.namespace && cfg.global.netNamespace && o.namespace !== cfg.global.netNamespace) {
+      log.info(`Overriding config net_namespace '${cfg.global.netNamespace}' with command line namespace '${o.namespace}'`);
+    }
+    if (netns !== undefined) {
+      const why = namespaceProblem(netns);
+      if (why) {
+        log.error(`${why} - not starting`);
+        return 1;
+      }
+      log.info(`Running in network namespace ${netns}`);
+    }
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
     if (cfg.vrrp.instances.some((i) => i.trackBfds.length > 0)) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
-    const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks);
+    const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks, netns);
     const roles = rolesFor(cfg, o);
     const started = await Promise.all(roles.map((r) => s.spawn(r, cfg)));
     if (started.some((r) => !r.ok)) {
@@ -125,12 +156,14 @@ export class Supervisor {
   private async spawn(role: Role, cfg: KeepalivedConfig): Promise<ChildStartReply> {
     const env = { ...process.env };
     delete env[READY_ENV];
-    const proc = fork(CHILD_ENTRY, [`tskeepalived-${role}`], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env,
-      execArgv: process.execArgv,
-    });
+    const args = [`tskeepalived-${role}`];
+    if (this.netns !== undefined) args.push(`--netns=${this.netns}`);
+    // In a network namespace: through `ip netns exec`, which also remounts /sys for that namespace (the
+    // interface trackers read it); the IPC channel's descriptor survives the exec.
+    const proc =
+      this.netns === undefined
+        ? fork(CHILD_ENTRY, args, { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv: process.execArgv })
+        : spawn('ip', ['netns', 'exec', this.netns, process.execPath, ...process.execArgv, CHILD_ENTRY, ...args], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     const rpc = new RpcPeer(proc);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const child: Child = { role, proc, rpc, startedAt: performance.now(), exited };
@@ -148,7 +181,7 @@ export class Supervisor {
     }
     const part = partFor(role, cfg);
     this.partKeys.set(role, withoutLocs(part));
-    const options: RunOptions = { ...this.o, vrrpOnly: role === 'vrrp', checkOnly: role === 'checkers', notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly };
+    const options: RunOptions = { ...this.o, ...(this.netns !== undefined ? { namespace: this.netns } : {}), vrrpOnly: role === 'vrrp', checkOnly: role === 'checkers', notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly };
     if (options.log) options.log = { ...options.log, sink: undefined, tap: undefined };
     const start: ChildStart = { role, options: JSON.parse(JSON.stringify(options)) as RunOptions, config: part };
     try {
@@ -229,6 +262,8 @@ export class Supervisor {
       return done({ ok: false, error: why });
     }
     const next = loaded.config;
+    const nextNs = Supervisor.namespaceOf(this.o, next);
+    if (nextNs !== this.netns) this.log.warn(`net_namespace cannot be changed on a reload: still running in ${this.netns ?? 'the namespace it was started in'}`);
     this.acceptedErrors = new Set(loaded.errors);
     this.cfg = next;
     const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
@@ -326,12 +361,25 @@ export class Supervisor {
   }
 }
 
+export interface Loaded {
+  config: KeepalivedConfig;
+  /** Error messages without file:line (a reload is refused only for new ones). */
+  errors: string[];
+}
+
+/** Why the daemon cannot work in network namespace `name` (it must exist: `ip netns add NAME`). */
+export function namespaceProblem(name: string): string | undefined {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === '.' || name === '..') return `net_namespace '${name}' is not a valid namespace name`;
+  if (!fs.existsSync(`/run/netns/${name}`)) return `network namespace ${name} does not exist (create it with: ip netns add ${name})`;
+  return undefined;
+}
+
 /**
  * The configuration and its error messages (without file:line), or why it cannot be run. Every
  * diagnostic is logged with its file:line.
  */
 function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
-  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), allConfig: o.allConfig === true });
+  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig === true });
   const errors: string[] = [];
   for (const d of res.diagnostics.list) {
     if (d.severity === 'info') continue;
