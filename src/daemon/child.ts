@@ -15,6 +15,7 @@ import { RpcPeer } from './ipc.js';
 import { createLogger, type Logger } from './log.js';
 import type { Role } from './parts.js';
 import { processInfo, type ProcessInfo } from './proc-info.js';
+import { applyScheduling } from './sched.js';
 import type { KeepalivedConfig } from '../config/model.js';
 
 export interface ChildStart {
@@ -52,6 +53,7 @@ function main(): void {
       const a = arg as ChildStart;
       let errors: string[] | undefined = [];
       log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}${a.options.namespace ? `_${a.options.namespace}` : ''}`, tap: (level, text) => level >= 50 && errors?.push(text) });
+      applyScheduling(role, a.config.global.other, log);
       try {
         daemon = await Daemon.startRole(a.options, log, a.config);
       } catch (e) {

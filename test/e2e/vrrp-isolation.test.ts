@@ -38,7 +38,7 @@ const procs: ChildProcess[] = [];
 const rsAddress = (k: number) => `127.1.${Math.floor(k / 250)}.${1 + (k % 250)}`;
 
 function masterConf(changedWeight = 1): string {
-  let s = `global_defs {\n  router_id iso-m\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.m}\n  virtual_router_id 71\n  priority 150\n  version 3\n  advert_int ${ADVERT_S}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
+  let s = `global_defs {\n  router_id iso-m\n  vrrp_priority -5\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.m}\n  virtual_router_id 71\n  priority 150\n  version 3\n  advert_int ${ADVERT_S}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
   for (let v = 0; v * PER_VS < RS; v++) {
     s += `virtual_server 203.0.113.${1 + v} 80 {\n  delay_loop 1\n  lb_algo wlc\n  lb_kind DR\n  protocol TCP\n`;
     for (let k = v * PER_VS; k < (v + 1) * PER_VS; k++) {
@@ -127,7 +127,7 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
     const mLog = path.join(dir, 'm.log');
     const bLog = path.join(dir, 'b.log');
     const mPid = path.join(dir, 'm.pid');
-    const m = spawn('ip', ['netns', 'exec', NS.m, process.execPath, BIN, '-n', '-l', '-f', mFile, '-p', mPid, '--status-socket', 'none', '--metrics-listen', `127.0.0.1:${METRICS}`, '--dump-dir', dir], { stdio: ['ignore', fs.openSync(mLog, 'w'), fs.openSync(mLog, 'a')] });
+    const m = spawn('ip', ['netns', 'exec', NS.m, process.execPath, BIN, '-n', '-l', '-f', mFile, '-p', mPid, '--status-socket', path.join(dir, 'm.sock'), '--metrics-listen', `127.0.0.1:${METRICS}`, '--dump-dir', dir], { stdio: ['ignore', fs.openSync(mLog, 'w'), fs.openSync(mLog, 'a')] });
     procs.push(m);
     const mText = () => fs.readFileSync(mLog, 'utf8');
     await waitFor(() => hasVip('m'), 20_000, `MASTER holds the VIP (${mText().slice(-2000)})`);
@@ -138,6 +138,11 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
     const capture = await captureAdverts();
     // Every real server up (their first checks are spread over delay_loop).
     const pid = Number(fs.readFileSync(mPid, 'utf8'));
+    // vrrp_priority -5: the VRRP process runs at that nice value, the checker process at the default.
+    const statusOf = () => JSON.parse(spawnSync(process.execPath, [BIN, 'status', '--json', '--status-socket', path.join(dir, 'm.sock')], { encoding: 'utf8' }).stdout) as { processes: Array<{ role: string; pid: number }> };
+    const niceOf = (role: string) => Number(fs.readFileSync(`/proc/${statusOf().processes.find((p) => p.role === role)!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    expect(niceOf('vrrp')).toBe(-5);
+    expect(niceOf('checkers')).toBe(0);
     const scrape = (q = '') => spawnSync('ip', ['netns', 'exec', NS.m, 'curl', '-sf', '-g', '-m', '60', `http://127.0.0.1:${METRICS}/metrics${q}`], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
     const aliveCount = () => (scrape('?name[]=tskeepalived_real_server_alive').match(/ 1$/gm) ?? []).length;
     await waitFor(() => aliveCount() === RS, 30_000, 'all real servers alive');

@@ -47,3 +47,13 @@ describe('configuration parts per process', () => {
     for (const role of ['vrrp', 'checkers'] as const) expect(structuredClone(partFor(role, cfg))).toEqual(partFor(role, cfg));
   });
 });
+
+describe('per-process scheduling keywords', () => {
+  it('vrrp_priority and checker_priority give each process its nice value; the real-time ones are reported, not applied', async () => {
+    const { scheduling } = await import('../../../src/daemon/sched.js');
+    const g = load('global_defs {\n  vrrp_priority -5\n  checker_priority 10\n  vrrp_rt_priority 50\n}\n' + instance()).global;
+    expect(scheduling('vrrp', g.other)).toEqual({ nice: -5, ignored: ['vrrp_rt_priority'] });
+    expect(scheduling('checkers', g.other)).toEqual({ nice: 10, ignored: [] });
+    expect(scheduling('vrrp', load(instance()).global.other)).toEqual({ ignored: [] });
+  });
+});
