@@ -23,9 +23,14 @@
  *
  * ICV (RFC 2402 §3.3.3): HMAC-MD5 keyed with auth_pass (at most 8 bytes; HMAC pads a short key with zeros,
  * so "s3cret" and "s3cret\0\0" are the same key) over the whole datagram with the ICV field zeroed and
- * the IP header's TOS, flags + fragment offset and header checksum zeroed. keepalived does NOT zero the
- * TTL, which RFC 2402 §3.3.3.1.1.1 lists as mutable: the TTL (255) is inside the ICV, so a routed
- * (TTL-decremented) advert fails verification. We do as keepalived does, or we could not interoperate.
+ * the IP header's TOS, flags + fragment offset and header checksum zeroed. The TTL, which RFC 2402
+ * §3.3.3.1.1.1 lists as mutable, keepalived treats in two ways: multicast adverts have it inside the ICV
+ * (255; a TTL-zeroed ICV is refused), unicast adverts (an instance with unicast peers) have it zeroed
+ * (so a routed advert verifies; a TTL-included ICV is refused). Both as keepalived 2.2.7 sends and
+ * accepts them; `unicast` below selects which.
+ *
+ * Unicast peers all get the same round: one sequence number and one IP Identification, an ICV each
+ * (the destination address is inside it).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { internetChecksum, IPPROTO_VRRP } from './checksum.js';
@@ -56,12 +61,14 @@ export function ahSpi(src: Uint8Array): number {
 
 /**
  * The 12-byte ICV of a datagram (IP header + AH + payload): HMAC-MD5-96 over a copy with the mutable
- * fields zeroed (TOS, flags + fragment offset, header checksum; not the TTL - see the file's docblock)
- * and the ICV field zeroed. The IP header must be the 20-byte one (VRRP adverts carry no options).
+ * fields zeroed (TOS, flags + fragment offset, header checksum; the TTL only for `unicast` - see the
+ * file's docblock) and the ICV field zeroed. The IP header must be the 20-byte one (adverts carry no
+ * options).
  */
-export function ahIcv(datagram: Uint8Array, key: Uint8Array): Buffer {
+export function ahIcv(datagram: Uint8Array, key: Uint8Array, unicast = false): Buffer {
   const c = Buffer.from(datagram);
   c[1] = 0; // TOS
+  if (unicast) c[8] = 0; // TTL
   c.writeUInt16BE(0, 6); // flags + fragment offset
   c.writeUInt16BE(0, 10); // header checksum
   c.fill(0, ICV_OFF, ICV_OFF + AH_ICV_LEN);
@@ -77,6 +84,8 @@ export interface AhBuildInput {
   seq: number;
   /** 255 for multicast (RFC 3768 §5.2.3); unicast may differ. */
   ttl: number;
+  /** An advert to a unicast peer: the TTL is left out of the ICV. */
+  unicast?: boolean;
   key: Uint8Array;
   /** The VRRPv2 message (packet.ts encode(), Auth Type 2, zero Authentication Data). */
   vrrp: Uint8Array;
@@ -106,7 +115,7 @@ export function buildAhDatagram(i: AhBuildInput): Buffer {
   b.writeUInt32BE(ahSpi(i.src), SPI_OFF);
   b.writeUInt32BE(i.seq >>> 0, SEQ_OFF);
   b.set(i.vrrp, IPV4_HEADER_LEN + AH_LEN);
-  ahIcv(b, i.key).copy(b, ICV_OFF);
+  ahIcv(b, i.key, i.unicast === true).copy(b, ICV_OFF);
   return b;
 }
 
@@ -143,13 +152,14 @@ export function parseAhDatagram(d: Uint8Array): AhParseResult {
 /**
  * Authenticates a received datagram: the SPI must be the source address (keepalived: "invalid IPSEC SPI
  * value") and the ICV must verify with our key (keepalived: "invalid IPSEC HMAC-MD5 value"), compared in
- * constant time. Options in the IP header are not covered: adverts carry none, and one with options fails.
+ * constant time; `unicast` for an instance with unicast peers (the TTL left out of the ICV). Options in
+ * the IP header are not covered: adverts carry none, and one with options fails.
  */
-export function verifyAhDatagram(d: Uint8Array, key: Uint8Array): boolean {
+export function verifyAhDatagram(d: Uint8Array, key: Uint8Array, unicast = false): boolean {
   if (d.length < IPV4_HEADER_LEN + AH_LEN || (d[0]! & 0x0f) !== 5) return false;
   const p = parseAhDatagram(d);
   if (!p.ok || p.ah.spi !== ahSpi(p.ah.src)) return false;
-  return timingSafeEqual(ahIcv(d, key), d.subarray(ICV_OFF, ICV_OFF + AH_ICV_LEN));
+  return timingSafeEqual(ahIcv(d, key, unicast), d.subarray(ICV_OFF, ICV_OFF + AH_ICV_LEN));
 }
 
 /**

@@ -107,8 +107,8 @@ export class VrrpRunner {
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
   private readonly authPass: Uint8Array | undefined;
-  /** auth_type AH (VRRPv2, IPv4): the HMAC key, and the TTL our datagrams carry. */
-  private readonly ah: { key: Buffer; ttl: number } | undefined;
+  /** auth_type AH (VRRPv2, IPv4): the HMAC key, the TTL our datagrams carry, unicast peers or not. */
+  private readonly ah: { key: Buffer; ttl: number; unicast: boolean } | undefined;
   /** AH sequence counter (ah.ts) and IP Identification of our last datagram; kept across a reload. */
   private ahSeq = 0;
   private ipId = 0;
@@ -164,7 +164,7 @@ export class VrrpRunner {
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     const ahPass = version === 2 && family === 'inet' && inst.authentication?.type === 'AH' ? inst.authentication.pass : undefined;
     // keepalived sends unicast adverts with unicast_ttl (default 255); the TTL is inside the ICV.
-    this.ah = ahPass !== undefined ? { key: ahKey(ahPass), ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255 } : undefined;
+    this.ah = ahPass !== undefined ? { key: ahKey(ahPass), ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255, unicast: inst.unicast === true } : undefined;
     // Built once; each send only patches the priority (and the checksum, incrementally).
     // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
     // (see sendAdvert below).
@@ -319,7 +319,7 @@ export class VrrpRunner {
    */
   private ahAccept(datagram: Uint8Array, seq: number, priority: number, src: Uint8Array): boolean {
     const from = bytesToIp(src);
-    if (!verifyAhDatagram(datagram, this.ah!.key)) {
+    if (!verifyAhDatagram(datagram, this.ah!.key, this.ah!.unicast)) {
       this.stats.drops.authMismatch++;
       this.deps.log.debug?.(`(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`);
       return false;
@@ -337,13 +337,16 @@ export class VrrpRunner {
     return true;
   }
 
-  /** auth_type AH: one datagram per destination (the ICV covers it), all with the round's sequence number. */
+  /**
+   * auth_type AH: one datagram per destination (the ICV covers it), all with the round's sequence number
+   * and IP Identification, as keepalived sends to its unicast peers.
+   */
   private sendAh(): void {
     const ah = this.ah!;
     this.ahSeq = ahSeqNext(this.ahSeq);
+    this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
     for (const d of this.deps.transport.destinations) {
-      this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
-      this.deps.transport.send(buildAhDatagram({ src: this.src, dst: ipToBytes(d), ipId: this.ipId, seq: this.ahSeq, ttl: ah.ttl, key: ah.key, vrrp: this.advert }), d);
+      this.deps.transport.send(buildAhDatagram({ src: this.src, dst: ipToBytes(d), ipId: this.ipId, seq: this.ahSeq, ttl: ah.ttl, unicast: ah.unicast, key: ah.key, vrrp: this.advert }), d);
     }
   }
 

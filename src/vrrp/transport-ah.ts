@@ -7,7 +7,8 @@
  * (source, destination, Identification, TTL), so the sender builds the header itself (IP_HDRINCL; the
  * kernel only fills in the header checksum) and the receiver needs the header to verify it. ah.ts
  * builds and checks the bytes; this file only moves them. Socket options as transport.ts: bound to the
- * interface, 224.0.0.18 joined on it, multicast loop off, IP_MINTTL 255.
+ * interface, 224.0.0.18 joined on it, multicast loop off; IP_MINTTL 255 for multicast only: keepalived
+ * accepts AH adverts from unicast peers whatever their TTL (it leaves the TTL out of their ICV).
  */
 import { createRequire } from 'node:module';
 import { ipToBytes } from '../net/ip.js';
@@ -69,7 +70,7 @@ export class RawIpv4AhTransport implements VrrpTransport {
     const dev = Buffer.from(opts.ifname + '\0');
     this.sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
     this.sock.setOption(IPPROTO_IP, IP_HDRINCL, int32(1), 4);
-    this.sock.setOption(IPPROTO_IP, IP_MINTTL, int32(255), 4);
+    if (!opts.peers.length) this.sock.setOption(IPPROTO_IP, IP_MINTTL, int32(255), 4);
     this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, int32(0), 4);
     const mreqn = Buffer.alloc(12);
     mreqn.writeInt32LE(index, 8);
@@ -92,7 +93,7 @@ export class RawIpv4AhTransport implements VrrpTransport {
   onPacket(cb: (datagram: Uint8Array, meta: RxMeta) => void): void {
     this.sock.on('message', (buf) => {
       if (buf.length < 20 || buf[0]! >> 4 !== 4) return;
-      cb(buf, { ttl: buf[8]!, src: buf.subarray(12, 16), dst: buf.subarray(16, 20) });
+      cb(buf, { ttl: buf[8]!, src: buf.subarray(12, 16), dst: buf.subarray(16, 20), ...(this.opts.peers.length ? { unicast: true } : {}) });
     });
   }
 

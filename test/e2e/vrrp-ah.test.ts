@@ -28,6 +28,8 @@ const IF = { a: `tah${tag}a`, b: `tah${tag}b` };
 const IP = { a: '192.0.2.1', b: '192.0.2.2' };
 const VIP = '192.0.2.100';
 const MASTER_DOWN_MS = 3609;
+/** Start-up to MASTER: Node's start (seconds on a loaded 2-core machine) + Master_Down_Interval. */
+const START_MS = 15_000;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-ah-'));
 const procs: ChildProcess[] = [];
 
@@ -36,9 +38,10 @@ function sh(...args: string[]): void {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
 }
 
-function conf(side: 'a' | 'b', priority: number, pass = 's3cret'): string {
-  const f = path.join(dir, `${side}-${priority}-${pass}.conf`);
-  fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n  authentication {\n    auth_type AH\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+function conf(side: 'a' | 'b', priority: number, pass = 's3cret', unicast = false): string {
+  const f = path.join(dir, `${side}-${priority}-${pass}${unicast ? '-uni' : ''}.conf`);
+  const uni = unicast ? `  unicast_src_ip ${IP[side]}\n  unicast_peer {\n    ${IP[side === 'a' ? 'b' : 'a']}\n  }\n` : '';
+  fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${uni}  authentication {\n    auth_type AH\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
   return f;
 }
 
@@ -146,7 +149,7 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
     const cap = capture();
     await sleep(500);
     const a = startTs('a', conf('a', 150));
-    await waitFor(() => hasVip('a'), 8000, 'tskeepalived MASTER');
+    await waitFor(() => hasVip('a'), START_MS, 'tskeepalived MASTER');
     const overlap = watchOverlap(hasVip);
     const b = startKa('b', conf('b', 100));
     await sleep(6000); // longer than the BACKUP's Master_Down_Interval: it hears and accepts our adverts
@@ -175,7 +178,7 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
     const cap = capture();
     await sleep(500);
     const a = startKa('a', conf('a', 150));
-    await waitFor(() => hasVip('a'), 8000, 'keepalived MASTER');
+    await waitFor(() => hasVip('a'), START_MS, 'keepalived MASTER');
     const overlap = watchOverlap(hasVip);
     const b = startTs('b', conf('b', 100));
     await sleep(6000);
@@ -200,11 +203,11 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
 
   it('keepalived started next to our MASTER takes on our sequence (its counter starts at 0) and preempts us, with no drop on either side', async () => {
     const b = startTs('b', conf('b', 100));
-    await waitFor(() => hasVip('b'), 8000, 'tskeepalived MASTER');
+    await waitFor(() => hasVip('b'), START_MS, 'tskeepalived MASTER');
     await sleep(2000);
     const overlap = watchOverlap(hasVip);
     const a = startKa('a', conf('a', 150));
-    await waitFor(() => hasVip('a') && !hasVip('b'), 8000, 'keepalived preempts');
+    await waitFor(() => hasVip('a') && !hasVip('b'), START_MS, 'keepalived preempts');
     await sleep(3000);
     expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: false });
     // The handover itself: keepalived adds the VIP before we hear its first advert.
@@ -215,10 +218,30 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
     expect(fs.readFileSync(a.log, 'utf8')).not.toMatch(/IPSEC-AH|IPSEC AH/);
   }, 30_000);
 
+  it('unicast peers: keepalived accepts ours and we accept its (the TTL out of the ICV), over a crash and a return', async () => {
+    const a = startTs('a', conf('a', 150, 's3cret', true));
+    await waitFor(() => hasVip('a'), START_MS, 'tskeepalived MASTER');
+    const overlap = watchOverlap(hasVip);
+    const b = startKa('b', conf('b', 100, 's3cret', true));
+    await sleep(6000);
+    expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: false });
+    expect(overlap.stop()).toBe(0);
+    crash(pidOf(a));
+    await waitFor(() => hasVip('b'), 6000, 'keepalived takes over');
+    spawnSync('ip', ['-n', NS.a, 'addr', 'del', `${VIP}/24`, 'dev', IF.a]); // what the crash left behind
+    // A fresh tskeepalived (sequence counter 0) takes on keepalived's numbers and preempts it.
+    const a2 = startTs('a', conf('a', 150, 's3cret', true));
+    await waitFor(() => hasVip('a') && !hasVip('b'), START_MS, 'tskeepalived preempts');
+    await sleep(2000);
+    expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: false });
+    expect(drops(a2)).toMatchObject({ authMismatch: 0, ahSequence: 0, ttl: 0 });
+    expect(fs.readFileSync(b.log, 'utf8')).not.toMatch(/IPSEC-AH|IPSEC AH/);
+  }, 60_000);
+
   it('a wrong auth_pass: the adverts are dropped and counted (authMismatch), both become MASTER, keepalived logs the bad ICV', async () => {
     const a = startTs('a', conf('a', 150, 'right'));
     const b = startKa('b', conf('b', 100, 'wrong'));
-    await waitFor(() => hasVip('a') && hasVip('b'), 10_000, 'both MASTER');
+    await waitFor(() => hasVip('a') && hasVip('b'), START_MS, 'both MASTER');
     await sleep(3000);
     expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: true });
     const d = drops(a);

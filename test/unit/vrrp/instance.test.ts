@@ -156,6 +156,22 @@ describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transpo
     expect(seqOf(sent[0]!)).toBe(3);
   });
 
+  it('unicast peers: one datagram each with the round\'s sequence number and IP ID, the TTL left out of the ICV', () => {
+    const inst = instance(text(150).replace(' advert_int 1\n', ' advert_int 1\n unicast_src_ip 192.0.2.2\n unicast_peer {\n  192.0.2.1\n  192.0.2.9\n }\n'));
+    const sent: Array<{ to: string; d: Buffer }> = [];
+    const peers = inst.unicastPeers.map((p) => p.address);
+    const transport: VrrpTransport = { destinations: peers, send: (b, to) => void sent.push({ to: to!, d: Buffer.from(b) }), onPacket: () => {}, close: () => {} };
+    const clock = fakeClock();
+    const r = new VrrpRunner(inst, { transport, clock, primaryAddress: '192.0.2.2', destination: peers[0]!, addresses: { add: async () => {}, remove: async () => {}, close: () => {} }, log: { info: () => {}, warn: () => {} } });
+    r.start();
+    for (let i = 0; i < 10 && sent.length < 4; i++) clock.fire();
+    expect(sent.map((s) => `${s.to} id ${s.d.readUInt16BE(4)} seq ${seqOf(s.d)}`)).toEqual(['192.0.2.1 id 1 seq 1', '192.0.2.9 id 1 seq 1', '192.0.2.1 id 2 seq 2', '192.0.2.9 id 2 seq 2']);
+    for (const s of sent) {
+      expect([...s.d.subarray(16, 20)].join('.')).toBe(s.to);
+      expect(verifyAhDatagram(s.d, ahKey('s3cret'), true)).toBe(true);
+    }
+  });
+
   it('a MASTER answering a lower priority skips one number, as keepalived; a reload keeps the counter', () => {
     const { r, sent, clock, rx } = runner(200);
     r.start();
