@@ -163,7 +163,7 @@ export class VrrpRunner {
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     const ahPass = version === 2 && family === 'inet' && inst.authentication?.type === 'AH' ? inst.authentication.pass : undefined;
-    // keepalived sends unicast adverts with unicast_ttl (default 255); the TTL is inside the ICV.
+    // Unicast adverts carry unicast_ttl (default 255); ah.ts leaves their TTL out of the ICV, as keepalived.
     this.ah = ahPass !== undefined ? { key: ahKey(ahPass), ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255, unicast: inst.unicast === true } : undefined;
     // Built once; each send only patches the priority (and the checksum, incrementally).
     // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
