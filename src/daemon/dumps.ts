@@ -31,7 +31,8 @@ export function statsDump(s: DaemonSnapshot): string {
       '  Authentication Errors:',
       `    Invalid Type: ${d.authType}`,
       `    Type Mismatch: 0`,
-      `    Failure: ${d.authMismatch}`,
+      // keepalived counts AH sequence-number drops as authentication failures too.
+      `    Failure: ${d.authMismatch + d.ahSequence}`,
       '  Priority Zero:',
       `    Received: ${i.stats.priZeroRx}`,
       `    Sent: ${i.stats.priZeroTx}`,

@@ -27,6 +27,7 @@ import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { ProcessTracker } from '../vrrp/track-process.js';
 import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
+import { RawIpv4AhTransport } from '../vrrp/transport-ah.js';
 import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
 import type { Logger } from './log.js';
 import { FifoWriter } from '../util/fifo.js';
@@ -545,9 +546,13 @@ export class VrrpSubsystem {
     let transport: VrrpTransport;
     try {
       const onError = (e: Error) => log.warn(`(${name}) socket error: ${e.message}`);
+      // VRRPv2 auth_type AH travels in IP protocol 51 (the validator has cleared AH with v3 or IPv6).
+      const ah = !v6 && (run.version ?? 2) === 2 && inst.authentication?.type === 'AH' && inst.authentication.pass !== undefined;
       transport = v6
         ? new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) })
-        : new RawIpv4Transport({ ifname, peers, onError });
+        : ah
+          ? new RawIpv4AhTransport({ ifname, peers, onError })
+          : new RawIpv4Transport({ ifname, peers, onError });
     } catch (e) {
       log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
       if (vmac) this.vmacRelease(vmac);

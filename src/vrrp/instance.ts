@@ -7,8 +7,9 @@
 import type { VrrpInstance } from '../config/model/vrrp.js';
 import type { AddressManager, VipSpec } from '../net/rtnl.js';
 import { bytesToIp, ipToBytes } from '../net/ip.js';
-import { initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
-import { AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
+import { ahKey, ahSeqNext, ahSeqReceive, buildAhDatagram, parseAhDatagram, verifyAhDatagram } from './ah.js';
+import { compareAddr, initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
+import { AUTH_AH, AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 
@@ -39,6 +40,10 @@ export interface RouteManager {
 }
 
 export interface InstanceDeps {
+  /**
+   * Where adverts go and come from. With VRRPv2 `auth_type AH` it carries whole IPv4 datagrams
+   * (transport-ah.ts): the runner builds and verifies the IP header and the AH (ah.ts).
+   */
   transport: VrrpTransport;
   addresses: AddressManager;
   clock: Clock;
@@ -102,6 +107,11 @@ export class VrrpRunner {
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
   private readonly authPass: Uint8Array | undefined;
+  /** auth_type AH (VRRPv2, IPv4): the HMAC key, the TTL our datagrams carry, unicast peers or not. */
+  private readonly ah: { key: Buffer; ttl: number; unicast: boolean } | undefined;
+  /** AH sequence counter (ah.ts) and IP Identification of our last datagram; kept across a reload. */
+  private ahSeq = 0;
+  private ipId = 0;
   readonly stats: InstanceStats = newInstanceStats();
   /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
   private garpTimer: unknown;
@@ -152,11 +162,14 @@ export class VrrpRunner {
     this.vips = [...advertised, ...inst.excludedIps.map(spec)];
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
+    const ahPass = version === 2 && family === 'inet' && inst.authentication?.type === 'AH' ? inst.authentication.pass : undefined;
+    // Unicast adverts carry unicast_ttl (default 255); ah.ts leaves their TTL out of the ICV, as keepalived.
+    this.ah = ahPass !== undefined ? { key: ahKey(ahPass), ttl: inst.unicast ? (inst.unicastTtl ?? 255) : 255, unicast: inst.unicast === true } : undefined;
     // Built once; each send only patches the priority (and the checksum, incrementally).
     // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
     // (see sendAdvert below).
     this.advert = encode(
-      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: advertised.map((v) => ipToBytes(v.address)) },
+      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : this.ah ? AUTH_AH : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: advertised.map((v) => ipToBytes(v.address)) },
       { srcAddr: this.src, dstAddr: this.dst },
     );
     deps.transport.onPacket((p, m) => this.onPacket(p, m));
@@ -179,6 +192,9 @@ export class VrrpRunner {
     const was = old.state;
     const left = was.state === 'BACKUP' && was.masterDownAtMs !== null ? Math.max(0, was.masterDownAtMs - old.deps.clock.now()) : undefined;
     Object.assign(this.stats, { ...old.stats, drops: old.stats.drops });
+    // A MASTER that restarted its AH sequence would have its adverts dropped by its BACKUPs.
+    this.ahSeq = old.ahSeq;
+    this.ipId = old.ipId;
     this.apply(left !== undefined ? { type: 'resume', state: was.state, masterDownInMs: left } : { type: 'resume', state: was.state });
     if (was.state === 'MASTER' && this.s.state === 'MASTER') {
       const had = new Set(old.vips.map((v) => vipKey(v)));
@@ -261,12 +277,26 @@ export class VrrpRunner {
     this.garpTimer = this.refreshTimer = this.lowerPrioTimer = undefined;
   }
 
-  private onPacket(payload: Uint8Array, meta: RxMeta): void {
+  private onPacket(received: Uint8Array, meta: RxMeta): void {
     if (this.retired) return;
     if (Buffer.compare(Buffer.from(meta.src), Buffer.from(this.src)) === 0) return; // our own advert
+    let payload = received;
+    let seq = 0;
+    if (this.ah) {
+      // The datagram's AH is taken apart first; it is authenticated once the VRRP checks (VRID first)
+      // have said the advert is this instance's, so another VRID's key never counts against ours.
+      const p = parseAhDatagram(received);
+      if (!p.ok) {
+        this.stats.drops[p.reason]++;
+        this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${p.reason}`);
+        return;
+      }
+      payload = p.ah.vrrp;
+      seq = p.ah.seq;
+    }
     const expected: Expected = { version: this.params.version, vrid: this.params.vrid };
     if (this.params.version === 2) {
-      expected.authType = this.authPass ? AUTH_PASS : AUTH_NONE;
+      expected.authType = this.authPass ? AUTH_PASS : this.ah ? AUTH_AH : AUTH_NONE;
       if (this.authPass) expected.authData = this.authPass;
       expected.advertIntMs = this.params.advertIntMs;
     }
@@ -276,6 +306,7 @@ export class VrrpRunner {
       this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
       return;
     }
+    if (this.ah && !this.ahAccept(received, seq, r.advert.priority, meta.src)) return;
     this.stats.advertRx++;
     if (r.advert.priority === 0) this.stats.priZeroRx++;
     if (this.s.state === 'MASTER' && r.advert.priority > 0 && r.advert.priority < this.s.priority) this.lowerPriorityHeard();
@@ -283,10 +314,48 @@ export class VrrpRunner {
   }
 
   /**
+   * auth_type AH, after the VRRP checks passed: the ICV (and SPI), then keepalived's sequence rule
+   * (ah.ts ahSeqReceive). Counts and logs a drop; on acceptance moves the sequence counter.
+   */
+  private ahAccept(datagram: Uint8Array, seq: number, priority: number, src: Uint8Array): boolean {
+    const from = bytesToIp(src);
+    if (!verifyAhDatagram(datagram, this.ah!.key, this.ah!.unicast)) {
+      this.stats.drops.authMismatch++;
+      this.deps.log.debug?.(`(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`);
+      return false;
+    }
+    // The MASTER's immediate answer (fsm.ts masterRx): not priority 0, from a router it outranks.
+    const s = this.s;
+    const answers = s.state === 'MASTER' && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
+    const v = ahSeqReceive(this.ahSeq, seq, answers);
+    if (!v.accept) {
+      this.stats.drops.ahSequence++;
+      this.deps.log.debug?.(`(${this.inst.name}) advert from ${from} dropped: ahSequence (${seq} already processed, ours ${this.ahSeq})`);
+      return false;
+    }
+    this.ahSeq = v.counter;
+    return true;
+  }
+
+  /**
+   * auth_type AH: one datagram per destination (the ICV covers it), all with the round's sequence number
+   * and IP Identification, as keepalived sends to its unicast peers.
+   */
+  private sendAh(): void {
+    const ah = this.ah!;
+    this.ahSeq = ahSeqNext(this.ahSeq);
+    this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
+    for (const d of this.deps.transport.destinations) {
+      this.deps.transport.send(buildAhDatagram({ src: this.src, dst: ipToBytes(d), ipId: this.ipId, seq: this.ahSeq, ttl: ah.ttl, unicast: ah.unicast, key: ah.key, vrrp: this.advert }), d);
+    }
+  }
+
+  /**
    * v2 and multicast: one buffer for every destination. v3 unicast to several peers: the checksum covers
    * the destination address, so each peer after the first gets a copy re-checksummed for it.
    */
   private sendAdvert(): void {
+    if (this.ah) return this.sendAh();
     const dests = this.deps.transport.destinations;
     if (this.params.version !== 3 || dests.length <= 1) {
       this.deps.transport.send(this.advert);

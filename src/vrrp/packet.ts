@@ -196,12 +196,14 @@ export function patchPriority(b: Buffer, priority: number): Buffer {
  * length   the length does not match Count IP Addrs (the "complete packet" check) or is beyond any VRRP packet
  * vrid     not the VRID the instance runs
  * authType v2 Auth Type differs from ours
- * authMismatch  v2 PASS data differs from our password
+ * authMismatch  v2 PASS data differs from our password; AH (ah.ts): a wrong SPI or an ICV that does not
+ *               verify, checked after advertInt
  * advertInt     v2 Adver Int differs from ours (RFC 3768 §7.1), or a zero interval
+ * ahSequence    AH: a sequence number already processed (ah.ts ahSeqReceive; counted after the others)
  */
-export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt';
+export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt' | 'ahSequence';
 
-export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt'];
+export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt', 'ahSequence'];
 
 /** What the receiving instance expects; an omitted field is not checked. */
 export interface Expected {

@@ -164,6 +164,22 @@ describe('vrrp_instance: keepalived corrections (warnings) and errors', () => {
     expect(r.vrrp.instances[0]!.authentication?.type).toBeUndefined();
   });
 
+  it('ignores AH with VRRP version 3, set in the instance or in global_defs, warning at the authentication block (keepalived 2.2.7 -t: exit 5)', () => {
+    const r = load(instance('  version 3\n  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }'));
+    expect(find(r, /VRRP version 3 does not support authentication - ignoring it/)).toEqual([expect.objectContaining({ severity: 'warning', line: 5 })]);
+    expect(r.vrrp.instances[0]!.authentication?.type).toBeUndefined();
+    const g = load('global_defs {\n  vrrp_version 3\n}\n' + instance('  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }'));
+    expect(find(g, /VRRP version 3 does not support authentication - ignoring it/)).toEqual([expect.objectContaining({ severity: 'warning' })]);
+    expect(g.vrrp.instances[0]!.authentication?.type).toBeUndefined();
+  });
+
+  it('ignores AH on IPv6 with a warning at the authentication block (version 2 given: keepalived 2.2.7 -t says the same, exit 5)', () => {
+    const text = 'vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  version 2\n  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }\n  virtual_ipaddress {\n    fe80::100/64\n  }\n}\n';
+    const r = load(text);
+    expect(find(r, /cannot use AH authentication with IPv6 - ignoring it/)).toEqual([expect.objectContaining({ severity: 'warning', line: 5 })]);
+    expect(r.vrrp.instances[0]!.authentication?.type).toBeUndefined();
+  });
+
   it('reports a missing virtual_router_id as an error (exit 5, as keepalived -t) and records that VRRP cannot start', () => {
     const r = load('vrrp_instance NOVRID {\n  interface eth0\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n');
     expect(r.diags).toEqual([

@@ -69,6 +69,11 @@ describe('dumps and status', () => {
       ].join('\n'),
     );
   });
+  it('the stats dump counts AH sequence-number drops as authentication failures, as keepalived', () => {
+    const s = snap();
+    s.vrrp[0]!.stats.drops.ahSequence = 2;
+    expect(statsDump(s)).toContain('    Failure: 6\n');
+  });
   it('the data dump shows instances, VIPs, quorum and each real server with its checkers', () => {
     const t = dataDump(snap(), new Date('2026-11-22T11:00:00Z'));
     expect(t).toContain(' VRRP Instance = VI_1\n   VRRP Version = 2\n   State = MASTER\n');

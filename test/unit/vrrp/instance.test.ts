@@ -4,6 +4,7 @@ import { loadConfig, permissiveEnv } from '../../../src/config/index.js';
 import { ipToBytes } from '../../../src/net/ip.js';
 import { AUTH_NONE, decode, encode } from '../../../src/vrrp/packet.js';
 import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
+import { ahKey, buildAhDatagram, verifyAhDatagram } from '../../../src/vrrp/ah.js';
 import type { VrrpTransport } from '../../../src/vrrp/transport.js';
 import { memFs } from '../../helpers/memfs.js';
 
@@ -105,5 +106,81 @@ describe('VrrpRunner announcements (keepalived timing)', () => {
     expect(vipGarps() - before).toBe(3);
     await runUntil(m.clock, m.clock.now() + 2001);
     expect(vipGarps() - before).toBe(6);
+  });
+});
+
+describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transport)', () => {
+  // keepalived 2.2.7's first two adverts as MASTER 192.0.2.1, priority 150 (see test/unit/vrrp/ah.test.ts).
+  const KA_SEQ1 = Buffer.from('45c0004000010000ff3318b6c0000201e000001270040000c000020100000001dbf63c07114bcf7ec73aeafa2133960102018465c00002640000000000000000', 'hex');
+  const KA_SEQ2 = Buffer.from('45c0004000020000ff3318b5c0000201e000001270040000c0000201000000022d9b568de9e218e97945af402133960102018465c00002640000000000000000', 'hex');
+  const text = (prio: number, pass = 's3cret') => `vrrp_instance V {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n advert_int 1\n authentication {\n  auth_type AH\n  auth_pass ${pass}\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`;
+  function runner(prio: number, pass?: string) {
+    const inst = instance(text(prio, pass));
+    const sent: Buffer[] = [];
+    let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
+    const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: (b) => void sent.push(Buffer.from(b)), onPacket: (cb) => (onPacket = cb as never), close: () => {} };
+    const clock = fakeClock();
+    const r = new VrrpRunner(inst, {
+      transport, clock, primaryAddress: '192.0.2.2', destination: '224.0.0.18',
+      addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
+    const rx = (d: Buffer) => onPacket!(d, { src: d.subarray(12, 16), dst: d.subarray(16, 20), ttl: d[8]! } as never);
+    return { r, sent, clock, rx };
+  }
+  const seqOf = (d: Buffer) => d.readUInt32BE(28);
+
+  it('sends protocol 51 datagrams that verify with auth_pass: SPI = its address, sequence and IP ID from 1', () => {
+    const { r, sent, clock } = runner(150);
+    r.start();
+    for (let i = 0; i < 10 && sent.length < 3; i++) clock.fire();
+    expect(r.state.state).toBe('MASTER');
+    expect(sent.map(seqOf)).toEqual([1, 2, 3]);
+    expect(sent.map((d) => d.readUInt16BE(4))).toEqual([1, 2, 3]);
+    for (const d of sent) {
+      expect(verifyAhDatagram(d, ahKey('s3cret'))).toBe(true);
+      expect({ proto: d[9], ttl: d[8], spi: d.readUInt32BE(24).toString(16), vrrpAuthType: d[44 + 4] }).toEqual({ proto: 51, ttl: 255, spi: 'c0000202', vrrpAuthType: 2 });
+    }
+  });
+
+  it('takes keepalived\'s adverts (BACKUP), drops a replay (ahSequence) and another key (authMismatch), then goes on from its sequence', () => {
+    const { r, sent, clock, rx } = runner(100);
+    r.start();
+    rx(KA_SEQ1);
+    rx(KA_SEQ2);
+    rx(KA_SEQ2);
+    rx(buildAhDatagram({ src: ipToBytes('192.0.2.1'), dst: ipToBytes('224.0.0.18'), ipId: 3, seq: 3, ttl: 255, key: ahKey('other'), vrrp: KA_SEQ1.subarray(44) }));
+    expect({ rx: r.stats.advertRx, seq: r.stats.drops.ahSequence, key: r.stats.drops.authMismatch, state: r.state.state }).toEqual({ rx: 2, seq: 1, key: 1, state: 'BACKUP' });
+    for (let i = 0; i < 10 && sent.length === 0; i++) clock.fire();
+    expect(r.state.state).toBe('MASTER');
+    expect(seqOf(sent[0]!)).toBe(3);
+  });
+
+  it('unicast peers: one datagram each with the round\'s sequence number and IP ID, the TTL left out of the ICV', () => {
+    const inst = instance(text(150).replace(' advert_int 1\n', ' advert_int 1\n unicast_src_ip 192.0.2.2\n unicast_peer {\n  192.0.2.1\n  192.0.2.9\n }\n'));
+    const sent: Array<{ to: string; d: Buffer }> = [];
+    const peers = inst.unicastPeers.map((p) => p.address);
+    const transport: VrrpTransport = { destinations: peers, send: (b, to) => void sent.push({ to: to!, d: Buffer.from(b) }), onPacket: () => {}, close: () => {} };
+    const clock = fakeClock();
+    const r = new VrrpRunner(inst, { transport, clock, primaryAddress: '192.0.2.2', destination: peers[0]!, addresses: { add: async () => {}, remove: async () => {}, close: () => {} }, log: { info: () => {}, warn: () => {} } });
+    r.start();
+    for (let i = 0; i < 10 && sent.length < 4; i++) clock.fire();
+    expect(sent.map((s) => `${s.to} id ${s.d.readUInt16BE(4)} seq ${seqOf(s.d)}`)).toEqual(['192.0.2.1 id 1 seq 1', '192.0.2.9 id 1 seq 1', '192.0.2.1 id 2 seq 2', '192.0.2.9 id 2 seq 2']);
+    for (const s of sent) {
+      expect([...s.d.subarray(16, 20)].join('.')).toBe(s.to);
+      expect(verifyAhDatagram(s.d, ahKey('s3cret'), true)).toBe(true);
+    }
+  });
+
+  it('a MASTER answering a lower priority skips one number, as keepalived; a reload keeps the counter', () => {
+    const { r, sent, clock, rx } = runner(200);
+    r.start();
+    for (let i = 0; i < 10 && sent.length === 0; i++) clock.fire();
+    rx(KA_SEQ2); // priority 150 < 200, sequence 2
+    expect(sent.map(seqOf)).toEqual([1, 4]);
+    const next = runner(200, 's3cret');
+    next.r.resume(r);
+    for (let i = 0; i < 10 && next.sent.length === 0; i++) next.clock.fire();
+    expect(seqOf(next.sent[0]!)).toBe(5);
   });
 });
