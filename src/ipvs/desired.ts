@@ -100,8 +100,21 @@ export function quorumAfter(vs: { quorum: number; hysteresis: number }, liveWeig
 
 // ---- services ---------------------------------------------------------------------------------------
 
+/**
+ * An address in one spelling (192.0.2.1, 2001:db8::1), memoised: ids are built for every real server on
+ * every health change, reload and snapshot, and parsing the same few thousand addresses each time was the
+ * checker process's largest cost. BOUNDED: cleared when it holds more than CANON_MAX spellings.
+ */
+const canonMemo = new Map<string, string>();
+const CANON_MAX = 200_000;
 function canon(address: string): string {
-  return bytesToIp(ipToBytes(address));
+  let c = canonMemo.get(address);
+  if (c === undefined) {
+    c = bytesToIp(ipToBytes(address));
+    if (canonMemo.size >= CANON_MAX) canonMemo.clear();
+    canonMemo.set(address, c);
+  }
+  return c;
 }
 
 const at = (vs: VirtualServer) => `${vs.loc.file}:${vs.loc.line}`;
