@@ -198,10 +198,12 @@ export function patchPriority(b: Buffer, priority: number): Buffer {
  * authType v2 Auth Type differs from ours
  * authMismatch  v2 PASS data differs from our password
  * advertInt     v2 Adver Int differs from ours (RFC 3768 §7.1), or a zero interval
+ * source   check_unicast_src: not from a configured unicast peer (admit.ts, after decode; a TTL outside a
+ *          peer's min_ttl..max_ttl counts as ttl)
  */
-export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt';
+export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt' | 'source';
 
-export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt'];
+export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt', 'source'];
 
 /** What the receiving instance expects; an omitted field is not checked. */
 export interface Expected {

@@ -342,6 +342,8 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
     }
   }
   inst.unicast ??= false;
+  // global_defs vrrp_check_unicast_src turns check_unicast_src on for every instance (acted on in unicast).
+  if (g.vrrpCheckUnicastSrc) inst.checkUnicastSrc = true;
   if (strict && inst.unicast) stop(v, ctx, `${n} Unicast peers are not supported in strict mode`, inst.locs['unicast_peer'] ?? at);
 
   if (strict && inst.vmacMac !== undefined) {
