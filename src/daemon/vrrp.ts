@@ -579,7 +579,7 @@ export class VrrpSubsystem {
         routes: this.routes,
         ...(vmac ? { vipDev: vmac } : {}),
         clock: realClock,
-        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
         primaryAddress: src,
         destination: peers[0] ?? group,
         peers: peerPolicy(inst),
