@@ -5,7 +5,8 @@
  * both holding the VIP for an advert interval), takeover after a crash of the MASTER, adverts seen by
  * tshark in B's namespace with TTL 254 and A's unicast_src_ip (a secondary address, not the one the
  * kernel would choose) as source. Then unicast_ttl, min_ttl, check_unicast_src and unicast_fault_no_peer
- * between two tskeepalived. Needs root, iproute2, keepalived and tshark; skips, saying so, otherwise.
+ * between two tskeepalived; and, on the A - R link, a multicast pair on another group (vrrp_mcast_group4 on
+ * one side, mcast_dst_ip on the other) sending from mcast_src_ip. Needs root, iproute2, keepalived and tshark; skips, saying so, otherwise.
  * Addresses: RFC 5737 documentation ranges inside namespaces created here and removed in afterAll.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -56,7 +57,7 @@ function conf(side: 'a' | 'b', o: ConfOpts): string {
 
 interface Daemon { proc: ChildProcess; log: string; pidFile: string }
 
-function start(kind: 'ts' | 'ka', side: 'a' | 'b', file: string): Daemon {
+function start(kind: 'ts' | 'ka', side: 'a' | 'b' | 'r', file: string): Daemon {
   const base = path.join(dir, `${kind}-${side}-${Date.now()}`);
   const log = `${base}.log`;
   const pidFile = `${base}.pid`;
@@ -67,8 +68,12 @@ function start(kind: 'ts' | 'ka', side: 'a' | 'b', file: string): Daemon {
   return { proc, log, pidFile };
 }
 
-function hasVip(side: 'a' | 'b'): boolean {
-  const r = spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' });
+/** R's end of the A - R link, for the multicast test. */
+const R_IF = `${IF.a}r`;
+
+function hasVip(side: 'a' | 'b' | 'r'): boolean {
+  const dev = side === 'r' ? R_IF : IF[side];
+  const r = spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' });
   return r.stdout.includes(`${VIP}/`);
 }
 
@@ -117,8 +122,9 @@ async function stopAll(): Promise<void> {
       await sleep(50);
     }
   }
-  spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b}; do ip netns pids $n | xargs -r kill -9; done`]);
+  spawnSync('sh', ['-c', `for n in ${NS.a} ${NS.b} ${NS.r}; do ip netns pids $n | xargs -r kill -9; done`]);
   for (const s of ['a', 'b'] as const) spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/32`, 'dev', IF[s]]);
+  spawnSync('ip', ['-n', NS.r, 'addr', 'del', `${VIP}/32`, 'dev', R_IF]);
 }
 
 describe.skipIf(!canRun)('unicast VRRP across a router (TTL 254)', () => {
@@ -146,7 +152,7 @@ describe.skipIf(!canRun)('unicast VRRP across a router (TTL 254)', () => {
   afterAll(async () => {
     await stopAll();
     for (const n of Object.values(NS)) spawnSync('ip', ['netns', 'del', n]);
-    if (!process.env.TSK_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const cases = [
@@ -226,4 +232,30 @@ describe.skipIf(!canRun)('unicast VRRP across a router (TTL 254)', () => {
     expect(fs.readFileSync(b.log, 'utf8')).not.toContain('Entering MASTER STATE');
     expect(await cap.stop()).toEqual([]);
   }, 30_000);
+
+  it.skipIf(!haveKeepalived)('multicast to another group: vrrp_mcast_group4 (tskeepalived) and mcast_dst_ip (keepalived) meet on 224.0.0.88, adverts from mcast_src_ip', async () => {
+    const GROUP = '224.0.0.88';
+    const pcap = path.join(dir, 'mcast.pcap');
+    const cap = spawn('ip', ['netns', 'exec', NS.r, 'tshark', '-q', '-i', R_IF, '-w', pcap, '-f', 'ip proto 112'], { stdio: 'ignore' });
+    procs.push(cap);
+    await sleep(1500);
+    const inst = (dev: string, priority: number, extra: string) => `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${dev}\n  virtual_router_id 62\n  priority ${priority}\n  advert_int 1\n  version 3\n${extra}  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`;
+    const fa = path.join(dir, 'mc-a.conf');
+    const fr = path.join(dir, 'mc-r.conf');
+    fs.writeFileSync(fa, `global_defs {\n  vrrp_mcast_group4 ${GROUP}\n}\n` + inst(IF.a, 150, `  mcast_src_ip ${A_SRC}\n`));
+    fs.writeFileSync(fr, inst(R_IF, 100, `  mcast_dst_ip ${GROUP}\n`));
+    const overlap = watchOverlap((s) => hasVip(s === 'a' ? 'a' : 'r'));
+    start('ts', 'a', fa);
+    await waitFor(() => hasVip('a'), 15_000);
+    await backupNow(start('ka', 'r', fr));
+    await sleep(4500);
+    expect({ a: hasVip('a'), r: hasVip('r') }).toEqual({ a: true, r: false });
+    expect(overlap.stop()).toBeLessThan(1000);
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.once('exit', r));
+    const out = spawnSync('tshark', ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.ttl', '-e', 'vrrp.checksum.status'], { encoding: 'utf8' }).stdout;
+    const rows = [...new Set(out.trim().split('\n').filter(Boolean))];
+    // Only tskeepalived's adverts: keepalived stayed BACKUP. Nothing went to 224.0.0.18.
+    expect(rows).toEqual([`${A_SRC}\t${GROUP}\t255\t1`]);
+  }, 40_000);
 });
