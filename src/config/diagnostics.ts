@@ -15,6 +15,12 @@
  * was reported. `abort` (a keyword missing its parameter) stops parsing at once with exit 2, as keepalived.
  */
 
+/**
+ * Words of an info diagnostic for a keyword that is parsed but not acted on: `-t` says it (exit code
+ * unchanged) and the daemon logs it as a warning with its file:line.
+ */
+export const NOT_ACTED_ON = 'is not acted on by tskeepalived';
+
 export type Severity = 'info' | 'fatal' | 'warning' | 'error' | 'security';
 
 export interface Loc {

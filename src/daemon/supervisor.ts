@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { DumpedService } from '../ipvs/client.js';
 import type { ChildStart, ChildStartReply, ChildSnapshot } from './child.js';
@@ -382,7 +383,7 @@ function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: s
   const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig === true });
   const errors: string[] = [];
   for (const d of res.diagnostics.list) {
-    if (d.severity === 'info') continue;
+    if (d.severity === 'info' && !d.message.includes(NOT_ACTED_ON)) continue;
     if (d.severity === 'error') {
       log.error(formatDiagnostic(d));
       errors.push(d.message);

@@ -26,8 +26,9 @@ import { newInstanceStats, realClock, VrrpRunner, type InstanceStats } from '../
 import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { ProcessTracker } from '../vrrp/track-process.js';
-import { RawIpv4Transport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
+import { RawIpv4Transport, SilentTransport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
 import { RawIpv4AhTransport } from '../vrrp/transport-ah.js';
+import { peerPolicy } from '../vrrp/admit.js';
 import { RawIpv6Transport, VRRP_MCAST_V6 } from '../vrrp/transport6.js';
 import type { Logger } from './log.js';
 import { FifoWriter } from '../util/fifo.js';
@@ -36,6 +37,14 @@ import { fifoLine, runNotify } from '../vrrp/notify.js';
 /** A value without its file:line locations, to compare two loads of a file. */
 export function withoutLocs(x: unknown): string {
   return JSON.stringify(x, (k, v) => (k === 'loc' ? undefined : v));
+}
+
+/**
+ * unicast_fault_no_peer with a unicast keyword but no unicast_peer: keepalived keeps the instance in FAULT
+ * for as long as it runs that configuration.
+ */
+export function noPeerFault(inst: VrrpInstance): boolean {
+  return inst.unicastConfigured && inst.unicastFaultNoPeer && inst.unicastPeers.length === 0;
 }
 
 /** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
@@ -487,14 +496,15 @@ export class VrrpSubsystem {
         const reverse = t.weightGiven ? t.reverse : ft.def.weightReverse;
         items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
       }
-      own.set(r, effectivePriority(inst.priority ?? 100, items));
+      const e = effectivePriority(inst.priority ?? 100, items);
+      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : e);
     }
     for (const r of this.runners) {
       const e = own.get(r)!;
       // A sync group is in FAULT when any member is (keepalived: "all members move together").
       const peerFault = (this.groups.get(r) ?? []).find((m) => own.get(m)?.fault);
       const fault = e.fault || peerFault !== undefined;
-      if (fault && !r.state.faulty) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
+      if (fault && !r.state.faulty && !noPeerFault(r.inst)) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
       r.track(e.priority, fault);
     }
   }
@@ -542,17 +552,20 @@ export class VrrpSubsystem {
       return undefined;
     }
     const peers = inst.unicastPeers.map((p) => p.address);
-    const group = v6 ? (inst.mcastGroup ?? VRRP_MCAST_V6) : VRRP_MCAST_V4;
+    // vrrp_mcast_group4/6 or mcast_dst_ip, resolved by the configuration into mcastGroup.
+    const group = inst.mcastGroup ?? (v6 ? VRRP_MCAST_V6 : VRRP_MCAST_V4);
     let transport: VrrpTransport;
     try {
       const onError = (e: Error) => log.warn(`(${name}) socket error: ${e.message}`);
+      const ttl = inst.unicastTtl !== undefined ? { unicastTtl: inst.unicastTtl } : {};
       // VRRPv2 auth_type AH travels in IP protocol 51 (the validator has cleared AH with v3 or IPv6).
       const ah = !v6 && (run.version ?? 2) === 2 && inst.authentication?.type === 'AH' && inst.authentication.pass !== undefined;
-      transport = v6
-        ? new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) })
-        : ah
-          ? new RawIpv4AhTransport({ ifname, peers, onError })
-          : new RawIpv4Transport({ ifname, peers, onError });
+      if (noPeerFault(inst)) {
+        log.warn(`(${name}) Cannot use unicast without any peers - going to fault state`);
+        transport = new SilentTransport();
+      } else if (v6) transport = new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) });
+      else if (ah) transport = new RawIpv4AhTransport({ ifname, peers, onError });
+      else transport = new RawIpv4Transport({ ifname, src, peers, group, onError, ...ttl });
     } catch (e) {
       log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
       if (vmac) this.vmacRelease(vmac);
@@ -569,9 +582,10 @@ export class VrrpSubsystem {
         routes: this.routes,
         ...(vmac ? { vipDev: vmac } : {}),
         clock: realClock,
-        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
         primaryAddress: src,
         destination: peers[0] ?? group,
+        peers: peerPolicy(inst),
         notify: true,
         ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => {

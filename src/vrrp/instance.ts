@@ -11,6 +11,7 @@ import { ahKey, ahSeqNext, ahSeqReceive, buildAhDatagram, parseAhDatagram, verif
 import { compareAddr, initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
 import { AUTH_AH, AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
+import { admitSource, skipsTtlCheck, type PeerPolicy } from './admit.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 
 export interface Clock {
@@ -52,6 +53,11 @@ export interface InstanceDeps {
   primaryAddress: string;
   /** Where adverts go: the multicast group or the first unicast peer (for the v3 checksum). */
   destination: string;
+  /**
+   * The unicast receive rules (admit.ts: TTL 255 for multicast only, check_unicast_src, min_ttl/max_ttl).
+   * Absent: only the transport's `unicast` flag decides whether the TTL 255 check is skipped.
+   */
+  peers?: PeerPolicy;
   /** Run notify scripts (off in unit tests). */
   notify?: boolean;
   /** script_user (and group) for notify scripts without their own user. */
@@ -300,12 +306,22 @@ export class VrrpRunner {
       if (this.authPass) expected.authData = this.authPass;
       expected.advertIntMs = this.params.advertIntMs;
     }
-    const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(meta.unicast ? { unicast: true } : {}) };
+    const policy = this.deps.peers;
+    const unicast = policy ? skipsTtlCheck(policy, meta.dst) : meta.unicast === true;
+    const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(unicast ? { unicast: true } : {}) };
     const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
     if (!r.ok) {
       this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
       return;
     }
+    // check_unicast_src after the VRID matched, so adverts of other instances on the socket are not counted.
+    const admitted = policy ? admitSource(policy, meta.src, meta.ttl) : undefined;
+    if (admitted && !admitted.ok) {
+      this.stats.drops[admitted.reason]++;
+      this.deps.log.debug?.(`(${this.inst.name}) ${admitted.why}`);
+      return;
+    }
+    // AH last: only an advert otherwise accepted moves the sequence number.
     if (this.ah && !this.ahAccept(received, seq, r.advert.priority, meta.src)) return;
     this.stats.advertRx++;
     if (r.advert.priority === 0) this.stats.priZeroRx++;

@@ -199,11 +199,13 @@ export function patchPriority(b: Buffer, priority: number): Buffer {
  * authMismatch  v2 PASS data differs from our password; AH (ah.ts): a wrong SPI or an ICV that does not
  *               verify, checked after advertInt
  * advertInt     v2 Adver Int differs from ours (RFC 3768 §7.1), or a zero interval
+ * source   check_unicast_src: not from a configured unicast peer (admit.ts, after decode; a TTL outside a
+ *          peer's min_ttl..max_ttl counts as ttl)
  * ahSequence    AH: a sequence number already processed (ah.ts ahSeqReceive; counted after the others)
  */
-export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt' | 'ahSequence';
+export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt' | 'source' | 'ahSequence';
 
-export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt', 'ahSequence'];
+export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt', 'source', 'ahSequence'];
 
 /** What the receiving instance expects; an omitted field is not checked. */
 export interface Expected {

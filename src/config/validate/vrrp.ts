@@ -15,7 +15,7 @@
  */
 import type { KeepalivedConfig } from '../model.js';
 import type { GlobalDefs } from '../model/global.js';
-import type { Loc } from '../diagnostics.js';
+import { NOT_ACTED_ON, type Loc } from '../diagnostics.js';
 import type { NotifyScripts, TrackRef, VirtualIp, VirtualRoute, VirtualRule, VrrpConfig, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model/vrrp.js';
 import { isIpv6LinkLocal } from '../keywords/vrrp-util.js';
 import type { ValidateContext } from './context.js';
@@ -342,6 +342,12 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
     }
   }
   inst.unicast ??= false;
+  // global_defs vrrp_check_unicast_src turns check_unicast_src on for every instance (acted on in unicast).
+  if (g.vrrpCheckUnicastSrc) inst.checkUnicastSrc = true;
+  if (inst.oldUnicastChecksum !== undefined && inst.unicast && inst.version === 3) {
+    // info: said by -t (exit code unchanged) and logged by the daemon as a warning (NOT_ACTED_ON).
+    diag.info(`${n} old_unicast_checksum ${NOT_ACTED_ON}: unicast VRRPv3 checksums are computed and checked as RFC 5798 says`, inst.locs['old_unicast_checksum'] ?? at);
+  }
   if (strict && inst.unicast) stop(v, ctx, `${n} Unicast peers are not supported in strict mode`, inst.locs['unicast_peer'] ?? at);
 
   if (strict && inst.vmacMac !== undefined) {
