@@ -9,13 +9,14 @@
 import * as os from 'node:os';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
-import { IpvsManager } from './ipvs.js';
-import { SyncDaemonDriver } from './ipvs-sync.js';
-import { CheckerSubsystem, type CheckerSnapshot } from '../check/index.js';
+import type { IpvsManager } from './ipvs.js';
+import type { SyncDaemonDriver } from './ipvs-sync.js';
+import type { CheckerSubsystem, CheckerSnapshot } from '../check/index.js';
 import type { Logger } from './log.js';
 import type { ProcessInfo } from './proc-info.js';
 import { FifoWriter } from '../util/fifo.js';
-import { VrrpSubsystem, withoutLocs, type VrrpInstanceSnapshot, type VrrpReloadReport } from './vrrp.js';
+import type { VrrpSubsystem, VrrpInstanceSnapshot, VrrpReloadReport } from './vrrp.js';
+import { withoutLocs } from '../util/locs.js';
 
 export interface RunOptions {
   file: string;
@@ -117,12 +118,14 @@ export class Daemon {
    * `checkOnly` the checker process (IPVS and health checkers).
    */
   static async startRole(o: RunOptions, log: Logger, cfg: KeepalivedConfig): Promise<Daemon> {
+    // Each process loads only the code of its part (the VRRP process starts sooner without the checkers').
     const addresses = new RtnlAddressManager();
-    const vrrp = o.checkOnly ? undefined : await VrrpSubsystem.start(cfg, addresses, log);
-    const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await IpvsManager.start(cfg, log) : undefined;
+    const vrrp = o.checkOnly ? undefined : await (await import('./vrrp.js')).VrrpSubsystem.start(cfg, addresses, log);
+    const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await (await import('./ipvs.js')).IpvsManager.start(cfg, log) : undefined;
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs);
     if (!o.vrrpOnly) {
       d.openLvsFifos();
+      const { CheckerSubsystem } = await import('../check/index.js');
       d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line), isLocal: localAddress });
     }
     await d.startSync();
@@ -154,8 +157,8 @@ export class Daemon {
 
   /** lvs_sync_daemon follows its VRRP instance (keepalived runs it from the VRRP side, so not with -C). */
   private async startSync(): Promise<void> {
-    if (!this.vrrp) return;
-    this.sync = await SyncDaemonDriver.start(this.cfg, this.log);
+    if (!this.vrrp || !this.cfg.global.lvsSyncDaemon) return;
+    this.sync = await (await import('./ipvs-sync.js')).SyncDaemonDriver.start(this.cfg, this.log);
     const sync = this.sync;
     if (!sync) return;
     this.vrrp.stateListener = (name, state) => {

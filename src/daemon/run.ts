@@ -84,8 +84,11 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   process.on('SIGUSR1', () => d && void dumps(d, log, ['data', 'json'], o.dumpDir));
   process.on('SIGUSR2', () => d && void dumps(d, log, ['stats'], o.dumpDir));
 
+  // The VRRP process boots while the file is read.
+  Supervisor.prefork(o);
   const loaded = Supervisor.load(o, log);
   if (typeof loaded === 'number') {
+    Supervisor.dropPrefork();
     // The pid files named on the command line may be stale ones of an earlier run: left as they are.
     return failStart(loaded);
   }
@@ -99,6 +102,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     const { stale } = claimPidFiles(pidFiles);
     for (const f of stale) log.info(`replacing the stale pid file ${f}`);
   } catch (e) {
+    Supervisor.dropPrefork();
     log.error((e as Error).message);
     return failStart(e instanceof PidFileError ? 1 : 4);
   }
@@ -109,6 +113,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     log.error(`start failed: ${(e as Error).message}`);
     started = 1;
   }
+  Supervisor.dropPrefork();
   if (typeof started === 'number') {
     releasePidFiles(pidFiles);
     return failStart(started);

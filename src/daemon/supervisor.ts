@@ -27,7 +27,8 @@ import type { Logger } from './log.js';
 import { partFor, ROLE_TITLE, rolesFor, type Role } from './parts.js';
 import { releasePidFiles, writePidFile } from './pidfile.js';
 import { processInfo, type ProcessInfo } from './proc-info.js';
-import { withoutLocs, type VrrpReloadReport } from './vrrp.js';
+import type { VrrpReloadReport } from './vrrp.js';
+import { withoutLocs } from '../util/locs.js';
 import { READY_ENV } from './background.js';
 
 /** dist/daemon/child.js, also when this module runs from the sources (tests import src/). */
@@ -42,6 +43,24 @@ const START_TIMEOUT_MS = 300_000;
 const STOP_TIMEOUT_MS = 30_000;
 /** A child that ran this long before dying is started again at once; sooner, after a growing pause. */
 const STABLE_MS = 10_000;
+
+/**
+ * The VRRP process forked before the file is read (prefork()): it loads its code while the supervisor
+ * parses, which takes that time off the start of VRRP. Taken by the first spawn('vrrp') outside a namespace.
+ */
+let preforked: ChildProcess | undefined;
+
+function forkChild(role: Role, netns: string | undefined): ChildProcess {
+  const env = { ...process.env };
+  delete env[READY_ENV];
+  const args = [`tskeepalived-${role}`];
+  if (netns !== undefined) args.push(`--netns=${netns}`);
+  // In a network namespace: through `ip netns exec`, which also remounts /sys for that namespace (the
+  // interface trackers read it); the IPC channel's descriptor survives the exec.
+  return netns === undefined
+    ? fork(CHILD_ENTRY, args, { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv: process.execArgv })
+    : spawn('ip', ['netns', 'exec', netns, process.execPath, ...process.execArgv, CHILD_ENTRY, ...args], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+}
 
 interface Child {
   role: Role;
@@ -115,6 +134,23 @@ export class Supervisor {
     return o.namespace ?? cfg.global.netNamespace;
   }
 
+  /**
+   * Forks the VRRP process at once (not with -C or -s: the namespace decides how it is started), before the
+   * file is read; start() hands it its part. dropPrefork() ends it when the start does not happen.
+   */
+  static prefork(o: RunOptions): void {
+    if (o.checkOnly || o.namespace !== undefined || preforked) return;
+    preforked = forkChild('vrrp', undefined);
+    preforked.on('error', () => undefined);
+  }
+
+  static dropPrefork(): void {
+    if (!preforked) return;
+    if (preforked.connected) preforked.disconnect();
+    preforked.kill('SIGTERM');
+    preforked = undefined;
+  }
+
   /** Starts the children on a loaded configuration; a number (the exit status) when it cannot start. */
   static async start(o: RunOptions, log: Logger, loaded: Loaded, hooks: SupervisorHooks = {}): Promise<Supervisor | number> {
     const cfg = loaded.config;
@@ -155,16 +191,12 @@ export class Supervisor {
 
   /** Forks the child of `role` and starts it on its part of `cfg`. */
   private async spawn(role: Role, cfg: KeepalivedConfig): Promise<ChildStartReply> {
-    const env = { ...process.env };
-    delete env[READY_ENV];
-    const args = [`tskeepalived-${role}`];
-    if (this.netns !== undefined) args.push(`--netns=${this.netns}`);
-    // In a network namespace: through `ip netns exec`, which also remounts /sys for that namespace (the
-    // interface trackers read it); the IPC channel's descriptor survives the exec.
-    const proc =
-      this.netns === undefined
-        ? fork(CHILD_ENTRY, args, { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv: process.execArgv })
-        : spawn('ip', ['netns', 'exec', this.netns, process.execPath, ...process.execArgv, CHILD_ENTRY, ...args], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+    let proc: ChildProcess;
+    if (role === 'vrrp' && this.netns === undefined && preforked && preforked.exitCode === null && preforked.signalCode === null) {
+      proc = preforked;
+      preforked = undefined;
+    } else proc = forkChild(role, this.netns);
+    Supervisor.dropPrefork();
     const rpc = new RpcPeer(proc);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const child: Child = { role, proc, rpc, startedAt: performance.now(), exited };

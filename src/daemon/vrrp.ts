@@ -34,10 +34,8 @@ import type { Logger } from './log.js';
 import { FifoWriter } from '../util/fifo.js';
 import { fifoLine, runNotify } from '../vrrp/notify.js';
 
-/** A value without its file:line locations, to compare two loads of a file. */
-export function withoutLocs(x: unknown): string {
-  return JSON.stringify(x, (k, v) => (k === 'loc' ? undefined : v));
-}
+import { withoutLocs } from '../util/locs.js';
+export { withoutLocs };
 
 /**
  * unicast_fault_no_peer with a unicast keyword but no unicast_peer: keepalived keeps the instance in FAULT

@@ -23,6 +23,8 @@ const IF = `nn${tag}`;
 const VIP = '192.0.2.77';
 const RUN = `/run/tskeepalived/${NS}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-netns-'));
+/** Supervisors started here: they stay in the root namespace, so afterAll stops them by pid. */
+const started: number[] = [];
 
 const conf = (withNs: boolean) =>
   `${withNs ? `net_namespace ${NS}\n` : ''}vrrp_instance VI_1 {\n  state MASTER\n  interface ${IF}\n  virtual_router_id 77\n  priority 150\n  advert_int 0.5\n  version 3\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
@@ -59,6 +61,13 @@ describe.skipIf(!canRun)('net_namespace and -s', () => {
     spawnSync('ip', ['-n', PEER, 'link', 'set', `${IF}p`, 'up']);
   });
   afterAll(() => {
+    for (const pid of started) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // stopped by its test
+      }
+    }
     for (const n of [NS, PEER]) {
       spawnSync('sh', ['-c', `ip netns pids ${n} | xargs -r kill -9`]);
       spawnSync('ip', ['netns', 'del', n]);
@@ -75,6 +84,7 @@ describe.skipIf(!canRun)('net_namespace and -s', () => {
     const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" -l -f "${file}" 2>"${log}"`], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, fs.readFileSync(log, 'utf8')).toBe(0);
     const pid = Number(fs.readFileSync(`${RUN}/tskeepalived.pid`, 'utf8'));
+    started.push(pid);
     expect(alive(pid)).toBe(true);
     await waitFor(() => vipIn(NS), 10_000, 'VIP in the named namespace');
     expect(vipIn()).toBe(false);
@@ -98,6 +108,7 @@ describe.skipIf(!canRun)('net_namespace and -s', () => {
     fs.writeFileSync(file, conf(false));
     const log = path.join(dir, 's.log');
     const p = spawn(process.execPath, [BIN, '-n', '-l', '-s', NS, '-f', file, '-p', path.join(dir, 's.pid')], { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] });
+    started.push(p.pid!);
     await waitFor(() => vipIn(NS), 10_000, 'VIP in the namespace given by -s');
     expect(vipIn()).toBe(false);
     expect(fs.readFileSync(log, 'utf8')).toMatch(new RegExp(`tskeepalived_vrrp_${NS}\\[\\d+\\]: \\(VI_1\\) Entering MASTER STATE`));

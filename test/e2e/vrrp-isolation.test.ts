@@ -5,7 +5,8 @@
  * While every real server fails at once (their listener killed), all come back at once, the file is
  * reloaded with one weight changed, the metrics are scraped in full and SIGUSR1 dumps are written, the
  * BACKUP must never take the VIP, and the largest gap between two adverts seen on the BACKUP's side must
- * stay under advert_int + 150 ms. In one process the health wave and the reload held the loop for 350-390
+ * stay under advert_int + 200 ms (the bench holds it to + 50 ms on a quiet machine; this bound leaves room
+ * for a loaded 2-core CI machine and still fails the single-process daemon). In one process the health wave and the reload held the loop for 350-390
  * ms here (the BACKUP took over); the VRRP process has its loop to itself (largest gaps 102-130 ms).
  * Needs root, iproute2 and keepalived; skips, saying so, otherwise. No IPVS on the host: the checker
  * process runs its checks and health logic without programming a table (the VM lab covers IPVS).
@@ -192,7 +193,7 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
     expect(hasVip('b')).toBe(false);
     expect(hasVip('m')).toBe(true);
     expect(times.length).toBeGreaterThan(5 / ADVERT_S); // the capture saw the adverts of the phases
-    for (const [name, gap] of gaps) expect(gap, `${name}: largest gap between adverts`).toBeLessThan(ADVERT_S * 1000 + 150);
+    for (const [name, gap] of gaps) expect(gap, `${name}: largest gap between adverts`).toBeLessThan(ADVERT_S * 1000 + 200);
     m.kill('SIGTERM');
     await new Promise((r) => m.once('exit', r));
   }, 240_000);
