@@ -9,11 +9,12 @@
  * 192.0.2.100) and a BACKUP (192.0.2.2, priority 100, the VRRP instance only) running the same implementation.
  * The MASTER's file also has N real servers (`--rs N`, default 10,000): 100 per virtual server
  * (192.0.2.100:8001...), real server k of virtual server v at 198.51.100.(v+1):(20000+k), addresses on the
- * MASTER's lo, TCP_CHECK with delay_loop 2 (`--delay-loop`), retry 0 (one failed check takes a server out).
- * One listener process in the MASTER namespace accepts on the 100 ports (all addresses) and closes each
- * connection after the checker has; told "down" it closes its listening sockets in one turn of its loop, so
- * every following check is refused (RST: the failure is seen at once, without waiting for connect_timeout),
- * told "up" it listens again in one turn.
+ * MASTER's lo, TCP_CHECK with delay_loop 2 (`--delay-loop`), connect_timeout 3, retry 0 (one failed check takes
+ * a server out). One listener process in the MASTER namespace accepts on the 100 ports (all addresses) and
+ * closes each connection after the checker has; told "down" it closes its listening sockets in one turn of its
+ * loop, so every following check is refused (RST: the failure is seen at once, connect_timeout plays no part),
+ * told "up" it listens again in one turn. (10,000 servers at delay_loop 2 is more than the emulated machine
+ * can check: both daemons fall behind, which is the load this bench wants.)
  *
  * dumpcap in the BACKUP namespace records every VRRP packet on the BACKUP's interface (kernel timestamps,
  * pcap, read after the run): the MASTER's adverts (source 192.0.2.1), and any advert of the BACKUP's own
@@ -22,21 +23,34 @@
  *
  * For each advert_int (`--advert-int 1,0.1`, default both) and implementation: the MASTER starts; once it
  * holds the VIP and IPVS shows N destinations, a warm-up (`--warmup`, default 2 delay_loops + 4 s) lets the
- * checkers reach their routine; the BACKUP starts and settles in BACKUP state; then the phases, each with a
- * window from its action until its work is seen done (bounded) plus a tail (`--tail`, 3 s), and a pause
- * between them (`--settle`, 2 s):
+ * checkers reach their routine; the BACKUP starts and settles in BACKUP state; then the phases, each a window
+ * from its action until its work is seen done (at most `--cap` s, default 60) plus a tail (`--tail`, 3 s),
+ * with a pause between them (`--settle`, 2 s):
  *   steady        nothing happens (`--steady`, 5 s)
  *   rs-fail       all real servers fail at once (listener down) until IPVS shows no destination
  *   rs-recover    all come back at once (listener up) until IPVS shows N destinations again
  *   reload        one real server's weight changed in the file, SIGHUP, until the kernel shows the new weight
  *   scrape        a full `curl /metrics` (tskeepalived only: keepalived has no such endpoint, n/a)
- *   dump          SIGUSR1, until /tmp/keepalived.data is written
+ *   dump          SIGUSR1, until /tmp/keepalived.data is written and no /tmp/keepalived.* file changes
  * Per phase: the largest gap between two consecutive MASTER adverts whose second one falls in the window (or
- * from the last advert to the window's end, if longer), and whether the BACKUP took over. Also the whole
- * measured stretch (phases and pauses). Target: no gap above advert_int + 50 ms, no takeover.
- * Prints one table per advert_int; with --json, one JSON object. `--only tskeepalived|keepalived` runs one.
- * VRRP_BENCH_DIR: where configs, logs and captures go (default /tmp/vrrp-bench; the VM's /tmp is its own, so
- * on failure the logs' tails are printed). The namespaces are removed at the end, also on failure.
+ * from the last advert to the window's end, if longer), how many gaps exceed the target, and whether the
+ * BACKUP took over; the same over the whole measured stretch (phases and pauses).
+ * Target: no gap above advert_int + 50 ms, no takeover.
+ *
+ * The emulated machine itself stalls at times (its host may be busy): a control process in the VM sleeps
+ * 20 ms at a time and records how late it wakes ("probe", per phase). For each gap, the part beyond
+ * advert_int that the probe's lateness within that gap does not account for is the daemon's own ("own").
+ * Also per phase: CPU (cores) of the MASTER's processes by role (parent, vrrp, checker), of the listener, of
+ * the BACKUP, and the machine's; the scheduling policy and nice of each; checks/s reaching the listener in
+ * the steady phase. keepalived also logs to syslog, and with no /dev/log it would write every line to the
+ * serial console (LOG_CONS), which stalls it under emulation: a discarding busybox syslogd stands in.
+ *
+ * Prints one table per advert_int and the target line; with --json, one JSON object.
+ * `--only tskeepalived|keepalived` runs one implementation. VRRP_BENCH_DIR: where configs, logs and captures
+ * go (default /tmp/vrrp-bench; the VM's /tmp is its own, so on failure the logs' tails are printed).
+ * The namespaces (and whatever runs in them) are removed at the end, also on failure or SIGINT/SIGTERM.
+ * Default run (10,000 servers, both advert_ints, both daemons): about 20 minutes in the VM lab (phases that hit
+ * --cap are cut there and say so); `--rs 2000` takes about 9, `--rs 200 --advert-int 0.1` about 4.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,6 +69,7 @@ const WARMUP_S = num('--warmup', 2 * DELAY_LOOP + 4);
 const STEADY_S = num('--steady', 5);
 const TAIL_S = num('--tail', 3);
 const SETTLE_S = num('--settle', 2);
+const CAP_S = num('--cap', 60); // the longest a phase waits for its work to be seen done
 const json = argv.includes('--json');
 const only = arg('--only');
 const IMPLS = ['tskeepalived', 'keepalived'].filter((i) => !only || only === i);
@@ -76,6 +91,7 @@ const rsAddr = (v) => `198.51.100.${v + 1}`;
 const note = (m) => console.error(`bench ${new Date().toISOString().slice(11, 19)} ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sh = (cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sched = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
 const tryShell = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const inNs = (n, cmd) => sh(`ip netns exec ${n} sh -c '${cmd.replace(/'/g, `'\\''`)}'`);
 
@@ -245,6 +261,40 @@ function startListener() {
   };
 }
 
+/**
+ * The control: a process that only sleeps 20 ms at a time, in the VM's root namespace, printing each wake-up
+ * more than 10 ms late (epoch seconds, ms late). What it sees late is the machine's doing (the other processes
+ * of the bench, or the emulator's host starving the virtual CPUs), not a daemon's: a MASTER gap well above the
+ * probe's lateness is the daemon's own.
+ */
+const PROBE = `
+const base = Date.now() - performance.now();
+let last = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  const late = now - last - 20;
+  last = now;
+  if (late > 10) console.log(((base + now) / 1000).toFixed(3) + ' ' + late.toFixed(1));
+}, 20);
+`;
+
+function startProbe() {
+  const p = spawn('node', ['-e', PROBE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.add(p);
+  const late = [];
+  let buf = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const [t, ms] = buf.slice(0, i).split(' ').map(Number);
+      buf = buf.slice(i + 1);
+      late.push({ t, ms });
+    }
+  });
+  return { late };
+}
+
 /** dumpcap on the BACKUP's interface, VRRP only, into a pcap file (read once it has stopped). */
 async function startCapture(file) {
   fs.rmSync(file, { force: true });
@@ -317,6 +367,7 @@ function startDaemon(impl, side, file) {
   started.add(p);
   return {
     p,
+    pidFile: pid,
     logFile,
     log: () => fs.readFileSync(logFile, 'utf8'),
     stop: async () => {
@@ -352,6 +403,51 @@ function rs0Weight() {
   return m ? Number(m[1]) : -1;
 }
 
+/**
+ * CPU ticks (1/100 s, user + system) of the MASTER namespace's processes by role: parent, vrrp, checker
+ * (tskeepalived's children name themselves; keepalived's are told apart by their -r/-c pid files), listener;
+ * the BACKUP namespace's processes together; and the whole machine's busy ticks (/proc/stat).
+ */
+function cpuSample(impl, mPid, mPidFile) {
+  const out = { parent: 0, vrrp: 0, checker: 0, listener: 0, other: 0, backup: 0, machine: 0 };
+  const read = (f) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  out.sched = {};
+  const kaVrrp = Number(read(`${mPidFile}.vrrp`).trim());
+  const kaCheck = Number(read(`${mPidFile}.check`).trim());
+  for (const [side, n] of [['m', NS.m], ['b', NS.b]]) {
+    for (const pid of tryShell(`ip netns pids ${n}`).stdout.split('\n').filter(Boolean).map(Number)) {
+      const stat = read(`/proc/${pid}/stat`);
+      if (!stat) continue;
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const ticks = Number(f[11]) + Number(f[12]);
+      if (side === 'b') {
+        out.backup += ticks;
+        continue;
+      }
+      const cmd = read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
+      let role = 'other';
+      if (pid === mPid) role = 'parent';
+      else if (impl === 'keepalived' ? pid === kaVrrp : /vrrp/.test(cmd)) role = 'vrrp';
+      else if (impl === 'keepalived' ? pid === kaCheck : /checker/.test(cmd)) role = 'checker';
+      else if (/node -e/.test(cmd)) role = 'listener';
+      out[role] += ticks;
+      if (role !== 'other') out.sched[role] = `${sched[Number(f[38])] ?? f[38]}${Number(f[37]) ? ` rt ${f[37]}` : ''} nice ${f[16]}`;
+    }
+  }
+  const cpu = read('/proc/stat').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  out.machine = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - cpu[3] - (cpu[4] ?? 0);
+  return out;
+}
+
+/** CPU cores used by role between two samples `s` seconds apart. */
+const cpuCores = (a, b, s) => Object.fromEntries(Object.keys(a).filter((k) => k !== 'sched').map((k) => [k, +((b[k] - a[k]) / 100 / s).toFixed(2)]));
+
 /** Polls `cond` every `stepMs` up to `ms`; the seconds it took, or NaN. */
 async function waitFor(cond, ms, stepMs = 250) {
   const t0 = performance.now();
@@ -369,7 +465,7 @@ function tail(text, n = 15) {
 // ---------------------------------------------------------------------------------------------------------
 // One run: an implementation at one advert_int
 
-async function run(impl, intervalS, listener) {
+async function run(impl, intervalS, listener, probe) {
   const mFile = path.join(WORK, `${impl}-m.conf`);
   const bFile = path.join(WORK, `${impl}-b.conf`);
   fs.writeFileSync(mFile, masterConfig(intervalS));
@@ -379,6 +475,8 @@ async function run(impl, intervalS, listener) {
   const pcap = path.join(WORK, `${impl}-${intervalS}.pcap`);
   const cap = await startCapture(pcap);
   const label = `${impl} advert_int ${intervalS}`;
+  // Anything left busy by an earlier run would weigh on this one: show the busiest processes.
+  note(`${label}: busiest processes before the start:\n${tryShell('ps -eo pid,pcpu,etimes,args --sort=-pcpu | head -6 | cut -c1-150').stdout.trimEnd()}`);
   const res = { impl, advertIntS: intervalS, phases: [], notes: [] };
   let m;
   let b;
@@ -405,9 +503,13 @@ async function run(impl, intervalS, listener) {
       const mLogAt = m.log().length;
       const t0 = Date.now() / 1000;
       note(`${label}: ${name}`);
+      const c0 = cpuSample(impl, m.p.pid, m.pidFile);
       const r = { phase: name, t0, ...((await act()) ?? {}) };
       await sleep(TAIL_S * 1000);
       r.t1 = Date.now() / 1000;
+      const c1 = cpuSample(impl, m.p.pid, m.pidFile);
+      r.cpuCores = cpuCores(c0, c1, r.t1 - t0);
+      res.sched = c1.sched;
       r.backupEnteredMaster = /Entering MASTER STATE/.test(b.log().slice(logAt));
       r.vipOnBackup = hasVip('b');
       const trouble = masterTrouble(m.log().slice(mLogAt));
@@ -425,21 +527,21 @@ async function run(impl, intervalS, listener) {
     });
     await phase('rs-fail', async () => {
       await listener.ask('down');
-      const s = await waitFor(() => destCount(m.p.pid) === 0, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)} dests left at 180 s` : `0 dests in ${s.toFixed(1)} s` };
+      const s = await waitFor(() => destCount(m.p.pid) === 0, CAP_S * 1000, 500);
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)} dests left at ${CAP_S} s` : `0 dests in ${s.toFixed(1)} s` };
     });
     await phase('rs-recover', async () => {
       await listener.ask('up');
-      const s = await waitFor(() => destCount(m.p.pid) === N, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)}/${N} dests at 180 s` : `${N} dests in ${s.toFixed(1)} s` };
+      const s = await waitFor(() => destCount(m.p.pid) === N, CAP_S * 1000, 500);
+      return { workS: s, work: Number.isNaN(s) ? `${destCount(m.p.pid)}/${N} dests at ${CAP_S} s` : `${N} dests in ${s.toFixed(1)} s` };
     });
     // Give the recovered checkers a round of routine checks before the reload.
     await sleep(DELAY_LOOP * 1000);
     await phase('reload', async () => {
       fs.writeFileSync(mFile, masterConfig(intervalS, 0));
       m.p.kill('SIGHUP');
-      const s = await waitFor(() => rs0Weight() === 2, 180_000, 500);
-      return { workS: s, work: Number.isNaN(s) ? 'no new weight at 180 s' : `new weight in ${s.toFixed(1)} s` };
+      const s = await waitFor(() => rs0Weight() === 2, CAP_S * 1000, 500);
+      return { workS: s, work: Number.isNaN(s) ? `no new weight at ${CAP_S} s` : `new weight in ${s.toFixed(1)} s` };
     });
     if (impl === 'tskeepalived') {
       await phase('scrape', async () => {
@@ -462,9 +564,9 @@ async function run(impl, intervalS, listener) {
         same = now === last ? same + 1 : 0;
         last = now;
         return fs.existsSync('/tmp/keepalived.data') && same >= 2;
-      }, 180_000, 500);
+      }, CAP_S * 1000, 500);
       const kb = dumps().reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0) / 1e3;
-      return { workS: s, files: last, work: Number.isNaN(s) ? 'no dump at 180 s' : `${kb.toFixed(0)} kB in ${s.toFixed(1)} s` };
+      return { workS: s, files: last, work: Number.isNaN(s) ? `no dump at ${CAP_S} s` : `${kb.toFixed(0)} kB in ${s.toFixed(1)} s` };
     });
     res.measured = { t0: measureFrom, t1: Date.now() / 1000 };
     const trouble = masterTrouble(m.log().slice(mLogFrom));
@@ -483,56 +585,62 @@ async function run(impl, intervalS, listener) {
     await cap.stop();
     if (listener.isDown) await listener.ask('up');
   }
-  analyse(res, readCapture(pcap), intervalS);
+  analyse(res, readCapture(pcap), intervalS, probe.late);
   return res;
 }
 
-/** Gaps between the MASTER's adverts and the BACKUP's own adverts, per phase and over the measured stretch. */
-function analyse(res, packets, intervalS) {
+/**
+ * Gaps between the MASTER's adverts, and the BACKUP's own adverts, per phase and over the measured stretch.
+ * Each gap (a, b] is also set against the probe: `own` is what is left of it beyond advert_int once the
+ * probe's largest lateness within (a, b + 50 ms] is taken off (a machine-wide stall delays everyone), so a
+ * large `own` is the daemon's own lateness.
+ */
+function analyse(res, packets, intervalS, probeLate) {
   const master = packets.filter((p) => p.src === ADDR.m && p.prio > 0).map((p) => p.t);
   const backup = packets.filter((p) => p.src === ADDR.b && p.prio > 0).map((p) => p.t);
   res.advertsCaptured = { master: master.length, backup: backup.length };
   const targetMs = intervalS * 1000 + TARGET_SLACK_MS;
-  const window = (t0, t1) => {
+  const stall = (a, b) => probeLate.filter((l) => l.t > a && l.t <= b + 0.05).reduce((m, l) => Math.max(m, l.ms), 0);
+  /** Gaps whose second advert falls in (t0, t1], and the silence from the last advert to t1. */
+  const gapsIn = (t0, t1) => {
+    const out = [];
     let prev = master.filter((t) => t <= t0).at(-1);
-    let max = 0;
-    let n = 0;
     for (const t of master) {
       if (t <= t0 || t > t1) continue;
-      if (prev !== undefined) max = Math.max(max, t - prev);
+      if (prev !== undefined) out.push({ at: t, ms: (t - prev) * 1000, ownMs: Math.max(0, (t - prev) * 1000 - intervalS * 1000 - stall(prev, t)) });
       prev = t;
-      n++;
     }
-    if (prev !== undefined) max = Math.max(max, t1 - prev);
-    const over = [];
-    let p2 = master.filter((t) => t <= t0).at(-1);
-    for (const t of master) {
-      if (t <= t0 || t > t1) continue;
-      if (p2 !== undefined && (t - p2) * 1000 > targetMs) over.push(t);
-      p2 = t;
-    }
-    return { maxGapMs: +(max * 1000).toFixed(1), adverts: n, gapsOverTarget: over.length, backupAdverts: backup.filter((t) => t > t0 && t <= t1).length };
+    if (prev !== undefined && (t1 - prev) * 1000 > intervalS * 1000) out.push({ at: t1, ms: (t1 - prev) * 1000, ownMs: Math.max(0, (t1 - prev) * 1000 - intervalS * 1000 - stall(prev, t1)), silence: true });
+    return out;
+  };
+  const summary = (t0, t1) => {
+    const g = gapsIn(t0, t1);
+    const maxGapMs = g.reduce((m, x) => Math.max(m, x.ms), 0);
+    return {
+      maxGapMs: +maxGapMs.toFixed(1),
+      ownMs: +g.reduce((m, x) => Math.max(m, x.ownMs), 0).toFixed(1),
+      gapsOverTarget: g.filter((x) => x.ms > targetMs).length,
+      overTargetMs: Math.max(0, +(maxGapMs - targetMs).toFixed(1)),
+      adverts: master.filter((t) => t > t0 && t <= t1).length,
+      backupAdverts: backup.filter((t) => t > t0 && t <= t1).length,
+      probeLateMs: +probeLate.filter((l) => l.t > t0 && l.t <= t1).reduce((m, l) => Math.max(m, l.ms), 0).toFixed(1),
+      gaps: g,
+    };
   };
   for (const ph of res.phases) {
     if (ph.na) continue;
-    Object.assign(ph, window(ph.t0, ph.t1));
+    const { gaps, ...sum } = summary(ph.t0, ph.t1);
+    Object.assign(ph, sum);
     ph.takeover = ph.backupAdverts > 0 || ph.backupEnteredMaster || ph.vipOnBackup;
-    ph.overTargetMs = Math.max(0, +(ph.maxGapMs - targetMs).toFixed(1));
     ph.durationS = +(ph.t1 - ph.t0).toFixed(1);
-    if (ph.workS !== undefined && Number.isNaN(ph.workS)) ph.workS = null;
-    else if (ph.workS !== undefined) ph.workS = +ph.workS.toFixed(2);
+    if (ph.workS !== undefined) ph.workS = Number.isNaN(ph.workS) ? null : +ph.workS.toFixed(2);
   }
-  if (res.measured) {
-    const w = window(res.measured.t0, res.measured.t1);
-    res.whole = { ...w, takeover: w.backupAdverts > 0 || res.phases.some((p) => p.takeover), overTargetMs: Math.max(0, +(w.maxGapMs - targetMs).toFixed(1)), durationS: +(res.measured.t1 - res.measured.t0).toFixed(1) };
-    // Where the largest gaps were: the three largest over the measured stretch, with the phase they fell in.
-    const gaps = [];
-    for (let i = 1; i < master.length; i++) if (master[i] > res.measured.t0 && master[i] <= res.measured.t1) gaps.push({ at: master[i], ms: (master[i] - master[i - 1]) * 1000 });
-    gaps.sort((a, b) => b.ms - a.ms);
-    res.whole.gapsOverTarget = gaps.filter((g) => g.ms > targetMs).length;
-    res.whole.gapsMeasured = gaps.length;
-    res.whole.largest = gaps.slice(0, 8).map((g) => ({ ms: +g.ms.toFixed(1), phase: res.phases.find((p) => !p.na && g.at > p.t0 && g.at <= p.t1)?.phase ?? 'between phases', atS: +(g.at - res.measured.t0).toFixed(1) }));
-  }
+  if (!res.measured) return;
+  const { gaps, ...sum } = summary(res.measured.t0, res.measured.t1);
+  res.whole = { ...sum, takeover: sum.backupAdverts > 0 || res.phases.some((p) => p.takeover), durationS: +(res.measured.t1 - res.measured.t0).toFixed(1), gapsMeasured: gaps.length };
+  // Where the largest gaps were, with the phase they fell in and the probe's view of them.
+  const where = (at) => res.phases.find((p) => !p.na && at > p.t0 && at <= p.t1)?.phase ?? 'between phases';
+  res.whole.largest = [...gaps].sort((a, b) => b.ms - a.ms).slice(0, 8).map((g) => ({ ms: +g.ms.toFixed(1), ownMs: +g.ownMs.toFixed(1), phase: where(g.at), atS: +(g.at - res.measured.t0).toFixed(1) }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -550,26 +658,35 @@ const PHASE_TITLES = {
 function printTables(out) {
   const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(`${N} real servers (${VS_COUNT} virtual servers x ${Math.min(N, PER_VS)}), TCP_CHECK delay_loop ${DELAY_LOOP} s retry 0; VRRPv3, MASTER priority 150, BACKUP 100`);
+  console.log('gap: largest gap between two MASTER adverts (ms; +over the target, and how many gaps were over); takeover: by the BACKUP;');
+  console.log('probe: largest lateness of a process that only sleeps 20 ms at a time, same window (ms: what the machine did to everyone);');
+  console.log('own: the largest part of a gap beyond advert_int not covered by the probe\'s lateness within it (ms: the daemon\'s own); work: the phase\'s work seen done');
+  const W = { gap: 20, own: 6, take: 9, probe: 6, work: 24 };
+  const sub = `${'gap'.padEnd(W.gap)}${'own'.padEnd(W.own)}${'takeover'.padEnd(W.take)}${'probe'.padEnd(W.probe)}${'work'.padEnd(W.work)}`;
+  const colW = sub.length + 2;
   for (const intervalS of ADVERT_INTS) {
     const runs = out.runs.filter((r) => r.advertIntS === intervalS);
     if (!runs.length) continue;
-    console.log(`\nadvert_int ${intervalS} s: largest gap between two MASTER adverts (ms), BACKUP takeover, [how long the phase's work took]`);
-    const colW = 52;
-    console.log(`${'phase'.padEnd(28)}${runs.map((r) => r.impl.padEnd(colW)).join('')}`);
+    console.log(`\nadvert_int ${intervalS} s (target: largest gap <= ${f(intervalS * 1000 + TARGET_SLACK_MS)} ms)`);
+    console.log(`${''.padEnd(28)}${runs.map((r) => r.impl.padEnd(colW)).join('')}`);
+    console.log(`${'phase'.padEnd(28)}${runs.map(() => `${sub}  `).join('')}`);
     for (const key of ['steady', 'rs-fail', 'rs-recover', 'reload', 'scrape', 'dump', 'whole']) {
       const cells = runs.map((r) => {
         const p = key === 'whole' ? r.whole : r.phases.find((x) => x.phase === key);
         if (!p) return '(not run)'.padEnd(colW);
         if (p.na) return 'n/a'.padEnd(colW);
-        const over = p.overTargetMs > 0 ? ` (+${f(p.overTargetMs)} over${p.gapsOverTarget > 1 ? `, ${p.gapsOverTarget} gaps` : ''})` : '';
-        const work = p.work ? ` [${p.work}]` : key === 'whole' ? ` [${f(p.durationS)} s]` : '';
-        return `${f(p.maxGapMs)}${over} ${p.takeover ? 'TAKEOVER' : 'no'}${work}`.padEnd(colW);
+        const gap = `${f(p.maxGapMs)}${p.overTargetMs > 0 ? ` (+${f(p.overTargetMs)}, ${p.gapsOverTarget}x)` : ''}`;
+        const work = p.work ?? (key === 'whole' ? `${f(p.durationS)} s in all` : '');
+        return `${gap.padEnd(W.gap)}${f(p.ownMs).padEnd(W.own)}${(p.takeover ? 'YES' : 'no').padEnd(W.take)}${f(p.probeLateMs).padEnd(W.probe)}${work.padEnd(W.work)}  `;
       });
       console.log(`${PHASE_TITLES[key].padEnd(28)}${cells.join('')}`);
     }
     for (const r of runs) {
       console.log(`  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; ${r.whole.gapsOverTarget} of ${r.whole.gapsMeasured} gaps over target; checks/s at the listener (steady): ${r.checksPerS}; all destinations ${r.startS.allDestinations} s after the VIP`);
-      console.log(`  ${r.impl}: largest gaps: ${r.whole.largest.map((g) => `${f(g.ms)} ms (${g.phase}, +${g.atS} s)`).join(', ')}`);
+      console.log(`  ${r.impl}: largest gaps: ${r.whole.largest.map((g) => `${f(g.ms)} ms (own ${f(g.ownMs)}; ${g.phase}, +${g.atS} s)`).join(', ')}`);
+      const cpu = (p) => (p.cpuCores ? `vrrp ${p.cpuCores.vrrp} checker ${p.cpuCores.checker} parent ${p.cpuCores.parent} listener ${p.cpuCores.listener} backup ${p.cpuCores.backup} machine ${p.cpuCores.machine}` : '');
+      console.log(`  ${r.impl}: CPU cores by phase: ${r.phases.filter((p) => p.cpuCores).map((p) => `${p.phase}: ${cpu(p)}`).join('; ')}`);
+      if (r.sched) console.log(`  ${r.impl}: scheduling: ${Object.entries(r.sched).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       for (const p of r.phases) if (p.masterLog) console.log(`  ${r.impl}: MASTER log during ${p.phase}: ${p.masterLog.join(' | ')}`);
       for (const n of r.notes) console.log(`  ${r.impl}: ${n}`);
     }
@@ -594,7 +711,8 @@ async function main() {
     return a;
   };
   const out = { realServers: N, virtualServers: VS_COUNT, delayLoopS: DELAY_LOOP, tailS: TAIL_S, targetSlackMs: TARGET_SLACK_MS, target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`, runs: [] };
-  for (const intervalS of ADVERT_INTS) for (const impl of IMPLS) out.runs.push(await run(impl, intervalS, listener));
+  const probe = startProbe();
+  for (const intervalS of ADVERT_INTS) for (const impl of IMPLS) out.runs.push(await run(impl, intervalS, listener, probe));
   if (json) console.log(JSON.stringify(out));
   else printTables(out);
 }
