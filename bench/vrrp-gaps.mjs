@@ -93,7 +93,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sh = (cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const sched = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
 const tryShell = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
-const inNs = (n, cmd) => sh(`ip netns exec ${n} sh -c '${cmd.replace(/'/g, `'\\''`)}'`);
 
 if (!(VS_COUNT <= 250)) throw new Error('--rs: at most 25,000 real servers (250 virtual servers x 100)');
 
