@@ -72,7 +72,7 @@ export class SilentTransport implements VrrpTransport {
   close(): void {}
 }
 
-interface RawSocket {
+export interface RawSocket {
   setOption(level: number, option: number, value: Buffer | number, length?: number): void;
   send(buf: Buffer, offset: number, length: number, address: string, before: null | (() => void), after: (err: Error | null, bytes: number) => void): void;
   on(ev: 'message', cb: (buf: Buffer, addr: string) => void): void;
@@ -84,6 +84,46 @@ function int32(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32LE(v);
   return b;
+}
+
+/**
+ * A raw IPv4 socket for `protocol` (112, or 51 for AH) as keepalived opens its own: IP_HDRINCL (the caller
+ * builds every IP header), bound to the interface, multicast out through it with loop off, and `join`
+ * joined on it when the instance runs multicast.
+ */
+export function openIpv4Raw(o: { protocol: number; ifname: string; join?: string; onError: (e: Error) => void }): RawSocket {
+  const raw = require('raw-socket') as { createSocket(o: { protocol: number; bufferSize?: number }): RawSocket };
+  const index = ifIndex(o.ifname);
+  const sock = raw.createSocket({ protocol: o.protocol, bufferSize: 65536 });
+  const dev = Buffer.from(o.ifname + '\0');
+  sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+  sock.setOption(IPPROTO_IP, IP_HDRINCL, int32(1), 4);
+  sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, int32(0), 4);
+  const mreqn = Buffer.alloc(12);
+  mreqn.writeInt32LE(index, 8);
+  sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, mreqn, 12);
+  if (o.join !== undefined) {
+    const join = Buffer.alloc(12);
+    join.set(ipToBytes(o.join), 0);
+    join.writeInt32LE(index, 8);
+    sock.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, join, 12);
+  }
+  sock.on('error', (e) => o.onError(e));
+  return sock;
+}
+
+/**
+ * raw-socket sends from a queue when the socket turns writable, so the priority-0 advert of a stopping
+ * MASTER may still be queued: close once the queue is empty, or after 200 ms at most (BOUNDED).
+ */
+export function closeWhenSent(sock: RawSocket): void {
+  const queue = (sock as unknown as { requests?: unknown[] }).requests;
+  const until = Date.now() + 200;
+  const tryClose = (): void => {
+    if ((queue?.length ?? 0) === 0 || Date.now() >= until) sock.close();
+    else setTimeout(tryClose, 5);
+  };
+  tryClose();
 }
 
 /**
@@ -138,7 +178,6 @@ export class RawIpv4Transport implements VrrpTransport {
   }
 
   constructor(private readonly opts: RawTransportOptions) {
-    const raw = require('raw-socket') as { createSocket(o: { protocol: number; bufferSize?: number }): RawSocket };
     this.src = ipToBytes(opts.src);
     if (this.src.length !== 4) throw new Error(`advert source ${opts.src} is not an IPv4 address`);
     const group = opts.group ?? VRRP_MCAST_V4;
@@ -147,22 +186,7 @@ export class RawIpv4Transport implements VrrpTransport {
       const addr = ipToBytes(p);
       this.dests.set(p, { addr, ttl: sendTtl(addr, opts.unicastTtl) });
     }
-    const index = ifIndex(opts.ifname);
-    this.sock = raw.createSocket({ protocol: 112, bufferSize: 65536 });
-    const dev = Buffer.from(opts.ifname + '\0');
-    this.sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
-    this.sock.setOption(IPPROTO_IP, IP_HDRINCL, int32(1), 4);
-    this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, int32(0), 4);
-    const mreqn = Buffer.alloc(12);
-    mreqn.writeInt32LE(index, 8);
-    this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, mreqn, 12);
-    if (opts.peers.length === 0) {
-      const join = Buffer.alloc(12);
-      join.set(ipToBytes(group), 0);
-      join.writeInt32LE(index, 8);
-      this.sock.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, join, 12);
-    }
-    this.sock.on('error', (e) => opts.onError(e));
+    this.sock = openIpv4Raw({ protocol: IPPROTO_VRRP, ifname: opts.ifname, ...(opts.peers.length === 0 ? { join: group } : {}), onError: opts.onError });
   }
 
   /** One frame (header + advert) per destination; a new buffer each, as raw-socket queues it until sent. */
@@ -187,17 +211,7 @@ export class RawIpv4Transport implements VrrpTransport {
       cb(buf.subarray(ihl), { ttl: buf[8]!, src: buf.subarray(12, 16), dst, ...(isMulticastAddr(dst) ? {} : { unicast: true }) });
     });
   }
-  /**
-   * raw-socket sends from a queue when the socket turns writable, so the priority-0 advert of a stopping
-   * MASTER may still be queued: close once the queue is empty, or after 200 ms at most (BOUNDED).
-   */
   close(): void {
-    const queue = (this.sock as unknown as { requests?: unknown[] }).requests;
-    const until = Date.now() + 200;
-    const tryClose = (): void => {
-      if ((queue?.length ?? 0) === 0 || Date.now() >= until) this.sock.close();
-      else setTimeout(tryClose, 5);
-    };
-    tryClose();
+    closeWhenSent(this.sock);
   }
 }
