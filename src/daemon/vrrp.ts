@@ -12,12 +12,17 @@
  * - trackers whose definition did not change keep their state (a track_script keeps its rise/fall count).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { ipToBytes } from '../net/ip.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { TrackFile, VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
 import { ifIndex, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
-import type { RtnlAddressManager } from '../net/rtnl.js';
-import { RtnlRouteManager } from '../net/routes.js';
+import { addressKey, type RtnlAddressManager, type VipSpec } from '../net/rtnl.js';
+import { configuredRouteKey, configuredRuleKey, RtnlRouteManager } from '../net/routes.js';
+import { RtnlMonitor, SysfsLinks, type LinkSource } from '../net/rtnl-monitor.js';
+import type { RtnlEvent } from '../net/rtnl-events.js';
+import { StaticNet } from './static-net.js';
 import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
@@ -43,6 +48,15 @@ export { withoutLocs };
  */
 export function noPeerFault(inst: VrrpInstance): boolean {
   return inst.unicastConfigured && inst.unicastFaultNoPeer && inst.unicastPeers.length === 0;
+}
+
+/** A use_vmac interface and the runners using it; `gone` once deleted by someone else. */
+interface VmacUse {
+  handle: VmacHandle;
+  parent: string;
+  users: number;
+  gone?: boolean;
+  removing?: boolean;
 }
 
 /** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
@@ -88,7 +102,7 @@ export class VrrpSubsystem {
   private closers = new Map<VrrpRunner, () => void>();
   /** use_vmac interfaces, shared by a runner and its reload successor. BOUNDED by the instances. */
   private readonly vmacs = new VmacManager();
-  private readonly vmacUsers = new Map<string, { handle: VmacHandle; parent: string; users: number }>();
+  private readonly vmacUsers = new Map<string, VmacUse>();
   private readonly pendingRemovals = new Set<Promise<unknown>>();
   /** virtual_routes / virtual_rules over rtnetlink (one socket for every instance). */
   private readonly routes = new RtnlRouteManager();
@@ -105,6 +119,17 @@ export class VrrpSubsystem {
   private waitTimer: NodeJS.Timeout | undefined;
   /** Told of every instance state change (MASTER/BACKUP/FAULT/STOP), e.g. to drive lvs_sync_daemon. */
   stateListener: ((instance: string, state: string) => void) | undefined;
+  /** Link, address, route and rule notifications (undefined when the subscription failed: links polled). */
+  private monitor: RtnlMonitor | undefined;
+  private links: LinkSource = new SysfsLinks();
+  private linkPoll: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private statics!: StaticNet;
+  /** The interfaces (and their index when built) each runner's sockets are bound to. BOUNDED by the runners. */
+  private bound = new Map<VrrpRunner, Array<{ name: string; index: number | undefined }>>();
+  /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
+  private rebuilding = new Set<string>();
+  private stopping = false;
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -114,6 +139,9 @@ export class VrrpSubsystem {
 
   static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
+    await v.subscribe();
+    v.statics = new StaticNet(addresses, v.routes, v.links, log);
+    await v.statics.apply(cfg);
     v.openFifos();
     for (const inst of cfg.vrrp.instances) {
       if (v.lacksAddress(inst)) {
@@ -170,6 +198,7 @@ export class VrrpSubsystem {
       r.groupReady = undefined;
     }
     this.cfg = next;
+    await this.statics.apply(next);
     this.openFifos();
     this.runners = [...kept, ...fresh.map((f) => f.runner)];
     this.wire();
@@ -210,7 +239,8 @@ export class VrrpSubsystem {
       this.log.warn(`(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`);
     }
     this.waiting.set(matchKey(inst), inst);
-    this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
+    // With the monitor an address notification retries at once; without it, every second.
+    if (!this.monitor) this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
   }
 
   private async retryWaiting(): Promise<void> {
@@ -236,8 +266,11 @@ export class VrrpSubsystem {
 
   /** Graceful stop of every instance; `releaseVips: false` is -V/--dont-release-vrrp. */
   async stop(opts: { releaseVips: boolean }): Promise<void> {
+    this.stopping = true;
     if (this.waitTimer) clearInterval(this.waitTimer);
     this.waitTimer = undefined;
+    if (this.linkPoll) clearInterval(this.linkPoll);
+    this.unsubscribe?.();
     for (const t of this.ifaces.values()) t.stop();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
@@ -247,6 +280,8 @@ export class VrrpSubsystem {
     for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
     for (const f of this.fifos) f.close();
     this.fifos = [];
+    if (opts.releaseVips) await this.statics.stop();
+    this.monitor?.close();
     this.routes.close();
     await Promise.all([...this.pendingRemovals]);
     this.vmacs.close();
@@ -297,6 +332,7 @@ export class VrrpSubsystem {
   private release(r: VrrpRunner): void {
     this.closers.get(r)?.();
     this.closers.delete(r);
+    this.bound.delete(r);
   }
 
   /** use_vmac: the instance's VMAC interface, created on first use and shared with a reload successor. */
@@ -313,10 +349,14 @@ export class VrrpSubsystem {
     return name;
   }
 
-  private vmacRelease(name: string): void {
+  /** `held`: the entry the releasing runner got (a VMAC recreated since then is not the caller's to drop). */
+  private vmacRelease(name: string, held?: VmacUse): void {
     const u = this.vmacUsers.get(name);
-    if (!u || --u.users > 0) return;
+    if (!u || (held !== undefined && held !== u)) return;
+    if (--u.users > 0) return;
     this.vmacUsers.delete(name);
+    if (u.gone) return;
+    u.removing = true;
     const p = this.vmacs.remove(u.handle, u.parent).catch((e: Error) => this.log.warn(e.message));
     this.pendingRemovals.add(p);
     void p.finally(() => this.pendingRemovals.delete(p));
@@ -420,7 +460,7 @@ export class VrrpSubsystem {
     }
     for (const name of wantIfaces) {
       if (this.ifaces.has(name)) continue;
-      const t = new InterfaceTracker(name, onChange);
+      const t = new InterfaceTracker(name, onChange, this.links);
       this.ifaces.set(name, t);
       t.start();
     }
@@ -504,6 +544,158 @@ export class VrrpSubsystem {
       const fault = e.fault || peerFault !== undefined;
       if (fault && !r.state.faulty && !noPeerFault(r.inst)) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
       r.track(e.priority, fault);
+    }
+  }
+
+  /** Opens the rtnetlink subscription; without it (no permission, old kernel) links are polled from sysfs. */
+  private async subscribe(): Promise<void> {
+    try {
+      this.monitor = await RtnlMonitor.open({ warn: (m) => this.log.warn(m) });
+      this.links = this.monitor;
+      this.unsubscribe = this.monitor.on((ev) => this.onNet(ev));
+    } catch (e) {
+      this.log.warn(`rtnetlink notifications unavailable (${(e as Error).message}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`);
+      this.linkPoll = setInterval(() => {
+        for (const t of this.ifaces.values()) t.refresh();
+      }, 200);
+    }
+  }
+
+  /** One kernel notification (see rtnl-monitor.ts). */
+  private onNet(ev: RtnlEvent | { kind: 'resync' }): void {
+    if (this.stopping) return;
+    switch (ev.kind) {
+      case 'link':
+        for (const t of this.ifaces.values()) t.refresh();
+        this.linkChanged(ev);
+        return;
+      case 'addr':
+        if (ev.op === 'new') {
+          if (this.waiting.size > 0) void this.retryWaiting();
+          this.checkMoved();
+          return;
+        }
+        if (this.addresses.own.consume(addressKey(ev.address, ev.prefixLen, ev.index))) return;
+        this.statics.onDeleted(ev);
+        this.vipDeleted(ev);
+        return;
+      case 'route':
+      case 'rule': {
+        if (ev.op === 'new' || this.routes.own.consume(ev.key)) return;
+        this.statics.onDeleted(ev);
+        for (const r of this.runners) {
+          if (r.state.state !== 'MASTER') continue;
+          const hit = ev.kind === 'route' ? r.inst.virtualRoutes.find((x) => !x.noTrack && safeKey(() => configuredRouteKey(x)) === ev.key) : r.inst.virtualRules.find((x) => !x.noTrack && safeKey(() => configuredRuleKey(x)) === ev.key);
+          if (hit) r.ownedDeleted(`virtual ${ev.kind} ${hit.words.join(' ')}`);
+        }
+        return;
+      }
+      case 'resync':
+        for (const t of this.ifaces.values()) t.refresh();
+        void this.statics.reinstate();
+        this.checkVipsPresent();
+        return;
+    }
+  }
+
+  /** A tracked VIP of a MASTER deleted by someone else: keepalived's step-down, or our opt-in restore. */
+  private vipDeleted(ev: Extract<RtnlEvent, { kind: 'addr' }>): void {
+    const key = addressKey(ev.address, ev.prefixLen, ev.index);
+    for (const r of this.runners) {
+      if (r.state.state !== 'MASTER') continue;
+      const v = r.trackedVips.find((x) => this.vipKeyOf(x) === key);
+      if (v) this.lost(r, v);
+    }
+  }
+
+  private lost(r: VrrpRunner, v: VipSpec): void {
+    this.log.info(`Netlink reports IP ${v.address} removed from ${v.dev}`);
+    if (this.cfg.global.restoreDeletedVips) r.restoreVip(v);
+    else r.ownedDeleted(`VIP ${v.address}/${v.prefixLen}`);
+  }
+
+  private vipKeyOf(v: VipSpec): string | undefined {
+    const index = this.links.link(v.dev)?.index;
+    return index === undefined ? undefined : safeKey(() => addressKey(v.address, v.prefixLen, index));
+  }
+
+  /** After notifications were lost: a MASTER's tracked VIP that is not on its interface counts as deleted. */
+  private checkVipsPresent(): void {
+    const have = os.networkInterfaces();
+    for (const r of this.runners) {
+      if (r.state.state !== 'MASTER') continue;
+      for (const v of r.trackedVips) {
+        const want = Buffer.from(ipToBytes(v.address)).toString('hex');
+        const there = (have[v.dev] ?? []).some((a) => Buffer.from(ipToBytes(a.address)).toString('hex') === want);
+        if (!there) {
+          this.lost(r, v);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * A link appeared, changed or went away. Statics are put back when an interface comes (back) up; an
+   * instance whose interface (or VMAC) was deleted and now exists again under a new index gets new
+   * sockets: it is rebuilt and resumes where it stands (FAULT, then BACKUP once the link is up).
+   */
+  private linkChanged(ev: Extract<RtnlEvent, { kind: 'link' }>): void {
+    if (ev.op === 'del') {
+      const u = this.vmacUsers.get(ev.name);
+      if (u && !u.removing) {
+        this.log.warn(`VMAC interface ${ev.name} was deleted by someone else`);
+        u.gone = true;
+        // With its parent still there, the VMAC is created again now; else when the parent returns.
+        if (this.links.link(u.parent)) for (const r of this.runners) if (this.bound.get(r)?.some((b) => b.name === ev.name)) void this.rebuild(r);
+      }
+      return;
+    }
+    if (ev.up) void this.statics.reinstate();
+    this.checkMoved();
+  }
+
+  /** Rebuilds the runners whose interface now has another index than their sockets were opened on. */
+  private checkMoved(): void {
+    for (const r of this.runners) {
+      const b = this.bound.get(r);
+      if (!b) continue;
+      let moved = false;
+      for (const x of b) {
+        const now = this.links.link(x.name)?.index;
+        if (x.index === undefined) x.index = now; // created just before it was recorded
+        else if (now !== undefined && now !== x.index) moved = true;
+      }
+      if (moved) void this.rebuild(r);
+    }
+  }
+
+  private async rebuild(old: VrrpRunner): Promise<void> {
+    const name = old.inst.name;
+    // Wait (silently) for the recreated interface's address: the next address notification comes back here.
+    if (this.rebuilding.has(name) || this.stopping || this.lacksAddress(old.inst)) return;
+    this.rebuilding.add(name);
+    try {
+      this.log.info(`(${name}) interface ${old.inst.interface} was recreated: reopening the instance's sockets`);
+      const vm = old.inst.useVmac ? (old.inst.vmacName ?? `vrrp.${old.inst.virtualRouterId}`) : undefined;
+      const u = vm ? this.vmacUsers.get(vm) : undefined;
+      if (u && (u.gone || !this.links.link(vm!))) this.vmacUsers.delete(vm!); // the kernel took it with its parent
+      const r = await this.build(old.inst);
+      if (!r || !this.runners.includes(old) || this.stopping) {
+        if (r) await r.retire(undefined);
+        return;
+      }
+      for (const x of this.runners) {
+        x.onTransition = undefined;
+        x.groupReady = undefined;
+      }
+      this.runners[this.runners.indexOf(old)] = r;
+      this.wire();
+      r.resume(old);
+      await old.retire(r);
+      this.release(old);
+    } finally {
+      this.rebuilding.delete(name);
     }
   }
 
@@ -599,10 +791,12 @@ export class VrrpSubsystem {
           }
         },
       });
+      const held = vmac ? this.vmacUsers.get(vmac) : undefined;
       this.closers.set(r, () => {
         ann.close();
-        if (vmac) this.vmacRelease(vmac);
+        if (vmac) this.vmacRelease(vmac, held);
       });
+      this.bound.set(r, [...new Set([base, ifname, ...(vmac ? [vmac] : [])])].map((n) => ({ name: n, index: this.links.link(n)?.index })));
       return r;
     } catch (e) {
       transport.close();
@@ -664,5 +858,14 @@ function ipv6Forwarding(ifname: string): boolean {
     return fs.readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, 'utf8').trim() === '1';
   } catch {
     return false;
+  }
+}
+
+/** A key computed from a configured entry, or undefined when the entry cannot be expressed (logged elsewhere). */
+function safeKey(f: () => string): string | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
   }
 }

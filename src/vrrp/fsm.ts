@@ -86,7 +86,13 @@ export type FsmEvent =
   /** Our interface or a weight-0 tracked object went down (`down: true`) or came back. */
   | { type: 'fault'; down: boolean }
   /** vrrp_sync_group: another member moved; follow it (see syncGroupTransitions). */
-  | { type: 'follow'; state: 'MASTER' | 'BACKUP' | 'FAULT' };
+  | { type: 'follow'; state: 'MASTER' | 'BACKUP' | 'FAULT' }
+  /**
+   * A virtual address, route or rule this MASTER holds (and tracks: no `no_track`) was deleted by
+   * someone else. keepalived steps down: priority 0 advert, everything released, BACKUP, and a fresh
+   * election after one advertisement interval, which puts the addresses back on whichever router wins.
+   */
+  | { type: 'ownedDeleted' };
 
 export type FsmAction =
   | { type: 'sendAdvert'; priority: number }
@@ -448,6 +454,13 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
       st.set({ faulty: false });
       if (s.state !== 'FAULT') return st.done();
       return leaveFault(st).done();
+    }
+
+    case 'ownedDeleted': {
+      if (s.state !== 'MASTER') return st.done();
+      leaveMaster(st, true);
+      st.set({ preemptDelay: 'idle' });
+      return becomeBackup(st, p.advertIntMs).done();
     }
 
     case 'follow': {

@@ -99,6 +99,21 @@ export function newInstanceStats(): InstanceStats {
   return { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, becameMaster: 0, releasedMaster: 0, priZeroRx: 0, priZeroTx: 0, drops: newDropCounters() };
 }
 
+/** A virtual_ipaddress / static_ipaddress entry as the address manager takes it; `dev` when it names none. */
+export function vipSpec(v: VrrpInstance['virtualIps'][number], dev: string): VipSpec {
+  const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? dev, family: v.family };
+  if (v.label) out.label = v.label;
+  if (v.broadcast) out.broadcast = v.broadcast;
+  if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
+  if (v.scope !== undefined) out.scope = v.scope;
+  if (v.peer !== undefined) out.peer = v.peer;
+  if (v.home) out.home = true;
+  if (v.noPrefixRoute) out.noPrefixRoute = true;
+  if (v.autoJoin) out.autoJoin = true;
+  if (v.mngTmpAddr) out.mngTmpAddr = true;
+  return out;
+}
+
 /** The identity of a virtual address across reloads. */
 function vipKey(v: VipSpec): string {
   return `${v.address}/${v.prefixLen}%${v.dev}`;
@@ -112,6 +127,8 @@ export class VrrpRunner {
   private readonly src: Uint8Array;
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
+  /** The VIPs whose deletion by someone else makes a MASTER step down (those without `no_track`). */
+  readonly trackedVips: readonly VipSpec[];
   private readonly authPass: Uint8Array | undefined;
   /** auth_type AH (VRRPv2, IPv4): the HMAC key, the TTL our datagrams carry, unicast peers or not. */
   private readonly ah: { key: Buffer; ttl: number; unicast: boolean } | undefined;
@@ -150,22 +167,12 @@ export class VrrpRunner {
     this.dst = ipToBytes(deps.destination);
     // The instance's family (from its addresses); the configuration drops VIPs of the other family.
     const family = inst.family ?? 'inet';
-    const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => {
-      const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? deps.vipDev ?? inst.interface!, family: v.family };
-      if (v.label) out.label = v.label;
-      if (v.broadcast) out.broadcast = v.broadcast;
-      if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
-      if (v.scope !== undefined) out.scope = v.scope;
-      if (v.peer !== undefined) out.peer = v.peer;
-      if (v.home) out.home = true;
-      if (v.noPrefixRoute) out.noPrefixRoute = true;
-      if (v.autoJoin) out.autoJoin = true;
-      if (v.mngTmpAddr) out.mngTmpAddr = true;
-      return out;
-    };
+    const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => vipSpec(v, deps.vipDev ?? inst.interface!);
     const advertised = inst.virtualIps.filter((v) => v.family === family).map(spec);
     // virtual_ipaddress_excluded: held with the state like the others, but not in the adverts (any family).
     this.vips = [...advertised, ...inst.excludedIps.map(spec)];
+    const all = [...inst.virtualIps.filter((v) => v.family === family), ...inst.excludedIps];
+    this.trackedVips = all.filter((v) => !v.noTrack).map(spec);
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     const ahPass = version === 2 && family === 'inet' && inst.authentication?.type === 'AH' ? inst.authentication.pass : undefined;
@@ -253,6 +260,27 @@ export class VrrpRunner {
   /** vrrp_sync_group: follow another member into MASTER or BACKUP. */
   follow(state: 'MASTER' | 'BACKUP' | 'FAULT'): void {
     this.apply({ type: 'follow', state });
+  }
+
+  /**
+   * Something this MASTER holds and tracks (a VIP, virtual route or rule; `what` names it) was deleted by
+   * someone else: step down as keepalived does (fsm.ts ownedDeleted).
+   */
+  ownedDeleted(what: string): void {
+    if (this.retired || this.s.state !== 'MASTER') return;
+    this.deps.log.info(`(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election in one advert interval)`);
+    this.apply({ type: 'ownedDeleted' });
+  }
+
+  /**
+   * tskeepalived_restore_deleted_vips: a VIP deleted behind a MASTER's back is put back at once and
+   * announced, with no state change.
+   */
+  restoreVip(v: VipSpec): void {
+    if (this.retired || this.s.state !== 'MASTER') return;
+    this.deps.log.info(`(${this.inst.name}) VIP ${v.address}/${v.prefixLen} on ${v.dev} was deleted by someone else: putting it back`);
+    this.changeAddresses('add', { vips: [v], routes: [], rules: [] });
+    this.burst([v], this.inst.garpMasterRepeat ?? 5);
   }
 
   /** Tracking result: the effective priority, and whether a tracked object (or the interface) is down. */
