@@ -89,8 +89,10 @@ export type FsmEvent =
   | { type: 'follow'; state: 'MASTER' | 'BACKUP' | 'FAULT' }
   /**
    * A virtual address, route or rule this MASTER holds (and tracks: no `no_track`) was deleted by
-   * someone else. keepalived steps down: priority 0 advert, everything released, BACKUP, and a fresh
-   * election after one advertisement interval, which puts the addresses back on whichever router wins.
+   * someone else. keepalived steps down: priority 0 advert, everything released, BACKUP with its
+   * Master_Down_Timer at its own Skew_Time, so a fresh election follows at once and puts the addresses
+   * back on whichever router wins (the higher priority has the shorter skew: usually the same router,
+   * before its BACKUP, whose priority-0 timer is its own longer skew, moves).
    */
   | { type: 'ownedDeleted' };
 
@@ -460,7 +462,7 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
       if (s.state !== 'MASTER') return st.done();
       leaveMaster(st, true);
       st.set({ preemptDelay: 'idle' });
-      return becomeBackup(st, p.advertIntMs).done();
+      return becomeBackup(st, skewOf(st.s)).done();
     }
 
     case 'follow': {

@@ -268,7 +268,7 @@ export class VrrpRunner {
    */
   ownedDeleted(what: string): void {
     if (this.retired || this.s.state !== 'MASTER') return;
-    this.deps.log.info(`(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election in one advert interval)`);
+    this.deps.log.info(`(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election after the skew time)`);
     this.apply({ type: 'ownedDeleted' });
   }
 

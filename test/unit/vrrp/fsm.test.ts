@@ -120,7 +120,7 @@ const rows: Row[] = [
   { name: 'stale preempt_delay timer: ignored', from: S('MASTER'), ev: fire('preemptDelay'), to: { state: 'MASTER' }, actions: [] },
   // RFC 5798 §6.4.3 Master
   // keepalived: a tracked VIP, virtual route or rule deleted by someone else
-  { name: 'MASTER owned address deleted -> priority 0, released, BACKUP, election after one interval', from: S('MASTER'), ev: { type: 'ownedDeleted' }, now: 50, to: { state: 'BACKUP', masterDownAtMs: 1050 }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, arm('masterDown', 1000), notify('BACKUP')] },
+  { name: 'MASTER owned address deleted -> priority 0, released, BACKUP, election after its Skew_Time', from: S('MASTER'), ev: { type: 'ownedDeleted' }, now: 50, to: { state: 'BACKUP', masterDownAtMs: 50 + 609.375 }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, arm('masterDown', 609.375), notify('BACKUP')] },
   { name: 'BACKUP owned address deleted: nothing (it holds none)', from: S('BACKUP'), ev: { type: 'ownedDeleted' }, to: { state: 'BACKUP' }, actions: [] },
   { name: 'FAULT owned address deleted: nothing', from: S('FAULT'), ev: { type: 'ownedDeleted' }, to: { state: 'FAULT' }, actions: [] },
   { name: 'MASTER Adver_Timer -> advert + re-arm', from: S('MASTER'), ev: fire('adver'), to: { state: 'MASTER' }, actions: [send(100), arm('adver', 1000)] },
