@@ -115,6 +115,10 @@ function checkInterfaces(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): vo
   });
   v.staticRoutes = v.staticRoutes.filter(routeOk);
   v.staticRules = v.staticRules.filter(ruleOk);
+  // Statics are put back when deleted (daemon/static-net.ts); a track_group's FAULT while one is missing is not built.
+  for (const e of [...v.staticAddresses, ...v.staticRoutes, ...v.staticRules]) {
+    if (e.trackGroup !== undefined) diag.info(`track_group ${e.trackGroup} on a static address, route or rule ${NOT_ACTED_ON}: the entry is put back when deleted, the group's instances are not put in FAULT`, e.loc);
+  }
 
   for (const sg of v.syncGroups) {
     sg.trackInterfaces = sg.trackInterfaces.filter((t) => exists(t.name) || miss(`(${sg.name}) tracked interface ${t.name} doesn't exist`, t.loc));
