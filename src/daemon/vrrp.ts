@@ -130,6 +130,10 @@ export class VrrpSubsystem {
   /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
   private rebuilding = new Set<string>();
   private stopping = false;
+  /** vrrp_startup_delay pending. */
+  private startupTimer: NodeJS.Timeout | undefined;
+  /** promote_secondaries: each interface's value before we set it, put back at stop. BOUNDED by the interfaces. */
+  private promoted = new Map<string, string>();
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -152,7 +156,15 @@ export class VrrpSubsystem {
       if (r) v.runners.push(r);
     }
     v.wire();
-    for (const r of v.runners) r.start();
+    // vrrp_startup_delay: the instances stay in INIT (sockets open, nothing sent) for that long.
+    const delayMs = Math.round(cfg.global.vrrpStartupDelayS * 1000);
+    if (delayMs > 0) {
+      log.info(`Delaying startup for ${cfg.global.vrrpStartupDelayS} seconds`);
+      v.startupTimer = setTimeout(() => {
+        v.startupTimer = undefined;
+        for (const r of v.runners) if (r.state.state === 'INIT') r.start();
+      }, delayMs);
+    } else for (const r of v.runners) r.start();
     return v;
   }
 
@@ -176,12 +188,12 @@ export class VrrpSubsystem {
         this.wait(inst);
         continue;
       }
-      if (prev && withoutLocs(prev.inst) === withoutLocs(inst) && this.sameScripts(prev.inst, next)) {
+      if (prev && withoutLocs(prev.inst) === withoutLocs(resolved(inst, next)) && this.sameScripts(prev.inst, next)) {
         kept.push(prev);
         report.kept.push(inst.name);
         continue;
       }
-      const runner = await this.build(inst);
+      const runner = await this.build(inst, next);
       if (!runner) {
         // Cannot run the new definition (logged): the old one goes on as before rather than dropping a VIP.
         if (prev) {
@@ -267,6 +279,7 @@ export class VrrpSubsystem {
   /** Graceful stop of every instance; `releaseVips: false` is -V/--dont-release-vrrp. */
   async stop(opts: { releaseVips: boolean }): Promise<void> {
     this.stopping = true;
+    if (this.startupTimer) clearTimeout(this.startupTimer);
     if (this.waitTimer) clearInterval(this.waitTimer);
     this.waitTimer = undefined;
     if (this.linkPoll) clearInterval(this.linkPoll);
@@ -281,6 +294,7 @@ export class VrrpSubsystem {
     for (const f of this.fifos) f.close();
     this.fifos = [];
     if (opts.releaseVips) await this.statics.stop();
+    for (const [ifname, before] of this.promoted) writeSysctl(`net/ipv4/conf/${ifname}/promote_secondaries`, before);
     this.monitor?.close();
     this.routes.close();
     await Promise.all([...this.pendingRemovals]);
@@ -704,7 +718,7 @@ export class VrrpSubsystem {
    * over raw IPv4; IPv6 instances VRRPv3 over raw IPv6, as keepalived does (RFC 5798: v2 is IPv4 only).
    * Refuses, saying why, what cannot run.
    */
-  private async build(inst: VrrpInstance): Promise<VrrpRunner | undefined> {
+  private async build(inst: VrrpInstance, cfg: KeepalivedConfig = this.cfg): Promise<VrrpRunner | undefined> {
     const log = this.log;
     const name = inst.name;
     if (!inst.interface || inst.virtualRouterId === undefined) {
@@ -727,11 +741,15 @@ export class VrrpSubsystem {
         return undefined;
       }
     }
-    let run = inst;
-    if (v6 && inst.version === 2) {
-      log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
-      run = { ...inst, version: 3 };
+    const run = resolved(inst, cfg);
+    // promote_secondaries: deleting one address of a subnet no longer takes the others (VIPs) with it.
+    if (inst.promoteSecondaries && !v6 && !this.promoted.has(base)) {
+      const key = `net/ipv4/conf/${base}/promote_secondaries`;
+      const before = readSysctl(key);
+      if (before !== undefined && writeSysctl(key, '1')) this.promoted.set(base, before);
+      else log.warn(`(${name}) promote_secondaries: cannot set ${key.replaceAll('/', '.')}`);
     }
+    if (v6 && inst.version === 2) log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
     const vips = new Set(inst.virtualIps.map((v) => v.address));
     // RFC 5798 §5.1.2.2: IPv6 adverts come from the interface's link-local address (keepalived: the first
     // one that is not a VIP), unless mcast_src_ip / unicast_src_ip says otherwise.
@@ -777,16 +795,16 @@ export class VrrpSubsystem {
         destination: peers[0] ?? group,
         peers: peerPolicy(inst),
         notify: true,
-        ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
+        ...(cfg.global.scriptUser ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => {
           this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
           this.stateListener?.(name, state);
         },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
-        garpIntervalS: this.cfg.global.vrrpGarpIntervalS,
-        gnaIntervalS: this.cfg.global.vrrpGnaIntervalS,
+        garpIntervalS: cfg.global.vrrpGarpIntervalS,
+        gnaIntervalS: cfg.global.vrrpGnaIntervalS,
         onPriorityChange: (state, priority) => {
-          if (inst.notifyPriorityChanges ?? this.cfg.global.vrrpNotifyPriorityChanges) {
+          if (inst.notifyPriorityChanges ?? cfg.global.vrrpNotifyPriorityChanges) {
             if (state === 'MASTER' || state === 'BACKUP') this.fifoWrite(fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority));
           }
         },
@@ -861,11 +879,44 @@ function ipv6Forwarding(ifname: string): boolean {
   }
 }
 
+/**
+ * The instance as its runner runs it: per-instance keywords that default to their global_defs vrrp_*
+ * counterparts filled in, and version 3 for IPv6 (RFC 3768: v2 is IPv4 only). Reloads compare this form,
+ * so a changed global default reaches the instances it applies to.
+ */
+function resolved(inst: VrrpInstance, cfg: KeepalivedConfig): VrrpInstance {
+  const g = cfg.global;
+  return {
+    ...inst,
+    downTimerAdverts: inst.downTimerAdverts ?? g.vrrpDownTimerAdverts,
+    lowerPrioNoAdvert: inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
+    ...(inst.family === 'inet6' && inst.version === 2 ? { version: 3 as const } : {}),
+  };
+}
+
 /** A key computed from a configured entry, or undefined when the entry cannot be expressed (logged elsewhere). */
 function safeKey(f: () => string): string | undefined {
   try {
     return f();
   } catch {
     return undefined;
+  }
+}
+
+function readSysctl(key: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/sys/${key}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function writeSysctl(key: string, value: string): boolean {
+  try {
+    fs.writeFileSync(`/proc/sys/${key}`, value);
+    return true;
+  } catch {
+    return false;
   }
 }

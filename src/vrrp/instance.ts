@@ -161,6 +161,9 @@ export class VrrpRunner {
       acceptMode: inst.accept ?? true,
       initialState: inst.initialState === 'MASTER' || inst.state === 'MASTER' ? 'MASTER' : 'BACKUP',
       primaryAddr: ipToBytes(deps.primaryAddress),
+      ...(inst.downTimerAdverts !== undefined ? { downTimerAdverts: inst.downTimerAdverts } : {}),
+      ...(inst.lowerPrioNoAdvert ? { lowerPrioNoAdvert: true } : {}),
+      ...(inst.higherPrioSendAdvert ? { higherPrioSendAdvert: true } : {}),
     };
     this.s = initialFsm(this.params);
     this.src = ipToBytes(deps.primaryAddress);
@@ -370,7 +373,7 @@ export class VrrpRunner {
     }
     // The MASTER's immediate answer (fsm.ts masterRx): not priority 0, from a router it outranks.
     const s = this.s;
-    const answers = s.state === 'MASTER' && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
+    const answers = s.state === 'MASTER' && !this.params.lowerPrioNoAdvert && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
     const v = ahSeqReceive(this.ahSeq, seq, answers);
     if (!v.accept) {
       this.stats.drops.ahSequence++;
