@@ -57,6 +57,11 @@ function run(config: KeepalivedConfig, ctx: ValidateContext): void {
 
   for (const inst of v.instances) {
     if (inst.virtualRouterId === undefined) stop(v, ctx, `(${inst.name}) the virtual router id must be set: add virtual_router_id (1-255)`, inst.loc);
+    // keepalived refuses the loopback device (named lo in every network namespace) as a VRRP interface.
+    if (inst.interface === 'lo') {
+      ctx.diag.error(`(${inst.name}) cannot use a loopback interface (lo) for vrrp - ignoring`, inst.locs['interface'] ?? inst.loc);
+      inst.interface = undefined;
+    }
     if (inst.interface === undefined) {
       stop(v, ctx, `(${inst.name}) Unknown interface! the instance needs an interface (keepalived 2.2.7 requires one even with unicast peers)`, inst.loc);
     }
