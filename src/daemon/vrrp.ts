@@ -522,6 +522,7 @@ export class VrrpSubsystem {
   /** Every instance's effective priority and FAULT state from the trackers (and its sync group). */
   private recompute(): void {
     const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
+    const ifaddrs = this.runners.some((r) => r.inst.srcIp !== undefined) ? os.networkInterfaces() : {};
     for (const r of this.runners) {
       const inst = r.inst;
       const items: TrackedItem[] = [];
@@ -549,7 +550,10 @@ export class VrrpSubsystem {
         items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
       }
       const e = effectivePriority(inst.priority ?? 100, items);
-      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : e);
+      // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
+      // address not configured"); unlike keepalived, the instance leaves FAULT once the address appears.
+      const srcMissing = inst.srcIp !== undefined && !hasAddress(ifaddrs, inst.interface!, inst.srcIp);
+      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : srcMissing ? { ...e, fault: true, faultBy: `source address ${inst.srcIp} (not configured on ${inst.interface})` } : e);
     }
     for (const r of this.runners) {
       const e = own.get(r)!;
@@ -584,6 +588,8 @@ export class VrrpSubsystem {
         this.linkChanged(ev);
         return;
       case 'addr':
+        // A configured source address came or went.
+        if (this.runners.some((r) => r.inst.srcIp !== undefined)) this.recompute();
         if (ev.op === 'new') {
           if (this.waiting.size > 0) void this.retryWaiting();
           this.checkMoved();
@@ -919,4 +925,21 @@ function writeSysctl(key: string, value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Is `address` one of the interface's addresses (any spelling)? */
+function hasAddress(all: NodeJS.Dict<os.NetworkInterfaceInfo[]>, ifname: string, address: string): boolean {
+  let want: string;
+  try {
+    want = Buffer.from(ipToBytes(address)).toString('hex');
+  } catch {
+    return false;
+  }
+  return (all[ifname] ?? []).some((a) => {
+    try {
+      return Buffer.from(ipToBytes(a.address.split('%')[0]!)).toString('hex') === want;
+    } catch {
+      return false;
+    }
+  });
 }

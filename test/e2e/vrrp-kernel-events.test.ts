@@ -229,4 +229,20 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
     expect({ a: has('a'), b: has('b') }).toEqual({ a: true, b: false });
     expect(logOf(a).match(/Entering (BACKUP|MASTER) STATE/g)).toEqual(['Entering BACKUP STATE', 'Entering MASTER STATE']);
   }, 40_000);
+
+  it('unicast_src_ip not on the interface: FAULT as keepalived ("src address not configured"); unlike keepalived, MASTER once the address is added', async () => {
+    const f = path.join(dir, 'src.conf');
+    fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.a}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  unicast_src_ip 192.0.2.9\n  unicast_peer {\n    ${IP.b}\n  }\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`);
+    const a = start('ts', 'a', f);
+    await waitFor(() => logOf(a).includes('Entering FAULT STATE'), START_MS, 'FAULT');
+    expect(logOf(a)).toContain('source address 192.0.2.9 (not configured on');
+    await sleep(1500);
+    expect(has('a')).toBe(false);
+    sh('ip', '-n', NS.a, 'addr', 'add', '192.0.2.9/24', 'dev', IF.a);
+    try {
+      await waitFor(() => has('a'), MASTER_DOWN_MS + 2000, 'MASTER once the address is there');
+    } finally {
+      spawnSync('ip', ['-n', NS.a, 'addr', 'del', '192.0.2.9/24', 'dev', IF.a]);
+    }
+  }, 40_000);
 });
