@@ -23,6 +23,8 @@ import { configuredRouteKey, configuredRuleKey, RtnlRouteManager } from '../net/
 import { RtnlMonitor, SysfsLinks, type LinkSource } from '../net/rtnl-monitor.js';
 import type { RtnlEvent } from '../net/rtnl-events.js';
 import { StaticNet } from './static-net.js';
+import { Mailer } from '../alert/mailer.js';
+import { groupMail, instanceMail } from '../alert/messages.js';
 import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
@@ -130,6 +132,8 @@ export class VrrpSubsystem {
   /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
   private rebuilding = new Set<string>();
   private stopping = false;
+  /** smtp_alert e-mails (sent in the background; see alert/mailer.ts). */
+  private readonly mailer = new Mailer(() => this.cfg.global, { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) });
   /** vrrp_startup_delay pending. */
   private startupTimer: NodeJS.Timeout | undefined;
   /** promote_secondaries: each interface's value before we set it, put back at stop. BOUNDED by the interfaces. */
@@ -329,6 +333,7 @@ export class VrrpSubsystem {
     if (!g) return;
     this.log.info(`VRRP_Group(${name}) Syncing instances to ${state} state`);
     const gl = this.cfg.global;
+    if (g.smtpAlert && state !== 'STOP') this.mailer.send(groupMail(this.mailer.routerId, name, state));
     runNotify(g.notify, 'GROUP', name, state, 0, { warn: (m) => this.log.warn(m) }, gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {});
     this.fifoWrite(fifoLine('GROUP', name, state, 0));
   }
@@ -804,6 +809,7 @@ export class VrrpSubsystem {
         ...(cfg.global.scriptUser ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => {
           this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
+          if (run.smtpAlert && state !== 'STOP') this.mailer.send(instanceMail(this.mailer.routerId, name, state));
           this.stateListener?.(name, state);
         },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
