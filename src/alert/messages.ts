@@ -50,9 +50,13 @@ export function realServerMail(routerId: string, rs: string, vs: string, up: boo
   return { subject: `[${routerId}] Realserver ${rs} of virtual server ${vs} - ${up ? 'UP' : 'DOWN'}`, body };
 }
 
-/** A virtual server gained or lost its quorum (virtual_server smtp_alert). */
-export function quorumMail(routerId: string, vs: string, up: boolean): Mail {
-  return { subject: `[${routerId}] Virtual server ${vs} - ${up ? 'UP' : 'DOWN'}`, body: up ? '=> Gained quorum <=' : '=> Lost quorum <=' };
+/**
+ * A virtual server gained or lost its quorum, or started with it (virtual_server smtp_alert). The numbers
+ * are the quorum, its hysteresis, their sum and the live weight, in keepalived's order.
+ */
+export function quorumMail(routerId: string, vs: string, q: { up: boolean; start: boolean; quorum: number; hysteresis: number; live: number }): Mail {
+  const what = q.start ? 'Starting with quorum up' : q.up ? 'Gained quorum' : 'Lost quorum';
+  return { subject: `[${routerId}] Virtualserver ${vs} - ${q.up ? 'UP' : 'DOWN'}`, body: `=> ${what} ${q.quorum}+${q.hysteresis}=${q.quorum + q.hysteresis} <= ${q.live} <=` };
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

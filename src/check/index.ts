@@ -44,7 +44,7 @@ export interface CheckerHooks {
   isLocal?: (address: string) => boolean;
   /** A real server went up or down / a virtual server gained or lost its quorum (SMTP alerts). */
   realServerMoved?: (rs: string, vs: string, up: boolean, server: RealServer) => void;
-  quorumMoved?: (vs: string, up: boolean, server: VirtualServer) => void;
+  quorumMoved?: (vs: string, q: { up: boolean; start: boolean; quorum: number; hysteresis: number; live: number }, server: VirtualServer) => void;
 }
 
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
@@ -420,10 +420,11 @@ export class CheckerSubsystem {
     const was = this.health.quorumUp.get(vsId);
     const up = quorumAfter(vs, live, atStart ? undefined : was);
     this.health.quorumUp.set(vsId, up);
+    if (atStart && up) this.hooks.quorumMoved?.(describeVs(vs), { up, start: true, quorum: vs.quorum, hysteresis: vs.hysteresis, live }, vs);
     if (was === up || (atStart && up)) return was !== up;
     const name = describeVs(vs);
     this.hooks.fifo?.(`VS ${name} ${up ? 'UP' : 'DOWN'}`);
-    this.hooks.quorumMoved?.(name, up, vs);
+    this.hooks.quorumMoved?.(name, { up, start: false, quorum: vs.quorum, hysteresis: vs.hysteresis, live }, vs);
     if (up) {
       this.log.info(`Gained quorum ${vs.quorum}+${vs.hysteresis}=${vs.quorum + vs.hysteresis} <= ${live} for VS ${name}`);
       if (vs.quorumUp && was !== undefined) this.runScript(vs.quorumUp);

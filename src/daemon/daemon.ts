@@ -136,8 +136,8 @@ export class Daemon {
         realServerMoved: (rs, vs, up, server) => {
           if (server.smtpAlert) mailer.send(realServerMail(mailer.routerId, rs, vs, up, server.checkers[0]?.type));
         },
-        quorumMoved: (vs, up, server) => {
-          if (server.smtpAlert) mailer.send(quorumMail(mailer.routerId, vs, up));
+        quorumMoved: (vs, q, server) => {
+          if (server.smtpAlert) mailer.send(quorumMail(mailer.routerId, vs, q));
         },
       });
     }

@@ -3,7 +3,7 @@
  * instance, a sync group and TCP_CHECK / HTTP_GET / MISC_CHECK real servers), apart from the date.
  */
 import { describe, expect, it } from 'vitest';
-import { dataSection, groupMail, instanceMail, mailDate, realServerMail } from '../../../src/alert/messages.js';
+import { dataSection, groupMail, instanceMail, mailDate, quorumMail, realServerMail } from '../../../src/alert/messages.js';
 
 const AT = new Date(Date.UTC(2026, 11, 6, 19, 20, 25));
 
@@ -29,6 +29,13 @@ describe('alert e-mails', () => {
     expect(rs(true, 'HTTP_GET').body).toBe('=> CHECK succeed on service <=');
     expect(rs(false, 'MISC_CHECK').body).toBe('=> MISC CHECK failed on service <=');
     expect(rs(true, 'MISC_CHECK')).toMatchObject({ subject: expect.stringMatching(/ - UP$/), body: '=> MISC CHECK succeeded on service <=' });
+  });
+
+  it('a virtual server\'s quorum (its own smtp_alert): at start, lost, gained', () => {
+    const q = (up: boolean, start: boolean, live: number) => quorumMail('DIR1', '[192.0.2.200]:tcp:80', { up, start, quorum: 3, hysteresis: 0, live });
+    expect(q(true, true, 3)).toEqual({ subject: '[DIR1] Virtualserver [192.0.2.200]:tcp:80 - UP', body: '=> Starting with quorum up 3+0=3 <= 3 <=' });
+    expect(q(false, false, 2)).toEqual({ subject: '[DIR1] Virtualserver [192.0.2.200]:tcp:80 - DOWN', body: '=> Lost quorum 3+0=3 <= 2 <=' });
+    expect(q(true, false, 3).body).toBe('=> Gained quorum 3+0=3 <= 3 <=');
   });
 
   it('the date is RFC 5322 local time with its offset', () => {
