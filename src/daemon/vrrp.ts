@@ -24,6 +24,7 @@ import { RtnlMonitor, SysfsLinks, type LinkSource } from '../net/rtnl-monitor.js
 import type { RtnlEvent } from '../net/rtnl-events.js';
 import { StaticNet } from './static-net.js';
 import { Mailer } from '../alert/mailer.js';
+import { NftFirewall } from '../net/nft.js';
 import { groupMail, instanceMail } from '../alert/messages.js';
 import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
@@ -132,6 +133,8 @@ export class VrrpSubsystem {
   /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
   private rebuilding = new Set<string>();
   private stopping = false;
+  /** no_accept / vrrp_strict filtering (net/nft.ts), made when an instance first needs it. */
+  private firewall: NftFirewall | undefined;
   /** smtp_alert e-mails (sent in the background; see alert/mailer.ts). */
   private readonly mailer = new Mailer(() => this.cfg.global, { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) });
   /** vrrp_startup_delay pending. */
@@ -148,6 +151,7 @@ export class VrrpSubsystem {
   static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
     await v.subscribe();
+    if (cfg.vrrp.instances.some((i) => i.accept === false)) await v.firewallFor().clearLeftovers();
     v.statics = new StaticNet(addresses, v.routes, v.links, log);
     await v.statics.apply(cfg);
     v.openFifos();
@@ -298,6 +302,7 @@ export class VrrpSubsystem {
     for (const f of this.fifos) f.close();
     this.fifos = [];
     if (opts.releaseVips) await this.statics.stop();
+    await this.firewall?.close();
     for (const [ifname, before] of this.promoted) writeSysctl(`net/ipv4/conf/${ifname}/promote_secondaries`, before);
     this.monitor?.close();
     this.routes.close();
@@ -570,6 +575,11 @@ export class VrrpSubsystem {
     }
   }
 
+  private firewallFor(): NftFirewall {
+    this.firewall ??= new NftFirewall({ info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) });
+    return this.firewall;
+  }
+
   /** Opens the rtnetlink subscription; without it (no permission, old kernel) links are polled from sysfs. */
   private async subscribe(): Promise<void> {
     try {
@@ -800,6 +810,7 @@ export class VrrpSubsystem {
         addresses: this.addresses,
         routes: this.routes,
         ...(vmac ? { vipDev: vmac } : {}),
+        ...(run.accept === false ? { firewall: this.firewallFor() } : {}),
         clock: realClock,
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
         primaryAddress: src,

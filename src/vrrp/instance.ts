@@ -79,6 +79,11 @@ export interface InstanceDeps {
   garp?: (vip: Uint8Array) => void;
   /** Sends one unsolicited Neighbor Advertisement for an IPv6 address; absent = no announcements. */
   una?: (vip: Uint8Array) => void;
+  /**
+   * no_accept / vrrp_strict (net/nft.ts): a non-owner MASTER's VIPs go in the drop set before they are
+   * added and leave it after they are removed. Absent = no filtering (unit tests).
+   */
+  firewall?: { block(owner: unknown, addresses: readonly string[]): Promise<void>; unblock(owner: unknown): Promise<void> };
 }
 
 export interface InstanceStats {
@@ -147,6 +152,8 @@ export class VrrpRunner {
   private retired = false;
   /** -V/--dont-release-vrrp: the shutdown leaves the VIPs in place. */
   private keepVipsOnStop = false;
+  /** Our VIPs are in the no_accept drop set. */
+  private filtering = false;
 
   constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
     const version = inst.version ?? 2;
@@ -445,7 +452,7 @@ export class VrrpRunner {
           this.cancel(a.timer);
           break;
         case 'addVips':
-          this.changeAddresses('add');
+          this.changeAddresses('add', undefined, a.acceptMode);
           break;
         case 'removeVips':
           if (!(ev.type === 'shutdown' && this.keepVipsOnStop)) this.changeAddresses('remove');
@@ -571,7 +578,7 @@ export class VrrpRunner {
    * VIPs, then virtual_routes and virtual_rules (which may need the VIPs as source or gateway) when
    * becoming MASTER; the reverse order when leaving.
    */
-  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }): void {
+  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }, acceptMode = true): void {
     const vips = only?.vips ?? this.vips;
     const routes = only?.routes ?? this.inst.virtualRoutes;
     const rules = only?.rules ?? this.inst.virtualRules;
@@ -583,8 +590,14 @@ export class VrrpRunner {
         this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
       }
     };
+    const fw = this.deps.firewall;
     this.addrQueue = this.addrQueue.then(async () => {
       if (op === 'add') {
+        if (!acceptMode && fw && !this.filtering) {
+          this.deps.log.info(`(${this.inst.name}) setting firewall drop rule`);
+          this.filtering = true;
+          await attempt(() => fw.block(this, this.vips.map((v) => v.address)));
+        }
         for (const v of vips) await attempt(() => this.deps.addresses.add(v));
         if (rt) for (const r of routes) await attempt(() => rt.addRoute(r, this.inst.interface));
         if (rt) for (const r of rules) await attempt(() => rt.addRule(r));
@@ -592,6 +605,12 @@ export class VrrpRunner {
         if (rt) for (const r of rules) await attempt(() => rt.removeRule(r));
         if (rt) for (const r of routes) await attempt(() => rt.removeRoute(r, this.inst.interface));
         for (const v of vips) await attempt(() => this.deps.addresses.remove(v));
+        // The whole instance left MASTER (not a reload's partial removal): its VIPs leave the drop set.
+        if (fw && this.filtering && (!only || this.retired || this.s.state !== 'MASTER')) {
+          this.deps.log.info(`(${this.inst.name}) removing firewall drop rule`);
+          this.filtering = false;
+          await attempt(() => fw.unblock(this));
+        }
       }
     });
   }
