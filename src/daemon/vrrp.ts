@@ -367,9 +367,18 @@ export class VrrpSubsystem {
       u.users++;
       return name;
     }
-    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, 'inet'));
+    const family = inst.family ?? 'inet';
+    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, family), family);
     this.vmacUsers.set(name, { handle, parent: inst.interface!, users: 1 });
     if (handle.created) this.log.info(`(${inst.name}) VMAC interface ${name} created on ${inst.interface}`);
+    if (family === 'inet6') {
+      // As keepalived: the VMAC makes no link-local address of its own (addr_gen_mode none); it carries the
+      // parent's, deprecated so it is never chosen as a source, for the adverts' source and neighbour discovery.
+      const vips = new Set(inst.virtualIps.map((v) => v.address));
+      const ll = primaryAddress(inst.interface!, 'IPv6', vips);
+      if (!ll) throw new Error(`interface ${inst.interface} has no IPv6 link-local address for VMAC ${name}`);
+      await this.addresses.add({ address: ll, prefixLen: 64, dev: name, family: 'inet6', preferredLft: 0 });
+    }
     return name;
   }
 
@@ -748,12 +757,11 @@ export class VrrpSubsystem {
     }
     const base = inst.interface;
     const v6 = inst.family === 'inet6';
-    // use_vmac: adverts, GARPs and VIPs on a macvlan with the virtual MAC; the source address stays the
-    // base interface's. (IPv6 with a VMAC needs its own link-local address: not built, said once.)
+    // use_vmac: adverts, GARPs/NAs and VIPs on a macvlan with the virtual MAC; the source address stays the
+    // base interface's (IPv6: its link-local address, which the VMAC carries too).
     let ifname = base;
     let vmac: string | undefined;
-    if (inst.useVmac && v6) log.warn(`(${name}) use_vmac with IPv6 is not supported yet - running on ${base} without a VMAC`);
-    else if (inst.useVmac) {
+    if (inst.useVmac) {
       try {
         vmac = await this.vmacFor(inst);
         if (!inst.vmacXmitBase) ifname = vmac;
