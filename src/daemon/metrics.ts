@@ -155,6 +155,26 @@ export function buildRegistry(snap: () => DaemonSnapshot): Registry {
   perInstance('tskeepalived_vrrp_adverts_received_total', 'Valid advertisements received', (i) => i.stats.advertRx, 'counter');
   perInstance('tskeepalived_vrrp_garp_sent_total', 'Gratuitous ARPs sent', (i) => i.stats.garpTx, 'counter');
   perInstance('tskeepalived_vrrp_na_sent_total', 'Unsolicited neighbour advertisements sent', (i) => i.stats.unaTx, 'counter');
+  new Gauge({
+    name: 'tskeepalived_vrrp_tracker_up',
+    help: 'What an instance tracks (interface, script, process, file): 1 up, 0 down',
+    labelNames: [...inst, 'kind', 'tracked'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of snap().vrrp) for (const t of i.trackers ?? []) this.set({ ...lab(i), kind: t.kind, tracked: t.name }, t.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tskeepalived_vrrp_tracker_weight',
+    help: 'The weight a tracked object moves the priority by (0: FAULT when down)',
+    labelNames: [...inst, 'kind', 'tracked'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of snap().vrrp) for (const t of i.trackers ?? []) this.set({ ...lab(i), kind: t.kind, tracked: t.name }, t.reverse ? -t.weight : t.weight);
+    },
+  });
   new Counter({
     name: 'tskeepalived_vrrp_packets_dropped_total',
     help: 'Received VRRP packets dropped, by reason',

@@ -82,6 +82,8 @@ export interface VrrpInstanceSnapshot {
   vips: string[];
   stats: InstanceStats;
   syncGroup?: string;
+  /** What the instance tracks (its own interface, track_interface/script/process/file), as last computed. */
+  trackers?: TrackedItem[];
 }
 
 export interface VrrpReloadReport {
@@ -133,6 +135,8 @@ export class VrrpSubsystem {
   /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
   private rebuilding = new Set<string>();
   private stopping = false;
+  /** Each runner's tracked items as recompute() last saw them (for the snapshot). */
+  private tracked = new Map<VrrpRunner, TrackedItem[]>();
   /** no_accept / vrrp_strict filtering (net/nft.ts), made when an instance first needs it. */
   private firewall: NftFirewall | undefined;
   /** smtp_alert e-mails (sent in the background; see alert/mailer.ts). */
@@ -425,6 +429,7 @@ export class VrrpSubsystem {
         sinceMs: r.state.sinceMs,
         vips: r.virtualAddresses.map((v) => `${v.address}/${v.prefixLen} dev ${v.dev}`),
         stats: r.stats,
+        trackers: this.tracked.get(r) ?? [],
         ...(g !== undefined ? { syncGroup: g } : {}),
       };
     }));
@@ -541,6 +546,7 @@ export class VrrpSubsystem {
   /** Every instance's effective priority and FAULT state from the trackers (and its sync group). */
   private recompute(): void {
     const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
+    this.tracked = new Map();
     const ifaddrs = this.runners.some((r) => r.inst.srcIp !== undefined) ? os.networkInterfaces() : {};
     for (const r of this.runners) {
       const inst = r.inst;
@@ -568,6 +574,7 @@ export class VrrpSubsystem {
         const reverse = t.weightGiven ? t.reverse : ft.def.weightReverse;
         items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
       }
+      this.tracked.set(r, items);
       const e = effectivePriority(inst.priority ?? 100, items);
       // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
       // address not configured"); unlike keepalived, the instance leaves FAULT once the address appears.
