@@ -186,6 +186,17 @@ export class Supervisor {
     return s;
   }
 
+  /** Ready when started and every process the configuration needs is running and connected. */
+  readiness(): { ready: boolean; why?: string } {
+    if (this.stopping) return { ready: false, why: 'stopping' };
+    if (!this.running) return { ready: false, why: 'starting' };
+    for (const role of rolesFor(this.cfg, this.o)) {
+      const c = this.children.get(role);
+      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null || !c.proc.connected) return { ready: false, why: `the ${ROLE_TITLE[role]} process is not running` };
+    }
+    return { ready: true };
+  }
+
   /** This process's pid and the last pid of each child, for the pid files. */
   pids(): number[] {
     return [process.pid, ...this.lastPids.values()];
