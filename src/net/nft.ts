@@ -150,7 +150,9 @@ export class NftFirewall {
     for (const f of ['ip', 'ip6'] as const) {
       const add = added.filter((a) => familyOf(a) === f);
       const del = removed.filter((a) => familyOf(a) === f && this.created.has(f));
-      if (add.length > 0 && !this.created.has(f)) script += tableScript(f);
+      // First use in this process: whatever table of that name exists (left by a killed daemon, or by the
+      // one a handover replaced) is replaced in the same transaction, so the set never goes missing.
+      if (add.length > 0 && !this.created.has(f)) script += `table ${f} ${NFT_TABLE}\ndelete table ${f} ${NFT_TABLE}\n${tableScript(f)}`;
       script += elementsScript('delete', f, del) + elementsScript('add', f, add);
     }
     if (!script) return;
