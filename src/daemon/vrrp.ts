@@ -535,7 +535,8 @@ export class VrrpSubsystem {
     const started: ScriptTracker[] = [];
     for (const [name, def] of wantScripts) {
       if (this.scripts.has(name)) continue;
-      const t = new ScriptTracker(def, onChange, logger);
+      const su = this.cfg.global.scriptUser;
+      const t = new ScriptTracker(def, onChange, logger, su !== undefined ? { user: su, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } : undefined);
       this.scripts.set(name, t);
       started.push(t);
     }

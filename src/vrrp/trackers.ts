@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrackFile, VrrpScript } from '../config/model/vrrp.js';
 import { nextScriptState } from './track.js';
+import { resolveIdentity } from '../util/users.js';
 import type { LinkSource } from '../net/rtnl-monitor.js';
 
 export interface TrackerLog {
@@ -21,8 +22,19 @@ export class ScriptTracker {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(readonly script: VrrpScript, private readonly onChange: () => void, private readonly log: TrackerLog) {
+  /** The user (and group) the script runs as: its `user`, else global_defs script_user; undefined = ours. */
+  private readonly identity: { uid: number; gid: number } | undefined;
+
+  constructor(readonly script: VrrpScript, private readonly onChange: () => void, private readonly log: TrackerLog, scriptUser?: { user: string; group?: string }) {
     this.up = !script.initFail;
+    const user = script.user ?? script.script?.user ?? scriptUser?.user;
+    const group = script.user !== undefined ? script.group : script.script?.user !== undefined ? script.script.group : scriptUser?.group;
+    try {
+      this.identity = user !== undefined ? resolveIdentity(user, group) : undefined;
+    } catch (e) {
+      log.warn(`track script ${script.name}: ${(e as Error).message} - running it as the daemon's user`);
+      this.identity = undefined;
+    }
   }
 
   start(): void {
@@ -56,7 +68,7 @@ export class ScriptTracker {
       this.schedule();
     };
     try {
-      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore', ...(this.identity ?? {}) });
       const kill = setTimeout(() => {
         try {
           if (child.pid) process.kill(-child.pid, 'SIGKILL');

@@ -209,4 +209,21 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
     expect(adv.every((x) => x[1] === 100)).toBe(true);
     expect(gaps.at(-1)!).toBeLessThan(0.9);
   }, 40_000);
+
+  it('a vrrp_script runs as its `user` (else script_user, else the daemon\'s own user)', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kw-user-'));
+    fs.chmodSync(out, 0o777);
+    const probe = write('whoami.sh', `#!/bin/sh\nid -u > ${out}/$1\n`);
+    fs.chmodSync(probe, 0o755);
+    fs.chmodSync(dir, 0o755);
+    const scripts = `vrrp_script chk_own {\n  script "${probe} own"\n  interval 1\n  user nobody\n}\nvrrp_script chk_default {\n  script "${probe} default"\n  interval 1\n}\n`;
+    const extra = '  track_script {\n    chk_own\n    chk_default\n  }\n';
+    const a = start('ts', 'a', write('user.conf', `global_defs {\n  script_user daemon\n}\n${scripts}${instance(150, extra)}`));
+    const ran = (f: string) => fs.existsSync(`${out}/${f}`) && fs.readFileSync(`${out}/${f}`, 'utf8').endsWith('\n');
+    await waitFor(() => ran('own') && ran('default'), 15_000, 'both scripts ran');
+    const uid = (name: string) => spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim();
+    expect({ own: fs.readFileSync(`${out}/own`, 'utf8').trim(), dflt: fs.readFileSync(`${out}/default`, 'utf8').trim() }).toEqual({ own: uid('nobody'), dflt: uid('daemon') });
+    void a;
+    fs.rmSync(out, { recursive: true, force: true });
+  }, 40_000);
 });
