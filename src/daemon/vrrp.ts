@@ -435,6 +435,24 @@ export class VrrpSubsystem {
     }));
   }
 
+  /**
+   * What an instance tracks: its own track_* lists plus its vrrp_sync_group's (keepalived applies a group's
+   * tracked objects to every member; their weights count only with sync_group_tracking_weight, otherwise a
+   * failure is a FAULT).
+   */
+  private tracksOf(r: VrrpRunner): Pick<VrrpInstance, 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> {
+    const g = r.inst.syncGroup !== undefined ? this.cfg.vrrp.syncGroups.find((x) => x.name === r.inst.syncGroup) : undefined;
+    const inst = r.inst;
+    if (!g) return inst;
+    const w = <T extends { weight: number }>(t: T): T => (g.trackingWeight ? t : { ...t, weight: 0, ...('weightGiven' in t ? { weightGiven: true } : {}) });
+    return {
+      trackInterfaces: [...inst.trackInterfaces, ...g.trackInterfaces.map(w)],
+      trackScripts: [...inst.trackScripts, ...g.trackScripts.map(w)],
+      trackFiles: [...inst.trackFiles, ...g.trackFiles.map(w)],
+      trackProcesses: [...inst.trackProcesses, ...g.trackProcesses.map(w)],
+    };
+  }
+
   /** The track_scripts an instance uses are defined the same way in `next` as now. */
   private sameScripts(inst: VrrpInstance, next: KeepalivedConfig): boolean {
     const def = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.scripts.find((s) => s.name === name));
@@ -485,8 +503,8 @@ export class VrrpSubsystem {
     const wantScripts = new Map<string, VrrpScript>();
     for (const r of this.runners) {
       wantIfaces.add(r.inst.interface!);
-      for (const t of r.inst.trackInterfaces) wantIfaces.add(t.name);
-      for (const t of r.inst.trackScripts) {
+      for (const t of this.tracksOf(r).trackInterfaces) wantIfaces.add(t.name);
+      for (const t of this.tracksOf(r).trackScripts) {
         const def = this.cfg.vrrp.scripts.find((s) => s.name === t.name);
         if (def?.script) wantScripts.set(t.name, def);
       }
@@ -510,7 +528,7 @@ export class VrrpSubsystem {
     }
     const wantFiles = new Map<string, TrackFile>();
     for (const r of this.runners) {
-      for (const t of r.inst.trackFiles) {
+      for (const t of this.tracksOf(r).trackFiles) {
         const def = this.cfg.vrrp.trackFiles.find((f) => f.name === t.name);
         if (def?.file) wantFiles.set(t.name, def);
       }
@@ -527,7 +545,7 @@ export class VrrpSubsystem {
       this.files.set(name, t);
       t.start();
     }
-    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => r.inst.trackProcesses.some((t) => t.name === d.name)));
+    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => this.tracksOf(r).trackProcesses.some((t) => t.name === d.name)));
     if (procDefs.length > 0 && !this.processes) {
       this.processes = new ProcessTracker(procDefs, onChange, logger);
       this.processes.start();
@@ -553,22 +571,23 @@ export class VrrpSubsystem {
       const inst = r.inst;
       const items: TrackedItem[] = [];
       if (!inst.dontTrackPrimary) items.push({ kind: 'interface', name: inst.interface!, up: this.ifaces.get(inst.interface!)?.up ?? true, weight: 0, reverse: false });
-      for (const t of inst.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: this.ifaces.get(t.name)?.up ?? true, weight: t.weight, reverse: t.reverse });
-      for (const t of inst.trackScripts) {
+      const tr = this.tracksOf(r);
+      for (const t of tr.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: this.ifaces.get(t.name)?.up ?? true, weight: t.weight, reverse: t.reverse });
+      for (const t of tr.trackScripts) {
         const st = this.scripts.get(t.name);
         if (!st) continue;
         const weight = t.weightGiven ? t.weight : st.script.weight;
         const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
         items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
       }
-      for (const t of inst.trackProcesses) {
+      for (const t of tr.trackProcesses) {
         const def = this.cfg.vrrp.trackProcesses.find((d) => d.name === t.name);
         if (!def || !this.processes) continue;
         const weight = t.weightGiven ? t.weight : def.weight;
         const reverse = t.weightGiven ? t.reverse : def.weightReverse;
         items.push({ kind: 'process', name: t.name, up: this.processes.isUp(t.name), weight, reverse });
       }
-      for (const t of inst.trackFiles) {
+      for (const t of tr.trackFiles) {
         const ft = this.files.get(t.name);
         if (!ft) continue;
         const weight = t.weightGiven ? t.weight : ft.def.weight;

@@ -226,4 +226,27 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
     void a;
     fs.rmSync(out, { recursive: true, force: true });
   }, 40_000);
+
+  it('a vrrp_sync_group\'s track_interface and track_script apply to every member (FAULT when down without sync_group_tracking_weight)', async () => {
+    sh('ip', '-n', NS.a, 'link', 'add', 'trk0', 'type', 'veth', 'peer', 'name', 'trk1');
+    sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'up');
+    sh('ip', '-n', NS.a, 'link', 'set', 'trk1', 'up');
+    const flag = path.join(dir, 'group-ok');
+    fs.writeFileSync(flag, '');
+    const two = instance(150).replace('virtual_router_id 52', 'virtual_router_id 53').replace('VI_1', 'VI_2').replace(`${VIP}/32`, '192.0.2.101/32');
+    const group = `vrrp_script chk_flag {\n  script "/usr/bin/test -f ${flag}"\n  interval 1\n  fall 1\n  rise 1\n}\nvrrp_sync_group G1 {\n  group {\n    VI_1\n    VI_2\n  }\n  track_interface {\n    trk0\n  }\n  track_script {\n    chk_flag\n  }\n}\n`;
+    try {
+      const a = start('ts', 'a', write('group.conf', group + instance(150) + two));
+      await waitFor(() => has('a') && has('a', ' 192.0.2.101/'), 15_000, 'both MASTER');
+      sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'down');
+      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 3000, 'both released on the group\'s interface going down');
+      expect(logOf(a).match(/Entering FAULT STATE/g)).toHaveLength(2);
+      sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'up');
+      await waitFor(() => has('a') && has('a', ' 192.0.2.101/'), 10_000, 'both MASTER again');
+      fs.rmSync(flag);
+      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 5000, 'both released on the group\'s script failing');
+    } finally {
+      spawnSync('ip', ['-n', NS.a, 'link', 'del', 'trk0']);
+    }
+  }, 60_000);
 });
