@@ -83,6 +83,12 @@ export class ScriptTracker {
       });
       child.on('exit', (code) => {
         clearTimeout(kill);
+        // A check leaves nothing running: children it started in its process group go with it.
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* the group is empty */
+        }
         finish(code === 0);
       });
     } catch (e) {
