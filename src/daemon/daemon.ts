@@ -122,6 +122,7 @@ export class Daemon {
     const addresses = new RtnlAddressManager();
     const vrrp = o.checkOnly ? undefined : await (await import('./vrrp.js')).VrrpSubsystem.start(cfg, addresses, log);
     const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await (await import('./ipvs.js')).IpvsManager.start(cfg, log) : undefined;
+    ipvs?.scheduleRepair(cfg, cfg.global.ipvsCheckIntervalS);
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs);
     if (!o.vrrpOnly) {
       d.openLvsFifos();
@@ -216,6 +217,7 @@ export class Daemon {
     if (this.ipvs) {
       try {
         out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
+        this.ipvs.scheduleRepair(next, next.global.ipvsCheckIntervalS);
       } catch (e) {
         this.log.error(`reload: IPVS: ${(e as Error).message}`);
         out.ok = false;

@@ -8,6 +8,11 @@
  * what this process believes the kernel holds, so a one-weight change is one netlink request. Stop: the services this process programmed are
  * removed (lvs_flush_on_stop: everything), unless -I/--dont-release-ipvs. Entries made by someone else
  * are left alone. Without IPVS in the kernel the daemon says so and VRRP carries on.
+ *
+ * Repair (beyond keepalived, which never looks again): every tskeepalived_ipvs_check_interval seconds the
+ * table is dumped and diffed like at start, so what someone changed behind our back (`ipvsadm -C`, a
+ * destination deleted, a weight set by hand) is put back to the configuration and logged; services that
+ * are not ours are still left alone.
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, type DumpedService } from '../ipvs/client.js';
@@ -72,7 +77,7 @@ export class IpvsManager {
    * is kept for later calls); serialised with any other change. A health change costs only the netlink
    * operations its difference needs.
    */
-  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload' | 'health', health?: HealthView): Promise<IpvsApplyReport> {
+  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload' | 'health' | 'repair', health?: HealthView): Promise<IpvsApplyReport> {
     if (health) this.health = health;
     const run = this.busy.then(() => this.doReconcile(cfg, why));
     this.busy = run.catch(() => undefined);
@@ -151,7 +156,7 @@ export class IpvsManager {
     this.health ??= healthView(initialHealth(cfg.lvs));
     const { table, problems } = desiredTable(cfg.lvs, this.health);
     if (why !== 'health') for (const p of problems) this.log.warn(`IPVS: ${p}`);
-    const kernel = why === 'start' ? await this.client.dumpTable() : this.believed;
+    const kernel = why === 'start' || why === 'repair' ? await this.client.dumpTable() : this.believed;
     const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
     if (why !== 'health') this.refusals.clear();
     const results = await this.client.apply(ops);
@@ -160,7 +165,9 @@ export class IpvsManager {
     for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
     for (const key of table.keys()) this.owned.add(key);
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
-    if (why !== 'health' || report.ops > 0) {
+    if (why === 'repair') {
+      if (report.ops > 0) this.log.warn(`IPVS: ${report.ops} entries changed behind our back were put back (${report.requests} netlink requests, ${failed} failed; check every ${Math.round(this.repairMs / 1000)} s)`);
+    } else if (why !== 'health' || report.ops > 0) {
       this.log.info(`IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`);
     }
     return report;
@@ -172,8 +179,35 @@ export class IpvsManager {
     return all.filter((s) => this.owned.has(serviceKey(s.service)));
   }
 
+  private repairTimer: NodeJS.Timeout | undefined;
+  private repairMs = 0;
+  private repairCfg: KeepalivedConfig | undefined;
+
+  /**
+   * Checks the kernel's table every `seconds` against the configuration (0: never); called at start and
+   * on reload with the configuration in effect. A check waits for any change in progress.
+   */
+  scheduleRepair(cfg: KeepalivedConfig, seconds: number): void {
+    this.repairCfg = cfg;
+    const ms = Math.round(seconds * 1000);
+    if (ms === this.repairMs && this.repairTimer) return;
+    if (this.repairTimer) clearInterval(this.repairTimer);
+    this.repairTimer = undefined;
+    this.repairMs = ms;
+    if (ms <= 0) return;
+    this.repairTimer = setInterval(() => {
+      if (this.stopped) return;
+      this.reconcile(this.repairCfg!, 'repair').catch((e: Error) => this.log.warn(`IPVS: checking the table: ${e.message}`));
+    }, ms);
+    this.repairTimer.unref();
+  }
+
+  private stopped = false;
+
   /** Removes what this process programmed (or everything, for lvs_flush_on_stop), then closes. */
   async stop(cfg: KeepalivedConfig, opts: { release: boolean }): Promise<void> {
+    this.stopped = true;
+    if (this.repairTimer) clearInterval(this.repairTimer);
     await this.busy;
     try {
       if (!opts.release) {

@@ -557,6 +557,11 @@ const globalDefsKeywords: Schema = {
   tskeepalived_restore_deleted_vips: value((c) => {
     seen(c).restoreDeletedVips = true;
   }),
+  tskeepalived_ipvs_check_interval: value((c) => {
+    if (c.n < 1) return c.error('tskeepalived_ipvs_check_interval needs a number of seconds (0 = never)');
+    const v = c.int(0, 0, 86400, 'interval');
+    if (v !== undefined) seen(c).ipvsCheckIntervalS = v;
+  }),
   fifo_write_vrrp_states_on_reload: value((c) => {
     seen(c).fifoWriteVrrpStatesOnReload = true;
   }),

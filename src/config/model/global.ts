@@ -125,6 +125,11 @@ export interface GlobalDefs {
    * is put back at once instead of keepalived's step-down and re-election.
    */
   restoreDeletedVips: boolean;
+  /**
+   * tskeepalived_ipvs_check_interval (tskeepalived's own keyword): seconds between two checks of the
+   * kernel's IPVS table against the configuration (what was changed behind our back is put back); 0 = off.
+   */
+  ipvsCheckIntervalS: number;
   /** `vrrp_startup_delay` in seconds; 0 = none. */
   vrrpStartupDelayS: number;
   vmacPrefix?: string;
@@ -198,6 +203,7 @@ export function emptyGlobal(): GlobalDefs {
     vrrpNotifyPriorityChanges: false,
     fifoWriteVrrpStatesOnReload: false,
     restoreDeletedVips: false,
+    ipvsCheckIntervalS: 60,
     vrrpStartupDelayS: 0,
     nftablesIfindex: false,
     nftablesCounters: false,

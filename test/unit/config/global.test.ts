@@ -41,6 +41,7 @@ describe('global_defs: resolved defaults', () => {
       vrrpNotifyPriorityChanges: false,
       fifoWriteVrrpStatesOnReload: false,
       restoreDeletedVips: false,
+      ipvsCheckIntervalS: 60,
       vrrpStartupDelayS: 0,
       nftablesIfindex: false,
       nftablesCounters: false,
