@@ -10,7 +10,6 @@ const RT = not('processes run at normal scheduling: only the nice value of vrrp_
 const NETLINK_BUFS = not('netlink socket receive buffers keep their default sizes');
 const NFT = not('no nftables or iptables rules are installed (no_accept mode, vrrp_strict and IPVS fwmarks do not get their firewall rules)');
 const RELOAD = not('reloads happen on SIGHUP only, after the file is parsed and checked');
-const DUMPS = not('dumps are written to --dump-dir in keepalived 2.2.7\'s formats');
 
 export const globalSupport: SupportTable = {
   linkbeat_use_polling: not('link state comes from rtnetlink notifications; there is no MII/ethtool polling'),
@@ -19,7 +18,7 @@ export const globalSupport: SupportTable = {
   namespace_with_ipsets: not('no ipsets are used'),
   use_pid_dir: not('pid files are where -p/-r/-c or the defaults put them'),
   instance: not('the instance name does not change pid file or log names'),
-  child_wait_time: not('children are waited for with fixed timeouts at stop'),
+  child_wait_time: not('the time the supervisor waits for its children at stop is fixed'),
   global_defs: ACTED,
   'global_defs.router_id': not('keepalived uses it in SMTP alerts and SNMP, neither of which is built'),
   ...each('global_defs', ['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'notification_email', 'smtp_alert', 'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults', 'no_checker_emails'], SMTP),
@@ -66,10 +65,10 @@ export const globalSupport: SupportTable = {
   'global_defs.umask': not('files are created with the process umask'),
   'global_defs.random_seed': not('${_RANDOM} is not seeded by it'),
   ...each('global_defs', ['reload_check_config', 'reload_time_file', 'reload_repeat', 'reload_file'], RELOAD),
-  'global_defs.include_check': not('includes are checked as keepalived does by default; include_check does not change that'),
+  'global_defs.include_check': not('the checks made on included files do not change with it'),
   'global_defs.config_save_dir': not('configurations are not saved on reload'),
   'global_defs.tmp_config_directory': not('the configuration is read by the supervisor only; no copy is written'),
-  'global_defs.data_use_instance': DUMPS,
+  'global_defs.data_use_instance': not('dump file names do not carry the instance name'),
   // keepalived releases after 2.2.7
   'global_defs.json_version': later('2.2.8', "the JSON dump keeps keepalived 2.2.7's layout"),
   ...each('global_defs', ['json_dump_file', 'state_dump_file', 'stats_dump_file'], later('2.3.3', 'dumps are written to --dump-dir')),
