@@ -1,5 +1,5 @@
 /** Keyword tables, pure: support entries of `global_defs` and the root-level global keywords (support.ts). */
-import { ACTED, each, later, not, type SupportTable } from './support-kinds.js';
+import { ACTED, conditional, each, later, not, type SupportTable } from './support-kinds.js';
 
 const SMTP = not('SMTP alerts are not built: no mail is sent');
 const SNMP = not('SNMP is not built');
@@ -51,7 +51,8 @@ export const globalSupport: SupportTable = {
   'global_defs.tskeepalived_restore_deleted_vips': ACTED,
   ...each('global_defs', ['snmp_socket', 'enable_traps', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'enable_snmp_checker'], SNMP),
   ...each('global_defs', ['enable_dbus', 'dbus_service_name'], DBUS),
-  ...each('global_defs', ['script_user', 'enable_script_security'], ACTED),
+  'global_defs.script_user': conditional("acted on for notify, notify FIFO, MISC_CHECK and startup/shutdown scripts; vrrp_script track scripts run as the daemon's user"),
+  'global_defs.enable_script_security': ACTED,
   ...each(
     'global_defs',
     ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force'],

@@ -203,6 +203,10 @@ function checkScriptUsers(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): v
       removeScript(v, s, ctx);
     }
   }
+  // The VRRP process runs vrrp_script track scripts as its own user (their `user` is reported by the walker).
+  if (g.scriptUser !== undefined && v.scripts.length > 0) {
+    diag.info(`script_user ${NOT_ACTED_ON} for vrrp_script track scripts: they run as the daemon's user`, g.locs['script_user']);
+  }
   const owners: { name: string; notify: NotifyScripts }[] = [...v.instances, ...v.syncGroups];
   for (const o of owners) {
     for (const k of NOTIFY_KEYS) {

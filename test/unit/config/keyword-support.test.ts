@@ -57,6 +57,13 @@ describe('reports of keywords not acted on', () => {
     expect([...r.diags, ...r.reports]).toEqual([]);
   });
 
+  it("track scripts run as the daemon's user: vrrp_script user and (for them) script_user are reported", () => {
+    const r = load('global_defs {\n  script_user nobody\n  enable_script_security\n}\nvrrp_script chk {\n  script "/bin/true"\n  user nobody\n}\n' + instance('  track_script {\n    chk\n  }'));
+    expect(r.reports.map((d) => [d.line, d.message.split(':')[0]])).toEqual([[7, 'user is not acted on by tskeepalived']]);
+    const su = r.diags.filter((d) => d.message.includes(NOT_ACTED_ON));
+    expect(su).toEqual([{ severity: 'info', line: 2, message: `script_user ${NOT_ACTED_ON} for vrrp_script track scripts: they run as the daemon's user` }]);
+  });
+
   it('reports a block that is not acted on on its own line only', () => {
     const r = load('bfd_instance B1 {\n  neighbor_ip 192.0.2.9\n  min_rx 20\n}\n');
     const infos = r.reports;
