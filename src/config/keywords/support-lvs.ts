@@ -29,6 +29,8 @@ function http(name: 'HTTP_GET' | 'SSL_GET'): SupportTable {
     name === 'SSL_GET'
       ? { tls_compliant: later('2.2.8', 'TLS connections are closed as Node closes them'), 'url.tls_compliant': later('2.2.8', 'TLS connections are closed as Node closes them') }
       : {};
+  // fast_recovery: every url is fetched in one attempt, with no delay between urls, which is what it asks for
+  // (without it keepalived spaces the urls by delay_loop; that default is not reproduced either).
   return checker(name, [...CONNECTION, ...TIMING, 'nb_get_retry', 'virtualhost', 'http_protocol', 'enable_sni', 'fast_recovery'], {
     ...url,
     ...tls,
