@@ -64,6 +64,18 @@ describe('reports of keywords not acted on', () => {
     expect(su).toEqual([{ severity: 'info', line: 2, message: `script_user ${NOT_ACTED_ON} for vrrp_script track scripts: they run as the daemon's user` }]);
   });
 
+  it('conditional keywords are reported by the validator only in their case', () => {
+    const v6 = load('vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 51\n  use_vmac\n  virtual_ipaddress {\n    fe80::10\n  }\n}\n');
+    expect(v6.diags.filter((d) => d.message.includes(NOT_ACTED_ON))).toEqual([
+      { severity: 'info', line: 4, message: `(VI_6) use_vmac ${NOT_ACTED_ON} for IPv6: the instance runs on its interface without a VMAC` },
+    ]);
+    expect(load(instance('  use_vmac')).diags.filter((d) => d.message.includes(NOT_ACTED_ON))).toEqual([]);
+    // garp_extra_if: the global keyword is reported by the walker, an instance's own value above 0 by the validator.
+    const extra = load(`global_defs {\n  vrrp_garp_extra_if 10\n}\n${instance('  garp_extra_if 0')}${instance('  garp_extra_if 5', 'VI_2')}`);
+    expect(extra.reports.map((d) => d.line)).toEqual([2]);
+    expect(extra.diags.filter((d) => d.message.includes(NOT_ACTED_ON)).map((d) => [d.line, d.message.split(' ').slice(0, 2).join(' ')])).toEqual([[15, '(VI_2) garp_extra_if']]);
+  });
+
   it('reports a block that is not acted on on its own line only', () => {
     const r = load('bfd_instance B1 {\n  neighbor_ip 192.0.2.9\n  min_rx 20\n}\n');
     const infos = r.reports;
