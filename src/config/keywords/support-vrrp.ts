@@ -5,7 +5,6 @@ const SMTP = not('SMTP alerts are not built: no mail is sent');
 const BFD = not('BFD is not built');
 const GARP_EXTRA = conditional('not acted on with a time above 0: no periodic announcements on the interfaces of VIPs with another dev');
 const STRICT = not('its configuration checks and defaults are applied, but not the firewall rules of the no_accept mode it implies');
-const ACCEPT = not('no firewall rules are installed: traffic to the VIPs is accepted in either mode');
 
 const instance: SupportTable = {
   ...each(
@@ -34,8 +33,9 @@ const instance: SupportTable = {
   'vrrp_instance.vrf': not('an instance given a VRF instead of an interface has no interface and is not started'),
   'vrrp_instance.track_bfd': BFD,
   'vrrp_instance.linkbeat_use_polling': not('link state comes from rtnetlink notifications; there is no MII/ethtool polling'),
-  'vrrp_instance.accept': ACCEPT,
-  'vrrp_instance.no_accept': ACCEPT,
+  // accept: traffic to the VIPs is accepted, which is what happens without firewall rules.
+  'vrrp_instance.accept': ACTED,
+  'vrrp_instance.no_accept': not('no firewall rules are installed: traffic to the VIPs is accepted on a MASTER that does not own them'),
   'vrrp_instance.strict_mode': STRICT,
   'vrrp_instance.debug': not('the log detail is set by -D or --log-level, for the whole daemon'),
   'vrrp_instance.notify_deleted': not('no script is run when a reload removes the instance'),
