@@ -71,9 +71,11 @@ export class Walker {
   /** Reports a use of a keyword the daemon does not act on; true when it is such a keyword. */
   private reportNotActedOn(path: string, kw: string, line: Line, quiet: boolean): boolean {
     const s = this.support?.(path);
-    if (s?.state !== 'not') return false;
-    if (quiet) return true;
-    if (s.since !== undefined) this.diag.warn(`'${kw}' is a keyword of keepalived ${s.since}, not of 2.2.7, whose -t warns 'Unknown keyword'`, line.loc);
+    if (s === undefined || quiet) return s?.state === 'not';
+    if (s.state !== 'conditional' && s.since !== undefined) {
+      this.diag.warn(`'${kw}' is a keyword of keepalived ${s.since}, not of 2.2.7, whose -t warns 'Unknown keyword'`, line.loc);
+    }
+    if (s.state !== 'not') return false;
     this.diag.info(`${kw} ${NOT_ACTED_ON}: ${s.why}`, line.loc);
     return true;
   }

@@ -1,10 +1,12 @@
 /**
  * Keyword tables: keywords of keepalived releases after 2.2.7 (2.2.8 to 2.4.x, and two of its development
- * branch), read with the argument checks keepalived's documentation gives them. None is acted on: the
- * support table (support-*.ts) says why, and the walker reports every use with a warning (keepalived 2.2.7
- * does not know them, so `-t` exits as it does) and a NOT_ACTED_ON info. A bad argument is an error, never a
+ * branch), read with the argument checks keepalived's documentation gives them. Only sni_name is acted on; for
+ * the others the support table (support-*.ts) says why not, and the walker reports every use with a
+ * NOT_ACTED_ON info. Each use of any of them also gets a warning: keepalived 2.2.7 does not know them, so `-t`
+ * exits as it does. A bad argument is an error, never a
  * stop (keepalived 2.2.7 would go on). Global ones are kept with their words in GlobalDefs.other.
  */
+import type { HttpCheck } from '../model/lvs.js';
 import type { BfdInstance, VrrpInstance } from '../model/vrrp.js';
 import { block, value, type KwCtx, type Schema } from '../schema.js';
 import { trueFalse } from './common.js';
@@ -162,9 +164,16 @@ const tlsCompliant = value((c) => {
   boolWord(c, (w) => `invalid tls_compliant option ${w}: expected true|false|on|off|yes|no`);
 });
 
+/** `sni_name [NAME]`: SNI on, with NAME instead of the virtualhost when given (acted on). */
+const sniName = value<HttpCheck>((c, ch) => {
+  if (c.n >= 1) ch.sniName = c.args[0]!;
+  else if (ch.sniName !== undefined) return c.error(`sni_name already specified as ${ch.sniName} - ignoring setting to default`);
+  ch.enableSni = true;
+});
+
 /** HTTP_GET and SSL_GET: sni_name; SSL_GET also tls_compliant. */
 export function laterHttpKeywords(type: 'HTTP_GET' | 'SSL_GET'): Schema {
-  const sni: Schema = { sni_name: value(() => undefined) };
+  const sni: Schema = { sni_name: sniName };
   return type === 'SSL_GET' ? { ...sni, tls_compliant: tlsCompliant } : sni;
 }
 

@@ -28,6 +28,7 @@ const why = (s: Support): string => (s.state === 'acted' ? '' : s.why.replaceAll
 export function keywordsSection(table: SupportTable = keywordSupport): string {
   const not = groups(table, (s) => s.state === 'not' && s.since === undefined);
   const later = groups(table, (s) => s.state === 'not' && s.since !== undefined);
+  const laterActed = groups(table, (s) => s.state === 'acted' && s.since !== undefined);
   const conditional = groups(table, (s) => s.state === 'conditional');
   return [
     SECTION_START,
@@ -46,6 +47,8 @@ export function keywordsSection(table: SupportTable = keywordSupport): string {
     '| keywords | keepalived | not acted on: what is missing |',
     '| --- | --- | --- |',
     ...later.map((g) => `| ${cell(g.paths)} | ${g.s.state === 'not' ? g.s.since : ''} | ${why(g.s)} |`),
+    '',
+    ...laterActed.map((g) => `Acted on, with the same warning: ${cell(g.paths)} (keepalived ${g.s.state === 'acted' ? g.s.since : ''}).`),
     '',
     'Acted on except in one case, which `-t` and the daemon report at the line where it applies:',
     '',

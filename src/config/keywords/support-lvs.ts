@@ -1,5 +1,5 @@
 /** Keyword tables, pure: support entries of the LVS blocks (virtual_server, real_server, checkers, SSL). */
-import { ACTED, conditional, each, later, not, type Support, type SupportTable } from './support-kinds.js';
+import { ACTED, conditional, each, later, laterActed, not, type Support, type SupportTable } from './support-kinds.js';
 
 const SMTP = not('SMTP alerts are not built: no mail is sent');
 const SNMP = not('SNMP is not built');
@@ -34,7 +34,7 @@ function http(name: 'HTTP_GET' | 'SSL_GET'): SupportTable {
   return checker(name, [...CONNECTION, ...TIMING, 'nb_get_retry', 'virtualhost', 'http_protocol', 'enable_sni', 'fast_recovery'], {
     ...url,
     ...tls,
-    sni_name: later('after 2.4.3 (development)', 'with enable_sni the server name sent is the virtualhost'),
+    sni_name: laterActed('after 2.4.3 (development)'),
   });
 }
 

@@ -128,15 +128,18 @@ describe('keywords of keepalived releases after 2.2.7', () => {
     expect(bad(instance(`  auth_hmac {\n    key 7 ${key}\n    key 7 file:/etc/keepalived/k7\n  }`))).toEqual(['(VI_1) duplicate auth_hmac key id 7']);
   });
 
-  it('SSL_GET takes tls_compliant (also in its urls) and sni_name; HTTP_GET only sni_name', () => {
+  it('SSL_GET takes tls_compliant (also in its urls, not acted on) and sni_name (acted on); HTTP_GET only sni_name', () => {
     const http = (type: string, extra: string) =>
       load(`virtual_server 192.0.2.1 443 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 203.0.113.11 443 {\n    ${type} {\n      url {\n        path /\n${extra}\n      }\n      sni_name www.example.com\n    }\n  }\n}\n`);
     const ssl = http('SSL_GET', '        tls_compliant');
     expect(ssl.diags).toEqual([]);
-    expect(ssl.reports.filter((d) => d.severity === 'info').map((d) => [d.line, d.message.split(' ')[0]])).toEqual([
-      [9, 'tls_compliant'],
-      [11, 'sni_name'],
+    expect(ssl.reports.map((d) => [d.line, d.severity, d.message.split(' ')[0]])).toEqual([
+      [9, 'warning', "'tls_compliant'"],
+      [9, 'info', 'tls_compliant'],
+      [11, 'warning', "'sni_name'"],
     ]);
+    // sni_name is acted on: SNI on, with its name.
+    expect(ssl.lvs.virtualServers[0]!.realServers[0]!.checkers[0]).toMatchObject({ enableSni: true, sniName: 'www.example.com' });
     expect(http('HTTP_GET', '        tls_compliant').diags.map((d) => d.message)).toEqual(["unknown keyword 'tls_compliant'"]);
   });
 });
