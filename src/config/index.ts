@@ -9,6 +9,7 @@ import { hostEnv, type SystemEnv } from './env.js';
 import { Lexer, type ConfigFs } from './lexer.js';
 import { emptyConfig, type KeepalivedConfig } from './model.js';
 import { rootKeywords } from './keywords/index.js';
+import { supportOf } from './keywords/support.js';
 import type { ParseState } from './schema.js';
 import { validate } from './validate/index.js';
 import { Walker } from './walk.js';
@@ -51,7 +52,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
     const lines = lexer.read(file);
     lineCount = lines.length;
     const state: ParseState = { config, scratch: {} };
-    new Walker(lines, diag, state).run(rootKeywords(), config);
+    new Walker(lines, diag, state, supportOf).run(rootKeywords(), config);
     // Interfaces are checked where the daemon will work: the namespace of -s or net_namespace.
     const ns = opts.namespace ?? config.global.netNamespace;
     const venv = opts.env === undefined && ns !== undefined ? hostEnv(ns) : env;

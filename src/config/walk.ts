@@ -5,15 +5,22 @@
  * lexer has split braces), `}` ends the current block, `{` anywhere else is "unexpected". Unlike
  * keepalived, an unknown keyword that opens a block has its whole block skipped and reported once,
  * so one typo does not cascade into a screen of errors.
+ *
+ * Each keyword is known by its path from the root (`global_defs.smtp_server`); when the support table
+ * (keywords/support.ts) says the daemon does not act on it, every use is reported here, in one place: an info
+ * `KEYWORD is not acted on by tskeepalived: why` at its line (and, for a keyword keepalived 2.2.7 does not
+ * know, a warning, so `-t` exits as keepalived 2.2.7 does). Inside a block that is not acted on, only the
+ * block's own line is reported.
  */
-import type { Diagnostics } from './diagnostics.js';
+import { NOT_ACTED_ON, type Diagnostics } from './diagnostics.js';
 import type { Line } from './lexer.js';
+import type { Support } from './keywords/support-kinds.js';
 import { KwCtx, suggest, type ListItem, type ParseState, type Schema } from './schema.js';
 
 /** Late-bound keyword tables, built once per table definition (BOUNDED by the number of block keywords). */
 const resolvedTables = new WeakMap<object, Schema>();
 
-function tableOf(kws: Schema | (() => Schema)): Schema {
+export function tableOf(kws: Schema | (() => Schema)): Schema {
   if (typeof kws !== 'function') return kws;
   let t = resolvedTables.get(kws);
   if (!t) {
@@ -23,6 +30,29 @@ function tableOf(kws: Schema | (() => Schema)): Schema {
   return t;
 }
 
+/**
+ * Every keyword path the tables accept, depth first. A table already being walked higher up the same path
+ * (a recursive table) is not entered again.
+ */
+export function keywordPaths(root: Schema): string[] {
+  const out: string[] = [];
+  const walk = (schema: Schema, prefix: string, open: Set<Schema>): void => {
+    for (const [kw, def] of Object.entries(schema)) {
+      const path = prefix ? `${prefix}.${kw}` : kw;
+      out.push(path);
+      if (def.type !== 'block') continue;
+      const inner = tableOf(def.kws);
+      if (open.has(inner)) continue;
+      walk(inner, path, new Set([...open, inner]));
+    }
+  };
+  walk(root, '', new Set([root]));
+  return out;
+}
+
+/** The support entry of a keyword path (keywords/support.ts), if any. */
+export type SupportLookup = (path: string) => Support | undefined;
+
 export class Walker {
   private i = 0;
 
@@ -30,11 +60,24 @@ export class Walker {
     private readonly lines: Line[],
     private readonly diag: Diagnostics,
     private readonly state: ParseState,
+    private readonly support?: SupportLookup,
   ) {}
 
   run(root: Schema, target: unknown): void {
     this.i = 0;
-    this.level(root, target, 0);
+    this.level(root, target, 0, '', false);
+  }
+
+  /** Reports a use of a keyword the daemon does not act on; true when it is such a keyword. */
+  private reportNotActedOn(path: string, kw: string, line: Line, quiet: boolean): boolean {
+    const s = this.support?.(path);
+    if (s === undefined || quiet) return s?.state === 'not';
+    if (s.state !== 'conditional' && s.since !== undefined) {
+      this.diag.warn(`'${kw}' is a keyword of keepalived ${s.since}, not of 2.2.7, whose -t warns 'Unknown keyword'`, line.loc);
+    }
+    if (s.state !== 'not') return false;
+    this.diag.info(`${kw} ${NOT_ACTED_ON}: ${s.why}`, line.loc);
+    return true;
   }
 
   private peek(): Line | undefined {
@@ -66,7 +109,7 @@ export class Walker {
     return false;
   }
 
-  private level(schema: Schema, target: unknown, depth: number): void {
+  private level(schema: Schema, target: unknown, depth: number, path: string, quiet: boolean): void {
     while (this.i < this.lines.length) {
       const line = this.lines[this.i++]!;
       const kw = line.tokens[0]!;
@@ -85,9 +128,11 @@ export class Walker {
         continue;
       }
       const ctx = new KwCtx(this.diag, kw, line.tokens.slice(1), line.loc, this.state);
+      const kwPath = path ? `${path}.${kw}` : kw;
       switch (def.type) {
         case 'value':
           def.fn(ctx, target);
+          this.reportNotActedOn(kwPath, kw, line, quiet);
           // A value keyword followed by a block: keepalived would complain about the '{'.
           if (this.peek()?.tokens[0] === '{' && this.peek()!.tokens.length === 1) {
             this.diag.error(`${kw} does not take a '{ ... }' block`, line.loc);
@@ -97,10 +142,12 @@ export class Walker {
         case 'list': {
           const items = this.readList(kw, line);
           def.fn(ctx, target, items);
+          this.reportNotActedOn(kwPath, kw, line, quiet);
           break;
         }
         case 'block': {
           const child = def.open(ctx, target);
+          const notActed = this.reportNotActedOn(kwPath, kw, line, quiet);
           const hadOpen = this.expectOpen(kw, line);
           if (child === null) {
             if (hadOpen) {
@@ -109,7 +156,7 @@ export class Walker {
             }
             break;
           }
-          this.level(tableOf(def.kws), child, depth + 1);
+          this.level(tableOf(def.kws), child, depth + 1, kwPath, quiet || notActed);
           def.close?.(ctx, child, target);
           break;
         }

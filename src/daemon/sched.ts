@@ -3,7 +3,8 @@
  * `vrrp_priority N` / `checker_priority N` set the nice value of the VRRP / checker process (-20..19), so an
  * operator can favour VRRP over the checkers on a loaded director as with keepalived. The real-time,
  * no-swap and CPU-affinity keywords are not applied (a Node process under SCHED_RR with keepalived's
- * RLIMIT_RTTIME would be killed by its own garbage collector); the process says so once.
+ * RLIMIT_RTTIME would be killed by its own garbage collector); the support table (config/keywords/support.ts)
+ * has them reported as not acted on, at their file:line.
  */
 import * as os from 'node:os';
 import type { GlobalDefs } from '../config/model/global.js';
@@ -12,14 +13,12 @@ import type { Role } from './parts.js';
 const PREFIX: Record<Role, string> = { vrrp: 'vrrp', checkers: 'checker' };
 
 /** What to do for `role` given global_defs' kept keywords (pure). */
-export function scheduling(role: Role, other: GlobalDefs['other']): { nice?: number; ignored: string[] } {
-  const p = PREFIX[role];
-  const nice = other[`${p}_priority`]?.[0];
-  const ignored = [`${p}_rt_priority`, `${p}_no_swap`, `${p}_cpu_affinity`, `${p}_rlimit_rttime`, `${p}_rlimit_rtime`].filter((k) => other[k] !== undefined);
-  return { ...(nice !== undefined && /^-?\d+$/.test(nice) ? { nice: Number(nice) } : {}), ignored };
+export function scheduling(role: Role, other: GlobalDefs['other']): { nice?: number } {
+  const nice = other[`${PREFIX[role]}_priority`]?.[0];
+  return nice !== undefined && /^-?\d+$/.test(nice) ? { nice: Number(nice) } : {};
 }
 
-/** Applies it to this process; problems and ignored keywords are logged, never fatal. */
+/** Applies it to this process; problems are logged, never fatal. */
 export function applyScheduling(role: Role, other: GlobalDefs['other'], log: { info(m: string): void; warn(m: string): void }): void {
   const s = scheduling(role, other);
   if (s.nice !== undefined) {
@@ -30,5 +29,4 @@ export function applyScheduling(role: Role, other: GlobalDefs['other'], log: { i
       log.warn(`${PREFIX[role]}_priority ${s.nice}: ${(e as Error).message}`);
     }
   }
-  for (const k of s.ignored) log.warn(`${k} is not acted on by tskeepalived (only ${PREFIX[role]}_priority, the nice value, is)`);
 }

@@ -168,7 +168,6 @@ export class Supervisor {
       log.info(`Running in network namespace ${netns}`);
     }
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
-    if (cfg.vrrp.instances.some((i) => i.trackBfds.length > 0)) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
     const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks, netns);
     await runStartStopScript('startup', cfg.global, log);
     const roles = rolesFor(cfg, o);

@@ -342,7 +342,7 @@ export class VrrpSubsystem {
     if (!g) return;
     this.log.info(`VRRP_Group(${name}) Syncing instances to ${state} state`);
     const gl = this.cfg.global;
-    if (g.smtpAlert && state !== 'STOP') this.mailer.send(groupMail(this.mailer.routerId, name, state));
+    if (g.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults)) this.mailer.send(groupMail(this.mailer.routerId, name, state));
     runNotify(g.notify, 'GROUP', name, state, 0, { warn: (m) => this.log.warn(m) }, gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {});
     this.fifoWrite(fifoLine('GROUP', name, state, 0));
   }
@@ -855,7 +855,8 @@ export class VrrpSubsystem {
         ...(cfg.global.scriptUser ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => {
           this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
-          if (run.smtpAlert && state !== 'STOP') this.mailer.send(instanceMail(this.mailer.routerId, name, state));
+          // no_email_faults: no mail for FAULT.
+          if (run.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults)) this.mailer.send(instanceMail(this.mailer.routerId, name, state));
           this.stateListener?.(name, state);
         },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),

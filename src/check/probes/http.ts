@@ -54,7 +54,8 @@ export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpT
     if (t.ssl?.certificate) opts.cert = fs.readFileSync(t.ssl.certificate);
     if (t.ssl?.key) opts.key = fs.readFileSync(t.ssl.key);
     if (t.ssl?.password) opts.passphrase = t.ssl.password;
-    if (c.enableSni && host) opts.servername = host;
+    const sni = c.sniName ?? host;
+    if (c.enableSni && sni) opts.servername = sni;
   }
   if (needsMarks(conn)) {
     // Without an agent the request uses createConnection (agent: false would make a fresh Agent with its own).

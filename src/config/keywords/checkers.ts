@@ -9,7 +9,7 @@
  *
  * A checker is attached to its real server when its block closes, unless keepalived would drop it.
  */
-import type { Loc } from '../diagnostics.js';
+import { NOT_ACTED_ON, type Loc } from '../diagnostics.js';
 import {
   DNS_TYPES,
   type BfdCheck,
@@ -30,6 +30,7 @@ import {
 } from '../model/lvs.js';
 import { block, value, type KwCtx, type Schema } from '../schema.js';
 import { splitCommand } from '../text.js';
+import { laterHttpKeywords, laterSslUrlKeywords } from './later.js';
 import {
   IPVS_WEIGHT_LIMIT,
   TIMER_MAX_US,
@@ -292,6 +293,8 @@ const urlKeywords: Schema = {
     for (const o of c.args) {
       if ((REGEX_OPTIONS as readonly string[]).includes(o)) {
         if (!d.options.includes(o)) d.options.push(o);
+        // Only caseless maps onto a JavaScript regular expression flag.
+        if (o !== 'caseless') c.info(`regex_options ${o} ${NOT_ACTED_ON}: the regex is matched as JavaScript matches it`);
       } else c.info(`unknown regex option '${o}' - ignoring: expected one of ${REGEX_OPTIONS.join(' ')}`);
     }
   }),
@@ -382,8 +385,9 @@ function httpChecker(type: 'HTTP_GET' | 'SSL_GET') {
         const b = boolArg(c, (s) => `invalid fast_recovery parameter '${s}' - ignoring`);
         if (b !== undefined) ch.fastRecovery = b;
       }),
+      ...laterHttpKeywords(type),
       url: block<HttpCheck, UrlDraft>(
-        urlKeywords,
+        type === 'SSL_GET' ? { ...urlKeywords, ...laterSslUrlKeywords } : urlKeywords,
         (c) => ({ url: { loc: c.loc, path: '', statusCodes: [] }, codes: new Set(), options: [], noMatch: false }),
         (c, d, ch) => finishUrl(c, d, ch),
       ),

@@ -11,6 +11,7 @@
  */
 import type { GlobalDefs, NotifyFifo } from '../model/global.js';
 import { block, list, value, type KwCtx, type Schema } from '../schema.js';
+import { laterGlobalKeywords } from './later.js';
 import { blockWords, IFNAMSIZ, isAddress, isMulticast, isIpv6McLinkLocal, optBool, parseSockaddr, scriptFrom } from './vrrp-util.js';
 
 /** UINT_MAX / TIMER_HZ: the largest whole number of seconds keepalived keeps in a microsecond timer. */
@@ -676,6 +677,7 @@ const globalDefsKeywords: Schema = {
     keep(c);
   }),
   data_use_instance: keepBool,
+  ...laterGlobalKeywords,
 };
 globalDefsKeywords['lvs_flush_onstop'] = globalDefsKeywords['lvs_flush_on_stop']!;
 

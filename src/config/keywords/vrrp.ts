@@ -26,6 +26,7 @@ import type {
 } from '../model/vrrp.js';
 import type { Loc } from '../diagnostics.js';
 import { block, list, value, type KwCtx, type ListItem, type Schema } from '../schema.js';
+import { laterBfdKeywords, laterInstanceKeywords } from './later.js';
 import { parseRoute, parseRule, parseVirtualIp, type RulePriorityCounter } from './vrrp-ip.js';
 import { blockWords, IFNAMSIZ, intOf, isIpv6McLinkLocal, isMulticast, itemCtx, optBool, parseSockaddr, scriptFrom } from './vrrp-util.js';
 
@@ -624,6 +625,7 @@ const instanceKeywords: Schema = {
     t.authentication ??= { loc: c.loc };
     return { inst: t, auth: t.authentication };
   }),
+  ...laterInstanceKeywords,
 };
 
 // Every instance keyword records where it was given (instance.locs), for later messages.
@@ -931,6 +933,7 @@ const bfdKeywords: Schema = {
     bfdEventsGiven.add(b);
     b.checker = true;
   }),
+  ...laterBfdKeywords,
 };
 bfdKeywords['neighbour_ip'] = bfdKeywords['neighbor_ip']!;
 bfdKeywords['hoplimit'] = bfdKeywords['ttl']!;

@@ -124,6 +124,8 @@ export interface HttpCheck extends CheckerTiming {
   virtualhost?: string;
   httpProtocol: '1.0' | '1.0C' | '1.1';
   enableSni: boolean;
+  /** `sni_name NAME` (keepalived after 2.4.3, implies enable_sni): the server name sent instead of the virtualhost. */
+  sniName?: string;
   fastRecovery: boolean;
 }
 

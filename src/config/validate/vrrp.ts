@@ -120,7 +120,6 @@ function checkInterfaces(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): vo
   });
   v.staticRoutes = v.staticRoutes.filter(routeOk);
   v.staticRules = v.staticRules.filter(ruleOk);
-  if (g.vrrpGarpExtraIfS > 0) diag.info(`vrrp_garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, g.locs['vrrp_garp_extra_if'] ?? g.locs['vrrp_vmac_garp_intvl'] ?? { file: '', line: 0 });
   // Statics are put back when deleted (daemon/static-net.ts); a track_group's FAULT while one is missing is not built.
   for (const e of [...v.staticAddresses, ...v.staticRoutes, ...v.staticRules]) {
     if (e.trackGroup !== undefined) diag.info(`track_group ${e.trackGroup} on a static address, route or rule ${NOT_ACTED_ON}: the entry is put back when deleted, the group's instances are not put in FAULT`, e.loc);
@@ -359,7 +358,9 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
     diag.info(`${n} old_unicast_checksum ${NOT_ACTED_ON}: unicast VRRPv3 checksums are computed and checked as RFC 5798 says`, inst.locs['old_unicast_checksum'] ?? at);
   }
   if (strict && inst.unicast) stop(v, ctx, `${n} Unicast peers are not supported in strict mode`, inst.locs['unicast_peer'] ?? at);
-  if ((inst.garpExtraIfS ?? 0) > 0) diag.info(`${n} garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, inst.locs['garp_extra_if'] ?? at);
+  // The instance's own garp_extra_if with a time (the global one is reported at its line by the walker).
+  const extraIfLoc = inst.locs['garp_extra_if'] ?? inst.locs['vmac_garp_intvl'];
+  if ((inst.garpExtraIfS ?? 0) > 0 && extraIfLoc) diag.info(`${n} garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, extraIfLoc);
 
   if (strict && inst.vmacMac !== undefined) {
     warn('cannot specify a MAC address with strict mode - clearing', inst.locs['use_vmac']);
@@ -501,6 +502,7 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
       warn('IPv4 ipvlan requires a source ip address to be configured - the instance will be in FAULT state', inst.locs['use_ipvlan']);
     }
   }
+  // use_vmac is acted on for IPv4 only: the daemon runs an IPv6 instance on its interface, without a VMAC.
 
   inst.trackInterfaces = inst.trackInterfaces.filter((t) => {
     if (t.name !== inst.interface) return true;

@@ -140,7 +140,9 @@ describe('HTTP_GET / SSL_GET', () => {
         '        regex "ok|up"\n        regex_no_match\n        regex_options caseless multiline\n        regex_min_offset 2\n        regex_max_offset 100\n        regex_stack 1000 2000\n      }\n' +
         '      virtualhost a.example.com\n      http_protocol 1.0c\n      enable_sni\n      fast_recovery off\n      connect_port 443\n    }',
     );
-    expect(r.diags).toEqual([]);
+    // Of the PCRE2 options only caseless is acted on; multiline is said at its line.
+    expect(r.diags).toEqual([{ severity: 'info', line: 14, message: 'regex_options multiline is not acted on by tskeepalived: the regex is matched as JavaScript matches it' }]);
+    expect(r.reports.map((d) => d.message.split(' ')[0])).toEqual(['regex_stack']);
     expect(ch).toMatchObject({
       type: 'SSL_GET', virtualhost: 'a.example.com', httpProtocol: '1.0C', enableSni: true, fastRecovery: false, connection: { connectPort: 443 },
       urls: [{

@@ -6,10 +6,19 @@ import { memFs } from '../../helpers/memfs.js';
 export const FILE = '/etc/keepalived/keepalived.conf';
 export const at = (line: number) => ({ file: FILE, line });
 
+/** The walker's reports from the support table: `KEYWORD is not acted on...` and the keepalived 2.2.7 warning. */
+const TABLE_REPORT = /^\S+ is not acted on by tskeepalived: |^'\S+' is a keyword of keepalived /;
+
+/**
+ * `diags`: every diagnostic except the support table's reports, which `reports` holds (tested in
+ * keyword-support.test.ts), so the other tests see only what they are about.
+ */
 export function load(text: string, env: Partial<SystemEnv> = {}) {
   const r = loadConfig(FILE, { env: { ...permissiveEnv, ...env }, fs: memFs({ [FILE]: text }), configId: null });
-  const diags = r.diagnostics.list.map((d) => ({ severity: d.severity, message: d.message, line: d.loc?.line }));
-  return { ...r, diags, vrrp: r.config.vrrp, global: r.config.global, lvs: r.config.lvs };
+  const all = r.diagnostics.list.map((d) => ({ severity: d.severity, message: d.message, line: d.loc?.line }));
+  const diags = all.filter((d) => !TABLE_REPORT.test(d.message));
+  const reports = all.filter((d) => TABLE_REPORT.test(d.message));
+  return { ...r, diags, reports, vrrp: r.config.vrrp, global: r.config.global, lvs: r.config.lvs };
 }
 
 /** The diagnostics whose message matches `re`. */

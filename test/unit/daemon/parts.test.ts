@@ -51,9 +51,11 @@ describe('configuration parts per process', () => {
 describe('per-process scheduling keywords', () => {
   it('vrrp_priority and checker_priority give each process its nice value; the real-time ones are reported, not applied', async () => {
     const { scheduling } = await import('../../../src/daemon/sched.js');
-    const g = load('global_defs {\n  vrrp_priority -5\n  checker_priority 10\n  vrrp_rt_priority 50\n}\n' + instance()).global;
-    expect(scheduling('vrrp', g.other)).toEqual({ nice: -5, ignored: ['vrrp_rt_priority'] });
-    expect(scheduling('checkers', g.other)).toEqual({ nice: 10, ignored: [] });
-    expect(scheduling('vrrp', load(instance()).global.other)).toEqual({ ignored: [] });
+    const r = load('global_defs {\n  vrrp_priority -5\n  checker_priority 10\n  vrrp_rt_priority 50\n}\n' + instance());
+    const g = r.global;
+    expect(r.reports.map((d) => [d.line, d.message.split(' ')[0]])).toEqual([[4, 'vrrp_rt_priority']]);
+    expect(scheduling('vrrp', g.other)).toEqual({ nice: -5 });
+    expect(scheduling('checkers', g.other)).toEqual({ nice: 10 });
+    expect(scheduling('vrrp', load(instance()).global.other)).toEqual({});
   });
 });
