@@ -245,4 +245,22 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
       spawnSync('ip', ['-n', NS.a, 'addr', 'del', '192.0.2.9/24', 'dev', IF.a]);
     }
   }, 40_000);
+
+  it('dynamic_interfaces: an instance whose interface does not exist at start waits in FAULT and starts when it appears', async () => {
+    const dyn = `tevd${tag}`;
+    const f = path.join(dir, 'dyn.conf');
+    fs.writeFileSync(f, `global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  state MASTER\n  interface ${dyn}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`);
+    const a = start('ts', 'a', f);
+    await waitFor(() => logOf(a).includes('Entering FAULT STATE'), START_MS, 'FAULT while the interface is missing');
+    expect(logOf(a)).not.toContain('not acted on');
+    try {
+      sh('ip', '-n', NS.a, 'link', 'add', dyn, 'type', 'veth', 'peer', 'name', `${dyn}p`);
+      sh('ip', '-n', NS.a, 'addr', 'add', '198.51.100.1/24', 'dev', dyn);
+      sh('ip', '-n', NS.a, 'link', 'set', dyn, 'up');
+      sh('ip', '-n', NS.a, 'link', 'set', `${dyn}p`, 'up');
+      await waitFor(() => spawnSync('ip', ['-n', NS.a, '-o', 'addr', 'show', 'dev', dyn], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`), 8000, 'MASTER on the new interface');
+    } finally {
+      spawnSync('ip', ['-n', NS.a, 'link', 'del', dyn]);
+    }
+  }, 40_000);
 });

@@ -26,7 +26,7 @@ export const globalSupport: SupportTable = {
   'global_defs.checker_log_all_failures': not('the default of the checkers\' log_all_failures stays off'),
   ...each('global_defs', ['startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout'], ACTED),
   ...each('global_defs', ['max_auto_priority', 'min_auto_priority_delay'], RT),
-  'global_defs.dynamic_interfaces': not('-t accepts interfaces that do not exist, but an instance whose interface is missing at start is not started'),
+  'global_defs.dynamic_interfaces': ACTED,
   'global_defs.default_interface': ACTED,
   'global_defs.disable_local_igmp': not('igmp_link_local_mcast_reports is left as it is'),
   ...each('global_defs', ['lvs_timeouts', 'lvs_flush', 'lvs_flush_on_stop', 'lvs_flush_onstop', 'lvs_sync_daemon'], ACTED),
