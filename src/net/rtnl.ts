@@ -123,7 +123,8 @@ export class RtnlAddressManager implements AddressManager {
     try {
       await this.sock().newAddress(data, attrs as never);
     } catch (e) {
-      if (errname(e) !== 'EEXIST') throw new Error(`adding ${v.address}/${v.prefixLen} to ${v.dev}: ${(e as Error).message}`);
+      const n = errname(e);
+      if (n !== 'EEXIST') throw new Error(`adding ${v.address}/${v.prefixLen} to ${v.dev}: ${(e as Error).message}${n === 'EPERM' ? ' (tskeepalived needs CAP_NET_ADMIN)' : ''}`);
     }
   }
 
