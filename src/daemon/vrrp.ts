@@ -35,6 +35,7 @@ import { FifoWriter } from '../util/fifo.js';
 import { fifoLine, runNotify } from '../vrrp/notify.js';
 
 import { withoutLocs } from '../util/locs.js';
+import { adoption, vipsNoLongerConfigured, type HandoverInstance, type HandoverVrrp } from './handover.js';
 export { withoutLocs };
 
 /**
@@ -112,7 +113,8 @@ export class VrrpSubsystem {
     private readonly log: Logger,
   ) {}
 
-  static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
+  /** `carried`: the VRRP part of a handover state file (handover.ts), or undefined for an ordinary start. */
+  static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger, carried?: HandoverVrrp): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
     v.openFifos();
     for (const inst of cfg.vrrp.instances) {
@@ -124,8 +126,45 @@ export class VrrpSubsystem {
       if (r) v.runners.push(r);
     }
     v.wire();
-    for (const r of v.runners) r.start();
+    for (const r of v.runners) {
+      const a = adoption(r.inst, carried);
+      if (a.adopt === undefined) {
+        if (carried) log.info(`(${r.inst.name}) starting as usual: ${a.why}`);
+        r.start({ clearVips: true });
+        continue;
+      }
+      r.adopt(a.adopt, vipsNoLongerConfigured(a.record.vips, r.virtualAddresses));
+      log.info(`(${r.inst.name}) carried on in ${r.state.state} STATE from the handover`);
+    }
     return v;
+  }
+
+  /**
+   * `tskeepalived --handover`: every instance goes quiet without releasing anything (no priority 0, no
+   * STOP notify, VIPs, routes, rules and VMAC interfaces left in place); returns their states.
+   */
+  async handover(): Promise<HandoverVrrp> {
+    const instances: HandoverInstance[] = this.runners.map((r) => ({
+      name: r.inst.name,
+      vrid: r.inst.virtualRouterId!,
+      family: r.inst.family ?? 'inet',
+      interface: r.inst.interface!,
+      state: r.state.state,
+      priority: r.state.priority,
+      vips: r.state.state === 'MASTER' ? [...r.virtualAddresses] : [],
+    }));
+    if (this.waitTimer) clearInterval(this.waitTimer);
+    this.waitTimer = undefined;
+    for (const t of this.ifaces.values()) t.stop();
+    for (const t of this.scripts.values()) t.stop();
+    for (const t of this.files.values()) t.stop();
+    this.processes?.stop();
+    await Promise.all(this.runners.map((r) => r.handover()));
+    for (const f of this.fifos) f.close();
+    this.fifos = [];
+    this.routes.close();
+    this.vmacs.close();
+    return { instances };
   }
 
   get instanceCount(): number {
