@@ -65,7 +65,7 @@ async function handover(o: CliOptions): Promise<number> {
   const pid = livePid(pidFile);
   if (!fs.existsSync(file)) {
     if (pid === undefined) {
-      say(`no tskeepalived is running (no status socket ${file}, no live process in ${pidFile})`);
+      say(`no tskeepalived is running (no status socket ${file}, no live process in ${pidFile})${o.namespace === undefined ? '; for a daemon in a network namespace give -s NAME' : ''}`);
       return 3;
     }
     say(`pid ${pid} (${pidFile}) has no status socket at ${file}: give the --status-socket it was started with`);

@@ -7,6 +7,7 @@
  * once the start has finished instead of killing a half-started daemon.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { isBackgroundChild, reportStart } from './background.js';
 import type { RunOptions } from './daemon.js';
 import { Supervisor } from './supervisor.js';
@@ -176,6 +177,13 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     // the daemon then exits (the command waits for that).
     onHandover = async () => {
       if (stopping) throw new Error('the daemon is already stopping');
+      // Nothing is stopped unless the state can be written.
+      try {
+        fs.mkdirSync(path.dirname(handoverFile), { recursive: true });
+        fs.accessSync(path.dirname(handoverFile), fs.constants.W_OK);
+      } catch (e) {
+        throw new Error(`cannot write the handover state in ${path.dirname(handoverFile)}: ${(e as Error).message}`);
+      }
       stopping = true;
       log.info(`handover requested: stopping without releasing anything, state to ${handoverFile}`);
       const state = await daemon.handover();
