@@ -36,6 +36,8 @@ export interface HandoverInstance {
   priority: number;
   /** The virtual addresses it held (MASTER only; empty otherwise). */
   vips: VipSpec[];
+  /** auth_type AH: the last sequence number (BACKUPs drop one that is not above it). */
+  ahSeq?: number;
 }
 
 export interface HandoverVrrp {
@@ -107,7 +109,7 @@ export function decodeHandover(text: string, now: number, bootId: string): { ok:
   if (x.vrrp !== undefined) {
     if (!isObj(x.vrrp) || !Array.isArray(x.vrrp.instances)) return { ok: false, why: 'vrrp.instances is not a list' };
     for (const [i, r] of x.vrrp.instances.entries()) {
-      const ok = isObj(r) && isStr(r.name) && isNum(r.vrid) && isStr(r.family) && isStr(r.interface) && isStr(r.state) && STATES.has(r.state) && isNum(r.priority) && Array.isArray(r.vips) && r.vips.every(checkVip);
+      const ok = isObj(r) && isStr(r.name) && isNum(r.vrid) && isStr(r.family) && isStr(r.interface) && isStr(r.state) && STATES.has(r.state) && isNum(r.priority) && Array.isArray(r.vips) && r.vips.every(checkVip) && (r.ahSeq === undefined || (isNum(r.ahSeq) && r.ahSeq >= 0));
       if (!ok) return { ok: false, why: `vrrp.instances[${i}] is malformed` };
     }
   }

@@ -133,7 +133,7 @@ export class VrrpSubsystem {
         r.start({ clearVips: true });
         continue;
       }
-      r.adopt(a.adopt, vipsNoLongerConfigured(a.record.vips, r.virtualAddresses));
+      r.adopt(a.adopt, vipsNoLongerConfigured(a.record.vips, r.virtualAddresses), a.record.ahSeq);
       log.info(`(${r.inst.name}) carried on in ${r.state.state} STATE from the handover`);
     }
     return v;
@@ -152,6 +152,7 @@ export class VrrpSubsystem {
       state: r.state.state,
       priority: r.state.priority,
       vips: r.state.state === 'MASTER' ? [...r.virtualAddresses] : [],
+      ...(r.ahSequence > 0 ? { ahSeq: r.ahSequence } : {}),
     }));
     if (this.waitTimer) clearInterval(this.waitTimer);
     this.waitTimer = undefined;

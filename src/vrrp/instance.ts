@@ -200,7 +200,9 @@ export class VrrpRunner {
    * held but no longer configures are removed); it sends a GARP burst but runs no notify (no transition
    * happened). A BACKUP waits a full Master_Down_Interval.
    */
-  adopt(state: 'MASTER' | 'BACKUP', stale: readonly VipSpec[] = []): void {
+  adopt(state: 'MASTER' | 'BACKUP', stale: readonly VipSpec[] = [], ahSeq = 0): void {
+    // auth_type AH: BACKUPs drop a sequence number that is not above the last one they accepted.
+    this.ahSeq = ahSeq;
     this.apply({ type: 'resume', state });
     if (this.s.state !== 'MASTER') return;
     if (stale.length > 0) this.changeAddresses('remove', { vips: [...stale], routes: [], rules: [] });
@@ -271,6 +273,11 @@ export class VrrpRunner {
     this.retired = true;
     await this.addrQueue;
     this.deps.transport.close();
+  }
+
+  /** auth_type AH: the last sequence number sent or accepted (carried over a handover). */
+  get ahSequence(): number {
+    return this.ahSeq;
   }
 
   /** The virtual addresses this instance holds while MASTER (address/prefix on device). */

@@ -4,8 +4,9 @@
  * `tskeepalived --handover`, then a new start: the IPVS table is the same before and after, and a watcher
  * polling `ipvsadm -S -n` in the director all along never sees rs1 come back nor rs2 (healthy) or the
  * virtual service leave; the new daemon changes nothing in IPVS (0 changes at start, lvs_flush not acted
- * on) and logs no real server moving; `ip monitor address` never sees the VIP deleted. Afterwards the
- * checkers still work: rs1's web server back, rs1 back in IPVS.
+ * on) and logs no real server moving; the master connection-sync daemon runs throughout and is taken over,
+ * not restarted; `ip monitor address` never sees the VIP deleted. Afterwards the checkers still work: rs1's
+ * web server back, rs1 back in IPVS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +27,7 @@ function config(): string {
 `;
   return `global_defs {
   lvs_flush
+  lvs_sync_daemon eth0 front id 7
 }
 vrrp_instance front {
   state MASTER
@@ -62,7 +64,9 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     const d = startDaemon('tskeepalived', 'd1', config(), args);
     const has = (rs: string) => savedTable().some((l) => l.includes(`-r ${rs}:80`));
     await waitFor(() => ns('d1', 'ip -4 addr show dev eth0').includes(`${VIP}/32`) && has(RS.rs2) && !has(RS.rs1), 60_000, `the VIP, rs2 in IPVS, rs1 out (${d.output()})`);
+    await waitFor(() => /master sync daemon/.test(ns('d1', 'ipvsadm -L --daemon')), 30_000, 'the master sync daemon');
     const before = savedTable();
+    const syncBefore = ns('d1', 'ipvsadm -L --daemon');
 
     // Watchers: the IPVS table polled in the director, and the director's addresses.
     const polls = path.join(WORK, 'polls.txt');
@@ -82,6 +86,7 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
     expect(state.checkers.realServers.map((r: { alive: boolean }) => r.alive).sort()).toEqual([false, true]);
     expect(savedTable()).toEqual(before); // the old daemon left IPVS as it was
+    expect(ns('d1', 'ipvsadm -L --daemon')).toBe(syncBefore); // and the sync daemon running
 
     const d2 = startDaemon('tskeepalived', 'd1', config(), args);
     await waitFor(() => /IPVS: start: 1 virtual services, \d+ changes/.test(d2.output()) && /carried on in MASTER STATE/.test(d2.output()), 60_000, `the new daemon's start (${d2.output()})`);
@@ -97,6 +102,9 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     expect(out).toMatch(/IPVS: start: 1 virtual services, 0 changes/);
     expect(out).not.toMatch(/table flushed/);
     expect(out).not.toMatch(/(Adding|Removing) service/);
+    expect(out).toMatch(/IPVS: master sync daemon on eth0 \(syncid 7\) kept from the handover/);
+    expect(out).not.toMatch(/sync daemon (started|stopped)/);
+    expect(ns('d1', 'ipvsadm -L --daemon')).toBe(syncBefore);
     const snapshots = fs.readFileSync(polls, 'utf8').split('---\n').filter((s) => s.trim() !== '');
     expect(snapshots.length).toBeGreaterThan(10);
     const bad = snapshots.filter((s) => s.includes(`-r ${RS.rs1}:80`) || !s.includes(`-r ${RS.rs2}:80`) || !s.includes(`-A -t ${VIP}:80`));

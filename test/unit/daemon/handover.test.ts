@@ -26,6 +26,7 @@ import { realServerId, virtualServerIds } from '../../../src/ipvs/desired.js';
 import type { VipSpec } from '../../../src/net/rtnl.js';
 import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
 import { decode } from '../../../src/vrrp/packet.js';
+import { parseAhDatagram } from '../../../src/vrrp/ah.js';
 import { ipToBytes } from '../../../src/net/ip.js';
 import type { VrrpTransport } from '../../../src/vrrp/transport.js';
 import { memFs } from '../../helpers/memfs.js';
@@ -72,6 +73,7 @@ describe('handover state file: encoding and checks', () => {
     ['from the future', encodeHandover({ ...state(), writtenAt: NOW + 10_000 }), /10\.0 s in the future/],
     ['an unknown state', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], state: 'LEADER' }] } }), /vrrp\.instances\[0\] is malformed/],
     ['a VIP without its device', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], vips: [{ address: '192.0.2.1', prefixLen: 24 }] }] } }), /vrrp\.instances\[0\] is malformed/],
+    ['a negative AH sequence', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], ahSeq: -1 }] } }), /vrrp\.instances\[0\] is malformed/],
     ['a checker without its verdict', JSON.stringify({ ...state(), checkers: { ...state().checkers, probes: [{ key: 'k', failures: 0 }] } }), /checkers\.probes\[0\] is malformed/],
     ['no real server list', JSON.stringify({ ...state(), checkers: { probes: [], virtualServers: [] } }), /checkers needs probes, realServers and virtualServers lists/],
   ])('refuses %s, saying why', (_what, text, why) => {
@@ -229,6 +231,25 @@ describe('the runner across a handover', () => {
     await flush();
     expect(x.ops).toEqual(['remove 192.0.2.100']);
     expect(x.r.state.state).toBe('BACKUP');
+  });
+
+  it('auth_type AH: the sequence goes on from the recorded one (a BACKUP drops numbers not above its last)', async () => {
+    const inst = config(`vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 150\n authentication {\n  auth_type AH\n  auth_pass s3cret\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`).vrrp.instances[0]!;
+    const seqs: number[] = [];
+    const transport: VrrpTransport = {
+      destinations: ['224.0.0.18'],
+      send: (buf) => {
+        const p = parseAhDatagram(buf);
+        if (p.ok) seqs.push(p.ah.seq);
+      },
+      onPacket: () => {},
+      close: () => {},
+    };
+    const r = new VrrpRunner(inst, { transport, clock: fakeClock(), primaryAddress: '192.0.2.1', destination: '224.0.0.18', addresses: { add: async () => {}, remove: async () => {}, close: () => {} }, log: { info: () => {}, warn: () => {} } });
+    r.adopt('MASTER', [], 41);
+    await r.handover();
+    expect(seqs).toEqual([42, 43]);
+    expect(r.ahSequence).toBe(43);
   });
 
   it('a plain stop still sends priority 0 and removes the VIP', async () => {
