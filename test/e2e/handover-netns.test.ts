@@ -259,4 +259,31 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
     expect(none.status).toBe(3);
     expect(none.stderr).toContain('no tskeepalived is running');
   }, 60_000);
+
+  it('-s NAME: the default files of the namespace (status socket, state file under /run/tskeepalived/NAME/)', async () => {
+    await stopAll();
+    const run = `/run/tskeepalived/${NS.a}`;
+    const file = conf('a', 150);
+    const start = (id: string) => {
+      const log = path.join(dir, `${id}.log`);
+      const out = fs.openSync(log, 'w');
+      const proc = spawn(process.execPath, [BIN, '-n', '-l', '-s', NS.a, '-f', file], { stdio: ['ignore', out, out] });
+      procs.push(proc);
+      return { proc, log };
+    };
+    const d = start('ns-1');
+    await waitFor(() => hasVip('a') && fs.existsSync(`${run}/tskeepalived.sock`), START_MS, 'MASTER in the namespace');
+    const ho = spawnSync(process.execPath, [BIN, '--handover', '-s', NS.a], { encoding: 'utf8' });
+    expect(ho.stderr).toBe('');
+    expect(ho.status).toBe(0);
+    expect(ho.stdout).toContain(`state in ${run}/handover.json`);
+    await exited(d.proc);
+    expect(fs.existsSync(`${run}/handover.json`)).toBe(true);
+    const d2 = start('ns-2');
+    await waitFor(() => fs.readFileSync(d2.log, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'), START_MS, 'carried on in the namespace');
+    expect(fs.existsSync(`${run}/handover.json`)).toBe(false);
+    d2.proc.kill('SIGTERM');
+    await exited(d2.proc);
+    expect(fs.existsSync(run)).toBe(false); // nothing left behind
+  }, 60_000);
 });
