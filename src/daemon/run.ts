@@ -177,7 +177,8 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     // the daemon then exits (the command waits for that).
     onHandover = async () => {
       if (stopping) throw new Error('the daemon is already stopping');
-      // Nothing is stopped unless the state can be written.
+      // Nothing is stopped unless the next start can run the file and the state can be written.
+      if (typeof Supervisor.load(o, log) === 'number') throw new Error(`the configuration ${o.file} cannot be run (see tskeepalived -t): nothing was stopped`);
       try {
         fs.mkdirSync(path.dirname(handoverFile), { recursive: true });
         fs.accessSync(path.dirname(handoverFile), fs.constants.W_OK);

@@ -260,7 +260,7 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
     expect(none.stderr).toContain('no tskeepalived is running');
   }, 60_000);
 
-  it('-s NAME: the default files of the namespace (status socket, state file under /run/tskeepalived/NAME/)', async () => {
+  it('-s NAME: the default files of the namespace (status socket, state file under /run/tskeepalived/NAME/); a file that cannot be run is refused first', async () => {
     await stopAll();
     const run = `/run/tskeepalived/${NS.a}`;
     const file = conf('a', 150);
@@ -273,6 +273,14 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
     };
     const d = start('ns-1');
     await waitFor(() => hasVip('a') && fs.existsSync(`${run}/tskeepalived.sock`), START_MS, 'MASTER in the namespace');
+    // A file the next start could not run: refused, nothing stopped.
+    fs.renameSync(file, `${file}.away`);
+    const refused = spawnSync(process.execPath, [BIN, '--handover', '-s', NS.a], { encoding: 'utf8' });
+    fs.renameSync(`${file}.away`, file);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`the daemon refused: the configuration ${file} cannot be run (see tskeepalived -t): nothing was stopped`);
+    expect(d.proc.exitCode).toBe(null);
+    expect(fs.existsSync(`${run}/handover.json`)).toBe(false);
     const ho = spawnSync(process.execPath, [BIN, '--handover', '-s', NS.a], { encoding: 'utf8' });
     expect(ho.stderr).toBe('');
     expect(ho.status).toBe(0);
