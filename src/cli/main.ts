@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { stringify as toYaml } from 'yaml';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { DEFAULT_STATUS_SOCKET, readStatus, request } from '../daemon/status-socket.js';
 import { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
@@ -232,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   // --dump-conf
-  if (o.format === 'yaml') process.stdout.write(toYaml(res.config, { aliasDuplicateObjects: false }));
+  if (o.format === 'yaml') process.stdout.write((await import('yaml')).stringify(res.config, { aliasDuplicateObjects: false }));
   else process.stdout.write(JSON.stringify(res.config, null, 2) + '\n');
   return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
 }

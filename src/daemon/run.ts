@@ -13,7 +13,7 @@ import type { RunOptions } from './daemon.js';
 import { Supervisor } from './supervisor.js';
 import { writeDump } from './dumps.js';
 import { createLogger, logsToConsole, type Logger } from './log.js';
-import { MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import { claimPidFiles, DEFAULT_PID_FILE, NAMESPACED_RUN_DIR, PidFileError, releasePidFiles } from './pidfile.js';
 import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
 import { handoverFilePath, takeHandoverFile, writeHandoverFile } from './handover.js';
@@ -142,6 +142,8 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   let metrics: MetricsServer | undefined;
   if (o.metricsListen) {
     try {
+      // Loaded only when asked for: prom-client is a large part of the supervisor's start.
+      const { MetricsServer } = await import('./metrics.js');
       metrics = await MetricsServer.listen(o.metricsListen, daemon);
       log.info(`Prometheus metrics on http://${o.metricsListen}/metrics`);
     } catch (e) {
