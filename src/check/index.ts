@@ -26,6 +26,15 @@ import { createProbe } from './probes/index.js';
 import { nativeTcpEngine, nativeTcpEngineError } from './probes/tcp-engine.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
 import { FileTracker } from '../vrrp/trackers.js';
+import type { HandoverCheckers } from '../daemon/handover.js';
+
+/** What a start carries over: checker states by key; after a handover also misc_dynamic weights and quorum. */
+export interface CheckerCarry {
+  states: Map<string, CheckerState>;
+  weights?: Map<string, number>;
+  /** By virtual server id (virtualServerIds()). */
+  quorumUp?: Map<string, boolean>;
+}
 
 export interface CheckerLog {
   info(msg: string): void;
@@ -136,14 +145,58 @@ export class CheckerSubsystem {
     private readonly hooks: CheckerHooks,
   ) {}
 
-  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState>, hooks: CheckerHooks = {}): CheckerSubsystem {
+  /**
+   * `carry`: checker states by key, from the subsystem a reload replaces, or (CheckerCarry) from a
+   * handover state file, which also carries misc_dynamic weights and each virtual server's quorum.
+   */
+  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState> | CheckerCarry, hooks: CheckerHooks = {}): CheckerSubsystem {
     const s = new CheckerSubsystem(cfg, ipvs, log, hooks);
-    s.build(carry);
+    const c: CheckerCarry | undefined = carry instanceof Map ? { states: carry } : carry;
+    s.build(c?.states);
+    if (c?.weights) for (const [k, w] of c.weights) if (s.probes.has(k)) s.probes.get(k)!.weight = w;
+    if (c?.quorumUp) for (const [k, q] of c.quorumUp) s.health.quorumUp.set(k, q);
     s.sayTcpPath();
     s.ensureOpenFiles();
     s.recomputeAll(true);
     s.schedule();
     return s;
+  }
+
+  /**
+   * The carry for a start after `tskeepalived --handover`: each checker's recorded state by key; a checker
+   * the record does not know (its definition changed) of a real server recorded as failed starts down, so
+   * the server is not re-added before its checks say so.
+   */
+  static carryFrom(cfg: KeepalivedConfig, h: HandoverCheckers): CheckerCarry {
+    const rec = new Map(h.probes.map((p) => [p.key, p] as const));
+    const deadRs = new Set(h.realServers.filter((r) => !r.alive).map((r) => r.key));
+    const states = new Map<string, CheckerState>();
+    const weights = new Map<string, number>();
+    const ids = virtualServerIds(cfg.lvs);
+    cfg.lvs.virtualServers.forEach((vs, v) => {
+      for (const rs of vs.realServers) {
+        const dead = deadRs.has(realServerId(ids[v]!, rs));
+        for (const c of rs.checkers) {
+          if (c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') continue;
+          const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+          const r = rec.get(key);
+          if (r) {
+            states.set(key, { up: r.up, failures: r.failures });
+            if (r.weight !== undefined) weights.set(key, r.weight);
+          } else if (dead && !states.has(key)) states.set(key, { up: false, failures: 0 });
+        }
+      }
+    });
+    return { states, weights, quorumUp: new Map(h.virtualServers.map((x) => [x.key, x.quorumUp] as const)) };
+  }
+
+  /** `tskeepalived --handover` (after stop()): every checker's state, real server's health and quorum. */
+  handoverState(): HandoverCheckers {
+    return {
+      probes: [...this.probes].map(([key, p]) => ({ key, up: p.state.up, failures: p.state.failures, ...(p.weight !== undefined ? { weight: p.weight } : {}) })),
+      realServers: [...this.servers].map(([key, info]) => ({ key, alive: info.alive, weight: this.health.weight.get(key) ?? info.rs.weight })),
+      virtualServers: [...this.health.quorumUp].map(([key, quorumUp]) => ({ key, quorumUp })),
+    };
   }
 
   /**
@@ -397,9 +450,13 @@ export class CheckerSubsystem {
     this.liveWeight.clear();
     for (const [id, info] of this.servers) {
       this.health.up.set(id, info.alive);
-      if (info.files.length > 0) this.health.weight.set(id, realWeight(info.rs.weight + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
+      // misc_dynamic weights are only known at start when a handover carried them.
+      const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
+      if (dyn !== undefined || info.files.length > 0) this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
     }
-    this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart));
+    // A quorum carried over by a handover is the previous state: crossing it logs and runs scripts as usual.
+    const ids = virtualServerIds(this.cfg.lvs);
+    this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart && !this.health.quorumUp.has(ids[v]!)));
     this.push('all');
   }
 

@@ -1,13 +1,13 @@
 /**
  * CLI layer: `tskeepalived`. Runs the daemon (in the background unless -n), checks (-t) or dumps (-d) a
- * configuration, or, as `tskeepalived status`, shows a running daemon's state.
+ * configuration, or, as `tskeepalived status`, shows a running daemon's state; `--handover` asks a running
+ * daemon to exit without failover, leaving its state to the next start.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { stringify as toYaml } from 'yaml';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
-import { DEFAULT_STATUS_SOCKET, readStatus } from '../daemon/status-socket.js';
-import { NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
+import { DEFAULT_STATUS_SOCKET, readStatus, request } from '../daemon/status-socket.js';
+import { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
 import { renderStatus } from './status.js';
@@ -47,6 +47,81 @@ async function status(o: CliOptions): Promise<number> {
   }
 }
 
+/**
+ * `tskeepalived --handover`: asks the running daemon, on its status socket, to exit without releasing
+ * anything and leave its state file (src/daemon/handover.ts); returns once it has exited. 0 done, 3 no
+ * daemon running, 1 anything else (each with the reason).
+ */
+async function handover(o: CliOptions): Promise<number> {
+  const say = (m: string) => process.stderr.write(`tskeepalived --handover: ${m}\n`);
+  const dir = o.namespace !== undefined ? `${NAMESPACED_RUN_DIR}/${o.namespace}` : undefined;
+  const file = o.statusSocket ?? (dir ? `${dir}/tskeepalived.sock` : DEFAULT_STATUS_SOCKET);
+  const pidFile = o.pid ?? (dir ? `${dir}/tskeepalived.pid` : DEFAULT_PID_FILE);
+  if (file === 'none') {
+    say('--status-socket none: the handover is asked for on the daemon\'s status socket; name the one it listens on');
+    return 2;
+  }
+  const pid = livePid(pidFile);
+  if (!fs.existsSync(file)) {
+    if (pid === undefined) {
+      say(`no tskeepalived is running (no status socket ${file}, no live process in ${pidFile})${o.namespace === undefined ? '; for a daemon in a network namespace give -s NAME' : ''}`);
+      return 3;
+    }
+    say(`pid ${pid} (${pidFile}) has no status socket at ${file}: give the --status-socket it was started with`);
+    return 1;
+  }
+  const t0 = Date.now();
+  let answer: { handover?: { pid: number; file: string }; error?: string };
+  try {
+    answer = (await request(file, 'handover', HANDOVER_TIMEOUT_MS)) as typeof answer;
+  } catch (e) {
+    const m = (e as Error).message;
+    say(m);
+    return /no tskeepalived is running/.test(m) && pid === undefined ? 3 : 1;
+  }
+  if (answer.error !== undefined) {
+    say(`the daemon refused: ${answer.error}`);
+    return 1;
+  }
+  if (!answer.handover) {
+    say(`the daemon on ${file} answered with its status: it is a version without --handover (a restart of it fails over)`);
+    return 1;
+  }
+  const h = answer.handover;
+  // The answer comes once the state is written; the command returns once the daemon has gone.
+  while (isAlive(h.pid)) {
+    if (Date.now() - t0 > HANDOVER_TIMEOUT_MS) {
+      say(`pid ${h.pid} wrote ${h.file} but had not exited after ${HANDOVER_TIMEOUT_MS / 1000} s`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!fs.existsSync(h.file)) {
+    say(`pid ${h.pid} exited but its state file ${h.file} is gone (a daemon already started and used it?)`);
+    return 1;
+  }
+  process.stdout.write(`tskeepalived pid ${h.pid} handed over in ${Date.now() - t0} ms: state in ${h.file}; start tskeepalived now\n`);
+  return 0;
+}
+
+/** The whole handover (children stop one after the other) is bounded by this. */
+const HANDOVER_TIMEOUT_MS = 90_000;
+
+/** The process runs (an exited one its parent has not reaped yet, a zombie, does not). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 const require = createRequire(import.meta.url);
 
 function version(): string {
@@ -79,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (statusCmd) return status(o);
+  if (o.handover) return handover(o);
   if (o.signum !== undefined) {
     const n = SIGNUMS[o.signum.toUpperCase()];
     if (n === undefined) {
@@ -104,7 +180,6 @@ export async function main(argv: string[]): Promise<number> {
     if (!o.dontFork) {
       // Background: a copy of this command with -n, in its own session; we return once it has started.
       const { runInBackground } = await import('../daemon/background.js');
-      const { DEFAULT_PID_FILE } = await import('../daemon/pidfile.js');
       return runInBackground(o.pid === undefined ? [...argv, '-p', DEFAULT_PID_FILE] : argv);
     }
     // The daemon (loaded only when needed: it pulls in sockets and netlink).
@@ -134,6 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.statusSocket !== undefined) opts.statusSocket = o.statusSocket;
     if (o.metricsListen !== undefined) opts.metricsListen = o.metricsListen;
     if (o.dumpDir !== undefined) opts.dumpDir = o.dumpDir;
+    if (o.handoverFile !== undefined) opts.handoverFile = o.handoverFile;
     return runDaemon(opts);
   }
 
@@ -155,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   // --dump-conf
-  if (o.format === 'yaml') process.stdout.write(toYaml(res.config, { aliasDuplicateObjects: false }));
+  if (o.format === 'yaml') process.stdout.write((await import('yaml')).stringify(res.config, { aliasDuplicateObjects: false }));
   else process.stdout.write(JSON.stringify(res.config, null, 2) + '\n');
   return res.exitCode === 2 || res.exitCode === 4 ? res.exitCode : 0;
 }

@@ -62,6 +62,9 @@ export interface CliOptions {
   dumpDir?: string;
   /** `status --json` */
   json: boolean;
+  /** --handover: ask the running daemon to exit without releasing anything, leaving its state to the next start. */
+  handover: boolean;
+  handoverFile?: string;
 }
 
 export const OPTIONS: OptionSpec[] = [
@@ -103,6 +106,8 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'metrics-listen', arg: 'required', key: 'metricsListen', help: 'serve Prometheus metrics on ADDR:PORT (off by default)' },
   { long: 'dump-dir', arg: 'required', key: 'dumpDir', help: 'directory of the SIGUSR1/SIGUSR2 dumps (default /tmp)' },
   { long: 'json', arg: 'none', key: 'json', help: 'with `status`: print JSON' },
+  { long: 'handover', arg: 'none', key: 'handover', help: 'restart without failover: ask the running daemon (found by -s, --status-socket, -p) to exit without releasing anything (no priority 0, VIPs and IPVS kept) and leave its state for the next start; returns once it has exited (0), 3 if none is running, 1 otherwise' },
+  { long: 'handover-file', arg: 'required', key: 'handoverFile', help: 'the daemon\'s handover state file (default /run/tskeepalived/handover.json, or /run/tskeepalived/NAME/ with -s NAME)' },
   { short: 'v', long: 'version', arg: 'none', key: 'version', help: 'print the version and exit' },
   { short: 'h', long: 'help', arg: 'none', key: 'help', help: 'print this help and exit' },
 ];
@@ -115,7 +120,7 @@ export function defaults(): CliOptions {
     vrrp: false, check: false, noBfd: false, all: false, logConsole: false, logDetail: false, noSyslog: false,
     releaseVips: false, dontReleaseVrrp: false, dontReleaseIpvs: false, dontRespawn: false, dontFork: false,
     dumpConf: false, genhash: false, addressMonitoring: false, snmp: false, coreDump: false, allConfig: false,
-    configTest: false, version: false, help: false, format: 'json', logFormat: 'human', json: false,
+    configTest: false, version: false, help: false, format: 'json', logFormat: 'human', json: false, handover: false,
   };
 }
 

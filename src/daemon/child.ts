@@ -3,14 +3,15 @@
  * supervisor (supervisor.ts) with an IPC channel. It never reads keepalived.conf: its part of the
  * configuration arrives with the `start` and `reload` requests, already validated.
  *
- * Requests: start, reload, snapshot, counters (IPVS counters for the metrics), stop. Signals are the
+ * Requests: start, reload, snapshot, counters (IPVS counters for the metrics), stop, handover (stop
+ * without releasing anything, answering with this process's state for the handover file). Signals are the
  * supervisor's business (it relays what concerns a child as a request): SIGINT, SIGHUP and SIGUSR1/2 are
  * ignored here, so a Ctrl-C on a foreground daemon stops the children once, in order, through the
  * supervisor. SIGTERM sent to a child alone stops it gracefully (the supervisor then starts a new one).
  * If the supervisor goes away (killed), the channel closes and the child stops gracefully, as
  * keepalived's children do when their parent dies.
  */
-import { Daemon, type RoleReloadOutcome, type RoleSnapshot, type RunOptions } from './daemon.js';
+import { Daemon, type HandoverPart, type RoleReloadOutcome, type RoleSnapshot, type RunOptions } from './daemon.js';
 import { RpcPeer } from './ipc.js';
 import { createLogger, type Logger } from './log.js';
 import type { Role } from './parts.js';
@@ -22,6 +23,8 @@ export interface ChildStart {
   role: Role;
   options: RunOptions;
   config: KeepalivedConfig;
+  /** This process's part of a handover state file: start from it (handover.ts). */
+  handover?: HandoverPart;
 }
 
 export type ChildStartReply = { ok: true; instances: number; ipvs: boolean } | { ok: false; errors: string[] };
@@ -31,6 +34,8 @@ export type ChildSnapshot = RoleSnapshot & { process: ProcessInfo };
 function main(): void {
   const role = process.argv[2] === 'tskeepalived-checkers' ? 'checkers' : 'vrrp';
   process.title = `tskeepalived-${role}`;
+  // The VRRP process is forked before the file is read: it loads its code while the supervisor parses.
+  if (role === 'vrrp') void import('./vrrp.js').catch(() => undefined);
   let daemon: Daemon | undefined;
   let log: Logger | undefined;
   let stopping: Promise<void> | undefined;
@@ -55,7 +60,7 @@ function main(): void {
       log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}${a.options.namespace ? `_${a.options.namespace}` : ''}`, tap: (level, text) => level >= 50 && errors?.push(text) });
       applyScheduling(role, a.config.global.other, log);
       try {
-        daemon = await Daemon.startRole(a.options, log, a.config);
+        daemon = await Daemon.startRole(a.options, log, a.config, a.handover);
       } catch (e) {
         log.error(`start failed: ${(e as Error).message}`);
         const out = errors;
@@ -74,6 +79,16 @@ function main(): void {
       return { ...part, process: processInfo(role) };
     },
     counters: () => daemon?.ipvs?.counters() ?? [],
+    // `tskeepalived --handover`: stop without releasing anything; the answer is this process's state.
+    handover: async (): Promise<HandoverPart> => {
+      let part: HandoverPart = {};
+      stopping ??= (async () => {
+        log?.info('handover: stopping without releasing anything');
+        if (daemon) part = await daemon.handover();
+      })();
+      await stopping;
+      return part;
+    },
     stop: async () => {
       await stop();
       // The supervisor disconnects once it has the answer; that ends this process (see 'disconnect').

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import type { IpvsManager } from './ipvs.js';
+import type { HandoverCheckers, HandoverVrrp } from './handover.js';
 import type { SyncDaemonDriver } from './ipvs-sync.js';
 import type { CheckerSubsystem, CheckerSnapshot } from '../check/index.js';
 import type { Logger } from './log.js';
@@ -46,9 +47,17 @@ export interface RunOptions {
   notifyFifoElsewhere?: boolean;
   /** --metrics-listen ADDR:PORT */
   metricsListen?: string;
+  /** --handover-file: the handover state file (default: handover.json in the run directory). */
+  handoverFile?: string;
   /** Where SIGUSR1/SIGUSR2 write keepalived.data/.json/.stats (default /tmp). */
   dumpDir?: string;
   log?: import('./log.js').LogOptions;
+}
+
+/** One process's part of the handover state (handover.ts). */
+export interface HandoverPart {
+  vrrp?: HandoverVrrp;
+  checkers?: HandoverCheckers;
 }
 
 export interface ReloadOutcome {
@@ -117,11 +126,16 @@ export class Daemon {
    * supervisor (supervisor.ts): with `vrrpOnly` the VRRP process (instances, lvs_sync_daemon), with
    * `checkOnly` the checker process (IPVS and health checkers).
    */
-  static async startRole(o: RunOptions, log: Logger, cfg: KeepalivedConfig): Promise<Daemon> {
+  static async startRole(o: RunOptions, log: Logger, cfg: KeepalivedConfig, carried?: HandoverPart): Promise<Daemon> {
     // Each process loads only the code of its part (the VRRP process starts sooner without the checkers').
     const addresses = new RtnlAddressManager();
-    const vrrp = o.checkOnly ? undefined : await (await import('./vrrp.js')).VrrpSubsystem.start(cfg, addresses, log);
-    const ipvs = !o.vrrpOnly && cfg.lvs.virtualServers.length > 0 ? await (await import('./ipvs.js')).IpvsManager.start(cfg, log) : undefined;
+    const vrrp = o.checkOnly ? undefined : await (await import('./vrrp.js')).VrrpSubsystem.start(cfg, addresses, log, carried?.vrrp);
+    const handedChecks = carried?.checkers;
+    let ipvs: IpvsManager | undefined;
+    if (!o.vrrpOnly && cfg.lvs.virtualServers.length > 0) {
+      const { IpvsManager } = await import('./ipvs.js');
+      ipvs = await IpvsManager.start(cfg, log, handedChecks ? { health: (await import('./handover.js')).carriedHealth(cfg.lvs, handedChecks) } : undefined);
+    }
     ipvs?.scheduleRepair(cfg, cfg.global.ipvsCheckIntervalS);
     const d = new Daemon(o, log, cfg, addresses, vrrp, ipvs);
     if (!o.vrrpOnly) {
@@ -130,7 +144,7 @@ export class Daemon {
       const { Mailer } = await import('../alert/mailer.js');
       const { quorumMail, realServerMail } = await import('../alert/messages.js');
       const mailer = new Mailer(() => d.cfg.global, { info: (m) => log.info(m), warn: (m) => log.warn(m) });
-      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, {
+      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, handedChecks ? CheckerSubsystem.carryFrom(cfg, handedChecks) : undefined, {
         fifo: (line) => d.lvsFifoWrite(line),
         isLocal: localAddress,
         // smtp_alert (real server: on by default when an smtp_server is set; virtual server: off).
@@ -142,8 +156,32 @@ export class Daemon {
         },
       });
     }
-    await d.startSync();
+    await d.startSync(carried !== undefined);
     return d;
+  }
+
+  /**
+   * `tskeepalived --handover`: stops this process's work without releasing anything (no priority 0, VIPs,
+   * routes and rules kept, IPVS table and sync daemon kept, no STOP notify) and returns its running state
+   * for the state file. Idempotent with stop(): whichever comes first wins.
+   */
+  async handover(): Promise<HandoverPart> {
+    if (this.stopping) return {};
+    this.stopping = true;
+    await this.busy;
+    if (this.vrrp) this.vrrp.stateListener = undefined;
+    const out: HandoverPart = {};
+    // The checkers first: VRRP keeps advertising for as long as possible.
+    if (this.checkers) {
+      await this.checkers.stop();
+      out.checkers = this.checkers.handoverState();
+    }
+    for (const f of this.lvsFifos) f.close();
+    await this.ipvs?.stop(this.cfg, { release: false, why: 'handover' });
+    this.sync?.detach();
+    if (this.vrrp) out.vrrp = await this.vrrp.handover();
+    this.addresses.close();
+    return out;
   }
 
   /**
@@ -170,9 +208,9 @@ export class Daemon {
   }
 
   /** lvs_sync_daemon follows its VRRP instance (keepalived runs it from the VRRP side, so not with -C). */
-  private async startSync(): Promise<void> {
+  private async startSync(adopt = false): Promise<void> {
     if (!this.vrrp || !this.cfg.global.lvsSyncDaemon) return;
-    this.sync = await (await import('./ipvs-sync.js')).SyncDaemonDriver.start(this.cfg, this.log);
+    this.sync = await (await import('./ipvs-sync.js')).SyncDaemonDriver.start(this.cfg, this.log, adopt);
     const sync = this.sync;
     if (!sync) return;
     this.vrrp.stateListener = (name, state) => {

@@ -24,7 +24,8 @@ export class SyncDaemonDriver {
   ) {}
 
   /** undefined when lvs_sync_daemon is not configured, or (said in the log) when it cannot run. */
-  static async start(cfg: KeepalivedConfig, log: Logger): Promise<SyncDaemonDriver | undefined> {
+  /** `adopt` (after a handover): a sync daemon the kernel already runs is taken over, not restarted. */
+  static async start(cfg: KeepalivedConfig, log: Logger, adopt = false): Promise<SyncDaemonDriver | undefined> {
     const spec = specOf(cfg, log);
     if (!spec) return undefined;
     let client: IpvsClient;
@@ -35,8 +36,27 @@ export class SyncDaemonDriver {
       return undefined;
     }
     const d = new SyncDaemonDriver(client, spec.daemon, spec.instance, log);
+    if (adopt) {
+      try {
+        const running = await client.getDaemons();
+        const mine = running.find((r) => r.ifname === spec.daemon.ifname && r.syncId === spec.daemon.syncId);
+        if (mine) {
+          d.role = mine.state;
+          log.info(`IPVS: ${mine.state} sync daemon on ${mine.ifname} (syncid ${mine.syncId}) kept from the handover`);
+          return d;
+        }
+      } catch (e) {
+        log.warn(`lvs_sync_daemon: ${(e as Error).message}`);
+      }
+    }
     await d.set('BACKUP');
     return d;
+  }
+
+  /** `tskeepalived --handover`: closes the socket and leaves the kernel's sync daemon running. */
+  detach(): void {
+    this.role = undefined;
+    this.client.close();
   }
 
   /** The driving instance's new state: MASTER runs the master daemon, anything else the backup one. */

@@ -17,7 +17,7 @@
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import type { RealServer } from '../config/model/lvs.js';
-import { desiredTable, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthView } from '../ipvs/desired.js';
+import { desiredTable, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthState, type HealthView } from '../ipvs/desired.js';
 import { applyOpsInPlace, applyOpsToTable, diffDests, diffTables, teardownOps } from '../ipvs/diff.js';
 import type { OpResult } from '../ipvs/explain.js';
 import { RefusalMemory } from '../ipvs/refusals.js';
@@ -49,8 +49,13 @@ export class IpvsManager {
     private readonly log: Logger,
   ) {}
 
-  /** Opens IPVS and programs `cfg`; undefined (after saying why) when the kernel has no IPVS. */
-  static async start(cfg: KeepalivedConfig, log: Logger): Promise<IpvsManager | undefined> {
+  /**
+   * Opens IPVS and programs `cfg`; undefined (after saying why) when the kernel has no IPVS. `carried`:
+   * after `tskeepalived --handover`, the real servers' health the previous daemon left (handover.ts): the
+   * table is reconciled against it (entries in place are adopted, a failed server is not re-added) and
+   * lvs_flush does not empty it.
+   */
+  static async start(cfg: KeepalivedConfig, log: Logger, carried?: { health: HealthState }): Promise<IpvsManager | undefined> {
     let client: IpvsClient;
     try {
       client = await IpvsClient.open();
@@ -60,7 +65,10 @@ export class IpvsManager {
     }
     const m = new IpvsManager(client, log);
     log.info('Initializing ipvs');
-    if (cfg.global.lvsFlush) {
+    if (carried) {
+      m.health = healthView(carried.health);
+      log.info('IPVS: starting from the handover state (table kept, real servers keep their health)');
+    } else if (cfg.global.lvsFlush) {
       await client.flush();
       log.info('IPVS: table flushed (lvs_flush)');
     }
@@ -205,13 +213,13 @@ export class IpvsManager {
   private stopped = false;
 
   /** Removes what this process programmed (or everything, for lvs_flush_on_stop), then closes. */
-  async stop(cfg: KeepalivedConfig, opts: { release: boolean }): Promise<void> {
+  async stop(cfg: KeepalivedConfig, opts: { release: boolean; why?: string }): Promise<void> {
     this.stopped = true;
     if (this.repairTimer) clearInterval(this.repairTimer);
     await this.busy;
     try {
       if (!opts.release) {
-        this.log.info('IPVS: leaving the virtual servers in place (--dont-release-ipvs)');
+        this.log.info(`IPVS: leaving the virtual servers in place (${opts.why ?? '--dont-release-ipvs'})`);
         return;
       }
       if (cfg.global.lvsFlushOnStop === 'full') {

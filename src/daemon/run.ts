@@ -3,18 +3,20 @@
  * Claims the pid files, starts the Supervisor (supervisor.ts: the VRRP and checker processes), the status
  * socket and the metrics endpoint, and turns
  * signals into actions: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 data + JSON dumps, SIGUSR2
- * stats dump. Handlers are installed before anything starts, so a signal during start-up is acted on
+ * stats dump; `tskeepalived --handover` arrives on the status socket (handover.ts). Handlers are installed before anything starts, so a signal during start-up is acted on
  * once the start has finished instead of killing a half-started daemon.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { isBackgroundChild, reportStart } from './background.js';
 import type { RunOptions } from './daemon.js';
 import { Supervisor } from './supervisor.js';
 import { writeDump } from './dumps.js';
 import { createLogger, logsToConsole, type Logger } from './log.js';
-import { MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import { claimPidFiles, DEFAULT_PID_FILE, NAMESPACED_RUN_DIR, PidFileError, releasePidFiles } from './pidfile.js';
 import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
+import { handoverFilePath, takeHandoverFile, writeHandoverFile } from './handover.js';
 
 export type { RunOptions } from './daemon.js';
 
@@ -78,6 +80,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   let stopAsked: string | undefined;
   let reloadAsked = false;
   let onStop: (sig: string) => void = (sig) => (stopAsked = sig);
+  let onHandover: () => Promise<{ pid: number; file: string }> = () => Promise.reject(new Error('the daemon is still starting'));
   process.on('SIGTERM', () => onStop('SIGTERM'));
   process.on('SIGINT', () => onStop('SIGINT'));
   process.on('SIGHUP', () => (d ? void d.reload() : (reloadAsked = true)));
@@ -106,9 +109,15 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     log.error((e as Error).message);
     return failStart(e instanceof PidFileError ? 1 : 4);
   }
+  // A state file left by `tskeepalived --handover`: read once (and removed), before anything starts.
+  const handoverFile = handoverFilePath(o);
+  const taken = takeHandoverFile(handoverFile);
+  if (taken && 'ignored' in taken) log.warn(`handover state ${handoverFile} ignored: ${taken.ignored} - starting as usual`);
+  const handover = taken && 'state' in taken ? taken.state : undefined;
+  if (handover) log.info(`starting from the handover state ${handoverFile} (left by pid ${handover.pid}, tskeepalived ${handover.program}, ${Date.now() - handover.writtenAt} ms ago)`);
   let started: Supervisor | number;
   try {
-    started = await Supervisor.start(o, log, loaded, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) });
+    started = await Supervisor.start(o, log, loaded, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) }, handover);
   } catch (e) {
     log.error(`start failed: ${(e as Error).message}`);
     started = 1;
@@ -125,7 +134,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   const socketPath = o.statusSocket ?? DEFAULT_STATUS_SOCKET;
   if (socketPath !== 'none') {
     try {
-      status = await StatusServer.listen(socketPath, () => daemon.snapshot());
+      status = await StatusServer.listen(socketPath, () => daemon.snapshot(), { handover: () => onHandover() });
     } catch (e) {
       log.warn(`status socket: ${(e as Error).message} - running without one`);
     }
@@ -133,6 +142,8 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   let metrics: MetricsServer | undefined;
   if (o.metricsListen) {
     try {
+      // Loaded only when asked for: prom-client is a large part of the supervisor's start.
+      const { MetricsServer } = await import('./metrics.js');
       metrics = await MetricsServer.listen(o.metricsListen, daemon);
       log.info(`Prometheus metrics on http://${o.metricsListen}/metrics`);
     } catch (e) {
@@ -146,20 +157,51 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   const alive = setInterval(() => undefined, 1 << 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const finish = async () => {
+      await status?.close().catch(() => undefined);
+      await metrics?.close().catch(() => undefined);
+      releasePidFiles(pidFiles, daemon.pids());
+      if (o.namespace !== undefined) removeIfEmpty(`${NAMESPACED_RUN_DIR}/${o.namespace}`);
+      log.info('Stopped tskeepalived');
+      clearInterval(alive);
+      resolve(0);
+    };
     onStop = (sig: string) => {
       if (stopping) return;
       stopping = true;
       void (async () => {
         log.info(sig.startsWith('SIG') ? `${sig} received: stopping` : `${sig}: stopping`);
         await daemon.stop();
-        await status?.close().catch(() => undefined);
-        await metrics?.close().catch(() => undefined);
-        releasePidFiles(pidFiles, daemon.pids());
-        if (o.namespace !== undefined) removeIfEmpty(`${NAMESPACED_RUN_DIR}/${o.namespace}`);
-        log.info('Stopped tskeepalived');
-        clearInterval(alive);
-        resolve(0);
+        await finish();
       })();
+    };
+    // `tskeepalived --handover` on the status socket: the answer goes out once the state file is written;
+    // the daemon then exits (the command waits for that).
+    onHandover = async () => {
+      if (stopping) throw new Error('the daemon is already stopping');
+      // Nothing is stopped unless the next start can run the file and the state can be written.
+      if (typeof Supervisor.load(o, log) === 'number') throw new Error(`the configuration ${o.file} cannot be run (see tskeepalived -t): nothing was stopped`);
+      try {
+        fs.mkdirSync(path.dirname(handoverFile), { recursive: true });
+        fs.accessSync(path.dirname(handoverFile), fs.constants.W_OK);
+      } catch (e) {
+        throw new Error(`cannot write the handover state in ${path.dirname(handoverFile)}: ${(e as Error).message}`);
+      }
+      stopping = true;
+      log.info(`handover requested: stopping without releasing anything, state to ${handoverFile}`);
+      const state = await daemon.handover();
+      if (!state) throw new Error('the daemon is already stopping');
+      try {
+        writeHandoverFile(handoverFile, state);
+      } catch (e) {
+        const why = `cannot write the handover state ${handoverFile}: ${(e as Error).message}`;
+        log.error(why);
+        setImmediate(() => void finish());
+        throw new Error(why);
+      }
+      log.info(`handover state written to ${handoverFile}: ${state.vrrp?.instances.length ?? 0} VRRP instance(s), ${state.checkers?.realServers.length ?? 0} real server(s)`);
+      setImmediate(() => void finish());
+      return { pid: process.pid, file: handoverFile };
     };
     if (stopAsked) onStop(stopAsked);
     else if (reloadAsked) void daemon.reload();

@@ -1,14 +1,26 @@
 /**
  * Daemon layer, edge: the status socket. A unix stream socket (default /run/tskeepalived.sock, mode
- * 0600: root only) where any connection gets the daemon's snapshot as one JSON document and is closed;
- * `tskeepalived status` reads it. No signals, no files in /tmp. A socket file left by a dead daemon is
- * replaced; one a live daemon answers on is left alone (this daemon then runs without one, and says so).
+ * 0600: root only). A client sends one request line and gets one JSON document, then the connection is
+ * closed: `status` (or nothing within REQUEST_WAIT_MS, so `socat - UNIX:...` still works) answers the
+ * daemon's snapshot, which `tskeepalived status` reads; `handover` asks the daemon to exit in handover mode
+ * (handover.ts) and answers `{"handover":{"pid":...,"file":...}}` once the state file is written, or
+ * `{"error":...}`. No signals, no files in /tmp. A socket file left by a dead daemon is replaced; one a live
+ * daemon answers on is left alone (this daemon then runs without one, and says so).
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
 export const DEFAULT_STATUS_SOCKET = '/run/tskeepalived.sock';
+/** A client that sends no request line within this time gets the snapshot. */
+const REQUEST_WAIT_MS = 200;
+/** A request line longer than this is refused. */
+const MAX_REQUEST = 256;
+
+export interface StatusHandlers {
+  /** `handover`: resolves once the state file is written (the daemon exits afterwards). */
+  handover?: () => Promise<{ pid: number; file: string }>;
+}
 
 function answers(file: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -28,21 +40,48 @@ export class StatusServer {
   ) {}
 
   /** Listens on `file`; throws with the reason when it cannot. */
-  static async listen(file: string, snapshot: () => unknown): Promise<StatusServer> {
+  static async listen(file: string, snapshot: () => unknown, handlers: StatusHandlers = {}): Promise<StatusServer> {
     // The snapshot may be a promise (the supervisor asks its children).
     if (fs.existsSync(file)) {
       if (await answers(file)) throw new Error(`status socket ${file} is in use by another running daemon`);
       fs.rmSync(file, { force: true });
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const server = net.createServer((c) => {
-      c.on('error', () => undefined);
+    const answer = (c: net.Socket, work: () => unknown) =>
       Promise.resolve()
-        .then(snapshot)
+        .then(work)
         .then(
           (s) => c.end(JSON.stringify(s) + '\n'),
           (e: Error) => c.end(JSON.stringify({ error: e.message }) + '\n'),
         );
+    const server = net.createServer((c) => {
+      c.on('error', () => undefined);
+      let buf = '';
+      let done = false;
+      const go = (req: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(t);
+        // Only ours: the socket's own 'end' listener closes it once the client is done.
+        c.off('data', onData);
+        c.off('end', onEnd);
+        if (req === 'status') return void answer(c, snapshot);
+        if (req === 'handover') return void answer(c, async () => {
+          if (!handlers.handover) throw new Error('this daemon cannot hand over');
+          return { handover: await handlers.handover() };
+        });
+        void answer(c, () => Promise.reject(new Error(`unknown request '${req.slice(0, 40)}' (status or handover)`)));
+      };
+      const t = setTimeout(() => go('status'), REQUEST_WAIT_MS);
+      const onData = (d: Buffer) => {
+        buf += d.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) go(buf.slice(0, nl).trim());
+        else if (buf.length > MAX_REQUEST) go(buf.slice(0, MAX_REQUEST));
+      };
+      const onEnd = () => go(buf.trim() || 'status');
+      c.on('data', onData);
+      c.on('end', onEnd);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -64,8 +103,14 @@ export class StatusServer {
 
 /** Client side: the snapshot a daemon returns, or a readable error. */
 export function readStatus(file: string, timeoutMs = 5000): Promise<unknown> {
+  return request(file, 'status', timeoutMs);
+}
+
+/** Client side: one request line, one JSON answer (or a readable error). */
+export function request(file: string, req: 'status' | 'handover', timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const c = net.connect(file);
+    c.once('connect', () => c.write(`${req}\n`));
     const chunks: Buffer[] = [];
     const t = setTimeout(() => {
       c.destroy();
@@ -83,7 +128,7 @@ export function readStatus(file: string, timeoutMs = 5000): Promise<unknown> {
     c.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(t);
       const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'no tskeepalived is running there' : e.code === 'EACCES' ? 'permission denied (run as root)' : e.message;
-      reject(new Error(`cannot read the status from ${file}: ${why}`));
+      reject(new Error(`cannot ${req === 'status' ? 'read the status from' : 'ask for a handover on'} ${file}: ${why}`));
     });
   });
 }

@@ -16,6 +16,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import { runStartStopScript } from './start-stop-script.js';
@@ -31,6 +32,18 @@ import { processInfo, type ProcessInfo } from './proc-info.js';
 import type { VrrpReloadReport } from './vrrp.js';
 import { withoutLocs } from '../util/locs.js';
 import { READY_ENV } from './background.js';
+import type { HandoverPart } from './daemon.js';
+import { bootId, HANDOVER_FORMAT, type HandoverState } from './handover.js';
+
+const requireJson = createRequire(import.meta.url);
+/** This program's version (recorded in the handover file). */
+function programVersion(): string {
+  try {
+    return (requireJson('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** dist/daemon/child.js, also when this module runs from the sources (tests import src/). */
 const CHILD_ENTRY = (() => {
@@ -153,7 +166,8 @@ export class Supervisor {
   }
 
   /** Starts the children on a loaded configuration; a number (the exit status) when it cannot start. */
-  static async start(o: RunOptions, log: Logger, loaded: Loaded, hooks: SupervisorHooks = {}): Promise<Supervisor | number> {
+  /** `handover`: the state a previous daemon left with `--handover` (each child gets its part). */
+  static async start(o: RunOptions, log: Logger, loaded: Loaded, hooks: SupervisorHooks = {}, handover?: HandoverState): Promise<Supervisor | number> {
     const cfg = loaded.config;
     const netns = Supervisor.namespaceOf(o, cfg);
     if (o.namespace && cfg.global.netNamespace && o.namespace !== cfg.global.netNamespace) {
@@ -171,7 +185,11 @@ export class Supervisor {
     const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks, netns);
     await runStartStopScript('startup', cfg.global, log);
     const roles = rolesFor(cfg, o);
-    const started = await Promise.all(roles.map((r) => s.spawn(r, cfg)));
+    const part = (r: Role): HandoverPart | undefined => {
+      if (!handover) return undefined;
+      return r === 'vrrp' ? (handover.vrrp ? { vrrp: handover.vrrp } : {}) : handover.checkers ? { checkers: handover.checkers } : {};
+    };
+    const started = await Promise.all(roles.map((r) => s.spawn(r, cfg, part(r))));
     if (started.some((r) => !r.ok)) {
       await s.stop();
       return 1;
@@ -202,7 +220,7 @@ export class Supervisor {
   }
 
   /** Forks the child of `role` and starts it on its part of `cfg`. */
-  private async spawn(role: Role, cfg: KeepalivedConfig): Promise<ChildStartReply> {
+  private async spawn(role: Role, cfg: KeepalivedConfig, handover?: HandoverPart): Promise<ChildStartReply> {
     let proc: ChildProcess;
     if (role === 'vrrp' && this.netns === undefined && preforked && preforked.exitCode === null && preforked.signalCode === null) {
       proc = preforked;
@@ -228,7 +246,7 @@ export class Supervisor {
     this.partKeys.set(role, withoutLocs(part));
     const options: RunOptions = { ...this.o, ...(this.netns !== undefined ? { namespace: this.netns } : {}), vrrpOnly: role === 'vrrp', checkOnly: role === 'checkers', notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly };
     if (options.log) options.log = { ...options.log, sink: undefined, tap: undefined };
-    const start: ChildStart = { role, options: JSON.parse(JSON.stringify(options)) as RunOptions, config: part };
+    const start: ChildStart = { role, options: JSON.parse(JSON.stringify(options)) as RunOptions, config: part, ...(handover ? { handover } : {}) };
     try {
       const reply = await rpc.request<ChildStartReply>('start', start, START_TIMEOUT_MS);
       if (reply.ok) {
@@ -361,6 +379,37 @@ export class Supervisor {
     this.respawnTimers.clear();
     await Promise.all([...this.children.values()].map((c) => this.stopChild(c)));
     await runStartStopScript('shutdown', this.cfg.global, this.log);
+  }
+
+  /**
+   * `tskeepalived --handover`: every child stops without releasing anything and answers with its state;
+   * the checkers first, so VRRP advertises until the last moment. Resolves once every child has exited,
+   * with the state to write (undefined when the daemon was already stopping).
+   */
+  async handover(): Promise<HandoverState | undefined> {
+    if (this.stopping) return undefined;
+    this.stopping = true;
+    await this.busy;
+    for (const t of this.respawnTimers.values()) clearTimeout(t);
+    this.respawnTimers.clear();
+    const state: HandoverState = { format: HANDOVER_FORMAT, program: programVersion(), writtenAt: 0, bootId: bootId(), pid: process.pid, configFile: this.o.file };
+    for (const role of ['checkers', 'vrrp'] as const) {
+      const c = this.children.get(role);
+      if (!c) continue;
+      try {
+        const part = await c.rpc.request<HandoverPart>('handover', undefined, STOP_TIMEOUT_MS);
+        if (part.vrrp) state.vrrp = part.vrrp;
+        if (part.checkers) state.checkers = part.checkers;
+      } catch (e) {
+        this.log.error(`handover: ${ROLE_TITLE[role]} child process(${c.proc.pid}): ${(e as Error).message}`);
+      }
+      if (c.proc.connected) c.proc.disconnect();
+      const killed = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
+      await c.exited;
+      clearTimeout(killed);
+    }
+    state.writtenAt = Date.now();
+    return state;
   }
 
   private async stopChild(c: Child): Promise<void> {

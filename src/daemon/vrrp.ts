@@ -43,6 +43,7 @@ import { FifoWriter } from '../util/fifo.js';
 import { fifoLine, runNotify } from '../vrrp/notify.js';
 
 import { withoutLocs } from '../util/locs.js';
+import { adoption, vipsNoLongerConfigured, type HandoverInstance, type HandoverVrrp } from './handover.js';
 export { withoutLocs };
 
 /**
@@ -152,10 +153,12 @@ export class VrrpSubsystem {
     private readonly log: Logger,
   ) {}
 
-  static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
+  /** `carried`: the VRRP part of a handover state file (handover.ts), or undefined for an ordinary start. */
+  static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger, carried?: HandoverVrrp): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
     await v.subscribe();
-    if (cfg.vrrp.instances.some((i) => i.accept === false)) await v.firewallFor().clearLeftovers();
+    // A table a killed daemon left goes; one a handover left is replaced when its first MASTER blocks (nft.ts).
+    if (!carried && cfg.vrrp.instances.some((i) => i.accept === false)) await v.firewallFor().clearLeftovers();
     v.statics = new StaticNet(addresses, v.routes, v.links, log);
     await v.statics.apply(cfg);
     v.openFifos();
@@ -168,16 +171,62 @@ export class VrrpSubsystem {
       if (r) v.runners.push(r);
     }
     v.wire();
-    // vrrp_startup_delay: the instances stay in INIT (sockets open, nothing sent) for that long.
-    const delayMs = Math.round(cfg.global.vrrpStartupDelayS * 1000);
+    // vrrp_startup_delay: the instances stay in INIT (sockets open, nothing sent) for that long; not after a
+    // handover, where a carried MASTER must advertise at once.
+    const delayMs = carried ? 0 : Math.round(cfg.global.vrrpStartupDelayS * 1000);
+    for (const r of v.runners) {
+      const a = adoption(r.inst, carried);
+      if (a.adopt === undefined) {
+        if (carried) log.info(`(${r.inst.name}) starting as usual: ${a.why}`);
+        if (delayMs === 0) r.start({ clearVips: true });
+        continue;
+      }
+      r.adopt(a.adopt, vipsNoLongerConfigured(a.record.vips, r.virtualAddresses), a.record.ahSeq);
+      log.info(`(${r.inst.name}) carried on in ${r.state.state} STATE from the handover`);
+    }
     if (delayMs > 0) {
       log.info(`Delaying startup for ${cfg.global.vrrpStartupDelayS} seconds`);
       v.startupTimer = setTimeout(() => {
         v.startupTimer = undefined;
-        for (const r of v.runners) if (r.state.state === 'INIT') r.start();
+        for (const r of v.runners) if (r.state.state === 'INIT') r.start({ clearVips: true });
       }, delayMs);
-    } else for (const r of v.runners) r.start();
+    }
     return v;
+  }
+
+  /**
+   * `tskeepalived --handover`: every instance goes quiet without releasing anything (no priority 0, no
+   * STOP notify, VIPs, routes, rules and VMAC interfaces left in place); returns their states.
+   */
+  async handover(): Promise<HandoverVrrp> {
+    const instances: HandoverInstance[] = this.runners.map((r) => ({
+      name: r.inst.name,
+      vrid: r.inst.virtualRouterId!,
+      family: r.inst.family ?? 'inet',
+      interface: r.inst.interface!,
+      state: r.state.state,
+      priority: r.state.priority,
+      vips: r.state.state === 'MASTER' ? [...r.virtualAddresses] : [],
+      ...(r.ahSequence > 0 ? { ahSeq: r.ahSequence } : {}),
+    }));
+    // Nothing reacts to the kernel any more; statics and the no_accept table stay for the next daemon.
+    this.stopping = true;
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    if (this.linkPoll) clearInterval(this.linkPoll);
+    this.unsubscribe?.();
+    this.monitor?.close();
+    if (this.waitTimer) clearInterval(this.waitTimer);
+    this.waitTimer = undefined;
+    for (const t of this.ifaces.values()) t.stop();
+    for (const t of this.scripts.values()) t.stop();
+    for (const t of this.files.values()) t.stop();
+    this.processes?.stop();
+    await Promise.all(this.runners.map((r) => r.handover()));
+    for (const f of this.fifos) f.close();
+    this.fifos = [];
+    this.routes.close();
+    this.vmacs.close();
+    return { instances };
   }
 
   get instanceCount(): number {

@@ -202,8 +202,47 @@ export class VrrpRunner {
     return this.s;
   }
 
-  start(): void {
+  /**
+   * An ordinary start. `clearVips`: first remove the configured addresses left on the interfaces (by a
+   * daemon that was killed, or stopped with -V), as keepalived does at start.
+   */
+  start(opts: { clearVips?: boolean } = {}): void {
+    if (opts.clearVips) this.changeAddresses('remove');
     this.apply({ type: 'startup' });
+  }
+
+  /**
+   * A start after `tskeepalived --handover`: carry on in the state the previous daemon left. A MASTER
+   * advertises at once and keeps the addresses already present (missing ones are added, `stale` ones it
+   * held but no longer configures are removed); it sends a GARP burst but runs no notify (no transition
+   * happened). A BACKUP waits a full Master_Down_Interval.
+   */
+  adopt(state: 'MASTER' | 'BACKUP', stale: readonly VipSpec[] = [], ahSeq = 0): void {
+    // auth_type AH: BACKUPs drop a sequence number that is not above the last one they accepted.
+    this.ahSeq = ahSeq;
+    this.apply({ type: 'resume', state });
+    if (this.s.state !== 'MASTER') return;
+    if (stale.length > 0) this.changeAddresses('remove', { vips: [...stale], routes: [], rules: [] });
+    this.announce();
+  }
+
+  /**
+   * `tskeepalived --handover`: go quiet without releasing anything (no priority 0 advert, no notify,
+   * addresses, routes and rules left in place) and close the transport once what is queued has gone out.
+   * A MASTER sends one last advert first, so its BACKUPs' Master_Down timers restart at the handover and
+   * the next daemon has a whole Master_Down_Interval to send its first.
+   */
+  async handover(): Promise<void> {
+    for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
+    this.clearAnnounceTimers();
+    if (this.s.state === 'MASTER') {
+      patchPriority(this.advert, this.s.priority);
+      this.sendAdvert();
+      this.stats.advertTx++;
+    }
+    this.retired = true;
+    await this.addrQueue;
+    this.deps.transport.close();
   }
 
   /**
@@ -251,6 +290,11 @@ export class VrrpRunner {
     this.retired = true;
     await this.addrQueue;
     this.deps.transport.close();
+  }
+
+  /** auth_type AH: the last sequence number sent or accepted (carried over a handover). */
+  get ahSequence(): number {
+    return this.ahSeq;
   }
 
   /** The virtual addresses this instance holds while MASTER (address/prefix on device). */
