@@ -14,9 +14,10 @@
  * normalised, archives sorted, so two builds of one commit give identical packages. Every ELF file must
  * need at most glibc 2.28 (the packages run on EL8 and Debian 10 or later): checked here.
  *
- *   node scripts/package.mjs [--version V] [--only deb|rpm] [--out DIR]
+ *   node scripts/package.mjs [--version V] [--only deb|rpm] [--out DIR] [--work DIR]
  *
- * --version overrides package.json's version (the package test builds an "upgrade" with it).
+ * --version overrides package.json's version (the package test builds an "upgrade" with it); --work is
+ * the scratch directory (default build/pkg), so that two builds can run at once.
  * Needs dpkg-dev's dpkg-deb, rpm's rpmbuild, binutils (readelf, strip), gcc/g++/make/python3 (node-gyp).
  */
 import { execFileSync } from 'node:child_process';
@@ -42,7 +43,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const VERSION = opt('--version') ?? pkg.version;
 const ONLY = opt('--only');
 const OUT = path.resolve(opt('--out') ?? path.join(ROOT, 'build/packages'));
-const WORK = path.join(ROOT, 'build/pkg');
+const WORK = path.resolve(opt('--work') ?? path.join(ROOT, 'build/pkg'));
 const EPOCH = Number(process.env.SOURCE_DATE_EPOCH ?? run('git', ['-C', ROOT, 'log', '-1', '--format=%ct']).trim());
 const MAINTAINER = process.env.TSK_PKG_MAINTAINER ?? 'tskeepalived maintainers <maintainers@tskeepalived.example>';
 const ARCH = { x64: { deb: 'amd64', rpm: 'x86_64' }, arm64: { deb: 'arm64', rpm: 'aarch64' } }[process.arch];
