@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -83,6 +84,22 @@ function makeNs(): void {
     const r = spawnSync('ip', cmd, { encoding: 'utf8' });
     expect(r.status, `ip ${cmd.join(' ')}: ${r.stderr}`).toBe(0);
   }
+}
+
+/**
+ * Maintainer scripts see systemd: /run/systemd/system exists and systemctl / deb-systemd-invoke are
+ * stand-ins (first in PATH) that log their arguments to /var/log/stub-calls and call the service active.
+ * The command then runs; the log is returned and emptied.
+ */
+const STUB = `#!/bin/sh\necho "$(basename "$0") $*" >> /var/log/stub-calls\nexit 0\n`;
+async function withSystemd(root: string, command: string, timeoutS = 300): Promise<Ran & { calls: string[] }> {
+  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.writeFileSync(path.join(root, 'usr/local/sbin', c), STUB, { mode: 0o755 });
+  const r = await inRoot(root, `mkdir -p /run/systemd/system && ${command}`, { timeoutS });
+  const log = path.join(root, 'var/log/stub-calls');
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  fs.rmSync(log, { force: true });
+  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.rmSync(path.join(root, 'usr/local/sbin', c));
+  return { ...r, calls };
 }
 
 const timings: Record<string, number> = {};
@@ -174,6 +191,13 @@ describe('packages', () => {
     expect(postinst).toMatch(/deb-systemd-invoke restart/);
     expect(postinst).not.toMatch(/deb-systemd-helper enable/);
     expect(prerm).toMatch(/"\$1" = "remove"/);
+    // The man page names every option of src/cli/options.ts and every signal.
+    const x = path.join(tmp, 'x');
+    expect((await run('dpkg-deb', ['-x', deb, x])).code).toBe(0);
+    const man = zlib.gunzipSync(fs.readFileSync(path.join(x, 'usr/share/man/man8/tskeepalived.8.gz'))).toString();
+    const { OPTIONS } = (await import(path.join(ROOT, 'dist/cli/options.js'))) as { OPTIONS: Array<{ long: string; short?: string }> };
+    for (const o of OPTIONS) expect(man, o.long).toContain(`\\fB\\-\\-${o.long.replace(/-/g, '\\-')}\\fR`);
+    for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2']) expect(man).toContain(sig);
     const list = (await run('dpkg-deb', ['-c', deb])).out.split('\n').filter(Boolean);
     expect(list.every((l) => l.includes(' root/root '))).toBe(true);
     for (const f of ['./usr/sbin/tskeepalived', './lib/systemd/system/tskeepalived.service', './usr/share/man/man8/tskeepalived.8.gz', './usr/lib/tskeepalived/node/bin/node', './usr/share/doc/tskeepalived/examples/vrrp-pair.conf']) {
@@ -185,9 +209,11 @@ describe('packages', () => {
     if (!ready) return ctx.skip(skipWhy || 'no root');
     fs.copyFileSync(path.join(tmp, 'a', DEB), path.join(debRoot, 'tmp', DEB));
     fs.copyFileSync(path.join(tmp, 'up', `tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`), path.join(debRoot, 'tmp', `tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`));
-    const install = await inRoot(debRoot, `apt-get update -qq && apt-get install -y -qq /tmp/${DEB}`, { timeoutS: 600 });
+    const install = await withSystemd(debRoot, `apt-get update -qq && apt-get install -y -qq /tmp/${DEB}`, 600);
     timings['apt-get install'] = install.secs;
     expect(install.code, install.out).toBe(0);
+    // A fresh install starts (and enables) nothing.
+    expect(install.calls.filter((c) => /\b(start|restart|enable)\b/.test(c))).toEqual([]);
 
     const ver = await inRoot(debRoot, 'tskeepalived --version');
     expect(ver.out).toContain(`tskeepalived v${VERSION}`);
@@ -228,15 +254,23 @@ describe('packages', () => {
     // Upgrade: the edited configuration file stays (dpkg's conffile handling, no prompt: unchanged upstream).
     const conf = path.join(debRoot, 'etc/default/tskeepalived');
     fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace(/^DAEMON_ARGS=.*$/m, 'DAEMON_ARGS="-D --log-format json"'));
-    const up = await inRoot(debRoot, `apt-get install -y -qq /tmp/tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`, { timeoutS: 300 });
+    const up = await withSystemd(debRoot, `apt-get install -y -qq /tmp/tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`);
     expect(up.code, up.out).toBe(0);
+    // The running service is not stopped before the unpack; the new program is asked for a handover and,
+    // if it cannot make one, the service is restarted.
+    expect(up.calls).not.toContain('deb-systemd-invoke stop tskeepalived.service');
+    expect(up.calls).toContain('systemctl --quiet is-active tskeepalived.service');
+    const handedOver = up.calls.includes('deb-systemd-invoke start tskeepalived.service');
+    expect(up.calls).toContain(handedOver ? 'deb-systemd-invoke start tskeepalived.service' : 'deb-systemd-invoke restart tskeepalived.service');
+    if (!handedOver) expect(up.out).toContain('no handover to the new version; restarting the service');
     expect((await inRoot(debRoot, 'tskeepalived --version')).out).toContain(`tskeepalived v${UPGRADE}`);
     expect(fs.readFileSync(conf, 'utf8')).toMatch(/^DAEMON_ARGS="-D --log-format json"$/m);
 
     // Remove keeps the configuration; purge removes it and everything else.
     const files = (await inRoot(debRoot, 'dpkg -L tskeepalived')).out.split('\n').filter((f) => f.startsWith('/'));
-    const rm = await inRoot(debRoot, 'dpkg --remove tskeepalived');
+    const rm = await withSystemd(debRoot, 'dpkg --remove tskeepalived');
     expect(rm.code, rm.out).toBe(0);
+    expect(rm.calls).toContain('deb-systemd-invoke stop tskeepalived.service');
     expect(fs.existsSync(conf)).toBe(true);
     expect(fs.existsSync(path.join(debRoot, 'usr/sbin/tskeepalived'))).toBe(false);
     const purge = await inRoot(debRoot, 'dpkg --purge tskeepalived');
