@@ -12,7 +12,8 @@
  *
  * Reproducible: file times are SOURCE_DATE_EPOCH (default: the last commit's time), owners root, modes
  * normalised, archives sorted, so two builds of one commit give identical packages. Every ELF file must
- * need at most glibc 2.28 (the packages run on EL8 and Debian 10 or later): checked here.
+ * need at most glibc 2.28 and GCC 8's libstdc++ (the packages run on EL8 and Debian 10 or later): checked
+ * here.
  *
  *   node scripts/package.mjs [--version V] [--only deb|rpm] [--out DIR] [--work DIR]
  *
@@ -47,7 +48,8 @@ const WORK = path.resolve(opt('--work') ?? path.join(ROOT, 'build/pkg'));
 const EPOCH = Number(process.env.SOURCE_DATE_EPOCH ?? run('git', ['-C', ROOT, 'log', '-1', '--format=%ct']).trim());
 const MAINTAINER = process.env.TSK_PKG_MAINTAINER ?? 'tskeepalived maintainers <maintainers@tskeepalived.example>';
 const ARCH = { x64: { deb: 'amd64', rpm: 'x86_64' }, arm64: { deb: 'arm64', rpm: 'aarch64' } }[process.arch];
-const GLIBC_MAX = [2, 28];
+/** The newest symbol versions an ELF file may need: glibc 2.28 and the libstdc++ of GCC 8 (EL8's). */
+const VERSION_MAX = { GLIBC: [2, 28], GLIBCXX: [3, 4, 25], CXXABI: [1, 3, 11] };
 /** xz level of both archives: the Node binary is most of the payload; level 6 makes the packages 15%
  * smaller than level 1 at about seven times the compression time (75 s more per package on CI's 2 cores). */
 const XZ_LEVEL = 1;
@@ -165,11 +167,14 @@ for (const f of elfs) {
 for (const f of elfs) {
   // The version-needs section (.gnu.version_r) names every glibc symbol version the file requires.
   const info = run('readelf', ['-W', '--version-info', f], { maxBuffer: 1 << 28 });
-  const needs = [...info.slice(info.indexOf("Version needs section")).matchAll(/Name: GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
-  const max = needs.reduce((a, b) => (b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]) ? b : a), [0, 0]);
-  if (max[0] > GLIBC_MAX[0] || (max[0] === GLIBC_MAX[0] && max[1] > GLIBC_MAX[1])) die(`${path.relative(TREE, f)} needs GLIBC_${max.join('.')}, above ${GLIBC_MAX.join('.')}`);
+  for (const m of info.slice(info.indexOf('Version needs section')).matchAll(/Name: (GLIBC|GLIBCXX|CXXABI)_([\d.]+)/g)) {
+    const [lib, v] = [m[1], m[2].split('.').map(Number)];
+    const max = VERSION_MAX[lib];
+    const d = max.map((x, i) => (v[i] ?? 0) - x).find((x) => x !== 0) ?? 0;
+    if (d > 0) die(`${path.relative(TREE, f)} needs ${lib}_${m[2]}, above ${max.join('.')}`);
+  }
 }
-say(`${elfs.length} ELF files, none needs more than glibc ${GLIBC_MAX.join('.')}`);
+say(`${elfs.length} ELF files, none needs more than ${Object.entries(VERSION_MAX).map(([k, v]) => `${k}_${v.join('.')}`).join(', ')}`);
 
 // Documentation, man page, unit, configuration.
 const OPTIONS = (await import(path.join(ROOT, 'dist/cli/options.js'))).OPTIONS;

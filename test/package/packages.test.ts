@@ -88,17 +88,18 @@ function makeNs(): void {
 
 /**
  * Maintainer scripts see systemd: /run/systemd/system exists and systemctl / deb-systemd-invoke are
- * stand-ins (first in PATH) that log their arguments to /var/log/stub-calls and call the service active.
+ * stand-ins in /usr/sbin (first in the PATH apt gives dpkg, ahead of init-system-helpers' /usr/bin one)
+ * that log their arguments to /var/log/stub-calls and call the service active.
  * The command then runs; the log is returned and emptied.
  */
 const STUB = `#!/bin/sh\necho "$(basename "$0") $*" >> /var/log/stub-calls\nexit 0\n`;
 async function withSystemd(root: string, command: string, timeoutS = 300): Promise<Ran & { calls: string[] }> {
-  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.writeFileSync(path.join(root, 'usr/local/sbin', c), STUB, { mode: 0o755 });
+  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.writeFileSync(path.join(root, 'usr/sbin', c), STUB, { mode: 0o755 });
   const r = await inRoot(root, `mkdir -p /run/systemd/system && ${command}`, { timeoutS });
   const log = path.join(root, 'var/log/stub-calls');
   const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   fs.rmSync(log, { force: true });
-  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.rmSync(path.join(root, 'usr/local/sbin', c));
+  for (const c of ['systemctl', 'deb-systemd-invoke']) fs.rmSync(path.join(root, 'usr/sbin', c));
   return { ...r, calls };
 }
 
