@@ -293,6 +293,7 @@ Architecture: ${ARCH.deb}
 Maintainer: ${MAINTAINER}
 Installed-Size: ${kib}
 Depends: libc6 (>= 2.28), libgcc-s1 (>= 3.0), libstdc++6 (>= 6), iproute2
+Recommends: nftables
 Suggests: ipvsadm
 Section: net
 Priority: optional

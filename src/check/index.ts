@@ -42,6 +42,9 @@ export interface CheckerHooks {
   fifo?: (line: string) => void;
   /** ha_suspend: is this address configured on the host (the VIP held)? Default: every address is. */
   isLocal?: (address: string) => boolean;
+  /** A real server went up or down / a virtual server gained or lost its quorum (SMTP alerts). */
+  realServerMoved?: (rs: string, vs: string, up: boolean, server: RealServer) => void;
+  quorumMoved?: (vs: string, q: { up: boolean; start: boolean; quorum: number; hysteresis: number; live: number }, server: VirtualServer) => void;
 }
 
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
@@ -374,6 +377,7 @@ export class CheckerSubsystem {
         if (alive) this.log.info(info.rs.inhibitOnFailure ? `Enabling service ${rsName} to VS ${vsName}` : `Adding service ${rsName} to VS ${vsName}`);
         else this.log.info(info.rs.inhibitOnFailure ? `Disabling service ${rsName} from VS ${vsName}` : `Removing service ${rsName} from VS ${vsName}`);
         this.hooks.fifo?.(`RS ${rsName} ${vsName} ${alive ? 'UP' : 'DOWN'}`);
+        this.hooks.realServerMoved?.(rsName, vsName, alive, info.rs);
         const script: Script | undefined = alive ? info.rs.notifyUp : info.rs.notifyDown;
         if (script) this.runScript(script);
       }
@@ -416,9 +420,11 @@ export class CheckerSubsystem {
     const was = this.health.quorumUp.get(vsId);
     const up = quorumAfter(vs, live, atStart ? undefined : was);
     this.health.quorumUp.set(vsId, up);
+    if (atStart && up) this.hooks.quorumMoved?.(describeVs(vs), { up, start: true, quorum: vs.quorum, hysteresis: vs.hysteresis, live }, vs);
     if (was === up || (atStart && up)) return was !== up;
     const name = describeVs(vs);
     this.hooks.fifo?.(`VS ${name} ${up ? 'UP' : 'DOWN'}`);
+    this.hooks.quorumMoved?.(name, { up, start: false, quorum: vs.quorum, hysteresis: vs.hysteresis, live }, vs);
     if (up) {
       this.log.info(`Gained quorum ${vs.quorum}+${vs.hysteresis}=${vs.quorum + vs.hysteresis} <= ${live} for VS ${name}`);
       if (vs.quorumUp && was !== undefined) this.runScript(vs.quorumUp);

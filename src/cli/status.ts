@@ -23,6 +23,8 @@ export function renderStatus(s: DaemonSnapshot): string {
         s.vrrp.map((i) => [i.name, i.state + (i.faulty && i.state !== 'FAULT' ? '*' : ''), i.priority === i.basePriority ? `${i.priority}` : `${i.priority} (${i.basePriority})`, `${i.vrid}`, `v${i.version}`, i.interface, i.syncGroup ?? '-', i.vips.map((v) => v.split(' ')[0]).join(',') || '-']),
       ),
     );
+    const tracked = s.vrrp.flatMap((i) => (i.trackers ?? []).map((t) => [i.name, t.kind, t.name, t.up ? 'up' : 'down', t.value !== undefined ? `value ${t.value}` : '', t.weight === 0 ? 'FAULT when down' : `${t.weight}${t.reverse ? ' reverse' : ''}`]));
+    if (tracked.length) out.push('', ...table(['INSTANCE', 'TRACKS', 'NAME', 'STATE', 'VALUE', 'WEIGHT'], tracked));
   } else out.push('no VRRP instances');
   if (s.checkers?.realServers.length) {
     out.push('');

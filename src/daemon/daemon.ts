@@ -126,7 +126,20 @@ export class Daemon {
     if (!o.vrrpOnly) {
       d.openLvsFifos();
       const { CheckerSubsystem } = await import('../check/index.js');
-      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, { fifo: (line) => d.lvsFifoWrite(line), isLocal: localAddress });
+      const { Mailer } = await import('../alert/mailer.js');
+      const { quorumMail, realServerMail } = await import('../alert/messages.js');
+      const mailer = new Mailer(() => d.cfg.global, { info: (m) => log.info(m), warn: (m) => log.warn(m) });
+      d.checkers = CheckerSubsystem.start(cfg, ipvs, log, undefined, {
+        fifo: (line) => d.lvsFifoWrite(line),
+        isLocal: localAddress,
+        // smtp_alert (real server: on by default when an smtp_server is set; virtual server: off).
+        realServerMoved: (rs, vs, up, server) => {
+          if (server.smtpAlert) mailer.send(realServerMail(mailer.routerId, rs, vs, up, server.checkers[0]?.type));
+        },
+        quorumMoved: (vs, q, server) => {
+          if (server.smtpAlert) mailer.send(quorumMail(mailer.routerId, vs, q));
+        },
+      });
     }
     await d.startSync();
     return d;

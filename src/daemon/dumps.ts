@@ -66,6 +66,11 @@ export function dataDump(s: DaemonSnapshot, now = new Date()): string {
       `   Virtual IP (${i.vips.length}):`,
       ...i.vips.map((v) => `     ${v}`),
     );
+    const t = i.trackers ?? [];
+    if (t.length) {
+      out.push(`   Tracked (${t.length}):`);
+      for (const x of t) out.push(`     ${x.kind} ${x.name} = ${x.up ? 'up' : 'down'}${x.value !== undefined ? `, value ${x.value}` : ''}, weight ${x.weight}${x.reverse ? ' reverse' : ''}`);
+    }
   }
   if (s.checkers) {
     out.push('------< Health checkers >------');

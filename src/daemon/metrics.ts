@@ -16,6 +16,8 @@ import { DROP_REASONS } from '../vrrp/packet.js';
 export interface MetricsSource {
   snapshot(): Promise<DaemonSnapshot>;
   ipvsCounters(): Promise<DumpedService[]>;
+  /** Readiness: every process the configuration needs is running (`why` says what is not). */
+  readiness?(): { ready: boolean; why?: string };
 }
 
 const STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT'] as const;
@@ -155,6 +157,26 @@ export function buildRegistry(snap: () => DaemonSnapshot): Registry {
   perInstance('tskeepalived_vrrp_adverts_received_total', 'Valid advertisements received', (i) => i.stats.advertRx, 'counter');
   perInstance('tskeepalived_vrrp_garp_sent_total', 'Gratuitous ARPs sent', (i) => i.stats.garpTx, 'counter');
   perInstance('tskeepalived_vrrp_na_sent_total', 'Unsolicited neighbour advertisements sent', (i) => i.stats.unaTx, 'counter');
+  new Gauge({
+    name: 'tskeepalived_vrrp_tracker_up',
+    help: 'What an instance tracks (interface, script, process, file): 1 up, 0 down',
+    labelNames: [...inst, 'kind', 'tracked'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of snap().vrrp) for (const t of i.trackers ?? []) this.set({ ...lab(i), kind: t.kind, tracked: t.name }, t.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tskeepalived_vrrp_tracker_weight',
+    help: 'The weight a tracked object moves the priority by (0: FAULT when down)',
+    labelNames: [...inst, 'kind', 'tracked'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of snap().vrrp) for (const t of i.trackers ?? []) this.set({ ...lab(i), kind: t.kind, tracked: t.name }, t.reverse ? -t.weight : t.weight);
+    },
+  });
   new Counter({
     name: 'tskeepalived_vrrp_packets_dropped_total',
     help: 'Received VRRP packets dropped, by reason',
@@ -199,7 +221,13 @@ export class MetricsServer {
     const reg = buildRegistry(() => current ?? { pid: process.pid, configFile: '', startedAt: '', reloads: { ok: 0, failed: 0 }, vrrp: [], ipvs: false });
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname !== '/metrics' && url.pathname !== '/') return void res.writeHead(404).end('try /metrics\n');
+      // Liveness: this process answers. Readiness: its children run (load balancers and orchestrators probe these).
+      if (url.pathname === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      if (url.pathname === '/readyz') {
+        const r = src.readiness?.() ?? { ready: true };
+        return void res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ready\n' : `not ready: ${r.why ?? 'starting'}\n`);
+      }
+      if (url.pathname !== '/metrics' && url.pathname !== '/') return void res.writeHead(404).end('try /metrics, /healthz or /readyz\n');
       // ?name[]=FAMILY (repeatable; also name=): only those families, as node_exporter's collect[] filter;
       // a scraper that needs a few series does not pay for 10,000 real servers' worth.
       const names = [...url.searchParams.getAll('name[]'), ...url.searchParams.getAll('name')];

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
+import { runStartStopScript } from './start-stop-script.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { DumpedService } from '../ipvs/client.js';
 import type { ChildStart, ChildStartReply, ChildSnapshot } from './child.js';
@@ -169,6 +170,7 @@ export class Supervisor {
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
     if (cfg.vrrp.instances.some((i) => i.trackBfds.length > 0)) log.warn('track_bfd is not acted on yet (no BFD in tskeepalived)');
     const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks, netns);
+    await runStartStopScript('startup', cfg.global, log);
     const roles = rolesFor(cfg, o);
     const started = await Promise.all(roles.map((r) => s.spawn(r, cfg)));
     if (started.some((r) => !r.ok)) {
@@ -182,6 +184,17 @@ export class Supervisor {
     log.info(`tskeepalived started: ${instances} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     s.running = true;
     return s;
+  }
+
+  /** Ready when started and every process the configuration needs is running and connected. */
+  readiness(): { ready: boolean; why?: string } {
+    if (this.stopping) return { ready: false, why: 'stopping' };
+    if (!this.running) return { ready: false, why: 'starting' };
+    for (const role of rolesFor(this.cfg, this.o)) {
+      const c = this.children.get(role);
+      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null || !c.proc.connected) return { ready: false, why: `the ${ROLE_TITLE[role]} process is not running` };
+    }
+    return { ready: true };
   }
 
   /** This process's pid and the last pid of each child, for the pid files. */
@@ -348,6 +361,7 @@ export class Supervisor {
     for (const t of this.respawnTimers.values()) clearTimeout(t);
     this.respawnTimers.clear();
     await Promise.all([...this.children.values()].map((c) => this.stopChild(c)));
+    await runStartStopScript('shutdown', this.cfg.global, this.log);
   }
 
   private async stopChild(c: Child): Promise<void> {

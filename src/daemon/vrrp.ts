@@ -12,12 +12,20 @@
  * - trackers whose definition did not change keep their state (a track_script keeps its rise/fall count).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { ipToBytes } from '../net/ip.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { TrackFile, VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
 import { ifIndex, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
-import type { RtnlAddressManager } from '../net/rtnl.js';
-import { RtnlRouteManager } from '../net/routes.js';
+import { addressKey, type RtnlAddressManager, type VipSpec } from '../net/rtnl.js';
+import { configuredRouteKey, configuredRuleKey, RtnlRouteManager } from '../net/routes.js';
+import { RtnlMonitor, SysfsLinks, type LinkSource } from '../net/rtnl-monitor.js';
+import type { RtnlEvent } from '../net/rtnl-events.js';
+import { StaticNet } from './static-net.js';
+import { Mailer } from '../alert/mailer.js';
+import { NftFirewall } from '../net/nft.js';
+import { groupMail, instanceMail } from '../alert/messages.js';
 import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
@@ -45,6 +53,15 @@ export function noPeerFault(inst: VrrpInstance): boolean {
   return inst.unicastConfigured && inst.unicastFaultNoPeer && inst.unicastPeers.length === 0;
 }
 
+/** A use_vmac interface and the runners using it; `gone` once deleted by someone else. */
+interface VmacUse {
+  handle: VmacHandle;
+  parent: string;
+  users: number;
+  gone?: boolean;
+  removing?: boolean;
+}
+
 /** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
 function matchKey(inst: VrrpInstance): string {
   return `${inst.virtualRouterId ?? '-'}|${inst.family ?? 'inet'}|${inst.interface ?? '-'}`;
@@ -65,6 +82,8 @@ export interface VrrpInstanceSnapshot {
   vips: string[];
   stats: InstanceStats;
   syncGroup?: string;
+  /** What the instance tracks (its own interface, track_interface/script/process/file), as last computed. */
+  trackers?: TrackedItem[];
 }
 
 export interface VrrpReloadReport {
@@ -88,7 +107,7 @@ export class VrrpSubsystem {
   private closers = new Map<VrrpRunner, () => void>();
   /** use_vmac interfaces, shared by a runner and its reload successor. BOUNDED by the instances. */
   private readonly vmacs = new VmacManager();
-  private readonly vmacUsers = new Map<string, { handle: VmacHandle; parent: string; users: number }>();
+  private readonly vmacUsers = new Map<string, VmacUse>();
   private readonly pendingRemovals = new Set<Promise<unknown>>();
   /** virtual_routes / virtual_rules over rtnetlink (one socket for every instance). */
   private readonly routes = new RtnlRouteManager();
@@ -105,6 +124,27 @@ export class VrrpSubsystem {
   private waitTimer: NodeJS.Timeout | undefined;
   /** Told of every instance state change (MASTER/BACKUP/FAULT/STOP), e.g. to drive lvs_sync_daemon. */
   stateListener: ((instance: string, state: string) => void) | undefined;
+  /** Link, address, route and rule notifications (undefined when the subscription failed: links polled). */
+  private monitor: RtnlMonitor | undefined;
+  private links: LinkSource = new SysfsLinks();
+  private linkPoll: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private statics!: StaticNet;
+  /** The interfaces (and their index when built) each runner's sockets are bound to. BOUNDED by the runners. */
+  private bound = new Map<VrrpRunner, Array<{ name: string; index: number | undefined }>>();
+  /** Instances being rebuilt after their interface came back. BOUNDED by the instances. */
+  private rebuilding = new Set<string>();
+  private stopping = false;
+  /** Each runner's tracked items as recompute() last saw them (for the snapshot). */
+  private tracked = new Map<VrrpRunner, TrackedItem[]>();
+  /** no_accept / vrrp_strict filtering (net/nft.ts), made when an instance first needs it. */
+  private firewall: NftFirewall | undefined;
+  /** smtp_alert e-mails (sent in the background; see alert/mailer.ts). */
+  private readonly mailer = new Mailer(() => this.cfg.global, { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) });
+  /** vrrp_startup_delay pending. */
+  private startupTimer: NodeJS.Timeout | undefined;
+  /** promote_secondaries: each interface's value before we set it, put back at stop. BOUNDED by the interfaces. */
+  private promoted = new Map<string, string>();
 
   private constructor(
     private cfg: KeepalivedConfig,
@@ -114,6 +154,10 @@ export class VrrpSubsystem {
 
   static async start(cfg: KeepalivedConfig, addresses: RtnlAddressManager, log: Logger): Promise<VrrpSubsystem> {
     const v = new VrrpSubsystem(cfg, addresses, log);
+    await v.subscribe();
+    if (cfg.vrrp.instances.some((i) => i.accept === false)) await v.firewallFor().clearLeftovers();
+    v.statics = new StaticNet(addresses, v.routes, v.links, log);
+    await v.statics.apply(cfg);
     v.openFifos();
     for (const inst of cfg.vrrp.instances) {
       if (v.lacksAddress(inst)) {
@@ -124,7 +168,15 @@ export class VrrpSubsystem {
       if (r) v.runners.push(r);
     }
     v.wire();
-    for (const r of v.runners) r.start();
+    // vrrp_startup_delay: the instances stay in INIT (sockets open, nothing sent) for that long.
+    const delayMs = Math.round(cfg.global.vrrpStartupDelayS * 1000);
+    if (delayMs > 0) {
+      log.info(`Delaying startup for ${cfg.global.vrrpStartupDelayS} seconds`);
+      v.startupTimer = setTimeout(() => {
+        v.startupTimer = undefined;
+        for (const r of v.runners) if (r.state.state === 'INIT') r.start();
+      }, delayMs);
+    } else for (const r of v.runners) r.start();
     return v;
   }
 
@@ -148,12 +200,12 @@ export class VrrpSubsystem {
         this.wait(inst);
         continue;
       }
-      if (prev && withoutLocs(prev.inst) === withoutLocs(inst) && this.sameScripts(prev.inst, next)) {
+      if (prev && withoutLocs(prev.inst) === withoutLocs(resolved(inst, next)) && this.sameScripts(prev.inst, next)) {
         kept.push(prev);
         report.kept.push(inst.name);
         continue;
       }
-      const runner = await this.build(inst);
+      const runner = await this.build(inst, next);
       if (!runner) {
         // Cannot run the new definition (logged): the old one goes on as before rather than dropping a VIP.
         if (prev) {
@@ -170,6 +222,7 @@ export class VrrpSubsystem {
       r.groupReady = undefined;
     }
     this.cfg = next;
+    await this.statics.apply(next);
     this.openFifos();
     this.runners = [...kept, ...fresh.map((f) => f.runner)];
     this.wire();
@@ -210,7 +263,8 @@ export class VrrpSubsystem {
       this.log.warn(`(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`);
     }
     this.waiting.set(matchKey(inst), inst);
-    this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
+    // With the monitor an address notification retries at once; without it, every second.
+    if (!this.monitor) this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
   }
 
   private async retryWaiting(): Promise<void> {
@@ -236,8 +290,12 @@ export class VrrpSubsystem {
 
   /** Graceful stop of every instance; `releaseVips: false` is -V/--dont-release-vrrp. */
   async stop(opts: { releaseVips: boolean }): Promise<void> {
+    this.stopping = true;
+    if (this.startupTimer) clearTimeout(this.startupTimer);
     if (this.waitTimer) clearInterval(this.waitTimer);
     this.waitTimer = undefined;
+    if (this.linkPoll) clearInterval(this.linkPoll);
+    this.unsubscribe?.();
     for (const t of this.ifaces.values()) t.stop();
     for (const t of this.scripts.values()) t.stop();
     for (const t of this.files.values()) t.stop();
@@ -247,6 +305,10 @@ export class VrrpSubsystem {
     for (const g of this.cfg.vrrp.syncGroups) if (this.groupState.has(g.name)) this.groupNotify(g.name, 'STOP');
     for (const f of this.fifos) f.close();
     this.fifos = [];
+    if (opts.releaseVips) await this.statics.stop();
+    await this.firewall?.close();
+    for (const [ifname, before] of this.promoted) writeSysctl(`net/ipv4/conf/${ifname}/promote_secondaries`, before);
+    this.monitor?.close();
     this.routes.close();
     await Promise.all([...this.pendingRemovals]);
     this.vmacs.close();
@@ -280,6 +342,7 @@ export class VrrpSubsystem {
     if (!g) return;
     this.log.info(`VRRP_Group(${name}) Syncing instances to ${state} state`);
     const gl = this.cfg.global;
+    if (g.smtpAlert && state !== 'STOP') this.mailer.send(groupMail(this.mailer.routerId, name, state));
     runNotify(g.notify, 'GROUP', name, state, 0, { warn: (m) => this.log.warn(m) }, gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {});
     this.fifoWrite(fifoLine('GROUP', name, state, 0));
   }
@@ -297,6 +360,7 @@ export class VrrpSubsystem {
   private release(r: VrrpRunner): void {
     this.closers.get(r)?.();
     this.closers.delete(r);
+    this.bound.delete(r);
   }
 
   /** use_vmac: the instance's VMAC interface, created on first use and shared with a reload successor. */
@@ -307,16 +371,29 @@ export class VrrpSubsystem {
       u.users++;
       return name;
     }
-    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, 'inet'));
+    const family = inst.family ?? 'inet';
+    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, family), family);
     this.vmacUsers.set(name, { handle, parent: inst.interface!, users: 1 });
     if (handle.created) this.log.info(`(${inst.name}) VMAC interface ${name} created on ${inst.interface}`);
+    if (family === 'inet6') {
+      // As keepalived: the VMAC makes no link-local address of its own (addr_gen_mode none); it carries the
+      // parent's, deprecated so it is never chosen as a source, for the adverts' source and neighbour discovery.
+      const vips = new Set(inst.virtualIps.map((v) => v.address));
+      const ll = primaryAddress(inst.interface!, 'IPv6', vips);
+      if (!ll) throw new Error(`interface ${inst.interface} has no IPv6 link-local address for VMAC ${name}`);
+      await this.addresses.add({ address: ll, prefixLen: 64, dev: name, family: 'inet6', preferredLft: 0 });
+    }
     return name;
   }
 
-  private vmacRelease(name: string): void {
+  /** `held`: the entry the releasing runner got (a VMAC recreated since then is not the caller's to drop). */
+  private vmacRelease(name: string, held?: VmacUse): void {
     const u = this.vmacUsers.get(name);
-    if (!u || --u.users > 0) return;
+    if (!u || (held !== undefined && held !== u)) return;
+    if (--u.users > 0) return;
     this.vmacUsers.delete(name);
+    if (u.gone) return;
+    u.removing = true;
     const p = this.vmacs.remove(u.handle, u.parent).catch((e: Error) => this.log.warn(e.message));
     this.pendingRemovals.add(p);
     void p.finally(() => this.pendingRemovals.delete(p));
@@ -352,6 +429,7 @@ export class VrrpSubsystem {
         sinceMs: r.state.sinceMs,
         vips: r.virtualAddresses.map((v) => `${v.address}/${v.prefixLen} dev ${v.dev}`),
         stats: r.stats,
+        trackers: this.tracked.get(r) ?? [],
         ...(g !== undefined ? { syncGroup: g } : {}),
       };
     }));
@@ -420,7 +498,7 @@ export class VrrpSubsystem {
     }
     for (const name of wantIfaces) {
       if (this.ifaces.has(name)) continue;
-      const t = new InterfaceTracker(name, onChange);
+      const t = new InterfaceTracker(name, onChange, this.links);
       this.ifaces.set(name, t);
       t.start();
     }
@@ -468,6 +546,8 @@ export class VrrpSubsystem {
   /** Every instance's effective priority and FAULT state from the trackers (and its sync group). */
   private recompute(): void {
     const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
+    this.tracked = new Map();
+    const ifaddrs = this.runners.some((r) => r.inst.srcIp !== undefined) ? os.networkInterfaces() : {};
     for (const r of this.runners) {
       const inst = r.inst;
       const items: TrackedItem[] = [];
@@ -494,8 +574,12 @@ export class VrrpSubsystem {
         const reverse = t.weightGiven ? t.reverse : ft.def.weightReverse;
         items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
       }
+      this.tracked.set(r, items);
       const e = effectivePriority(inst.priority ?? 100, items);
-      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : e);
+      // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
+      // address not configured"); unlike keepalived, the instance leaves FAULT once the address appears.
+      const srcMissing = inst.srcIp !== undefined && !hasAddress(ifaddrs, inst.interface!, inst.srcIp);
+      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : srcMissing ? { ...e, fault: true, faultBy: `source address ${inst.srcIp} (not configured on ${inst.interface})` } : e);
     }
     for (const r of this.runners) {
       const e = own.get(r)!;
@@ -507,12 +591,171 @@ export class VrrpSubsystem {
     }
   }
 
+  private firewallFor(): NftFirewall {
+    this.firewall ??= new NftFirewall({ info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) });
+    return this.firewall;
+  }
+
+  /** Opens the rtnetlink subscription; without it (no permission, old kernel) links are polled from sysfs. */
+  private async subscribe(): Promise<void> {
+    try {
+      this.monitor = await RtnlMonitor.open({ warn: (m) => this.log.warn(m) });
+      this.links = this.monitor;
+      this.unsubscribe = this.monitor.on((ev) => this.onNet(ev));
+    } catch (e) {
+      this.log.warn(`rtnetlink notifications unavailable (${(e as Error).message}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`);
+      this.linkPoll = setInterval(() => {
+        for (const t of this.ifaces.values()) t.refresh();
+      }, 200);
+    }
+  }
+
+  /** One kernel notification (see rtnl-monitor.ts). */
+  private onNet(ev: RtnlEvent | { kind: 'resync' }): void {
+    if (this.stopping) return;
+    switch (ev.kind) {
+      case 'link':
+        for (const t of this.ifaces.values()) t.refresh();
+        this.linkChanged(ev);
+        return;
+      case 'addr':
+        // A configured source address came or went.
+        if (this.runners.some((r) => r.inst.srcIp !== undefined)) this.recompute();
+        if (ev.op === 'new') {
+          if (this.waiting.size > 0) void this.retryWaiting();
+          this.checkMoved();
+          return;
+        }
+        if (this.addresses.own.consume(addressKey(ev.address, ev.prefixLen, ev.index))) return;
+        this.statics.onDeleted(ev);
+        this.vipDeleted(ev);
+        return;
+      case 'route':
+      case 'rule': {
+        if (ev.op === 'new' || this.routes.own.consume(ev.key)) return;
+        this.statics.onDeleted(ev);
+        for (const r of this.runners) {
+          if (r.state.state !== 'MASTER') continue;
+          const hit = ev.kind === 'route' ? r.inst.virtualRoutes.find((x) => !x.noTrack && safeKey(() => configuredRouteKey(x)) === ev.key) : r.inst.virtualRules.find((x) => !x.noTrack && safeKey(() => configuredRuleKey(x)) === ev.key);
+          if (hit) r.ownedDeleted(`virtual ${ev.kind} ${hit.words.join(' ')}`);
+        }
+        return;
+      }
+      case 'resync':
+        for (const t of this.ifaces.values()) t.refresh();
+        void this.statics.reinstate();
+        this.checkVipsPresent();
+        return;
+    }
+  }
+
+  /** A tracked VIP of a MASTER deleted by someone else: keepalived's step-down, or our opt-in restore. */
+  private vipDeleted(ev: Extract<RtnlEvent, { kind: 'addr' }>): void {
+    const key = addressKey(ev.address, ev.prefixLen, ev.index);
+    for (const r of this.runners) {
+      if (r.state.state !== 'MASTER') continue;
+      const v = r.trackedVips.find((x) => this.vipKeyOf(x) === key);
+      if (v) this.lost(r, v);
+    }
+  }
+
+  private lost(r: VrrpRunner, v: VipSpec): void {
+    this.log.info(`Netlink reports IP ${v.address} removed from ${v.dev}`);
+    if (this.cfg.global.restoreDeletedVips) r.restoreVip(v);
+    else r.ownedDeleted(`VIP ${v.address}/${v.prefixLen}`);
+  }
+
+  private vipKeyOf(v: VipSpec): string | undefined {
+    const index = this.links.link(v.dev)?.index;
+    return index === undefined ? undefined : safeKey(() => addressKey(v.address, v.prefixLen, index));
+  }
+
+  /** After notifications were lost: a MASTER's tracked VIP that is not on its interface counts as deleted. */
+  private checkVipsPresent(): void {
+    const have = os.networkInterfaces();
+    for (const r of this.runners) {
+      if (r.state.state !== 'MASTER') continue;
+      for (const v of r.trackedVips) {
+        const want = Buffer.from(ipToBytes(v.address)).toString('hex');
+        const there = (have[v.dev] ?? []).some((a) => Buffer.from(ipToBytes(a.address)).toString('hex') === want);
+        if (!there) {
+          this.lost(r, v);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * A link appeared, changed or went away. Statics are put back when an interface comes (back) up; an
+   * instance whose interface (or VMAC) was deleted and now exists again under a new index gets new
+   * sockets: it is rebuilt and resumes where it stands (FAULT, then BACKUP once the link is up).
+   */
+  private linkChanged(ev: Extract<RtnlEvent, { kind: 'link' }>): void {
+    if (ev.op === 'del') {
+      const u = this.vmacUsers.get(ev.name);
+      if (u && !u.removing) {
+        this.log.warn(`VMAC interface ${ev.name} was deleted by someone else`);
+        u.gone = true;
+        // With its parent still there, the VMAC is created again now; else when the parent returns.
+        if (this.links.link(u.parent)) for (const r of this.runners) if (this.bound.get(r)?.some((b) => b.name === ev.name)) void this.rebuild(r);
+      }
+      return;
+    }
+    if (ev.up) void this.statics.reinstate();
+    this.checkMoved();
+  }
+
+  /** Rebuilds the runners whose interface now has another index than their sockets were opened on. */
+  private checkMoved(): void {
+    for (const r of this.runners) {
+      const b = this.bound.get(r);
+      if (!b) continue;
+      let moved = false;
+      for (const x of b) {
+        const now = this.links.link(x.name)?.index;
+        if (x.index === undefined) x.index = now; // created just before it was recorded
+        else if (now !== undefined && now !== x.index) moved = true;
+      }
+      if (moved) void this.rebuild(r);
+    }
+  }
+
+  private async rebuild(old: VrrpRunner): Promise<void> {
+    const name = old.inst.name;
+    // Wait (silently) for the recreated interface's address: the next address notification comes back here.
+    if (this.rebuilding.has(name) || this.stopping || this.lacksAddress(old.inst)) return;
+    this.rebuilding.add(name);
+    try {
+      this.log.info(`(${name}) interface ${old.inst.interface} was recreated: reopening the instance's sockets`);
+      const vm = old.inst.useVmac ? (old.inst.vmacName ?? `vrrp.${old.inst.virtualRouterId}`) : undefined;
+      const u = vm ? this.vmacUsers.get(vm) : undefined;
+      if (u && (u.gone || !this.links.link(vm!))) this.vmacUsers.delete(vm!); // the kernel took it with its parent
+      const r = await this.build(old.inst);
+      if (!r || !this.runners.includes(old) || this.stopping) {
+        if (r) await r.retire(undefined);
+        return;
+      }
+      for (const x of this.runners) {
+        x.onTransition = undefined;
+        x.groupReady = undefined;
+      }
+      this.runners[this.runners.indexOf(old)] = r;
+      this.wire();
+      r.resume(old);
+      await old.retire(r);
+      this.release(old);
+    } finally {
+      this.rebuilding.delete(name);
+    }
+  }
+
   /**
    * Opens the instance's sockets and builds (does not start) its runner. IPv4 instances run VRRPv2 or v3
    * over raw IPv4; IPv6 instances VRRPv3 over raw IPv6, as keepalived does (RFC 5798: v2 is IPv4 only).
    * Refuses, saying why, what cannot run.
    */
-  private async build(inst: VrrpInstance): Promise<VrrpRunner | undefined> {
+  private async build(inst: VrrpInstance, cfg: KeepalivedConfig = this.cfg): Promise<VrrpRunner | undefined> {
     const log = this.log;
     const name = inst.name;
     if (!inst.interface || inst.virtualRouterId === undefined) {
@@ -521,12 +764,11 @@ export class VrrpSubsystem {
     }
     const base = inst.interface;
     const v6 = inst.family === 'inet6';
-    // use_vmac: adverts, GARPs and VIPs on a macvlan with the virtual MAC; the source address stays the
-    // base interface's. (IPv6 with a VMAC needs its own link-local address: not built, said once.)
+    // use_vmac: adverts, GARPs/NAs and VIPs on a macvlan with the virtual MAC; the source address stays the
+    // base interface's (IPv6: its link-local address, which the VMAC carries too).
     let ifname = base;
     let vmac: string | undefined;
-    if (inst.useVmac && v6) log.warn(`(${name}) use_vmac with IPv6 is not supported yet - running on ${base} without a VMAC`);
-    else if (inst.useVmac) {
+    if (inst.useVmac) {
       try {
         vmac = await this.vmacFor(inst);
         if (!inst.vmacXmitBase) ifname = vmac;
@@ -535,11 +777,15 @@ export class VrrpSubsystem {
         return undefined;
       }
     }
-    let run = inst;
-    if (v6 && inst.version === 2) {
-      log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
-      run = { ...inst, version: 3 };
+    const run = resolved(inst, cfg);
+    // promote_secondaries: deleting one address of a subnet no longer takes the others (VIPs) with it.
+    if (inst.promoteSecondaries && !v6 && !this.promoted.has(base)) {
+      const key = `net/ipv4/conf/${base}/promote_secondaries`;
+      const before = readSysctl(key);
+      if (before !== undefined && writeSysctl(key, '1')) this.promoted.set(base, before);
+      else log.warn(`(${name}) promote_secondaries: cannot set ${key.replaceAll('/', '.')}`);
     }
+    if (v6 && inst.version === 2) log.warn(`(${name}) VRRP version 2 is IPv4 only (RFC 3768) - running version 3 for IPv6`);
     const vips = new Set(inst.virtualIps.map((v) => v.address));
     // RFC 5798 §5.1.2.2: IPv6 adverts come from the interface's link-local address (keepalived: the first
     // one that is not a VIP), unless mcast_src_ip / unicast_src_ip says otherwise.
@@ -579,30 +825,34 @@ export class VrrpSubsystem {
         addresses: this.addresses,
         routes: this.routes,
         ...(vmac ? { vipDev: vmac } : {}),
+        ...(run.accept === false ? { firewall: this.firewallFor() } : {}),
         clock: realClock,
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
         primaryAddress: src,
         destination: peers[0] ?? group,
         peers: peerPolicy(inst),
         notify: true,
-        ...(this.cfg.global.scriptUser ? { scriptUser: { user: this.cfg.global.scriptUser, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } } : {}),
+        ...(cfg.global.scriptUser ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } } : {}),
         onNotify: (state, priority) => {
           this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
+          if (run.smtpAlert && state !== 'STOP') this.mailer.send(instanceMail(this.mailer.routerId, name, state));
           this.stateListener?.(name, state);
         },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
-        garpIntervalS: this.cfg.global.vrrpGarpIntervalS,
-        gnaIntervalS: this.cfg.global.vrrpGnaIntervalS,
+        garpIntervalS: cfg.global.vrrpGarpIntervalS,
+        gnaIntervalS: cfg.global.vrrpGnaIntervalS,
         onPriorityChange: (state, priority) => {
-          if (inst.notifyPriorityChanges ?? this.cfg.global.vrrpNotifyPriorityChanges) {
+          if (inst.notifyPriorityChanges ?? cfg.global.vrrpNotifyPriorityChanges) {
             if (state === 'MASTER' || state === 'BACKUP') this.fifoWrite(fifoLine('INSTANCE', name, `${state}_PRIORITY`, priority));
           }
         },
       });
+      const held = vmac ? this.vmacUsers.get(vmac) : undefined;
       this.closers.set(r, () => {
         ann.close();
-        if (vmac) this.vmacRelease(vmac);
+        if (vmac) this.vmacRelease(vmac, held);
       });
+      this.bound.set(r, [...new Set([base, ifname, ...(vmac ? [vmac] : [])])].map((n) => ({ name: n, index: this.links.link(n)?.index })));
       return r;
     } catch (e) {
       transport.close();
@@ -665,4 +915,63 @@ function ipv6Forwarding(ifname: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The instance as its runner runs it: per-instance keywords that default to their global_defs vrrp_*
+ * counterparts filled in, and version 3 for IPv6 (RFC 3768: v2 is IPv4 only). Reloads compare this form,
+ * so a changed global default reaches the instances it applies to.
+ */
+function resolved(inst: VrrpInstance, cfg: KeepalivedConfig): VrrpInstance {
+  const g = cfg.global;
+  return {
+    ...inst,
+    downTimerAdverts: inst.downTimerAdverts ?? g.vrrpDownTimerAdverts,
+    lowerPrioNoAdvert: inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
+    ...(inst.family === 'inet6' && inst.version === 2 ? { version: 3 as const } : {}),
+  };
+}
+
+/** A key computed from a configured entry, or undefined when the entry cannot be expressed (logged elsewhere). */
+function safeKey(f: () => string): string | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function readSysctl(key: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/sys/${key}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function writeSysctl(key: string, value: string): boolean {
+  try {
+    fs.writeFileSync(`/proc/sys/${key}`, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is `address` one of the interface's addresses (any spelling)? */
+function hasAddress(all: NodeJS.Dict<os.NetworkInterfaceInfo[]>, ifname: string, address: string): boolean {
+  let want: string;
+  try {
+    want = Buffer.from(ipToBytes(address)).toString('hex');
+  } catch {
+    return false;
+  }
+  return (all[ifname] ?? []).some((a) => {
+    try {
+      return Buffer.from(ipToBytes(a.address.split('%')[0]!)).toString('hex') === want;
+    } catch {
+      return false;
+    }
+  });
 }

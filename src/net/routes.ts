@@ -10,6 +10,8 @@ import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import type { VirtualRoute, VirtualRule } from '../config/model/vrrp.js';
 import { ifIndex } from './iface.js';
 import { ipToBytes } from './ip.js';
+import { OwnRemovals } from './rtnl.js';
+import { routeKey, ruleKey } from './rtnl-events.js';
 
 /** keepalived's RTPROT_KEEPALIVED: the protocol its routes carry unless `protocol` says otherwise. */
 export const RTPROT_KEEPALIVED = 18;
@@ -139,9 +141,23 @@ function errname(e: unknown): string {
   return m ? m[1]! : '';
 }
 
+/** The identity rtnl-events.ts routeKey gives the kernel's notification for this configured route. */
+export function configuredRouteKey(r: VirtualRoute): string {
+  const m = routeMessage(r, undefined, () => 0);
+  return routeKey(m.data as unknown as Record<string, unknown>, m.attrs);
+}
+
+/** The identity rtnl-events.ts ruleKey gives the kernel's notification for this configured rule. */
+export function configuredRuleKey(r: VirtualRule): string {
+  const m = ruleMessage(r);
+  return ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
+}
+
 /** Adds and removes virtual routes and rules; idempotent in both directions. */
 export class RtnlRouteManager {
   private rt: RtNetlinkSocket | undefined;
+  /** Our own removals, told apart from deletions by someone else (rtnl.ts OwnRemovals). */
+  readonly own = new OwnRemovals();
 
   private sock(): RtNetlinkSocket {
     this.rt ??= createRtNetlink();
@@ -158,11 +174,22 @@ export class RtnlRouteManager {
   }
 
   async removeRoute(r: VirtualRoute, dev: string | undefined): Promise<void> {
-    const m = routeMessage(r, dev);
+    let m: RouteMessage;
+    try {
+      m = routeMessage(r, dev);
+    } catch (e) {
+      // A route through an interface that is gone went with it.
+      const devs = [r.dev, ...r.nexthops.map((h) => h.dev)].filter((d): d is string => d !== undefined);
+      if (devs.some((d) => !fs.existsSync(`/sys/class/net/${d}`))) return;
+      throw e;
+    }
+    const key = routeKey(m.data as unknown as Record<string, unknown>, m.attrs);
+    this.own.mark(key);
     // iproute2 deletes with scope NOWHERE (any scope matches).
     try {
       await this.sock().delRoute({ ...m.data, scope: 255 } as never, m.attrs as never);
     } catch (e) {
+      this.own.unmark(key);
       const n = errname(e);
       if (n !== 'ESRCH' && n !== 'ENODEV' && n !== 'ENOENT') throw new Error(`removing route ${r.words.join(' ')}: ${(e as Error).message}`);
     }
@@ -179,9 +206,12 @@ export class RtnlRouteManager {
 
   async removeRule(r: VirtualRule): Promise<void> {
     const m = ruleMessage(r);
+    const key = ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
+    this.own.mark(key);
     try {
       await this.sock().delRule(m.data as never, m.attrs as never);
     } catch (e) {
+      this.own.unmark(key);
       const n = errname(e);
       if (n !== 'ENOENT' && n !== 'ESRCH') throw new Error(`removing rule ${r.words.join(' ')}: ${(e as Error).message}`);
     }

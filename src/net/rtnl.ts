@@ -3,6 +3,7 @@
  * package. Adding an address that is there, or removing one that is gone, is not an error: the caller
  * states what it wants, not what it believes the kernel has. Nothing but the given addresses is touched.
  */
+import * as fs from 'node:fs';
 import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
 import { ipToBytes } from './ip.js';
 import { ifIndex } from './iface.js';
@@ -52,8 +53,44 @@ function errname(e: unknown): string {
   return m ? m[1]! : '';
 }
 
+/** How long a removal of ours waits for its own RTM_DELADDR / DELROUTE / DELRULE notification. */
+const OWN_REMOVAL_MS = 10_000;
+
+/**
+ * Removals this process made itself, so the rtnetlink monitor can tell them from deletions by someone
+ * else. Marked before the request (the notification can arrive before the answer), unmarked when the
+ * kernel says there was nothing to remove, consumed by the notification. BOUNDED: entries expire.
+ */
+export class OwnRemovals {
+  private readonly until = new Map<string, number>();
+
+  mark(key: string): void {
+    const now = Date.now();
+    for (const [k, t] of this.until) if (t < now) this.until.delete(k);
+    this.until.set(key, now + OWN_REMOVAL_MS);
+  }
+
+  unmark(key: string): void {
+    this.until.delete(key);
+  }
+
+  /** Was this deletion ours? (Each mark answers once.) */
+  consume(key: string): boolean {
+    const t = this.until.get(key);
+    if (t === undefined) return false;
+    this.until.delete(key);
+    return t >= Date.now();
+  }
+}
+
+/** The identity of an address on an interface, as a deletion notification and a removal both give it. */
+export function addressKey(address: string, prefixLen: number, ifindex: number): string {
+  return `${Buffer.from(ipToBytes(address)).toString('hex')}/${prefixLen}@${ifindex}`;
+}
+
 export class RtnlAddressManager implements AddressManager {
   private rt: RtNetlinkSocket | undefined;
+  readonly own = new OwnRemovals();
 
   private sock(): RtNetlinkSocket {
     this.rt ??= createRtNetlink();
@@ -91,10 +128,21 @@ export class RtnlAddressManager implements AddressManager {
   }
 
   async remove(v: VipSpec): Promise<void> {
-    const [data, attrs] = this.args(v, false);
+    let built;
+    try {
+      built = this.args(v, false);
+    } catch (e) {
+      // The interface is gone, and its addresses with it.
+      if (!fs.existsSync(`/sys/class/net/${v.dev}`)) return;
+      throw e;
+    }
+    const [data, attrs] = built;
+    const key = addressKey(v.address, v.prefixLen, data.index);
+    this.own.mark(key);
     try {
       await this.sock().delAddress(data, attrs as never);
     } catch (e) {
+      this.own.unmark(key);
       const n = errname(e);
       if (n !== 'EADDRNOTAVAIL' && n !== 'ENODEV' && n !== 'ESRCH') throw new Error(`removing ${v.address}/${v.prefixLen} from ${v.dev}: ${(e as Error).message}`);
     }

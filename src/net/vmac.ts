@@ -80,7 +80,7 @@ export class VmacManager {
    * sysctls. Throws with the cause when the kernel refuses (no macvlan support, name taken by another
    * kind of interface...).
    */
-  async create(name: string, parent: string, mac: string): Promise<VmacHandle> {
+  async create(name: string, parent: string, mac: string, family: 'inet' | 'inet6' = 'inet'): Promise<VmacHandle> {
     let created = false;
     if (!fs.existsSync(`/sys/class/net/${name}`)) {
       const idx = Buffer.alloc(4);
@@ -90,6 +90,15 @@ export class VmacManager {
         created = true;
       } catch (e) {
         if (errname(e) !== 'EEXIST') throw new Error(`creating VMAC interface ${name} on ${parent}: ${(e as Error).message}`);
+      }
+    }
+    // IPv6: no link-local address derived from the virtual MAC (keepalived: addrgenmode none); set while
+    // the new interface is still down, before the kernel would make one.
+    if (family === 'inet6') {
+      try {
+        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/addr_gen_mode`, '1\n');
+      } catch (e) {
+        throw new Error(`VMAC interface ${name}: cannot set addr_gen_mode: ${(e as Error).message}`);
       }
     }
     try {

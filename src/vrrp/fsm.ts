@@ -37,6 +37,15 @@ export interface VrrpParams {
   initialState: 'BACKUP' | 'MASTER';
   /** Our primary IPvX address on the interface: the equal-priority tie-break (RFC 5798 §6.4.3). */
   primaryAddr: Uint8Array;
+  /**
+   * keepalived's down_timer_adverts: how many advert intervals make the Master_Down_Interval (plus the
+   * skew). The RFCs' 3 when absent.
+   */
+  downTimerAdverts?: number;
+  /** keepalived's lower_prio_no_advert: a MASTER does not answer a lower-priority advert (the RFCs' rule). */
+  lowerPrioNoAdvert?: boolean;
+  /** keepalived's higher_prio_send_advert: a MASTER outranked sends one advert before it steps down. */
+  higherPrioSendAdvert?: boolean;
 }
 
 export type PreemptDelayPhase = 'idle' | 'running' | 'expired';
@@ -86,7 +95,15 @@ export type FsmEvent =
   /** Our interface or a weight-0 tracked object went down (`down: true`) or came back. */
   | { type: 'fault'; down: boolean }
   /** vrrp_sync_group: another member moved; follow it (see syncGroupTransitions). */
-  | { type: 'follow'; state: 'MASTER' | 'BACKUP' | 'FAULT' };
+  | { type: 'follow'; state: 'MASTER' | 'BACKUP' | 'FAULT' }
+  /**
+   * A virtual address, route or rule this MASTER holds (and tracks: no `no_track`) was deleted by
+   * someone else. keepalived steps down: priority 0 advert, everything released, BACKUP with its
+   * Master_Down_Timer at its own Skew_Time, so a fresh election follows at once and puts the addresses
+   * back on whichever router wins (the higher priority has the shorter skew: usually the same router,
+   * before its BACKUP, whose priority-0 timer is its own longer skew, moves).
+   */
+  | { type: 'ownedDeleted' };
 
 export type FsmAction =
   | { type: 'sendAdvert'; priority: number }
@@ -117,6 +134,8 @@ export function initialFsm(params: VrrpParams): FsmState {
   if (!(params.advertIntMs > 0) || !Number.isFinite(params.advertIntMs)) bad(`advertIntMs must be > 0, got ${params.advertIntMs}`);
   if (!(params.preemptDelayMs >= 0) || !Number.isFinite(params.preemptDelayMs)) bad(`preemptDelayMs must be >= 0, got ${params.preemptDelayMs}`);
   if (params.primaryAddr.length !== 4 && params.primaryAddr.length !== 16) bad('primaryAddr must be an IPv4 or IPv6 address');
+  const d = params.downTimerAdverts;
+  if (d !== undefined && (!Number.isInteger(d) || d < 1 || d > 100)) bad(`downTimerAdverts must be 1..100, got ${d}`);
   return {
     params,
     state: 'INIT',
@@ -144,8 +163,8 @@ export function skewTimeMs(version: 2 | 3, priority: number, masterAdverInterval
  * RFC 3768 §6.1 (v2): (3 * Advertisement_Interval) + Skew_Time - for v2 both intervals are ours, since
  * adverts with another interval are dropped (RFC 3768 §7.1).
  */
-export function masterDownIntervalMs(version: 2 | 3, priority: number, masterAdverIntervalMs: number): number {
-  return 3 * masterAdverIntervalMs + skewTimeMs(version, priority, masterAdverIntervalMs);
+export function masterDownIntervalMs(version: 2 | 3, priority: number, masterAdverIntervalMs: number, adverts = 3): number {
+  return adverts * masterAdverIntervalMs + skewTimeMs(version, priority, masterAdverIntervalMs);
 }
 
 /** keepalived's VRRP_TIMER_SKEW_MIN: the skew of priority 255, one 256th of the interval (v2: of 1 s). */
@@ -163,7 +182,7 @@ export function compareAddr(a: Uint8Array, b: Uint8Array): number {
 }
 
 const skewOf = (s: FsmState): number => skewTimeMs(s.params.version, s.priority, s.masterAdverIntervalMs);
-const masterDownOf = (s: FsmState): number => masterDownIntervalMs(s.params.version, s.priority, s.masterAdverIntervalMs);
+const masterDownOf = (s: FsmState): number => masterDownIntervalMs(s.params.version, s.priority, s.masterAdverIntervalMs, s.params.downTimerAdverts ?? 3);
 
 /** Internal builder: the actions of one step and the state they lead to. */
 class Step {
@@ -302,6 +321,9 @@ function masterRx(st: Step, ev: { priority: number; srcAddr: Uint8Array; advertI
   // Reset the Adver_Timer to Advertisement_Interval".
   if (ev.priority === 0) return st.push({ type: 'sendAdvert', priority: s.priority }, { type: 'armTimer', timer: 'adver', ms: p.advertIntMs });
   if (outranks(s, ev.priority, ev.srcAddr)) {
+    // higher_prio_send_advert: one last advert, so a MASTER that was split from us hears of us (and, with
+    // garp_lower_prio_repeat, announces its addresses again).
+    if (p.higherPrioSendAdvert) st.push({ type: 'sendAdvert', priority: s.priority });
     // RFC 5798 §6.4.3: "Cancel Adver_Timer; Set Master_Adver_Interval to Adver Interval contained in
     // the ADVERTISEMENT; Recompute the Skew_Time; Recompute the Master_Down_Interval; Set
     // Master_Down_Timer to Master_Down_Interval; Transition to the Backup state".
@@ -312,7 +334,9 @@ function masterRx(st: Step, ev: { priority: number; srcAddr: Uint8Array; advertI
   // Equal priority from our own address: our advert looped back (keepalived logs and ignores it).
   if (ev.priority === s.priority && compareAddr(ev.srcAddr, p.primaryAddr) === 0) return st;
   // The RFC discards a lower-priority advert; keepalived answers at once ("forcing new election") so a
-  // lower-priority router that thinks it is master (after a partition) steps down now, not later.
+  // lower-priority router that thinks it is master (after a partition) steps down now, not later -
+  // unless lower_prio_no_advert asks for the RFC's behaviour.
+  if (p.lowerPrioNoAdvert) return st;
   return st.push({ type: 'sendAdvert', priority: s.priority });
 }
 
@@ -448,6 +472,13 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
       st.set({ faulty: false });
       if (s.state !== 'FAULT') return st.done();
       return leaveFault(st).done();
+    }
+
+    case 'ownedDeleted': {
+      if (s.state !== 'MASTER') return st.done();
+      leaveMaster(st, true);
+      st.set({ preemptDelay: 'idle' });
+      return becomeBackup(st, skewOf(st.s)).done();
     }
 
     case 'follow': {

@@ -79,6 +79,11 @@ export interface InstanceDeps {
   garp?: (vip: Uint8Array) => void;
   /** Sends one unsolicited Neighbor Advertisement for an IPv6 address; absent = no announcements. */
   una?: (vip: Uint8Array) => void;
+  /**
+   * no_accept / vrrp_strict (net/nft.ts): a non-owner MASTER's VIPs go in the drop set before they are
+   * added and leave it after they are removed. Absent = no filtering (unit tests).
+   */
+  firewall?: { block(owner: unknown, addresses: readonly string[]): Promise<void>; unblock(owner: unknown): Promise<void> };
 }
 
 export interface InstanceStats {
@@ -99,6 +104,21 @@ export function newInstanceStats(): InstanceStats {
   return { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, becameMaster: 0, releasedMaster: 0, priZeroRx: 0, priZeroTx: 0, drops: newDropCounters() };
 }
 
+/** A virtual_ipaddress / static_ipaddress entry as the address manager takes it; `dev` when it names none. */
+export function vipSpec(v: VrrpInstance['virtualIps'][number], dev: string): VipSpec {
+  const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? dev, family: v.family };
+  if (v.label) out.label = v.label;
+  if (v.broadcast) out.broadcast = v.broadcast;
+  if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
+  if (v.scope !== undefined) out.scope = v.scope;
+  if (v.peer !== undefined) out.peer = v.peer;
+  if (v.home) out.home = true;
+  if (v.noPrefixRoute) out.noPrefixRoute = true;
+  if (v.autoJoin) out.autoJoin = true;
+  if (v.mngTmpAddr) out.mngTmpAddr = true;
+  return out;
+}
+
 /** The identity of a virtual address across reloads. */
 function vipKey(v: VipSpec): string {
   return `${v.address}/${v.prefixLen}%${v.dev}`;
@@ -112,6 +132,8 @@ export class VrrpRunner {
   private readonly src: Uint8Array;
   private readonly dst: Uint8Array;
   private readonly vips: VipSpec[];
+  /** The VIPs whose deletion by someone else makes a MASTER step down (those without `no_track`). */
+  readonly trackedVips: readonly VipSpec[];
   private readonly authPass: Uint8Array | undefined;
   /** auth_type AH (VRRPv2, IPv4): the HMAC key, the TTL our datagrams carry, unicast peers or not. */
   private readonly ah: { key: Buffer; ttl: number; unicast: boolean } | undefined;
@@ -130,6 +152,8 @@ export class VrrpRunner {
   private retired = false;
   /** -V/--dont-release-vrrp: the shutdown leaves the VIPs in place. */
   private keepVipsOnStop = false;
+  /** Our VIPs are in the no_accept drop set. */
+  private filtering = false;
 
   constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
     const version = inst.version ?? 2;
@@ -144,28 +168,21 @@ export class VrrpRunner {
       acceptMode: inst.accept ?? true,
       initialState: inst.initialState === 'MASTER' || inst.state === 'MASTER' ? 'MASTER' : 'BACKUP',
       primaryAddr: ipToBytes(deps.primaryAddress),
+      ...(inst.downTimerAdverts !== undefined ? { downTimerAdverts: inst.downTimerAdverts } : {}),
+      ...(inst.lowerPrioNoAdvert ? { lowerPrioNoAdvert: true } : {}),
+      ...(inst.higherPrioSendAdvert ? { higherPrioSendAdvert: true } : {}),
     };
     this.s = initialFsm(this.params);
     this.src = ipToBytes(deps.primaryAddress);
     this.dst = ipToBytes(deps.destination);
     // The instance's family (from its addresses); the configuration drops VIPs of the other family.
     const family = inst.family ?? 'inet';
-    const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => {
-      const out: VipSpec = { address: v.address, prefixLen: v.prefixLen, dev: v.dev ?? deps.vipDev ?? inst.interface!, family: v.family };
-      if (v.label) out.label = v.label;
-      if (v.broadcast) out.broadcast = v.broadcast;
-      if (v.preferredLft !== undefined) out.preferredLft = v.preferredLft;
-      if (v.scope !== undefined) out.scope = v.scope;
-      if (v.peer !== undefined) out.peer = v.peer;
-      if (v.home) out.home = true;
-      if (v.noPrefixRoute) out.noPrefixRoute = true;
-      if (v.autoJoin) out.autoJoin = true;
-      if (v.mngTmpAddr) out.mngTmpAddr = true;
-      return out;
-    };
+    const spec = (v: VrrpInstance['virtualIps'][number]): VipSpec => vipSpec(v, deps.vipDev ?? inst.interface!);
     const advertised = inst.virtualIps.filter((v) => v.family === family).map(spec);
     // virtual_ipaddress_excluded: held with the state like the others, but not in the adverts (any family).
     this.vips = [...advertised, ...inst.excludedIps.map(spec)];
+    const all = [...inst.virtualIps.filter((v) => v.family === family), ...inst.excludedIps];
+    this.trackedVips = all.filter((v) => !v.noTrack).map(spec);
     const pass = version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
     this.authPass = pass !== undefined ? passAuthData(pass) : undefined;
     const ahPass = version === 2 && family === 'inet' && inst.authentication?.type === 'AH' ? inst.authentication.pass : undefined;
@@ -255,6 +272,27 @@ export class VrrpRunner {
     this.apply({ type: 'follow', state });
   }
 
+  /**
+   * Something this MASTER holds and tracks (a VIP, virtual route or rule; `what` names it) was deleted by
+   * someone else: step down as keepalived does (fsm.ts ownedDeleted).
+   */
+  ownedDeleted(what: string): void {
+    if (this.retired || this.s.state !== 'MASTER') return;
+    this.deps.log.info(`(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election after the skew time)`);
+    this.apply({ type: 'ownedDeleted' });
+  }
+
+  /**
+   * tskeepalived_restore_deleted_vips: a VIP deleted behind a MASTER's back is put back at once and
+   * announced, with no state change.
+   */
+  restoreVip(v: VipSpec): void {
+    if (this.retired || this.s.state !== 'MASTER') return;
+    this.deps.log.info(`(${this.inst.name}) VIP ${v.address}/${v.prefixLen} on ${v.dev} was deleted by someone else: putting it back`);
+    this.changeAddresses('add', { vips: [v], routes: [], rules: [] });
+    this.burst([v], this.inst.garpMasterRepeat ?? 5);
+  }
+
   /** Tracking result: the effective priority, and whether a tracked object (or the interface) is down. */
   track(priority: number, fault: boolean): void {
     if (priority !== this.s.priority) {
@@ -342,7 +380,7 @@ export class VrrpRunner {
     }
     // The MASTER's immediate answer (fsm.ts masterRx): not priority 0, from a router it outranks.
     const s = this.s;
-    const answers = s.state === 'MASTER' && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
+    const answers = s.state === 'MASTER' && !this.params.lowerPrioNoAdvert && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
     const v = ahSeqReceive(this.ahSeq, seq, answers);
     if (!v.accept) {
       this.stats.drops.ahSequence++;
@@ -414,7 +452,7 @@ export class VrrpRunner {
           this.cancel(a.timer);
           break;
         case 'addVips':
-          this.changeAddresses('add');
+          this.changeAddresses('add', undefined, a.acceptMode);
           break;
         case 'removeVips':
           if (!(ev.type === 'shutdown' && this.keepVipsOnStop)) this.changeAddresses('remove');
@@ -540,7 +578,7 @@ export class VrrpRunner {
    * VIPs, then virtual_routes and virtual_rules (which may need the VIPs as source or gateway) when
    * becoming MASTER; the reverse order when leaving.
    */
-  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }): void {
+  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }, acceptMode = true): void {
     const vips = only?.vips ?? this.vips;
     const routes = only?.routes ?? this.inst.virtualRoutes;
     const rules = only?.rules ?? this.inst.virtualRules;
@@ -552,8 +590,14 @@ export class VrrpRunner {
         this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
       }
     };
+    const fw = this.deps.firewall;
     this.addrQueue = this.addrQueue.then(async () => {
       if (op === 'add') {
+        if (!acceptMode && fw && !this.filtering) {
+          this.deps.log.info(`(${this.inst.name}) setting firewall drop rule`);
+          this.filtering = true;
+          await attempt(() => fw.block(this, this.vips.map((v) => v.address)));
+        }
         for (const v of vips) await attempt(() => this.deps.addresses.add(v));
         if (rt) for (const r of routes) await attempt(() => rt.addRoute(r, this.inst.interface));
         if (rt) for (const r of rules) await attempt(() => rt.addRule(r));
@@ -561,6 +605,12 @@ export class VrrpRunner {
         if (rt) for (const r of rules) await attempt(() => rt.removeRule(r));
         if (rt) for (const r of routes) await attempt(() => rt.removeRoute(r, this.inst.interface));
         for (const v of vips) await attempt(() => this.deps.addresses.remove(v));
+        // The whole instance left MASTER (not a reload's partial removal): its VIPs leave the drop set.
+        if (fw && this.filtering && (!only || this.retired || this.s.state !== 'MASTER')) {
+          this.deps.log.info(`(${this.inst.name}) removing firewall drop rule`);
+          this.filtering = false;
+          await attempt(() => fw.unblock(this));
+        }
       }
     });
   }

@@ -1,7 +1,6 @@
 /**
  * VRRP layer, edge: the running trackers of the VRRP side — vrrp_script processes run every `interval`
- * (killed after `timeout`, rise/fall applied), and interface state polled from sysfs in the current
- * network namespace. Each change calls `onChange`; the daemon turns that into a priority or FAULT for the
+ * (killed after `timeout`, rise/fall applied), interface state from the rtnetlink monitor, track_file. Each change calls `onChange`; the daemon turns that into a priority or FAULT for the
  * instances that track the object.
  */
 import { spawn } from 'node:child_process';
@@ -9,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrackFile, VrrpScript } from '../config/model/vrrp.js';
 import { nextScriptState } from './track.js';
+import type { LinkSource } from '../net/rtnl-monitor.js';
 
 export interface TrackerLog {
   warn(msg: string): void;
@@ -80,37 +80,29 @@ export class ScriptTracker {
   }
 }
 
-/** Interface up/down from /sys/class/net/IF/operstate, polled (200 ms). */
+/**
+ * Interface up/down as the rtnetlink monitor (net/rtnl-monitor.ts) reports it: up when administratively
+ * up with an operational state of UP or UNKNOWN. The daemon calls refresh() on every link event; there
+ * is no polling. A missing interface (deleted, or not created yet) is down.
+ */
 export class InterfaceTracker {
   up: boolean;
-  private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly name: string, private readonly onChange: () => void, private readonly periodMs = 200) {
-    this.up = InterfaceTracker.read(name);
+  constructor(readonly name: string, private readonly onChange: () => void, private readonly links: LinkSource) {
+    this.up = links.link(name)?.up ?? false;
   }
 
-  static read(name: string): boolean {
-    try {
-      const s = fs.readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
-      return s === 'up' || s === 'unknown';
-    } catch {
-      return false;
-    }
+  /** Re-reads the link's state; calls onChange when it moved. */
+  refresh(): void {
+    const now = this.links.link(this.name)?.up ?? false;
+    if (now === this.up) return;
+    this.up = now;
+    this.onChange();
   }
 
-  start(): void {
-    this.timer = setInterval(() => {
-      const now = InterfaceTracker.read(this.name);
-      if (now !== this.up) {
-        this.up = now;
-        this.onChange();
-      }
-    }, this.periodMs);
-  }
+  start(): void {}
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
+  stop(): void {}
 }
 
 /**

@@ -128,6 +128,10 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(some.stdout).not.toContain('tskeepalived_vrrp_adverts_sent_total');
     expect(some.stdout).not.toContain('process_cpu');
     expect(some.stdout).not.toContain('tskeepalived_checker_up');
+    // Liveness and readiness on the same listener.
+    const get = (p: string) => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-s', '-o', '-', '-w', ' %{http_code}', `http://127.0.0.1:${PORT}${p}`], { encoding: 'utf8' }).stdout;
+    expect(get('/healthz')).toBe('ok\n 200');
+    expect(get('/readyz')).toBe('ready\n 200');
 
     // SIGHUP with an unchanged file: counted as applied, seen in the metrics.
     process.kill(daemonPid, 'SIGHUP');

@@ -2,7 +2,9 @@
  * use_vmac between real processes in network namespaces: the MASTER's VIP lives on a macvlan carrying
  * the virtual MAC 00:00:5e:00:01:33 (VRID 51), so after a failover the client's neighbour entry does not
  * change at all; the BACKUP has the interface but no VIP; a graceful stop deletes the interface it made.
- * With keepalived (use_vmac) as the other director too. Needs root and iproute2.
+ * With keepalived (use_vmac) as the other director too. IPv6 (VRRPv3): vrrp.61 with 00:00:5e:00:02:3d, no
+ * link-local address of its own but the parent's (deprecated), next to keepalived's IPv6 use_vmac in both
+ * roles, the client's neighbour entry for the IPv6 VIP the virtual MAC. Needs root and iproute2.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,9 +49,15 @@ function conf(side: 'a' | 'b', priority: number): string {
   return `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  use_vmac\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`;
 }
 
-function start(kind: 'ts' | 'ka', side: 'a' | 'b', priority: number): { proc: ChildProcess; pid: () => number } {
-  const file = path.join(dir, `${kind}-${side}.conf`);
-  fs.writeFileSync(file, conf(side, priority));
+const VIP6 = '2001:db8::100';
+const VMAC6 = '00:00:5e:00:02:3d';
+function conf6(side: 'a' | 'b', priority: number): string {
+  return `vrrp_instance VI_6 {\n  state BACKUP\n  interface ${IF[side]}\n  use_vmac\n  virtual_router_id 61\n  priority ${priority}\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP6}/64\n  }\n}\n`;
+}
+
+function start(kind: 'ts' | 'ka', side: 'a' | 'b', priority: number, v6 = false): { proc: ChildProcess; pid: () => number } {
+  const file = path.join(dir, `${kind}-${side}${v6 ? '-6' : ''}.conf`);
+  fs.writeFileSync(file, v6 ? conf6(side, priority) : conf(side, priority));
   const pidFile = path.join(dir, `${kind}-${side}.pid`);
   const out = fs.openSync(path.join(dir, `${kind}-${side}.log`), 'w');
   const cmd = kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile] : ['keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
@@ -62,6 +70,8 @@ const vipOn = (s: 'a' | 'b') => ipn(s, '-4', '-o', 'addr', 'show', 'dev', 'vrrp.
 const hasVmac = (s: 'a' | 'b') => ipn(s, 'link', 'show', 'vrrp.51').includes(VMAC);
 const ping = () => spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-c', '1', '-W', '1', VIP]).status === 0;
 const clientNeigh = () => ipn('c', 'neigh', 'show', VIP);
+const vip6On = (s: 'a' | 'b') => ipn(s, '-6', '-o', 'addr', 'show', 'dev', 'vrrp.61').includes(`${VIP6}/`);
+const ping6 = () => spawnSync('ip', ['netns', 'exec', NS.c, 'ping', '-6', '-c', '1', '-W', '1', VIP6]).status === 0;
 
 describe.skipIf(!canRun)('use_vmac', () => {
   beforeAll(() => {
@@ -86,6 +96,7 @@ describe.skipIf(!canRun)('use_vmac', () => {
     for (const s of ['a', 'b'] as const) {
       spawnSync('sh', ['-c', `ip netns pids ${NS[s]} | xargs -r kill -9`]);
       spawnSync('ip', ['-n', NS[s], 'link', 'del', 'vrrp.51']);
+      spawnSync('ip', ['-n', NS[s], 'link', 'del', 'vrrp.61']);
     }
     spawnSync('ip', ['-n', NS.c, 'neigh', 'flush', 'all']);
   });
@@ -130,4 +141,35 @@ describe.skipIf(!canRun)('use_vmac', () => {
     expect(clientNeigh()).toContain(VMAC);
     await waitFor(ping, 3000, 'the client to reach the VIP through tskeepalived');
   }, 40_000);
+
+  it.skipIf(!haveKeepalived)('IPv6: the VMAC carries the parent\'s link-local address and no own one; keepalived and tskeepalived each MASTER in turn, the client keeps the virtual MAC', async () => {
+    // The client needs an address in the VIP's prefix.
+    spawnSync('ip', ['-n', NS.c, 'addr', 'add', '2001:db8::50/64', 'dev', IF.c, 'nodad']);
+    const a = start('ts', 'a', 150, true);
+    const b = start('ka', 'b', 100, true);
+    await waitFor(() => vip6On('a'), 15_000, 'tskeepalived to hold the IPv6 VIP on vrrp.61');
+    await new Promise((r) => setTimeout(r, 4500)); // longer than keepalived's Master_Down_Interval
+    expect(vip6On('b')).toBe(false); // keepalived hears our adverts from the VMAC
+    const link = ipn('a', '-d', 'link', 'show', 'vrrp.61');
+    expect(link).toContain(VMAC6);
+    expect(link).toContain('addrgenmode none');
+    const parentLl = /inet6 (fe80::\S+)\/64/.exec(ipn('a', '-6', 'addr', 'show', 'dev', IF.a))![1]!;
+    const onVmac = ipn('a', '-6', 'addr', 'show', 'dev', 'vrrp.61');
+    expect(onVmac).toContain(`inet6 ${parentLl}/64 scope link nodad deprecated`);
+    expect(onVmac.match(/scope link/g)).toHaveLength(1); // the parent's only
+    await waitFor(ping6, 5000, 'the client to reach the IPv6 VIP');
+    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+    crash(a.pid());
+    spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
+    spawnSync('ip', ['-n', NS.a, 'link', 'del', 'vrrp.61']);
+    await waitFor(() => vip6On('b'), 6000, 'keepalived to take the IPv6 VIP');
+    await waitFor(ping6, 5000, 'the client to reach the VIP through keepalived');
+    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+    // tskeepalived back, higher priority: it preempts keepalived.
+    start('ts', 'a', 150, true);
+    await waitFor(() => vip6On('a') && !vip6On('b'), 15_000, 'tskeepalived to take the VIP back');
+    await waitFor(ping6, 5000, 'the client to reach the VIP through tskeepalived again');
+    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+    void b;
+  }, 60_000);
 });

@@ -553,6 +553,10 @@ const globalDefsKeywords: Schema = {
   vrrp_notify_fifo: notifyFifo('vrrpNotifyFifo', 'vrrp_'),
   vrrp_notify_fifo_script: notifyFifoScript('vrrpNotifyFifo', 'vrrp_'),
   vrrp_notify_priority_changes: boolField((g, v) => (g.vrrpNotifyPriorityChanges = v)),
+  // tskeepalived's own (keepalived warns "Unknown keyword" and goes on).
+  tskeepalived_restore_deleted_vips: value((c) => {
+    seen(c).restoreDeletedVips = true;
+  }),
   fifo_write_vrrp_states_on_reload: value((c) => {
     seen(c).fifoWriteVrrpStatesOnReload = true;
   }),

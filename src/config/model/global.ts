@@ -120,6 +120,11 @@ export interface GlobalDefs {
   vrrpStrict: boolean;
   vrrpNotifyPriorityChanges: boolean;
   fifoWriteVrrpStatesOnReload: boolean;
+  /**
+   * tskeepalived_restore_deleted_vips (tskeepalived's own keyword): a VIP deleted behind a MASTER's back
+   * is put back at once instead of keepalived's step-down and re-election.
+   */
+  restoreDeletedVips: boolean;
   /** `vrrp_startup_delay` in seconds; 0 = none. */
   vrrpStartupDelayS: number;
   vmacPrefix?: string;
@@ -192,6 +197,7 @@ export function emptyGlobal(): GlobalDefs {
     vrrpStrict: false,
     vrrpNotifyPriorityChanges: false,
     fifoWriteVrrpStatesOnReload: false,
+    restoreDeletedVips: false,
     vrrpStartupDelayS: 0,
     nftablesIfindex: false,
     nftablesCounters: false,

@@ -57,6 +57,11 @@ function run(config: KeepalivedConfig, ctx: ValidateContext): void {
 
   for (const inst of v.instances) {
     if (inst.virtualRouterId === undefined) stop(v, ctx, `(${inst.name}) the virtual router id must be set: add virtual_router_id (1-255)`, inst.loc);
+    // keepalived refuses the loopback device (named lo in every network namespace) as a VRRP interface.
+    if (inst.interface === 'lo') {
+      ctx.diag.error(`(${inst.name}) cannot use a loopback interface (lo) for vrrp - ignoring`, inst.locs['interface'] ?? inst.loc);
+      inst.interface = undefined;
+    }
     if (inst.interface === undefined) {
       stop(v, ctx, `(${inst.name}) Unknown interface! the instance needs an interface (keepalived 2.2.7 requires one even with unicast peers)`, inst.loc);
     }
@@ -115,6 +120,11 @@ function checkInterfaces(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): vo
   });
   v.staticRoutes = v.staticRoutes.filter(routeOk);
   v.staticRules = v.staticRules.filter(ruleOk);
+  if (g.vrrpGarpExtraIfS > 0) diag.info(`vrrp_garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, g.locs['vrrp_garp_extra_if'] ?? g.locs['vrrp_vmac_garp_intvl'] ?? { file: '', line: 0 });
+  // Statics are put back when deleted (daemon/static-net.ts); a track_group's FAULT while one is missing is not built.
+  for (const e of [...v.staticAddresses, ...v.staticRoutes, ...v.staticRules]) {
+    if (e.trackGroup !== undefined) diag.info(`track_group ${e.trackGroup} on a static address, route or rule ${NOT_ACTED_ON}: the entry is put back when deleted, the group's instances are not put in FAULT`, e.loc);
+  }
 
   for (const sg of v.syncGroups) {
     sg.trackInterfaces = sg.trackInterfaces.filter((t) => exists(t.name) || miss(`(${sg.name}) tracked interface ${t.name} doesn't exist`, t.loc));
@@ -349,6 +359,7 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
     diag.info(`${n} old_unicast_checksum ${NOT_ACTED_ON}: unicast VRRPv3 checksums are computed and checked as RFC 5798 says`, inst.locs['old_unicast_checksum'] ?? at);
   }
   if (strict && inst.unicast) stop(v, ctx, `${n} Unicast peers are not supported in strict mode`, inst.locs['unicast_peer'] ?? at);
+  if ((inst.garpExtraIfS ?? 0) > 0) diag.info(`${n} garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, inst.locs['garp_extra_if'] ?? at);
 
   if (strict && inst.vmacMac !== undefined) {
     warn('cannot specify a MAC address with strict mode - clearing', inst.locs['use_vmac']);

@@ -40,6 +40,7 @@ describe('global_defs: resolved defaults', () => {
       vrrpStrict: false,
       vrrpNotifyPriorityChanges: false,
       fifoWriteVrrpStatesOnReload: false,
+      restoreDeletedVips: false,
       vrrpStartupDelayS: 0,
       nftablesIfindex: false,
       nftablesCounters: false,

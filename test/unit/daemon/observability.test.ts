@@ -11,7 +11,7 @@ import { renderStatus } from '../../../src/cli/status.js';
 import type { DaemonSnapshot } from '../../../src/daemon/daemon.js';
 import { dataDump, statsDump } from '../../../src/daemon/dumps.js';
 import { createLogger, facilityName, humanLine, lineTime } from '../../../src/daemon/log.js';
-import { parseListen } from '../../../src/daemon/metrics.js';
+import { buildRegistry, parseListen } from '../../../src/daemon/metrics.js';
 import { newInstanceStats } from '../../../src/vrrp/instance.js';
 
 const snap = (): DaemonSnapshot => {
@@ -23,7 +23,7 @@ const snap = (): DaemonSnapshot => {
     configFile: '/etc/keepalived/keepalived.conf',
     startedAt: '2026-11-22T10:00:00.000Z',
     reloads: { ok: 2, failed: 1 },
-    vrrp: [{ name: 'VI_1', vrid: 51, family: 'inet', interface: 'eth0', version: 2, state: 'MASTER', priority: 140, basePriority: 150, faulty: false, sinceMs: 1, vips: ['192.0.2.100/24 dev eth0'], stats, syncGroup: 'G' }],
+    vrrp: [{ name: 'VI_1', vrid: 51, family: 'inet', interface: 'eth0', version: 2, state: 'MASTER', priority: 140, basePriority: 150, faulty: false, sinceMs: 1, vips: ['192.0.2.100/24 dev eth0'], stats, syncGroup: 'G', trackers: [{ kind: 'interface', name: 'eth0', up: true, weight: 0, reverse: false }, { kind: 'script', name: 'chk_web', up: false, weight: -10, reverse: false }] }],
     ipvs: true,
     checkers: {
       realServers: [{ id: '[198.51.100.11]:tcp:80', key: 'k', virtualServer: '[192.0.2.100]:tcp:80', address: '198.51.100.11', port: 80, alive: false, weight: 1, checkers: [{ type: 'HTTP_GET', up: false, checks: 9, failures: 3, lastReason: 'HTTP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED' }] }],
@@ -81,6 +81,18 @@ describe('dumps and status', () => {
     expect(t).toContain(' Virtual server = [192.0.2.100]:tcp:80\n   Quorum = up\n   Real server = [198.51.100.11]:tcp:80\n     Alive = no\n');
     expect(t).toContain('HTTP_GET = down, 9 checks, 3 failures, last failure: HTTP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED');
   });
+  it('trackers: in the data dump, the status table and the metrics', async () => {
+    const s = snap();
+    expect(dataDump(s)).toContain('   Tracked (2):\n     interface eth0 = up, weight 0\n     script chk_web = down, weight -10\n');
+    const t = renderStatus(s);
+    expect(t).toMatch(/INSTANCE\s+TRACKS\s+NAME\s+STATE\s+VALUE\s+WEIGHT/);
+    expect(t).toMatch(/VI_1\s+script\s+chk_web\s+down\s+-10/);
+    expect(t).toMatch(/VI_1\s+interface\s+eth0\s+up\s+FAULT when down/);
+    const m = await buildRegistry(() => s).metrics();
+    expect(m).toContain('tskeepalived_vrrp_tracker_up{instance="VI_1",vrid="51",interface="eth0",kind="script",tracked="chk_web"} 0');
+    expect(m).toContain('tskeepalived_vrrp_tracker_weight{instance="VI_1",vrid="51",interface="eth0",kind="script",tracked="chk_web"} -10');
+  });
+
   it('the status table', () => {
     const t = renderStatus({
       ...snap(),

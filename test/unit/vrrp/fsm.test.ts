@@ -119,6 +119,15 @@ const rows: Row[] = [
   { name: 'BACKUP preempt_delay timer fires -> expired', from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }), ev: fire('preemptDelay'), to: { state: 'BACKUP', preemptDelay: 'expired' }, actions: [] },
   { name: 'stale preempt_delay timer: ignored', from: S('MASTER'), ev: fire('preemptDelay'), to: { state: 'MASTER' }, actions: [] },
   // RFC 5798 §6.4.3 Master
+  // keepalived: a tracked VIP, virtual route or rule deleted by someone else
+  { name: 'MASTER owned address deleted -> priority 0, released, BACKUP, election after its Skew_Time', from: S('MASTER'), ev: { type: 'ownedDeleted' }, now: 50, to: { state: 'BACKUP', masterDownAtMs: 50 + 609.375 }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, arm('masterDown', 609.375), notify('BACKUP')] },
+  { name: 'BACKUP owned address deleted: nothing (it holds none)', from: S('BACKUP'), ev: { type: 'ownedDeleted' }, to: { state: 'BACKUP' }, actions: [] },
+  { name: 'FAULT owned address deleted: nothing', from: S('FAULT'), ev: { type: 'ownedDeleted' }, to: { state: 'FAULT' }, actions: [] },
+  // keepalived's down_timer_adverts, lower_prio_no_advert, higher_prio_send_advert
+  { name: 'down_timer_adverts 5: Master_Down_Interval = 5 intervals + skew', from: S('INIT', {}, { downTimerAdverts: 5 }), ev: { type: 'startup' }, now: 0, to: { state: 'BACKUP', masterDownAtMs: 5609.375 }, actions: [arm('masterDown', 5609.375), notify('BACKUP')] },
+  { name: 'down_timer_adverts 1: an advert re-arms one interval + skew', from: S('BACKUP', {}, { downTimerAdverts: 1 }), ev: adv(150), to: { state: 'BACKUP' }, actions: [arm('masterDown', 1609.375)] },
+  { name: 'lower_prio_no_advert: a MASTER ignores a lower priority (RFC)', from: S('MASTER', {}, { lowerPrioNoAdvert: true }), ev: adv(99, '192.0.2.200'), to: { state: 'MASTER' }, actions: [] },
+  { name: 'higher_prio_send_advert: one advert of ours before stepping down', from: S('MASTER', {}, { higherPrioSendAdvert: true }), ev: adv(101, '192.0.2.1'), to: { state: 'BACKUP' }, actions: [send(100), cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')] },
   { name: 'MASTER Adver_Timer -> advert + re-arm', from: S('MASTER'), ev: fire('adver'), to: { state: 'MASTER' }, actions: [send(100), arm('adver', 1000)] },
   { name: 'MASTER stale Master_Down_Timer: ignored', from: S('MASTER'), ev: fire('masterDown'), to: { state: 'MASTER' }, actions: [] },
   { name: 'MASTER priority 0 -> advert at once, Adver_Timer reset', from: S('MASTER'), ev: adv(0), to: { state: 'MASTER' }, actions: [send(100), arm('adver', 1000)] },
@@ -184,6 +193,7 @@ describe('random event sequences keep the invariants', () => {
       fc.record({ type: fc.constant('effectivePriorityChanged' as const), priority: fc.integer({ min: -10, max: 300 }) }),
       fc.record({ type: fc.constant('fault' as const), down: fc.boolean() }),
       fc.record({ type: fc.constant('follow' as const), state: fc.constantFrom('MASTER' as const, 'BACKUP' as const, 'FAULT' as const) }),
+      fc.constant<FsmEvent>({ type: 'ownedDeleted' }),
     );
     const paramsArb = fc.record({
       priority: fc.constantFrom(1, 100, 254, 255),
