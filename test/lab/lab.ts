@@ -174,7 +174,7 @@ export function startDaemon(kind: 'tskeepalived' | 'keepalived', director: strin
   const pid = path.join(WORK, `${director}-${kind}.pid`);
   const cmd =
     kind === 'tskeepalived'
-      ? ['node', TSK, '-n', '-l', '-D', '-f', file, '-p', pid, ...extra]
+      ? [process.execPath, TSK, '-n', '-l', '-D', '-f', file, '-p', pid, ...extra]
       : ['keepalived', '-n', '-l', '-D', '-f', file, '-p', pid, '-r', `${pid}.vrrp`, '-c', `${pid}.check`, ...extra];
   const proc = spawn('ip', ['netns', 'exec', director, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemons.push(proc);

@@ -2,7 +2,8 @@
 /**
  * The VM lab: runs a command inside a Debian kernel that has IPVS, booted under qemu (software
  * emulation), with this machine's root filesystem mounted read-only over 9p under a tmpfs overlay.
- * The command sees the same files, the same node, ipvsadm and keepalived, the same working directory.
+ * The command sees the same files, the same node (the one running this script is first in its PATH),
+ * ipvsadm and keepalived, the same working directory.
  *
  *   node test/lab/vm.mjs [--mem MB] [--cpus N] [--timeout S] -- COMMAND [ARGS...]
  *
@@ -193,7 +194,7 @@ export async function runInVm({ command, cwd = process.cwd(), memMb = 2048, cpus
   fs.writeFileSync(
     path.join(out, 'job.sh'),
     `echo ${MARK}
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+export PATH=${quote(path.dirname(process.execPath))}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 ${exports}
 ip link set lo up
 cd ${quote(cwd)} || { echo 125 > ${out}/status; exit; }
