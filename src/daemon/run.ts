@@ -134,7 +134,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   const socketPath = o.statusSocket ?? DEFAULT_STATUS_SOCKET;
   if (socketPath !== 'none') {
     try {
-      status = await StatusServer.listen(socketPath, () => daemon.snapshot(), { handover: () => onHandover() });
+      status = await StatusServer.listen(socketPath, () => daemon.snapshot(), { handover: () => onHandover(), readiness: () => daemon.readiness() });
     } catch (e) {
       log.warn(`status socket: ${(e as Error).message} - running without one`);
     }

@@ -20,6 +20,8 @@ const MAX_REQUEST = 256;
 export interface StatusHandlers {
   /** `handover`: resolves once the state file is written (the daemon exits afterwards). */
   handover?: () => Promise<{ pid: number; file: string }>;
+  /** `health`: readiness (every process the configuration needs is running); the answer itself is liveness. */
+  readiness?: () => { ready: boolean; why?: string };
 }
 
 function answers(file: string): Promise<boolean> {
@@ -66,11 +68,12 @@ export class StatusServer {
         c.off('data', onData);
         c.off('end', onEnd);
         if (req === 'status') return void answer(c, snapshot);
+        if (req === 'health') return void answer(c, () => ({ live: true, ...(handlers.readiness?.() ?? { ready: true }) }));
         if (req === 'handover') return void answer(c, async () => {
           if (!handlers.handover) throw new Error('this daemon cannot hand over');
           return { handover: await handlers.handover() };
         });
-        void answer(c, () => Promise.reject(new Error(`unknown request '${req.slice(0, 40)}' (status or handover)`)));
+        void answer(c, () => Promise.reject(new Error(`unknown request '${req.slice(0, 40)}' (status, health or handover)`)));
       };
       const t = setTimeout(() => go('status'), REQUEST_WAIT_MS);
       const onData = (d: Buffer) => {
@@ -107,7 +110,7 @@ export function readStatus(file: string, timeoutMs = 5000): Promise<unknown> {
 }
 
 /** Client side: one request line, one JSON answer (or a readable error). */
-export function request(file: string, req: 'status' | 'handover', timeoutMs = 5000): Promise<unknown> {
+export function request(file: string, req: 'status' | 'health' | 'handover', timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const c = net.connect(file);
     c.once('connect', () => c.write(`${req}\n`));

@@ -35,12 +35,25 @@ describe('status socket requests', () => {
       expect(await readStatus(file)).toEqual({ pid: 1 });
       expect(await request(file, 'handover')).toEqual({ handover: { pid: 1, file: '/run/x1' } });
       expect(await raw(file)).toEqual({ pid: 1 }); // a client of before request lines
-      expect(await raw(file, 'reboot\n')).toEqual({ error: "unknown request 'reboot' (status or handover)" });
+      expect(await raw(file, 'reboot\n')).toEqual({ error: "unknown request 'reboot' (status, health or handover)" });
       expect(handovers).toBe(1);
     } finally {
       await s.close();
     }
     expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('health: live, and ready or not with the reason', async () => {
+    const file = path.join(dir, 'h.sock');
+    let ready = { ready: false, why: 'the VRRP process is not running' } as { ready: boolean; why?: string };
+    const s = await StatusServer.listen(file, () => ({ pid: 3 }), { readiness: () => ready });
+    try {
+      expect(await request(file, 'health')).toEqual({ live: true, ready: false, why: 'the VRRP process is not running' });
+      ready = { ready: true };
+      expect(await request(file, 'health')).toEqual({ live: true, ready: true });
+    } finally {
+      await s.close();
+    }
   });
 
   it('a daemon that cannot hand over says so; a failed handover answers its reason', async () => {
