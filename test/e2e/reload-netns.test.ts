@@ -115,13 +115,17 @@ once();`,
   );
   const p = spawn('ip', ['netns', 'exec', NS.c, process.execPath, script], { stdio: 'ignore' });
   procs.push(p);
+  // The client rewrites the file after every connection: a read can land between truncation and write,
+  // and then the last complete reading stands.
+  let last = { ok: 0, failed: 0 };
   return {
     counts: () => {
       try {
-        return JSON.parse(fs.readFileSync(counts, 'utf8')) as { ok: number; failed: number };
+        last = JSON.parse(fs.readFileSync(counts, 'utf8')) as { ok: number; failed: number };
       } catch {
-        return { ok: 0, failed: 0 };
+        /* torn read: keep the last one */
       }
+      return last;
     },
     stop: () => p.kill(),
   };
