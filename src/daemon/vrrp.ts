@@ -688,8 +688,8 @@ export class VrrpSubsystem {
         this.linkChanged(ev);
         return;
       case 'addr':
-        // A configured source address came or went.
-        if (this.runners.some((r) => r.inst.srcIp !== undefined)) this.recompute();
+        // A configured source address came or went (only then: a burst of VIP changes costs no recompute).
+        if (this.runners.some((r) => r.inst.srcIp !== undefined && sameAddress(r.inst.srcIp, ev.address))) this.recompute();
         if (ev.op === 'new') {
           if (this.waiting.size > 0) void this.retryWaiting();
           this.checkMoved();
@@ -745,9 +745,7 @@ export class VrrpSubsystem {
     for (const r of this.runners) {
       if (r.state.state !== 'MASTER') continue;
       for (const v of r.trackedVips) {
-        const want = Buffer.from(ipToBytes(v.address)).toString('hex');
-        const there = (have[v.dev] ?? []).some((a) => Buffer.from(ipToBytes(a.address)).toString('hex') === want);
-        if (!there) {
+        if (!hasAddress(have, v.dev, v.address)) {
           this.lost(r, v);
           break;
         }
@@ -1029,19 +1027,16 @@ function writeSysctl(key: string, value: string): boolean {
   }
 }
 
-/** Is `address` one of the interface's addresses (any spelling)? */
-function hasAddress(all: NodeJS.Dict<os.NetworkInterfaceInfo[]>, ifname: string, address: string): boolean {
-  let want: string;
+/** The same address, whatever its spelling (IPv6 zero compression, a %scope suffix)? */
+function sameAddress(a: string, b: string): boolean {
   try {
-    want = Buffer.from(ipToBytes(address)).toString('hex');
+    return Buffer.compare(Buffer.from(ipToBytes(a.split('%')[0]!)), Buffer.from(ipToBytes(b.split('%')[0]!))) === 0;
   } catch {
     return false;
   }
-  return (all[ifname] ?? []).some((a) => {
-    try {
-      return Buffer.from(ipToBytes(a.address.split('%')[0]!)).toString('hex') === want;
-    } catch {
-      return false;
-    }
-  });
+}
+
+/** Is `address` one of the interface's addresses? */
+function hasAddress(all: NodeJS.Dict<os.NetworkInterfaceInfo[]>, ifname: string, address: string): boolean {
+  return (all[ifname] ?? []).some((a) => sameAddress(a.address, address));
 }

@@ -141,16 +141,31 @@ function errname(e: unknown): string {
   return m ? m[1]! : '';
 }
 
+/**
+ * Configured entries are not changed once loaded (a reload brings new objects), so each one's key is
+ * computed once, not on every deletion notification (a named table means reading rt_tables).
+ */
+const keyCache = new WeakMap<object, string>();
+function cachedKey<T extends object>(r: T, make: (r: T) => string): string {
+  let k = keyCache.get(r);
+  if (k === undefined) keyCache.set(r, (k = make(r)));
+  return k;
+}
+
 /** The identity rtnl-events.ts routeKey gives the kernel's notification for this configured route. */
 export function configuredRouteKey(r: VirtualRoute): string {
-  const m = routeMessage(r, undefined, () => 0);
-  return routeKey(m.data as unknown as Record<string, unknown>, m.attrs);
+  return cachedKey(r, (x) => {
+    const m = routeMessage(x, undefined, () => 0);
+    return routeKey(m.data as unknown as Record<string, unknown>, m.attrs);
+  });
 }
 
 /** The identity rtnl-events.ts ruleKey gives the kernel's notification for this configured rule. */
 export function configuredRuleKey(r: VirtualRule): string {
-  const m = ruleMessage(r);
-  return ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
+  return cachedKey(r, (x) => {
+    const m = ruleMessage(x);
+    return ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
+  });
 }
 
 /** Adds and removes virtual routes and rules; idempotent in both directions. */
