@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sh, sleep, waitFor } from '../helpers/netns.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const SINK = '/usr/sbin/smtp-sink';
@@ -21,21 +22,6 @@ if (!canRun) console.log('SMTP alert tests skipped: they need root, iproute2 (ip
 const NS = `tsksmtp${process.pid % 10000}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-smtp-'));
 const procs: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sh(...args: string[]): void {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (cond()) return Date.now() - t0;
-    await sleep(20);
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
 
 function inNs(cmd: string[], log?: string): ChildProcess {
   const out = log ? fs.openSync(log, 'w') : 'ignore';

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sh, sleep, waitFor } from '../helpers/netns.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -31,22 +32,6 @@ const MASTER_DOWN_MS = 3609;
 const START_MS = 15_000;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-ev-'));
 const procs: ChildProcess[] = [];
-
-function sh(...args: string[]): void {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (cond()) return Date.now() - t0;
-    await sleep(20);
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
 
 /** Side a's veth: created, put on the bridge, addressed and up (also after a deletion). */
 function plug(s: 'a' | 'b'): void {

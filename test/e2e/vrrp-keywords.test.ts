@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sh, sleep, waitFor } from '../helpers/netns.js';
 import { crash } from '../helpers/crash.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
@@ -28,21 +29,6 @@ const IP = { a: '192.0.2.1', b: '192.0.2.2' };
 const VIP = '192.0.2.100';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kw-'));
 const procs: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sh(...args: string[]): void {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (cond()) return Date.now() - t0;
-    await sleep(20);
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
 
 function write(name: string, text: string): string {
   const f = path.join(dir, name);

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sh, sleep, waitFor } from '../helpers/netns.js';
 
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
@@ -22,21 +23,6 @@ const tag = `${process.pid % 10000}`;
 const NS = { a: `tskna${tag}`, c: `tsknc${tag}` };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-na-'));
 const procs: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sh(...args: string[]): void {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (cond()) return;
-    await sleep(20);
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
 
 const ruleset = () => spawnSync('ip', ['netns', 'exec', NS.a, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
 const has = (ip: string) => spawnSync('ip', ['-n', NS.a, '-o', 'addr', 'show', 'dev', 'veth0'], { encoding: 'utf8' }).stdout.includes(` ${ip}/`);
