@@ -63,6 +63,13 @@ interface VmacUse {
   removing?: boolean;
 }
 
+/** The use_vmac / use_ipvlan interface's name (keepalived's default vrrp.VRID), or none. */
+export function virtualIfName(inst: VrrpInstance): string | undefined {
+  if (inst.useIpvlan) return inst.ipvlan?.name ?? `vrrp.${inst.virtualRouterId}`;
+  if (inst.useVmac) return inst.vmacName ?? `vrrp.${inst.virtualRouterId}`;
+  return undefined;
+}
+
 /** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
 function matchKey(inst: VrrpInstance): string {
   return `${inst.virtualRouterId ?? '-'}|${inst.family ?? 'inet'}|${inst.interface ?? '-'}`;
@@ -412,19 +419,26 @@ export class VrrpSubsystem {
     this.bound.delete(r);
   }
 
-  /** use_vmac: the instance's VMAC interface, created on first use and shared with a reload successor. */
+  /**
+   * use_vmac / use_ipvlan: the instance's VMAC (macvlan) or ipvlan interface, created on first use and shared
+   * with a reload successor. An ipvlan gets the instance's ipvlan address (the adverts' source).
+   */
   private async vmacFor(inst: VrrpInstance): Promise<string> {
-    const name = inst.vmacName ?? `vrrp.${inst.virtualRouterId}`;
+    const name = virtualIfName(inst)!;
     const u = this.vmacUsers.get(name);
     if (u) {
       u.users++;
       return name;
     }
     const family = inst.family ?? 'inet';
-    const handle = await this.vmacs.create(name, inst.interface!, inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, family), family);
+    const kind = inst.useIpvlan ? { ipvlan: inst.ipvlan?.type ?? 'bridge' } : { mac: inst.vmacMac ?? vmacAddress(inst.virtualRouterId!, family) };
+    const handle = await this.vmacs.create(name, inst.interface!, kind, family);
     this.vmacUsers.set(name, { handle, parent: inst.interface!, users: 1 });
-    if (handle.created) this.log.info(`(${inst.name}) VMAC interface ${name} created on ${inst.interface}`);
-    if (family === 'inet6') {
+    if (handle.created) this.log.info(`(${inst.name}) ${inst.useIpvlan ? 'ipvlan' : 'VMAC'} interface ${name} created on ${inst.interface}`);
+    if (inst.useIpvlan && inst.ipvlan?.address !== undefined) {
+      const a = inst.ipvlan.address;
+      await this.addresses.add({ address: a, prefixLen: inst.ipvlan.prefixLen ?? (family === 'inet6' ? 128 : 32), dev: name, family });
+    } else if (family === 'inet6') {
       // As keepalived: the VMAC makes no link-local address of its own (addr_gen_mode none); it carries the
       // parent's, deprecated so it is never chosen as a source, for the adverts' source and neighbour discovery.
       const vips = new Set(inst.virtualIps.map((v) => v.address));
@@ -647,8 +661,12 @@ export class VrrpSubsystem {
       const e = effectivePriority(inst.priority ?? 100, items);
       // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
       // address not configured"); unlike keepalived, the instance leaves FAULT once the address appears.
-      const srcMissing = inst.srcIp !== undefined && !hasAddress(ifaddrs, inst.interface!, inst.srcIp);
-      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : srcMissing ? { ...e, fault: true, faultBy: `source address ${inst.srcIp} (not configured on ${inst.interface})` } : e);
+      // An ipvlan's address is on the ipvlan.
+      const srcIf = inst.useIpvlan && inst.ipvlan?.address !== undefined ? virtualIfName(inst)! : inst.interface!;
+      const srcMissing = inst.srcIp !== undefined && !hasAddress(ifaddrs, srcIf, inst.srcIp);
+      // keepalived: an IPv4 ipvlan without an address of its own is in FAULT.
+      const ipvlanBare = inst.useIpvlan && (inst.family ?? 'inet') === 'inet' && inst.ipvlan?.address === undefined;
+      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : ipvlanBare ? { ...e, fault: true, faultBy: `the ipvlan's address (use_ipvlan gives none)` } : srcMissing ? { ...e, fault: true, faultBy: `source address ${inst.srcIp} (not configured on ${srcIf})` } : e);
     }
     for (const r of this.runners) {
       const e = own.get(r)!;
@@ -795,7 +813,7 @@ export class VrrpSubsystem {
     this.rebuilding.add(name);
     try {
       this.log.info(`(${name}) interface ${old.inst.interface} was recreated: reopening the instance's sockets`);
-      const vm = old.inst.useVmac ? (old.inst.vmacName ?? `vrrp.${old.inst.virtualRouterId}`) : undefined;
+      const vm = virtualIfName(old.inst);
       const u = vm ? this.vmacUsers.get(vm) : undefined;
       if (u && (u.gone || !this.links.link(vm!))) this.vmacUsers.delete(vm!); // the kernel took it with its parent
       const r = await this.build(old.inst);
@@ -832,10 +850,12 @@ export class VrrpSubsystem {
     const base = inst.interface;
     const v6 = inst.family === 'inet6';
     // use_vmac: adverts, GARPs/NAs and VIPs on a macvlan with the virtual MAC; the source address stays the
-    // base interface's (IPv6: its link-local address, which the VMAC carries too).
+    // base interface's (IPv6: its link-local address, which the VMAC carries too). use_ipvlan: the adverts
+    // leave from an ipvlan (the parent's MAC) and its address; the VIPs and GARPs stay on the base interface
+    // (as keepalived 2.2.7, observed).
     let ifname = base;
     let vmac: string | undefined;
-    if (inst.useVmac) {
+    if (inst.useVmac || inst.useIpvlan) {
       try {
         vmac = await this.vmacFor(inst);
         if (!inst.vmacXmitBase) ifname = vmac;
@@ -883,7 +903,7 @@ export class VrrpSubsystem {
       return undefined;
     }
     // GARPs leave from the VMAC (its MAC is the point), even with vmac_xmit_base.
-    const ann = announcers(name, vmac ?? ifname, log);
+    const ann = announcers(name, inst.useIpvlan ? base : (vmac ?? ifname), log);
     try {
       const r = new VrrpRunner(run, {
         garp: ann.garp,
@@ -891,7 +911,7 @@ export class VrrpSubsystem {
         transport,
         addresses: this.addresses,
         routes: this.routes,
-        ...(vmac ? { vipDev: vmac } : {}),
+        ...(vmac && !inst.useIpvlan ? { vipDev: vmac } : {}),
         ...(run.accept === false ? { firewall: this.firewallFor() } : {}),
         clock: realClock,
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },

@@ -12,7 +12,11 @@
  * own MAC, and every neighbour re-learns the VIP at the wrong MAC (keepalived 2.2.7 does this; the
  * use_vmac namespace test shows it). arp_announce=2 makes such requests name the parent's own address.
  *
- * The pure part (vmacAddress, macvlanLinkInfo) is unit-tested; the rest talks rtnetlink and /proc/sys.
+ * `use_ipvlan` goes through the same manager: an ipvlan in L2 mode (bridge, private or vepa) on the parent,
+ * sharing its MAC, holding the instance's ipvlan address, the source of its adverts.
+ *
+ * The pure part (vmacAddress, macvlanLinkInfo, ipvlanLinkInfo) is unit-tested; the rest talks rtnetlink
+ * and /proc/sys.
  */
 import * as fs from 'node:fs';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
@@ -35,6 +39,26 @@ function attr(type: number, payload: Buffer): Buffer {
   b.writeUInt16LE(type, 2);
   payload.copy(b, 4);
   return b;
+}
+
+const IFLA_IPVLAN_MODE = 1;
+const IFLA_IPVLAN_FLAGS = 2;
+const IPVLAN_MODE_L2 = 0;
+/** ipvlan's flags (linux/if_link.h): bridge is none of them. */
+export const IPVLAN_FLAGS = { bridge: 0, private: 1, vepa: 2 } as const;
+export type IpvlanType = keyof typeof IPVLAN_FLAGS;
+
+/**
+ * The payload of IFLA_LINKINFO for an ipvlan in L2 mode with `type`'s flag, as keepalived makes it (L2:
+ * the slave sees the link's multicast and broadcast, so adverts and ARP reach it). (pure)
+ */
+export function ipvlanLinkInfo(type: IpvlanType = 'bridge'): Buffer {
+  const u16 = (v: number) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v, 0);
+    return b;
+  };
+  return Buffer.concat([attr(IFLA_INFO_KIND, Buffer.from('ipvlan\0')), attr(IFLA_INFO_DATA | 0x8000, Buffer.concat([attr(IFLA_IPVLAN_MODE, u16(IPVLAN_MODE_L2)), attr(IFLA_IPVLAN_FLAGS, u16(IPVLAN_FLAGS[type]))]))]);
 }
 
 /** The payload of IFLA_LINKINFO for a macvlan in `mode`: kind "macvlan" and IFLA_MACVLAN_MODE. (pure) */
@@ -63,6 +87,8 @@ function sysctl(iface: string, key: string, value?: number): number | undefined 
 export interface VmacHandle {
   name: string;
   created: boolean;
+  /** The parent's ARP sysctls were changed for it (a macvlan VMAC, not an ipvlan). */
+  parentSysctls?: boolean;
 }
 
 export class VmacManager {
@@ -76,20 +102,22 @@ export class VmacManager {
   }
 
   /**
-   * Creates (or adopts) the VMAC interface `name` on `parent` with `mac`, brings it up and sets the
-   * sysctls. Throws with the cause when the kernel refuses (no macvlan support, name taken by another
-   * kind of interface...).
+   * Creates (or adopts) the VMAC interface `name` on `parent` with `mac` (a macvlan), or with `ipvlan` an
+   * ipvlan of that type (the parent's MAC), brings it up and sets the sysctls. Throws with the cause when the
+   * kernel refuses (no macvlan/ipvlan support, name taken by another kind of interface...).
    */
-  async create(name: string, parent: string, mac: string, family: 'inet' | 'inet6' = 'inet'): Promise<VmacHandle> {
+  async create(name: string, parent: string, kind: { mac: string } | { ipvlan: IpvlanType }, family: 'inet' | 'inet6' = 'inet'): Promise<VmacHandle> {
     let created = false;
+    const what = 'ipvlan' in kind ? 'ipvlan' : 'VMAC';
     if (!fs.existsSync(`/sys/class/net/${name}`)) {
       const idx = Buffer.alloc(4);
       idx.writeUInt32LE(ifIndex(parent), 0);
+      const link = 'ipvlan' in kind ? { linkinfo: ipvlanLinkInfo(kind.ipvlan) } : { address: Buffer.from(kind.mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() };
       try {
-        await this.sock().newLink({}, { ifname: name, link: idx, address: Buffer.from(mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() } as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
+        await this.sock().newLink({}, { ifname: name, link: idx, ...link } as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
         created = true;
       } catch (e) {
-        if (errname(e) !== 'EEXIST') throw new Error(`creating VMAC interface ${name} on ${parent}: ${(e as Error).message}`);
+        if (errname(e) !== 'EEXIST') throw new Error(`creating ${what} interface ${name} on ${parent}: ${(e as Error).message}${'ipvlan' in kind && errname(e) === 'EOPNOTSUPP' ? ' (no ipvlan driver in this kernel: modprobe ipvlan)' : ''}`);
       }
     }
     // IPv6: no link-local address derived from the virtual MAC (keepalived: addrgenmode none); set while
@@ -98,14 +126,17 @@ export class VmacManager {
       try {
         fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/addr_gen_mode`, '1\n');
       } catch (e) {
-        throw new Error(`VMAC interface ${name}: cannot set addr_gen_mode: ${(e as Error).message}`);
+        throw new Error(`${what} interface ${name}: cannot set addr_gen_mode: ${(e as Error).message}`);
       }
     }
     try {
       await this.sock().setLink({ index: ifIndex(name), flags: { up: true }, change: { up: true } } as never);
     } catch (e) {
-      throw new Error(`bringing VMAC interface ${name} up: ${(e as Error).message}`);
+      throw new Error(`bringing ${what} interface ${name} up: ${(e as Error).message}`);
     }
+    // An ipvlan answers ARP with the parent's own MAC: no sysctl is changed, on it or on the parent (as
+    // keepalived 2.2.7, observed).
+    if ('ipvlan' in kind) return { name, created };
     sysctl(name, 'arp_ignore', 1);
     sysctl(name, 'accept_local', 1);
     sysctl(name, 'rp_filter', 0);
@@ -122,7 +153,7 @@ export class VmacManager {
       if (aa !== undefined) s.arpAnnounce = aa;
       this.parentSaved.set(parent, s);
     }
-    return { name, created };
+    return { name, created, parentSysctls: true };
   }
 
   /** Deletes the interface if we created it; the parent's sysctls come back with its last VMAC. */
@@ -132,12 +163,12 @@ export class VmacManager {
         await this.sock().delLink({ index: ifIndex(h.name) } as never);
       } catch (e) {
         const n = errname(e);
-        if (n !== 'ENODEV') throw new Error(`deleting VMAC interface ${h.name}: ${(e as Error).message}`);
+        if (n !== 'ENODEV') throw new Error(`deleting interface ${h.name}: ${(e as Error).message}`);
       } finally {
         h.created = false;
       }
     }
-    const s = this.parentSaved.get(parent);
+    const s = h.parentSysctls ? this.parentSaved.get(parent) : undefined;
     if (s && --s.users === 0) {
       if (s.arpIgnore !== undefined) sysctl(parent, 'arp_ignore', s.arpIgnore);
       if (s.arpFilter !== undefined) sysctl(parent, 'arp_filter', s.arpFilter);

@@ -26,7 +26,7 @@ const instance: SupportTable = {
   ),
   'vrrp_instance.use_vmac': ACTED,
   'vrrp_instance.use_vmac_addr': not('VIPs on other interfaces get no VMAC of their own'),
-  'vrrp_instance.use_ipvlan': not('ipvlan interfaces are not built'),
+  'vrrp_instance.use_ipvlan': conditional('not acted on for IPv6 instances: no IPv6 ipvlan is built, the instance runs on its interface'),
   'vrrp_instance.old_unicast_checksum': conditional('not acted on for unicast VRRPv3: its checksums are computed and checked as RFC 5798 says'),
   'vrrp_instance.vrf': not('an instance given a VRF instead of an interface has no interface and is not started'),
   'vrrp_instance.track_bfd': BFD,

@@ -353,6 +353,8 @@ const useIpvlan = iv((c, t) => {
         continue;
       }
       ipv.address = a.address;
+      const len = /\/(\d+)$/.exec(w);
+      if (len) ipv.prefixLen = Number(len[1]);
       t.srcIp ??= a.address;
       continue;
     }

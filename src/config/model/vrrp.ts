@@ -285,7 +285,7 @@ export interface VrrpInstance {
   useVmacAddr: boolean;
   vmacXmitBase: boolean;
   useIpvlan: boolean;
-  ipvlan?: { name?: string; address?: string; type?: 'bridge' | 'private' | 'vepa' };
+  ipvlan?: { name?: string; address?: string; prefixLen?: number; type?: 'bridge' | 'private' | 'vepa' };
   promoteSecondaries: boolean;
   linkbeatUsePolling: boolean;
   /** `accept` / `no_accept`; resolved: true unless strict (or always for the address owner). */

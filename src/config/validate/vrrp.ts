@@ -498,7 +498,10 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
       warn('promote_secondaries is automatically set for vmacs - ignoring', inst.locs['promote_secondaries']);
       inst.promoteSecondaries = false;
     }
-    if (inst.useIpvlan && inst.family === 'inet' && inst.ipvlan?.address === undefined) {
+    if (inst.useIpvlan && inst.family === 'inet6') {
+      diag.info(`${n} use_ipvlan ${NOT_ACTED_ON}: no IPv6 ipvlan is built, the instance runs on its interface`, inst.locs['use_ipvlan']);
+      inst.useIpvlan = false;
+    } else if (inst.useIpvlan && inst.family === 'inet' && inst.ipvlan?.address === undefined) {
       warn('IPv4 ipvlan requires a source ip address to be configured - the instance will be in FAULT state', inst.locs['use_ipvlan']);
     }
   }
