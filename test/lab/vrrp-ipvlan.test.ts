@@ -3,9 +3,10 @@
  * has it as a module). Two namespaces joined by a veth pair: `ipa` (va, 192.0.2.1) runs the instance with
  * `use_ipvlan`, `ipb` (vb, 192.0.2.2) the peer.
  *
- * 1. Same interface as keepalived 2.2.7 makes for the same file: an ipvlan in L2 bridge mode named as
- *    configured (default vrrp.VRID), its address (/32 when no length is given), the VIP on the base
- *    interface; the ipvlan deleted at stop. Compared field by field with what keepalived leaves.
+ * 1. Same interface as keepalived 2.2.7 makes for the same file: an ipvlan in L2 mode (bridge, or the type
+ *    given) named as configured (default vrrp.VRID), its address (/32 when no length is given), the VIP on
+ *    the base interface; the ipvlan deleted at stop. Compared field by field with what keepalived leaves.
+ *    (The kernel keeps one mode and type per parent: the last ipvlan made sets them for all.)
  * 2. On the wire, next to keepalived 2.2.7 (no ipvlan) as the other router: tskeepalived MASTER advertises
  *    from the ipvlan's address with the base interface's MAC, keepalived stays BACKUP; a stop hands the
  *    VIP to keepalived, a new start takes it back (preemption), and the ipvlan is made again.
@@ -87,8 +88,8 @@ describe.skipIf(why !== undefined)('use_ipvlan (VM lab) next to keepalived 2.2.7
     }
   });
 
-  it('makes the interface keepalived makes, for a named and a default ipvlan, and deletes it at stop', async () => {
-    for (const spec of ['ipv51 192.0.2.50/24', '192.0.2.50']) {
+  it('makes the interface keepalived makes, for a named, a default and a private ipvlan, and deletes it at stop', async () => {
+    for (const spec of ['ipv51 192.0.2.50/24', '192.0.2.50', 'ipv51 192.0.2.50/24 private']) {
       const seen: Record<string, { links: string[]; addrs: string[]; after: string[] }> = {};
       for (const kind of ['keepalived', 'tskeepalived'] as const) {
         const d = start(kind, 'ipa', conf(spec, 150));
@@ -100,7 +101,7 @@ describe.skipIf(why !== undefined)('use_ipvlan (VM lab) next to keepalived 2.2.7
         ns('ipa', `ip link del ${spec.startsWith('ipv51') ? 'ipv51' : 'vrrp.51'} 2>/dev/null || true; ip addr del ${VIP}/24 dev va 2>/dev/null || true`);
       }
       const name = spec.startsWith('ipv51') ? 'ipv51' : 'vrrp.51';
-      expect(seen.keepalived!.links).toEqual([`${name} ipvlan mode l2 bridge`]);
+      expect(seen.keepalived!.links).toEqual([`${name} ipvlan mode l2 ${spec.endsWith('private') ? 'private' : 'bridge'}`]);
       expect(seen.tskeepalived).toEqual(seen.keepalived);
       // The VIP on the base interface, the ipvlan's address on the ipvlan, /32 unless a length is given.
       expect(seen.tskeepalived!.addrs).toContain(`va inet ${VIP}/24 scope global secondary va`);

@@ -9,11 +9,14 @@
  * - a clean Debian 12 root (mmdebstrap --variant=apt, from this machine's Debian apt sources) gets
  *   `apt-get install ./tskeepalived_*.deb` and nothing else; in it: --version, -t, the daemon taking a VIP
  *   as VRRP MASTER in a network namespace (its pid is the one started: /usr/sbin/tskeepalived exec's the
- *   runtime); an upgrade keeps an edited /etc/default/tskeepalived; `dpkg --purge` leaves nothing;
+ *   runtime), started as the unit's ExecStart says by a stand-in for systemd, with keepalived 2.2.7 as BACKUP
+ *   in a second namespace; an upgrade to a newer build keeps an edited /etc/default/tskeepalived and hands
+ *   the running MASTER over to the new program: keepalived never leaves BACKUP, no priority 0 advert goes out,
+ *   the VIP never leaves (dumpcap and `ip monitor address` watch); `dpkg --purge` leaves nothing;
  * - the .rpm installed with rpm into a second clean root runs --version and -t; its scripts, requirements,
  *   configuration files and file list are checked with `rpm -qp`.
  *
- * Needs root, dpkg-deb, rpmbuild, lintian, rpmlint, mmdebstrap and a reachable Debian mirror: without them it
+ * Needs root, dpkg-deb, rpmbuild, lintian, rpmlint, mmdebstrap, keepalived, dumpcap/tshark and a reachable Debian mirror: without them it
  * skips, saying why, unless TSK_PACKAGE_TEST=require (CI's .ci/run), where it fails.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,12 +34,16 @@ const DEB = `tskeepalived_${VERSION}-1_${ARCH.deb}.deb`;
 const RPM = `tskeepalived-${VERSION}-1.${ARCH.rpm}.rpm`;
 const REQUIRE = process.env.TSK_PACKAGE_TEST === 'require';
 const NS = `tskpkg${process.pid}`;
+/** The BACKUP's namespace: keepalived 2.2.7 (this machine's) on the veth's other end. */
+const NS2 = `tskpkgb${process.pid}`;
 const VIP = '192.0.2.100';
+/** Master_Down_Interval of the priority 100 BACKUP at advert_int 1: 3 x 1 s + (256 - 100) / 256 s. */
+const MASTER_DOWN_MS = 3609;
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = [
   ...(process.getuid?.() === 0 ? [] : ['root']),
-  ...['dpkg-deb', 'rpmbuild', 'rpm', 'lintian', 'rpmlint', 'mmdebstrap', 'unshare', 'ip'].filter((c) => !have(c)),
+  ...['dpkg-deb', 'rpmbuild', 'rpm', 'lintian', 'rpmlint', 'mmdebstrap', 'unshare', 'ip', 'keepalived', 'dumpcap', 'tshark'].filter((c) => !have(c)),
 ];
 const why = missing.length ? `needs ${missing.join(', ')}` : '';
 if (why && REQUIRE) throw new Error(`package test: ${why} (TSK_PACKAGE_TEST=require)`);
@@ -64,10 +71,13 @@ function run(cmd: string, args: string[], opts: { timeoutS?: number; env?: NodeJ
 
 /**
  * A shell command inside a root, as root would run it there: its own mount namespace with /proc, /sys,
- * /dev and an empty /run (gone when the command ends), optionally in the network namespace NS.
+ * /dev and the root's /run (a directory next to the root, bound over it, so that a daemon started by one
+ * command is found by the next through its pid file and status socket, as on a booted machine),
+ * optionally in the network namespace NS.
  */
 function chrootArgs(root: string, command: string, netns = false): [string, string[]] {
-  const inner = `set -e; mount -t proc proc '${root}/proc'; mount -t sysfs sysfs '${root}/sys'; mount --rbind /dev '${root}/dev'; mount -t tmpfs tmpfs '${root}/run'
+  fs.mkdirSync(`${root}-run`, { recursive: true });
+  const inner = `set -e; mount -t proc proc '${root}/proc'; mount -t sysfs sysfs '${root}/sys'; mount --rbind /dev '${root}/dev'; mount --bind '${root}-run' '${root}/run'
 exec chroot '${root}' /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c "$0"`;
   const args = ['-m', '--propagation', 'private', 'sh', '-c', inner, command];
   return netns ? ['ip', ['netns', 'exec', NS, 'unshare', ...args]] : ['unshare', args];
@@ -77,10 +87,10 @@ const inRoot = (root: string, command: string, opts: { netns?: boolean; timeoutS
   return run(cmd, args, { timeoutS: opts.timeoutS ?? 300 });
 };
 
-/** The network namespace NS with a veth pair (v0 192.0.2.1/24, v1), made once. */
+/** The network namespaces: NS with v0 (192.0.2.1/24), NS2 with its veth peer v1 (192.0.2.2/24); made once. */
 function makeNs(): void {
   if (spawnSync('ip', ['-n', NS, 'link', 'show', 'v0']).status === 0) return;
-  for (const cmd of [['netns', 'add', NS], ['-n', NS, 'link', 'set', 'lo', 'up'], ['-n', NS, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'], ['-n', NS, 'link', 'set', 'v0', 'up'], ['-n', NS, 'link', 'set', 'v1', 'up'], ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'v0']]) {
+  for (const cmd of [['netns', 'add', NS], ['netns', 'add', NS2], ['-n', NS, 'link', 'set', 'lo', 'up'], ['-n', NS2, 'link', 'set', 'lo', 'up'], ['-n', NS, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS2], ['-n', NS, 'link', 'set', 'v0', 'up'], ['-n', NS2, 'link', 'set', 'v1', 'up'], ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'v0'], ['-n', NS2, 'addr', 'add', '192.0.2.2/24', 'dev', 'v1']]) {
     const r = spawnSync('ip', cmd, { encoding: 'utf8' });
     expect(r.status, `ip ${cmd.join(' ')}: ${r.stderr}`).toBe(0);
   }
@@ -89,18 +99,53 @@ function makeNs(): void {
 /**
  * Maintainer scripts see systemd: /run/systemd/system exists and systemctl / deb-systemd-invoke are
  * stand-ins in /usr/sbin (first in the PATH apt gives dpkg, ahead of init-system-helpers' /usr/bin one)
- * that log their arguments to /var/log/stub-calls and call the service active.
+ * that log their arguments to /var/log/stub-calls. For tskeepalived.service they act as systemd would on the
+ * installed unit: start runs its ExecStart (with /etc/default/tskeepalived's DAEMON_ARGS) in the background,
+ * the daemon's output to /var/log/tskeepalived.log; stop sends SIGTERM to the pid in /run/tskeepalived.pid
+ * and waits for it to go; restart is both; is-active says whether that pid lives. Anything else succeeds.
  * The command then runs; the log is returned and emptied.
  */
-const STUB = `#!/bin/sh\necho "$(basename "$0") $*" >> /var/log/stub-calls\nexit 0\n`;
-async function withSystemd(root: string, command: string, timeoutS = 300): Promise<Ran & { calls: string[] }> {
+const STUB = `#!/bin/sh
+echo "$(basename "$0") $*" >> /var/log/stub-calls
+pidf=/run/tskeepalived.pid
+running() { [ -s $pidf ] && kill -0 "$(cat $pidf)" 2>/dev/null; }
+stop() { if running; then p=$(cat $pidf); kill -TERM "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; fi; }
+start() {
+  running && return 0
+  DAEMON_ARGS=; . /etc/default/tskeepalived
+  cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/tskeepalived.service)
+  ( exec </dev/null >>/var/log/tskeepalived.log 2>&1; eval "exec setsid $cmd" ) &
+}
+case "$*" in
+  *is-active*tskeepalived.service) running; exit $? ;;
+  *restart*tskeepalived.service) stop; start ;;
+  *start*tskeepalived.service) start ;;
+  *stop*tskeepalived.service) stop ;;
+esac
+exit 0
+`;
+async function withSystemd(root: string, command: string, opts: { timeoutS?: number; netns?: boolean } = {}): Promise<Ran & { calls: string[] }> {
   for (const c of ['systemctl', 'deb-systemd-invoke']) fs.writeFileSync(path.join(root, 'usr/sbin', c), STUB, { mode: 0o755 });
-  const r = await inRoot(root, `mkdir -p /run/systemd/system && ${command}`, { timeoutS });
+  const r = await inRoot(root, `mkdir -p /run/systemd/system && ${command}`, { timeoutS: opts.timeoutS ?? 300, netns: opts.netns ?? false });
+  fs.rmSync(`${root}-run/systemd`, { recursive: true, force: true });
   const log = path.join(root, 'var/log/stub-calls');
   const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   fs.rmSync(log, { force: true });
   for (const c of ['systemctl', 'deb-systemd-invoke']) fs.rmSync(path.join(root, 'usr/sbin', c));
   return { ...r, calls };
+}
+
+/** The daemon the stand-in started: its pid, when alive. */
+function servicePid(root: string): number | undefined {
+  const f = `${root}-run/tskeepalived.pid`;
+  const pid = fs.existsSync(f) ? Number(fs.readFileSync(f, 'utf8').trim()) : NaN;
+  if (!(pid > 0)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }
 
 const timings: Record<string, number> = {};
@@ -159,7 +204,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
-  spawnSync('ip', ['netns', 'del', NS]);
+  spawnSync('sh', ['-c', `for n in ${NS} ${NS2}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done`]);
   // --one-file-system: never into a mount that outlived its namespace.
   spawnSync('rm', ['-rf', '--one-file-system', tmp]);
   if (Object.keys(timings).length) console.log(`package test timings (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
@@ -218,7 +263,7 @@ describe('packages', () => {
     if (!ready) return ctx.skip(skipWhy || 'no root');
     fs.copyFileSync(path.join(tmp, 'a', DEB), path.join(debRoot, 'tmp', DEB));
     fs.copyFileSync(path.join(tmp, 'up', `tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`), path.join(debRoot, 'tmp', `tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`));
-    const install = await withSystemd(debRoot, `apt-get update -qq && apt-get install -y -qq /tmp/${DEB}`, 600);
+    const install = await withSystemd(debRoot, `apt-get update -qq && apt-get install -y -qq /tmp/${DEB}`, { timeoutS: 600 });
     timings['apt-get install'] = install.secs;
     expect(install.code, install.out).toBe(0);
     // A fresh install starts (and enables) nothing.
@@ -239,41 +284,97 @@ describe('packages', () => {
     const bad = await inRoot(debRoot, 'printf "vrrp_instance X {\\n  virtual_router_id 300\\n}\\n" > /tmp/bad.conf; tskeepalived -t -f /tmp/bad.conf', { netns: true });
     expect(bad.code, bad.out).not.toBe(0);
 
-    const [cmd, args] = chrootArgs(debRoot, 'exec tskeepalived -n -l -f /etc/keepalived/keepalived.conf', true);
-    let log = '';
-    const daemon: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    daemon.stdout!.on('data', (d) => (log += d));
-    daemon.stderr!.on('data', (d) => (log += d));
-    const hasVip = () => spawnSync('ip', ['-n', NS, '-4', '-o', 'addr', 'show', 'dev', 'v0'], { encoding: 'utf8' }).stdout.includes(`${VIP}/24`);
-    try {
-      const t0 = Date.now();
-      while (!hasVip() && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 200));
-      timings['to MASTER'] = (Date.now() - t0) / 1000;
-      expect(hasVip(), log).toBe(true);
-      expect(log).toMatch(/\(VI_1\) Entering MASTER STATE/);
-      // exec all the way down: the process started is the daemon, running the bundled runtime.
-      const cmdline = fs.readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8').split('\0');
-      expect(cmdline.slice(0, 2)).toEqual(['/usr/lib/tskeepalived/node/bin/node', '/usr/lib/tskeepalived/bin/tskeepalived.js']);
-    } finally {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
-    }
-    expect(hasVip()).toBe(false); // a stop releases the VIP, as keepalived
-
-    // Upgrade: the edited configuration file stays (dpkg's conffile handling, no prompt: unchanged upstream).
+    // The service, started as systemd would start the unit, is MASTER (priority 150) over keepalived 2.2.7
+    // (priority 100, BACKUP) in the other namespace.
+    fs.writeFileSync(path.join(debRoot, 'etc/keepalived/keepalived.conf'), CONF.replace('priority 100', 'priority 150'));
+    const kaConf = path.join(tmp, 'ka.conf');
+    const kaLog = path.join(tmp, 'ka.log');
+    fs.writeFileSync(kaConf, CONF.replace('interface v0', 'interface v1').replace('router_id pkgtest', 'router_id pkgpeer'));
+    let ka: ChildProcess | undefined;
+    const daemonLog = path.join(debRoot, 'var/log/tskeepalived.log');
     const conf = path.join(debRoot, 'etc/default/tskeepalived');
-    fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace(/^DAEMON_ARGS=.*$/m, 'DAEMON_ARGS="-D --log-format json"'));
-    const up = await withSystemd(debRoot, `apt-get install -y -qq /tmp/tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`);
-    expect(up.code, up.out).toBe(0);
-    // The running service is not stopped before the unpack; the new program is asked for a handover and,
-    // if it cannot make one, the service is restarted.
-    expect(up.calls).not.toContain('deb-systemd-invoke stop tskeepalived.service');
-    expect(up.calls).toContain('systemctl --quiet is-active tskeepalived.service');
-    const handedOver = up.calls.includes('deb-systemd-invoke start tskeepalived.service');
-    expect(up.calls).toContain(handedOver ? 'deb-systemd-invoke start tskeepalived.service' : 'deb-systemd-invoke restart tskeepalived.service');
-    if (!handedOver) expect(up.out).toContain('no handover to the new version; restarting the service');
-    expect((await inRoot(debRoot, 'tskeepalived --version')).out).toContain(`tskeepalived v${UPGRADE}`);
-    expect(fs.readFileSync(conf, 'utf8')).toMatch(/^DAEMON_ARGS="-D --log-format json"$/m);
+    const hasVip = (ns = NS, dev = 'v0') => spawnSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' }).stdout.includes(`${VIP}/24`);
+    const waitFor = async (cond: () => boolean, ms: number, what: string) => {
+      const t0 = Date.now();
+      while (!cond()) {
+        if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms\n${fs.existsSync(daemonLog) ? fs.readFileSync(daemonLog, 'utf8').slice(-3000) : ''}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return (Date.now() - t0) / 1000;
+    };
+    try {
+      const started = await withSystemd(debRoot, 'deb-systemd-invoke start tskeepalived.service', { netns: true });
+      expect(started.code, started.out).toBe(0);
+      timings['to MASTER'] = await waitFor(() => hasVip(), 30_000, 'the service takes the VIP');
+      expect(fs.readFileSync(daemonLog, 'utf8')).toMatch(/\(VI_1\) Entering MASTER STATE/);
+      ka = spawn('ip', ['netns', 'exec', NS2, 'keepalived', '-n', '-l', '-D', '-f', kaConf, '-p', `${tmp}/ka.pid`, '-r', `${tmp}/ka.vrrp.pid`, '-c', `${tmp}/ka.check.pid`], { stdio: ['ignore', fs.openSync(kaLog, 'w'), fs.openSync(kaLog, 'a')] });
+      await waitFor(() => fs.readFileSync(kaLog, 'utf8').includes('Entering BACKUP STATE'), 15_000, 'keepalived BACKUP');
+      // exec all the way down: the process the unit started is the daemon, running the bundled runtime.
+      const oldPid = servicePid(debRoot)!;
+      expect(oldPid).toBeGreaterThan(0);
+      const cmdline = fs.readFileSync(`/proc/${oldPid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline.slice(0, 2)).toEqual(['/usr/lib/tskeepalived/node/bin/node', '/usr/lib/tskeepalived/bin/tskeepalived.js']);
+
+      // Upgrade, the MASTER running and keepalived watching. The edited configuration file stays (dpkg's
+      // conffile handling, no prompt: unchanged upstream).
+      fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace(/^DAEMON_ARGS=.*$/m, 'DAEMON_ARGS="-D --log-format json"'));
+      const capFile = path.join(tmp, 'upgrade.pcapng');
+      const cap = spawn('ip', ['netns', 'exec', NS2, 'dumpcap', '-q', '-i', 'v1', '-f', 'ip proto 112', '-w', capFile], { stdio: 'ignore' });
+      const monFile = path.join(tmp, 'mon.txt');
+      const mon = spawn('ip', ['-n', NS, 'monitor', 'address'], { stdio: ['ignore', fs.openSync(monFile, 'w'), 'ignore'] });
+      await new Promise((r) => setTimeout(r, 2500));
+      const up = await withSystemd(debRoot, `apt-get install -y -qq /tmp/tskeepalived_${UPGRADE}-1_${ARCH.deb}.deb`, { netns: true });
+      timings['upgrade'] = up.secs;
+      expect(up.code, up.out).toBe(0);
+      // The running service is not stopped before the unpack; the new program asks it for a handover and
+      // starts the service again.
+      expect(up.calls).not.toContain('deb-systemd-invoke stop tskeepalived.service');
+      expect(up.calls).toContain('systemctl --quiet is-active tskeepalived.service');
+      expect(up.calls, up.out).toContain('deb-systemd-invoke start tskeepalived.service');
+      expect(up.calls).not.toContain('deb-systemd-invoke restart tskeepalived.service');
+      expect((await inRoot(debRoot, 'tskeepalived --version')).out).toContain(`tskeepalived v${UPGRADE}`);
+      expect(fs.readFileSync(conf, 'utf8')).toMatch(/^DAEMON_ARGS="-D --log-format json"$/m);
+      await waitFor(() => fs.readFileSync(daemonLog, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'), 15_000, 'the new daemon carries on as MASTER');
+      const newPid = servicePid(debRoot);
+      expect(newPid).toBeDefined();
+      expect(newPid).not.toBe(oldPid);
+      const log = fs.readFileSync(daemonLog, 'utf8');
+      expect(log).toContain('handover requested: stopping without releasing anything');
+      expect(log).toContain(`tskeepalived ${VERSION}`); // the state file's writer, named by the new daemon
+      // Longer than the BACKUP's Master_Down_Interval after the upgrade.
+      await new Promise((r) => setTimeout(r, MASTER_DOWN_MS + 1500));
+      mon.kill('SIGTERM');
+      cap.kill('SIGINT');
+      await Promise.all([mon, cap].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      const adverts = spawnSync('tshark', ['-r', capFile, '-Y', 'vrrp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'vrrp.prio'], { encoding: 'utf8' })
+        .stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t')).map(([t, src, prio]) => ({ t: Number(t), src, prio: Number(prio) }));
+      const ours = adverts.filter((a) => a.src === '192.0.2.1');
+      let largest = 0;
+      for (let i = 1; i < ours.length; i++) largest = Math.max(largest, (ours[i]!.t - ours[i - 1]!.t) * 1000);
+      timings['largest advert gap across the upgrade (ms)'] = largest;
+      expect(ours.length).toBeGreaterThan(8);
+      expect(ours.filter((a) => a.prio !== 150)).toEqual([]); // no priority 0
+      expect(adverts.filter((a) => a.src !== '192.0.2.1')).toEqual([]); // keepalived never advertised
+      expect(largest).toBeLessThan(MASTER_DOWN_MS);
+      expect(fs.readFileSync(monFile, 'utf8').split('\n').filter((l) => l.includes(VIP) && l.startsWith('Deleted'))).toEqual([]);
+      expect(hasVip()).toBe(true);
+      expect(hasVip(NS2, 'v1')).toBe(false);
+      expect(fs.readFileSync(kaLog, 'utf8')).not.toContain('Entering MASTER STATE'); // keepalived started as BACKUP and stayed
+
+      // Stopping the service keeps keepalived's meaning: the VIP is released and the BACKUP takes over.
+      const stop = await withSystemd(debRoot, 'deb-systemd-invoke stop tskeepalived.service', { netns: true });
+      expect(stop.code, stop.out).toBe(0);
+      expect(servicePid(debRoot)).toBeUndefined();
+      expect(hasVip()).toBe(false);
+      await waitFor(() => hasVip(NS2, 'v1'), 5000, 'keepalived takes over after the stop');
+    } finally {
+      const pid = servicePid(debRoot);
+      if (pid) process.kill(pid, 'SIGKILL');
+      if (ka) {
+        ka.kill('SIGTERM');
+        await new Promise((r) => (ka!.exitCode !== null ? r(null) : ka!.once('exit', r)));
+      }
+    }
 
     // Remove keeps the configuration; purge removes it and everything else.
     const files = (await inRoot(debRoot, 'dpkg -L tskeepalived')).out.split('\n').filter((f) => f.startsWith('/'));
@@ -282,6 +383,7 @@ describe('packages', () => {
     expect(rm.calls).toContain('deb-systemd-invoke stop tskeepalived.service');
     expect(fs.existsSync(conf)).toBe(true);
     expect(fs.existsSync(path.join(debRoot, 'usr/sbin/tskeepalived'))).toBe(false);
+    fs.rmSync(path.join(debRoot, 'var/log/tskeepalived.log'), { force: true }); // the stand-in's, not the package's
     const purge = await inRoot(debRoot, 'dpkg --purge tskeepalived');
     expect(purge.code, purge.out).toBe(0);
     const left = files.filter((f) => {
