@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { DEFAULT_STATUS_SOCKET, readStatus, request } from '../daemon/status-socket.js';
 import { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
@@ -214,6 +213,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig };
+  // The configuration layer is loaded only for the commands that read a file (--version and status start faster).
+  const { formatDiagnostic, loadConfig } = await import('../config/index.js');
   const res = loadConfig(o.useFile, loadOpts);
 
   if (o.configTest !== false) {

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { globSync } from 'tinyglobby';
+import { createRequire } from 'node:module';
 import type { Diagnostics, Loc } from './diagnostics.js';
 import { LINE_BREAK, Params, parseDefinition, parseSequence } from './params.js';
 import { decomment, splitBraces, tokenize } from './text.js';
@@ -27,10 +27,14 @@ export interface ConfigFs {
   glob(pattern: string): string[];
 }
 
+/** tinyglobby, loaded on the first pattern that needs it (most files include none: `-t` starts faster). */
+let globSync: typeof import('tinyglobby').globSync | undefined;
+
 export const nodeFs: ConfigFs = {
   readFile: (file) => fs.readFileSync(file, 'utf8'),
   glob: (pattern) => {
     if (!/[*?[{]/.test(pattern)) return fs.existsSync(pattern) ? [pattern] : [];
+    globSync ??= (createRequire(import.meta.url)('tinyglobby') as typeof import('tinyglobby')).globSync;
     return globSync([pattern], { absolute: true, expandDirectories: false, onlyFiles: true }).sort();
   },
 };
