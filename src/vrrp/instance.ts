@@ -12,6 +12,7 @@ import { compareAddr, initialFsm, step, type FsmEvent, type FsmState, type Notif
 import { AUTH_AH, AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
 import { runNotify } from './notify.js';
 import { admitSource, skipsTtlCheck, type PeerPolicy } from './admit.js';
+import { DropLog } from './drop-log.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 
 export interface Clock {
@@ -141,6 +142,8 @@ export class VrrpRunner {
   private ahSeq = 0;
   private ipId = 0;
   readonly stats: InstanceStats = newInstanceStats();
+  /** Dropped adverts' debug lines, rate-limited (a flood of bad adverts is counted, not logged each). */
+  private readonly dropLog: DropLog;
   /** The pending second GARP burst (garp_master_delay after becoming MASTER). */
   private garpTimer: unknown;
   /** garp_master_refresh and garp_lower_prio_delay timers. */
@@ -156,6 +159,7 @@ export class VrrpRunner {
   private filtering = false;
 
   constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
+    this.dropLog = new DropLog(() => deps.clock.now(), (line) => deps.log.debug?.(line), `(${inst.name})`);
     const version = inst.version ?? 2;
     const priority = inst.priority ?? 100;
     this.params = {
@@ -376,7 +380,7 @@ export class VrrpRunner {
       const p = parseAhDatagram(received);
       if (!p.ok) {
         this.stats.drops[p.reason]++;
-        this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${p.reason}`);
+        this.dropLog.note(p.reason, () => `(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${p.reason}`);
         return;
       }
       payload = p.ah.vrrp;
@@ -393,14 +397,14 @@ export class VrrpRunner {
     const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(unicast ? { unicast: true } : {}) };
     const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
     if (!r.ok) {
-      this.deps.log.debug?.(`(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
+      this.dropLog.note(r.reason, () => `(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
       return;
     }
     // check_unicast_src after the VRID matched, so adverts of other instances on the socket are not counted.
     const admitted = policy ? admitSource(policy, meta.src, meta.ttl) : undefined;
     if (admitted && !admitted.ok) {
       this.stats.drops[admitted.reason]++;
-      this.deps.log.debug?.(`(${this.inst.name}) ${admitted.why}`);
+      this.dropLog.note(admitted.reason, () => `(${this.inst.name}) ${admitted.why}`);
       return;
     }
     // AH last: only an advert otherwise accepted moves the sequence number.
@@ -419,7 +423,7 @@ export class VrrpRunner {
     const from = bytesToIp(src);
     if (!verifyAhDatagram(datagram, this.ah!.key, this.ah!.unicast)) {
       this.stats.drops.authMismatch++;
-      this.deps.log.debug?.(`(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`);
+      this.dropLog.note('authMismatch', () => `(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`);
       return false;
     }
     // The MASTER's immediate answer (fsm.ts masterRx): not priority 0, from a router it outranks.
@@ -428,7 +432,7 @@ export class VrrpRunner {
     const v = ahSeqReceive(this.ahSeq, seq, answers);
     if (!v.accept) {
       this.stats.drops.ahSequence++;
-      this.deps.log.debug?.(`(${this.inst.name}) advert from ${from} dropped: ahSequence (${seq} already processed, ours ${this.ahSeq})`);
+      this.dropLog.note('ahSequence', () => `(${this.inst.name}) advert from ${from} dropped: ahSequence (${seq} already processed, ours ${this.ahSeq})`);
       return false;
     }
     this.ahSeq = v.counter;
