@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * A hostile host for the flood test (test/e2e/vrrp-flood.test.ts): sends bad VRRPv2 adverts for one VRID to
+ * 224.0.0.18 out of IFNAME at RATE packets a second for SECONDS, cycling through the kinds a broken or
+ * malicious router puts on a LAN. Every kind carries priority 254 (above both routers), so any one of them
+ * wrongly accepted would show as a takeover. Prints one JSON line at the end: packets sent, per kind.
+ * Uses the program's own codec and raw socket (dist/, after `npm run build`).
+ *
+ *   node test/helpers/vrrp-flood.mjs IFNAME SRC VRID PASSWORD RATE SECONDS
+ */
+import * as crypto from 'node:crypto';
+import { encode, passAuthData, AUTH_NONE, AUTH_PASS } from '../../dist/vrrp/packet.js';
+import { ipv4Header, openIpv4Raw } from '../../dist/vrrp/transport.js';
+import { ipToBytes } from '../../dist/net/ip.js';
+
+const [ifname, src, vridText, password, rateText, secsText] = process.argv.slice(2);
+const vrid = Number(vridText);
+const rate = Number(rateText);
+const secs = Number(secsText);
+const vip = ipToBytes('192.0.2.100');
+const dst = ipToBytes('224.0.0.18');
+const srcB = ipToBytes(src);
+
+const good = (o = {}) => encode({ version: 2, vrid, priority: 254, advertIntMs: 1000, addresses: [vip], authType: AUTH_PASS, authData: passAuthData(password), ...o });
+const corrupt = (b, f) => {
+  const c = Buffer.from(b);
+  f(c);
+  return c;
+};
+/** kind -> [VRRP payload, TTL] (a function for the random kind). */
+const KINDS = {
+  wrongPassword: () => [good({ authData: passAuthData('guessed!') }), 255],
+  ttlBelow255: () => [good(), 64],
+  badChecksum: () => [corrupt(good(), (c) => (c[6] ^= 0xff)), 255],
+  truncated: () => [good().subarray(0, 10), 255],
+  version3: () => [corrupt(good(), (c) => (c[0] = 0x31)), 255],
+  type2: () => [corrupt(good(), (c) => (c[0] = 0x22)), 255],
+  addressCount: () => [corrupt(good(), (c) => (c[3] = 3)), 255],
+  interval: () => [good({ advertIntMs: 3000 }), 255],
+  noAuthentication: () => [good({ authType: AUTH_NONE, authData: new Uint8Array(8) }), 255],
+  randomBytes: () => [crypto.randomBytes(8 + Math.floor(Math.random() * 40)), 255],
+};
+// A bad checksum is recomputed for the kinds that corrupt after encoding, except badChecksum itself.
+for (const k of ['version3', 'type2', 'addressCount']) {
+  const f = KINDS[k];
+  KINDS[k] = () => {
+    const [b, ttl] = f();
+    b.writeUInt16BE(0, 6);
+    let s = 0;
+    for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (b[i + 1] ?? 0);
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    b.writeUInt16BE(~s & 0xffff, 6);
+    return [b, ttl];
+  };
+}
+const names = Object.keys(KINDS);
+const sent = Object.fromEntries(names.map((n) => [n, 0]));
+let errors = 0;
+let id = 1;
+let n = 0;
+
+const sock = openIpv4Raw({ protocol: 112, ifname, onError: () => errors++ });
+const batchMs = 10;
+const perBatch = Math.max(1, Math.round((rate * batchMs) / 1000));
+const end = Date.now() + secs * 1000;
+let inFlight = 0;
+const t0 = Date.now();
+const timer = setInterval(() => {
+  if (Date.now() >= end) {
+    clearInterval(timer);
+    const wait = () => (inFlight > 0 ? setTimeout(wait, 10) : finish());
+    wait();
+    return;
+  }
+  // Keep to the rate over the whole run, whatever the timer's jitter.
+  const due = Math.round(((Date.now() - t0) / 1000) * rate) - n;
+  for (let i = 0; i < Math.min(due, perBatch * 5); i++) {
+    const kind = names[n++ % names.length];
+    const [payload, ttl] = KINDS[kind]();
+    const pkt = Buffer.concat([ipv4Header({ src: srcB, dst, ttl, id: id++, payloadLen: payload.length }), payload]);
+    inFlight++;
+    sock.send(pkt, 0, pkt.length, '224.0.0.18', null, (err) => {
+      inFlight--;
+      if (err) errors++;
+      else sent[kind]++;
+    });
+  }
+}, batchMs);
+
+function finish() {
+  sock.close();
+  const total = Object.values(sent).reduce((a, b) => a + b, 0);
+  process.stdout.write(JSON.stringify({ total, errors, seconds: (Date.now() - t0) / 1000, sent }) + '\n');
+}
