@@ -7,9 +7,9 @@
  * text is built by the pure functions here; writeDump() is the edge. Files go to /tmp unless --dump-dir
  * says otherwise.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DaemonSnapshot } from './daemon.js';
+import { writeFileAtomic } from '../util/write-atomic.js';
 
 export function statsDump(s: DaemonSnapshot): string {
   const out: string[] = [];
@@ -94,8 +94,6 @@ export type DumpKind = 'data' | 'stats' | 'json';
 export function writeDump(kind: DumpKind, s: DaemonSnapshot, dir = '/tmp'): string {
   const file = path.join(dir, `keepalived.${kind}`);
   const text = kind === 'data' ? dataDump(s) : kind === 'stats' ? statsDump(s) : JSON.stringify(s, null, 2) + '\n';
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o644 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text, 0o644);
   return file;
 }

@@ -18,6 +18,7 @@ import type { VrrpInstance } from '../config/model/vrrp.js';
 import { realServerId, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import type { VipSpec } from '../net/rtnl.js';
 import { NAMESPACED_RUN_DIR } from './pidfile.js';
+import { writeFileAtomic } from '../util/write-atomic.js';
 
 /** The file's format; a file of another format is ignored (the start is an ordinary one). */
 export const HANDOVER_FORMAT = 1;
@@ -194,9 +195,7 @@ export function bootId(): string {
 /** Writes the state file atomically (mode 0600: it names addresses and scripts' outcomes). */
 export function writeHandoverFile(file: string, s: HandoverState): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, encodeHandover(s), { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, encodeHandover(s), 0o600);
 }
 
 /**

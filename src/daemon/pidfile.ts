@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/write-atomic.js';
 
 /** The pid file a daemon started in the background writes unless -p names another. */
 export const DEFAULT_PID_FILE = '/run/tskeepalived.pid';
@@ -51,9 +52,7 @@ export function claimPidFiles(files: string[]): { stale: string[] } {
 /** Writes `pid` into `file`, atomically (a child process's pid into the -r or -c file). */
 export function writePidFile(file: string, pid: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${pid}\n`);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${pid}\n`);
 }
 
 /** Removes the files that still hold this process's pid or one of `pids` (its children's). */

@@ -26,7 +26,7 @@ async function dumps(d: Supervisor, log: Logger, kinds: Array<'data' | 'json' | 
     try {
       log.info(`Writing ${k} dump to ${writeDump(k, s, dir)}`);
     } catch (e) {
-      log.error(`cannot write the ${k} dump: ${(e as Error).message}`);
+      log.error(`${k} dump not written: ${(e as Error).message}`);
     }
   }
 }
@@ -106,7 +106,8 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     for (const f of stale) log.info(`replacing the stale pid file ${f}`);
   } catch (e) {
     Supervisor.dropPrefork();
-    log.error((e as Error).message);
+    // keepalived too stops when it cannot write its pid file.
+    log.error(e instanceof PidFileError ? e.message : `pid file: ${(e as Error).message} - not starting`);
     return failStart(e instanceof PidFileError ? 1 : 4);
   }
   // A state file left by `tskeepalived --handover`: read once (and removed), before anything starts.

@@ -239,7 +239,7 @@ export class Supervisor {
       try {
         writePidFile(pidFile, proc.pid);
       } catch (e) {
-        this.log.error(`pid file ${pidFile}: ${(e as Error).message}`);
+        this.log.error(`${ROLE_TITLE[role]} pid file: ${(e as Error).message} (the child runs on)`);
       }
     }
     const part = partFor(role, cfg);
