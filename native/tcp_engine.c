@@ -24,8 +24,11 @@
  *                          sets a slot's target: a new one (slot = the count so far) or one no longer used
  *   start(engine, slot) -> 0, or the errno of a failure known at once (socket, bind, connect, epoll_ctl),
  *                          plus 1<<16 when SO_BINDTODEVICE failed, 2<<16 when SO_MARK did
- *   arm(engine, slot, delayMs, routineMs)  an attempt in delayMs (a failure to start is a result);
- *                          routineMs > 0: a success repeats every routineMs without a result
+ *   arm(engine, slot, delayMs, routineMs) -> 0, or ENOMEM when the schedule cannot hold it: an attempt in
+ *                          delayMs (a failure to start is a result); routineMs > 0: a success repeats every
+ *                          routineMs without a result (when the next one cannot be scheduled, the success
+ *                          goes to JavaScript, which arms again)
+ *   heapLimit(engine, n)   caps the schedule at n entries (n < 0: no cap): tests of an allocation failure
  *   stats(engine, slot) -> [routine successes since the target was set, last attempt's microseconds]
  *   cancel(engine, slot)   closes an attempt in flight without a result, and drops the slot's schedule
  *   close(engine)          closes every attempt in flight and the engine's handles
@@ -102,6 +105,7 @@ typedef struct engine {
   uint32_t nslots, slots_cap;
   deadline_t *heap; /* due times */
   uint32_t nheap, heap_cap;
+  uint32_t heap_limit; /* 0: none; else the heap holds at most heap_limit - 1 (heapLimit(), tests of ENOMEM) */
   dq_t *dqs;
   uint32_t ndqs, dqs_cap;
   uint32_t inflight;
@@ -117,6 +121,7 @@ static uint64_t now_us(void) {
 /* ---- deadlines: a binary min-heap on at_us ---- */
 
 static int heap_push(engine_t *e, deadline_t d) {
+  if (e->heap_limit && e->nheap >= e->heap_limit - 1) return -1;
   if (e->nheap == e->heap_cap) {
     uint32_t cap = e->heap_cap ? e->heap_cap * 2 : 1024;
     deadline_t *h = realloc(e->heap, cap * sizeof *h);
@@ -210,7 +215,7 @@ static void end_attempt(engine_t *e, slot_t *s) {
 }
 
 static void on_timer(uv_timer_t *t);
-static void schedule(engine_t *e, uint32_t idx, uint64_t at);
+static int schedule(engine_t *e, uint32_t idx, uint64_t at);
 static int start_attempt(engine_t *e, uint32_t idx, uint64_t now);
 
 static int live(engine_t *e, deadline_t d) {
@@ -288,8 +293,8 @@ static void collect(engine_t *e) {
           /* Routine: due again one interval after this one was due (later if it ran past that). */
           s->routine_checks++;
           uint64_t next = s->due_us + s->routine_us;
-          schedule(e, idx, next > now ? next : now + s->routine_us);
-          continue;
+          if (schedule(e, idx, next > now ? next : now + s->routine_us) == 0) continue;
+          /* No room for the next due time: the success goes to JavaScript, which arms the slot again. */
         }
         e->results[3 * n] = (int32_t)idx;
         e->results[3 * n + 1] = err;
@@ -396,13 +401,14 @@ static int start_attempt(engine_t *e, uint32_t idx, uint64_t now) {
   return 0; /* the caller aims the timer (once per batch) */
 }
 
-/* The slot's next attempt at `at` (replacing any schedule it had). */
-static void schedule(engine_t *e, uint32_t idx, uint64_t at) {
+/* The slot's next attempt at `at` (replacing any schedule it had); ENOMEM when the heap cannot hold it. */
+static int schedule(engine_t *e, uint32_t idx, uint64_t at) {
   slot_t *s = &e->slots[idx];
   s->sgen++;
   s->due_us = at;
-  if (heap_push(e, (deadline_t){.at_us = at, .slot = idx, .gen = s->sgen & 0x7fffffffu, .kind = DUE}) != 0) return;
+  if (heap_push(e, (deadline_t){.at_us = at, .slot = idx, .gen = s->sgen & 0x7fffffffu, .kind = DUE}) != 0) return ENOMEM;
   /* No re-aiming here: the caller's arm_timer does it (once per batch). */
+  return 0;
 }
 
 /* ---- N-API glue ---- */
@@ -634,7 +640,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_arm(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+  napi_value argv[4], out;
   uint32_t idx, routine_ms;
   double delay_ms;
   engine_t *e = engine_slot(env, info, 4, argv, &idx);
@@ -643,8 +649,23 @@ static napi_value js_arm(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_uint32(env, argv[3], &routine_ms));
   if (!(delay_ms > 0)) delay_ms = 0;
   e->slots[idx].routine_us = routine_ms * 1000u;
-  schedule(e, idx, now_us() + (uint64_t)(delay_ms * 1000));
+  int err = schedule(e, idx, now_us() + (uint64_t)(delay_ms * 1000));
   arm_timer(e);
+  CHECK(napi_create_int32(env, err, &out));
+  return out;
+}
+
+/* heapLimit(engine, n): the due-time heap refuses to hold more than n entries (n < 0: no limit). For tests
+ * of an allocation failure, which cannot be caused on demand. */
+static napi_value js_heap_limit(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  size_t argc = 2;
+  int32_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  engine_t *e = argc == 2 ? unwrap(env, argv[0]) : NULL;
+  if (!e) return NULL;
+  CHECK(napi_get_value_int32(env, argv[1], &n));
+  e->heap_limit = n < 0 ? 0 : (uint32_t)n + 1;
   return NULL;
 }
 
@@ -691,6 +712,7 @@ NAPI_MODULE_INIT() {
       {"target", NULL, js_target, NULL, NULL, NULL, napi_enumerable, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arm", NULL, js_arm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"heapLimit", NULL, js_heap_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -137,4 +137,31 @@ describe('native TCP check engine', () => {
     expect(engine.target(conn(port))).toBe(n);
     engine.release(n);
   });
+
+  it('a schedule the engine cannot hold (allocation failure) fails the check with ENOMEM, and the slot runs again once armed', async () => {
+    const slot = engine.target(conn(port));
+    const results: Array<[number, number]> = [];
+    const onResult = (errno: number) => results.push([errno, performance.now()]);
+    engine.limitSchedule(0); // as if the heap could not grow
+    const t0 = performance.now();
+    engine.schedule(slot, 10, 0, onResult);
+    while (results.length === 0 && performance.now() - t0 < 5000) await sleep(20);
+    expect(results.map((r) => r[0])).toEqual([12]); // ENOMEM, reported once...
+    expect(results[0]![1] - t0).toBeGreaterThanOrEqual(990); // ...no sooner than a second on (no busy retry)
+    engine.limitSchedule(-1);
+    engine.schedule(slot, 10, 0, onResult);
+    while (results.length < 2 && performance.now() - t0 < 8000) await sleep(20);
+    expect(results.map((r) => r[0])).toEqual([12, 0]); // memory back: the next attempt runs and succeeds
+    // A routine slot whose next due time cannot be held hands its success to JavaScript instead.
+    const calls: number[] = [];
+    engine.schedule(slot, 10, 50, (errno) => calls.push(errno));
+    await sleep(200);
+    expect(calls).toEqual([]); // routine successes stay in C
+    engine.limitSchedule(0);
+    const t1 = performance.now();
+    while (calls.length === 0 && performance.now() - t1 < 3000) await sleep(10);
+    engine.limitSchedule(-1);
+    expect(calls[0]).toBe(0);
+    engine.release(slot);
+  });
 });

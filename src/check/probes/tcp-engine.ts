@@ -22,7 +22,8 @@ interface Addon {
   open(onResults: (n: number) => void, results: Int32Array): object;
   target(e: object, slot: number, family: 4 | 6, addr: string, port: number, bindAddr: string | null, bindPort: number, ifname: string | null, mark: number, timeoutMs: number): number;
   start(e: object, slot: number): number;
-  arm(e: object, slot: number, delayMs: number, routineMs: number): void;
+  arm(e: object, slot: number, delayMs: number, routineMs: number): number;
+  heapLimit(e: object, n: number): void;
   stats(e: object, slot: number): [number, number];
   cancel(e: object, slot: number): void;
   close(e: object): void;
@@ -81,7 +82,15 @@ export class NativeTcpEngine {
    */
   schedule(slot: number, ms: number, routineMs: number, onResult: AttemptDone): void {
     this.handlers[slot] = onResult;
-    this.addon.arm(this.handle, slot, ms, Math.max(0, Math.round(routineMs)));
+    const err = this.addon.arm(this.handle, slot, ms, Math.max(0, Math.round(routineMs)));
+    // The engine could not hold the schedule (ENOMEM): the check that was due fails with that cause when it
+    // was due (at least a second on), and the caller arms the slot again then. The checker keeps running.
+    if (err) setTimeout(() => this.handlers[slot] === onResult && onResult(err, 0), Math.max(ms, RETRY_MS));
+  }
+
+  /** Tests: the engine's schedule refuses to hold more than `n` entries (-1: no limit), as if memory ran out. */
+  limitSchedule(n: number): void {
+    this.addon.heapLimit(this.handle, n);
   }
 
   /** Successes handled in C since the slot's target was set, and the last attempt's duration (us). */
@@ -133,6 +142,8 @@ export class NativeTcpEngine {
   }
 }
 
+/** An attempt the engine could not schedule is failed (and so retried) no sooner than this. */
+const RETRY_MS = 1000;
 const ECANCELED = 125;
 const ETIMEDOUT = 110;
 /** Added to the errno by the engine when setting bind_if (SO_BINDTODEVICE) or fwmark (SO_MARK) failed. */
