@@ -15,7 +15,7 @@
  * applies keepalived's rules there (src/check/state.ts) and arms the slot again. Due times are served in
  * 10 ms ticks (at most 5 ms early or late, without drift); connect time limits to the millisecond.
  *
- * JS side: src/check/engine/tcp-native.ts. Targets (address, port, bindto/bind_port, bind_if, fwmark,
+ * JS side: src/check/probes/tcp-engine.ts. Targets (address, port, bindto/bind_port, bind_if, fwmark,
  * connect_timeout) are registered once as slots; a check is start(slot). Everything runs on the loop's
  * thread; an engine belongs to one N-API environment (worker threads get their own).
  *

@@ -3,8 +3,8 @@
  * of the `netlink` package, each driven by a Requester (requester.ts):
  *  - the request socket: apply() and the single requests (flush, timeouts, info), at most `window`
  *    unanswered, each with its own ack (unless apply() is asked for batch acks);
- *  - the dump socket: GET_SERVICE / GET_DEST / GET_DAEMON dumps, one at a time (NETLINK.md item 2: an
- *    ack landing inside a multipart dump breaks it, and a second concurrent dump gets EBUSY).
+ *  - the dump socket: GET_SERVICE / GET_DEST / GET_DAEMON dumps, one at a time (an ack landing inside
+ *    a multipart dump breaks it, and a second concurrent dump gets EBUSY).
  * Kernel errors come back as errno names with an explanation naming the entry (explain.ts).
  */
 import { debuglog } from 'node:util';

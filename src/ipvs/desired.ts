@@ -50,7 +50,7 @@ export function realServerId(vsId: string, rs: { family: string; address: string
   return `${vsId}>${rs.family}|${canon(rs.address)}|${rs.port}`;
 }
 
-/** What the checkers know, keyed by realServerId()/virtualServerIds(). Issue 5's checker engine feeds it. */
+/** What the checkers know, keyed by realServerId()/virtualServerIds(). The checker subsystem (src/check) feeds it. */
 export interface HealthView {
   /** keepalived's rs->alive: every checker of the real server passes. */
   isUp(rsId: string): boolean;

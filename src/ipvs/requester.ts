@@ -5,10 +5,10 @@
  * - Every request carries NLM_F_ACK and gets its own answer, matched by sequence number: an ack, an
  *   error (errno), or reply messages ended by an ack (doit) or by NLMSG_DONE (dumps). Opt-in
  *   exception, `batchAck`: see request().
- * - At most `window` requests are unanswered (NETLINK.md item 1: acks overflowing the receive buffer
- *   abort the process). Whatever the window allows goes out in one sendmsg() (item 4), in call order;
+ * - At most `window` requests are unanswered (acks overflowing the socket's receive buffer abort the
+ *   process). Whatever the window allows goes out in one sendmsg(), in call order;
  *   the kernel runs a socket's messages in order.
- * - Every request has a deadline, `timeoutMs` after it was sent (item 5: socket errors otherwise leave
+ * - Every request has a deadline, `timeoutMs` after it was sent (socket errors otherwise leave
  *   requests hanging). When one passes, the kernel is taken to have stopped answering: that request
  *   and every one still queued fail with ETIMEDOUT.
  * - A socket error fails everything outstanding with the error's code.

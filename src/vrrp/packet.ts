@@ -22,7 +22,7 @@
  * v2 Adver Int is whole seconds (u8); v3 Max Adver Int is centiseconds (12 bits, 4 reserved bits that
  * are sent as zero and ignored on receipt). Both are carried as milliseconds in `advertIntMs` here.
  *
- * keepalived compatibility note (not implemented, on purpose): keepalived before 2.0.? computed the
+ * keepalived compatibility note (not implemented, on purpose): older keepalived releases computed the
  * VRRPv3 checksum of *unicast* adverts with the multicast group 224.0.0.18 in the pseudo-header instead
  * of the real destination; keepalived's `old_unicast_checksum` keeps doing so, and its receiver accepts
  * either form. We implement the RFC: the pseudo-header carries the packet's real IP destination. A peer

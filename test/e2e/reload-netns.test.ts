@@ -1,5 +1,5 @@
 /**
- * SIGHUP reloads between real processes in network namespaces (issue 6): two tskeepalived directors on a
+ * SIGHUP reloads between real processes in network namespaces: two tskeepalived directors on a
  * bridge, a client connecting to the VIP all the time, and `ip monitor address` on the MASTER watching for
  * any moment a VIP disappears. Each reload must apply only its difference: a VIP added, a priority
  * changed, an instance removed, a broken file refused (the old configuration keeps running), and 200

@@ -1,5 +1,5 @@
 /**
- * Health checkers in the VM lab's LVS-NAT lab (issue 5): HTTP_GET on both real servers. Killing rs1's
+ * Health checkers in the VM lab's LVS-NAT lab: HTTP_GET on both real servers. Killing rs1's
  * web server removes it from IPVS within delay_loop + retry x delay_before_retry + connect_timeout (plus
  * emulation slack), the client then only reaches rs2, and restarting rs1 brings it back; with
  * inhibit_on_failure it stays at weight 0 instead; losing quorum swaps in the sorry server and runs

@@ -1,5 +1,5 @@
 /**
- * The Prometheus endpoint against a real IPVS kernel (issue 6): scraped while the LVS-NAT lab carries
+ * The Prometheus endpoint against a real IPVS kernel: scraped while the LVS-NAT lab carries
  * traffic, it shows each real server alive with its weight and the kernel's connection counters, and a
  * dead real server's alive series drops to 0 with its checker's failures counted.
  */

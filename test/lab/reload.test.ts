@@ -1,5 +1,5 @@
 /**
- * A reload that changes a weight (issue 6), in the VM lab's LVS-NAT lab: one director running VRRP (the
+ * A reload that changes a weight, in the VM lab's LVS-NAT lab: one director running VRRP (the
  * VIP) and IPVS, a client fetching through the VIP in a loop the whole time, and `ip monitor address` in
  * the director watching for the VIP disappearing even for a moment. SIGHUP with rs1's weight 1 -> 3 must
  * reach the kernel, without one failed request and without the VIP moving. Then a reload with a broken
