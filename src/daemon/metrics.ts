@@ -132,6 +132,8 @@ export function buildRegistry(snap: () => DaemonSnapshot): Registry {
   perProcess('tskeepalived_process_cpu_seconds_total', 'CPU time (user + system) of each of the daemon\'s processes', (p) => p.cpuSeconds, 'counter');
   perProcess('tskeepalived_process_event_loop_lag_p99_seconds', 'p99 of how late the process\'s event loop ran, since the previous scrape', (p) => p.loopLagP99Ms / 1000, 'gauge');
   perProcess('tskeepalived_process_event_loop_lag_max_seconds', 'Most the process\'s event loop ran late, since the previous scrape', (p) => p.loopLagMaxMs / 1000, 'gauge');
+  perProcess('tskeepalived_process_active_timers', 'Timers (timeouts and immediates) each of the daemon\'s processes holds', (p) => p.timers ?? 0, 'gauge');
+  perProcess('tskeepalived_process_active_resources', 'Timers, handles and requests keeping each process\'s event loop alive', (p) => p.resources ?? 0, 'gauge');
   const inst = ['instance', 'vrid', 'interface'] as const;
   const lab = (i: { name: string; vrid: number; interface: string }) => ({ instance: i.name, vrid: String(i.vrid), interface: i.interface });
   const perInstance = (name: string, help: string, pick: (s: ReturnType<typeof snap>['vrrp'][number]) => number, kind: 'counter' | 'gauge') => {
