@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { sh, sleep } from './netns.js';
 
@@ -50,8 +51,7 @@ export class Lan {
     const tag = `${prefix}${process.pid % 100000}`;
     this.ns = { a: `${tag}a`, b: `${tag}b`, sw: `${tag}sw` };
     this.ifs = { a: `${tag}a`, b: `${tag}b` };
-    // Under /run (root's): script security refuses scripts in a directory under world-writable /tmp.
-    this.dir = fs.mkdtempSync(`/run/tsk-${prefix}-`);
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `tsk-${prefix}-`));
   }
 
   up(): void {
