@@ -66,7 +66,9 @@ describe.skipIf(missing !== undefined)('split brain: both MASTER while the LAN d
 
       for (const order of ['both at once', 'winner first'] as const) {
         partition();
-        const splitMs = await waitFor(() => lan.hasAddr(lose, VIP), 8000, 'the lower priority takes the VIP while cut off');
+        const splitMs = await waitFor(() => lan.hasAddr(lose, VIP), 8000, 'the lower priority takes the VIP while cut off').catch((e: Error) => {
+          throw new Error(`${e.message}\n--- its log:\n${logOf(d[lose]).split('\n').slice(-15).join('\n')}`);
+        });
         const cap = lan.capture();
         await sleep(2000);
         expect([lan.hasAddr('a', VIP), lan.hasAddr('b', VIP)]).toEqual([true, true]);
