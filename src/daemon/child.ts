@@ -10,6 +10,10 @@
  * supervisor. SIGTERM sent to a child alone stops it gracefully (the supervisor then starts a new one).
  * If the supervisor goes away (killed), the channel closes and the child stops gracefully, as
  * keepalived's children do when their parent dies.
+ *
+ * For tests only: with TSKEEPALIVED_TEST_STALL_MS=N in its environment, the VRRP process answers SIGUSR2
+ * by busy-waiting N ms (a stalled event loop, as a long garbage collection or a swapped-out page would
+ * cause); test/e2e/stall-netns.test.ts injects stalls with it. Without the variable SIGUSR2 is ignored.
  */
 import { Daemon, type HandoverPart, type RoleReloadOutcome, type RoleSnapshot, type RunOptions } from './daemon.js';
 import { RpcPeer } from './ipc.js';
@@ -31,6 +35,15 @@ export type ChildStartReply = { ok: true; instances: number; ipvs: boolean } | {
 
 export type ChildSnapshot = RoleSnapshot & { process: ProcessInfo };
 
+const STALL_ENV = 'TSKEEPALIVED_TEST_STALL_MS';
+
+/** Blocks the event loop for `ms` (busy-waiting: no timer, no socket is served meanwhile). */
+function stall(ms: number, log: Logger | undefined): void {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms);
+  log?.info(`${STALL_ENV}: event loop stalled for ${ms} ms`);
+}
+
 function main(): void {
   const role = process.argv[2] === 'tskeepalived-checkers' ? 'checkers' : 'vrrp';
   process.title = `tskeepalived-${role}`;
@@ -50,6 +63,8 @@ function main(): void {
   const stopAndExit = (why?: string) => void stop(why).finally(() => process.exit(0));
 
   for (const sig of ['SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, () => undefined);
+  const stallMs = role === 'vrrp' ? Number(process.env[STALL_ENV] ?? 0) : 0;
+  if (stallMs > 0) process.on('SIGUSR2', () => stall(stallMs, log));
   process.on('SIGTERM', () => stopAndExit('SIGTERM received: stopping'));
   process.on('disconnect', () => stopAndExit(daemon ? 'the supervising process went away: stopping' : undefined));
 

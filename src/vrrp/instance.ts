@@ -19,12 +19,18 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(h: unknown): void;
+  /**
+   * Runs `fn` once the packets already queued on the sockets have been read (Node: setImmediate, which
+   * runs after the poll phase that follows the timers). Without it, `fn` runs at once.
+   */
+  afterPendingIo?(fn: () => void): void;
 }
 
 export const realClock: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  afterPendingIo: (fn) => void setImmediate(fn),
 };
 
 export interface InstanceLog {
@@ -487,15 +493,26 @@ export class VrrpRunner {
           this.stats.advertTx++;
           if (a.priority === 0) this.stats.priZeroTx++;
           break;
-        case 'armTimer':
+        case 'armTimer': {
           this.cancel(a.timer);
-          this.timers[a.timer] = this.deps.clock.setTimeout(() => {
+          const fire = () => {
             delete this.timers[a.timer];
             const groupReady = a.timer === 'masterDown' && this.groupReady ? this.groupReady() : undefined;
             this.apply(groupReady === undefined ? { type: 'timerFired', timer: a.timer } : { type: 'timerFired', timer: a.timer, groupReady });
             if (groupReady === false && this.s.wantMaster) this.deps.log.info(`(${this.inst.name}) Receive advertisement timeout; held in BACKUP until the rest of its sync group wants MASTER`);
+          };
+          const handle = this.deps.clock.setTimeout(() => {
+            const defer = this.deps.clock.afterPendingIo;
+            if (a.timer !== 'masterDown' || !defer) return fire();
+            // After a stalled event loop the timer runs before the adverts that arrived meanwhile are read:
+            // read them first. One that is accepted re-arms the timer (a new handle), and this firing lapses.
+            defer(() => {
+              if (this.timers[a.timer] === handle) fire();
+            });
           }, a.ms);
+          this.timers[a.timer] = handle;
           break;
+        }
         case 'cancelTimer':
           this.cancel(a.timer);
           break;

@@ -184,3 +184,44 @@ describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transpo
     expect(seqOf(next.sent[0]!)).toBe(5);
   });
 });
+
+describe('VrrpRunner after a stalled event loop', () => {
+  /** A BACKUP (priority 100) whose clock defers afterPendingIo callbacks until `io()` runs them. */
+  function backup() {
+    const inst = instance('vrrp_instance V {\n interface eth0\n state BACKUP\n virtual_router_id 7\n priority 100\n advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n');
+    let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
+    const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: () => {}, onPacket: (cb) => (onPacket = cb as never), close: () => {} };
+    const deferred: Array<() => void> = [];
+    const clock = { ...fakeClock(), afterPendingIo: (fn: () => void) => void deferred.push(fn) };
+    const r = new VrrpRunner(inst, {
+      transport, clock, primaryAddress: '192.0.2.1', destination: '224.0.0.18',
+      addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
+    r.start();
+    const advert = encode({ version: 2, vrid: 7, priority: 150, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] }, { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') });
+    return {
+      r, clock,
+      rx: () => onPacket!(advert, { src: ipToBytes('192.0.2.2'), dst: ipToBytes('224.0.0.18'), ttl: 255 } as never),
+      io: () => { for (const fn of deferred.splice(0)) fn(); },
+    };
+  }
+
+  it('a late Master_Down timer waits for the adverts queued meanwhile: one of them keeps the BACKUP a BACKUP', () => {
+    const b = backup();
+    b.clock.fire(); // the Master_Down timer of the start runs out...
+    expect(b.r.state.state).toBe('BACKUP');
+    b.rx(); // ...while the MASTER's advert was waiting on the socket
+    b.io();
+    expect(b.r.state.state).toBe('BACKUP');
+    expect(b.r.state.masterDownAtMs).toBeGreaterThan(b.clock.now());
+  });
+
+  it('with nothing queued the BACKUP takes over once the pending I/O has been read', () => {
+    const b = backup();
+    b.clock.fire();
+    expect(b.r.state.state).toBe('BACKUP');
+    b.io();
+    expect(b.r.state.state).toBe('MASTER');
+  });
+});
