@@ -140,8 +140,10 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
     process.kill(Number(nodePid), 'SIGUSR1');
     await waitFor(() => subjects(mails).length >= 1, 10_000, 'the DOWN mail');
     process.kill(Number(nodePid), 'SIGUSR2');
-    await waitFor(() => subjects(mails).length >= 2, 10_000, 'the UP mail');
-    const got = mailsIn(mails);
+    // Both mails whole (smtp-sink creates a mail's file before it has written it).
+    const whole = () => mailsIn(mails).filter((m) => m.text.includes('=> TCP CHECK'));
+    await waitFor(() => whole().length >= 2, 10_000, 'the UP mail');
+    const got = [whole().find((m) => m.text.includes(' - DOWN\n'))!, whole().find((m) => m.text.includes(' - UP\n'))!];
     expect(got[0]!.text.replace(/^Date: .*\n/, '').trimEnd()).toBe('From: lb@example.com\nSubject: [DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - DOWN\nX-Mailer: Keepalived\nTo: ops@example.com, noc@example.com\n\n=> TCP CHECK failed on service <=');
     expect(got[1]!.text).toContain('Subject: [DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - UP\n');
     expect(got[1]!.text).toContain('=> TCP CHECK succeed on service <=');
