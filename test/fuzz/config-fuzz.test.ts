@@ -76,14 +76,17 @@ const mutated = fc
     return ls.join('\n');
   });
 
+/** FUZZ_CONFIG_RUNS scales the runs (npm run fuzz: 20,000 each); the suite's default is quick. */
+const runs = (n: number) => Math.max(n, Number(process.env.FUZZ_CONFIG_RUNS ?? 0));
+
 describe('config front end properties', () => {
   it('random token soup never crashes and always names file:line', () => {
-    fc.assert(fc.property(tokenConfig, fc.constantFrom<string | null>(null, 'main'), (text, id) => { check(text, id); }), { numRuns: 400 });
+    fc.assert(fc.property(tokenConfig, fc.constantFrom<string | null>(null, 'main'), (text, id) => { check(text, id); }), { numRuns: runs(400) });
   });
   it('mutated real configurations never crash and always name file:line', () => {
-    fc.assert(fc.property(mutated, (text) => { check(text); }), { numRuns: 400 });
+    fc.assert(fc.property(mutated, (text) => { check(text); }), { numRuns: runs(400) });
   });
   it('arbitrary unicode input never crashes', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => { check(text); }), { numRuns: 300 });
+    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => { check(text); }), { numRuns: runs(300) });
   });
 });
