@@ -83,8 +83,9 @@ export class NativeTcpEngine {
   schedule(slot: number, ms: number, routineMs: number, onResult: AttemptDone): void {
     this.handlers[slot] = onResult;
     const err = this.addon.arm(this.handle, slot, ms, Math.max(0, Math.round(routineMs)));
-    // The engine could not hold the schedule (ENOMEM): the check that was due fails with that cause when it
-    // was due (at least a second on), and the caller arms the slot again then. The checker keeps running.
+    // The engine could not hold the schedule (ENOMEM): the check that was due ends with that cause when it
+    // was due (at least a second on), a check this host could not make (probe.ts), and the caller arms the
+    // slot again then. The checker keeps running.
     if (err) setTimeout(() => this.handlers[slot] === onResult && onResult(err, 0), Math.max(ms, RETRY_MS));
   }
 
