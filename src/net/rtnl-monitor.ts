@@ -31,6 +31,8 @@ export interface MonitorLog {
 
 /** 4 MiB: a burst of thousands of notifications (an interface with many addresses going away) fits. */
 const RECV_BUFFER = 4 << 20;
+/** For tests only: a smaller receive buffer (bytes), so that a burst overruns it (docs/robustness.md, "Netlink overrun"). */
+const TEST_RECV_BUFFER = Number(process.env.TSKEEPALIVED_TEST_RTNL_RCVBUF ?? 0);
 
 function closeSocket(s: RtNetlinkSocket | undefined): void {
   const raw = s as unknown as { socket?: { close?: () => void } } | undefined;
@@ -54,11 +56,13 @@ export class RtnlMonitor implements LinkSource {
 
   /** Subscribes, then dumps the links (notifications during the dump are applied after it). */
   static async open(log: MonitorLog): Promise<RtnlMonitor> {
-    const sub = createRtNetlink({ recvBufferSize: RECV_BUFFER } as never);
+    const sub = createRtNetlink({ recvBufferSize: TEST_RECV_BUFFER > 0 ? TEST_RECV_BUFFER : RECV_BUFFER } as never);
     for (const g of Object.values(MONITOR_GROUPS)) sub.addMembership(g as never);
     const m = new RtnlMonitor(sub, log);
     const queued: RtnlEvent[] = [];
     let ready = false;
+    // This runs inside the netlink package's native callback: an exception escaping it would abort the
+    // process (N-API), so none does; a listener's failure is logged with its stack.
     sub.socket.on('message', (msgs: Array<{ type: number; data: Buffer }>) => {
       for (const x of msgs) {
         let ev: RtnlEvent | undefined;
@@ -68,8 +72,14 @@ export class RtnlMonitor implements LinkSource {
           continue; // a message the package cannot parse is not one we follow
         }
         if (!ev) continue;
-        if (ready) m.dispatch(ev);
-        else queued.push(ev);
+        if (!ready) queued.push(ev);
+        else {
+          try {
+            m.dispatch(ev);
+          } catch (e) {
+            log.warn(`rtnetlink monitor: handling a ${ev.kind} notification failed: ${(e as Error).stack ?? String(e)}`);
+          }
+        }
       }
     });
     sub.socket.on('error', (e: Error & { code?: string }) => {
