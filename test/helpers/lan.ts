@@ -44,6 +44,8 @@ export class Lan {
   readonly ip: Record<Side, string> = { a: '192.0.2.1', b: '192.0.2.2' };
   readonly dir: string;
   private readonly procs: ChildProcess[] = [];
+  /** Namespaces of the hosts added with addHost(). */
+  private readonly hosts: string[] = [];
   private n = 0;
 
   /** `prefix`: up to 5 letters naming the test; the pid makes the names unique. */
@@ -58,30 +60,43 @@ export class Lan {
     sh('ip', 'netns', 'add', this.ns.sw);
     sh('ip', '-n', this.ns.sw, 'link', 'add', 'br0', 'type', 'bridge');
     sh('ip', '-n', this.ns.sw, 'link', 'set', 'br0', 'up');
-    for (const s of ['a', 'b'] as const) {
-      const i = this.ifs[s];
-      sh('ip', 'netns', 'add', this.ns[s]);
-      sh('ip', 'link', 'add', i, 'type', 'veth', 'peer', 'name', `${i}p`);
-      sh('ip', 'link', 'set', `${i}p`, 'netns', this.ns.sw);
-      sh('ip', '-n', this.ns.sw, 'link', 'set', `${i}p`, 'master', 'br0');
-      sh('ip', '-n', this.ns.sw, 'link', 'set', `${i}p`, 'up');
-      sh('ip', 'link', 'set', i, 'netns', this.ns[s]);
-      sh('ip', '-n', this.ns[s], 'addr', 'add', `${this.ip[s]}/24`, 'dev', i);
-      sh('ip', '-n', this.ns[s], 'link', 'set', i, 'up');
-      sh('ip', '-n', this.ns[s], 'link', 'set', 'lo', 'up');
-    }
+    for (const s of ['a', 'b'] as const) this.attach(this.ns[s], this.ifs[s], this.ip[s]);
+  }
+
+  /** One more host on the bridge (a client, a third router): its namespace and interface, `ip`/24 on it. */
+  addHost(name: string, ip: string): { ns: string; ifname: string } {
+    const h = { ns: `${this.ns.sw.slice(0, -2)}${name}`, ifname: `${this.ifs.a.slice(0, -1)}${name}` };
+    this.hosts.push(h.ns);
+    this.attach(h.ns, h.ifname, ip);
+    return h;
+  }
+
+  private attach(ns: string, i: string, ip: string): void {
+    sh('ip', 'netns', 'add', ns);
+    sh('ip', 'link', 'add', i, 'type', 'veth', 'peer', 'name', `${i}p`);
+    sh('ip', 'link', 'set', `${i}p`, 'netns', this.ns.sw);
+    sh('ip', '-n', this.ns.sw, 'link', 'set', `${i}p`, 'master', 'br0');
+    sh('ip', '-n', this.ns.sw, 'link', 'set', `${i}p`, 'up');
+    sh('ip', 'link', 'set', i, 'netns', ns);
+    sh('ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', i);
+    sh('ip', '-n', ns, 'link', 'set', i, 'up');
+    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+  }
+
+  private get namespaces(): string[] {
+    return [...Object.values(this.ns), ...this.hosts];
   }
 
   /** Kills what was started and what still runs in the namespaces. */
   async stopAll(): Promise<void> {
     for (const p of this.procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
     await sleep(300);
-    for (const ns of Object.values(this.ns)) spawnSync('sh', ['-c', `ip netns pids ${ns} | xargs -r kill -9`]);
+    for (const ns of this.namespaces) spawnSync('sh', ['-c', `ip netns pids ${ns} | xargs -r kill -9`]);
   }
 
   async down(): Promise<void> {
     await this.stopAll();
-    for (const ns of Object.values(this.ns)) spawnSync('ip', ['netns', 'del', ns]);
+    for (const ns of this.namespaces) spawnSync('ip', ['netns', 'del', ns]);
     if (!process.env.KEEP_TEST_DIR) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -91,25 +106,31 @@ export class Lan {
     return f;
   }
 
-  /** tskeepalived -n -l in director `side`; `env` is added to its environment (the VRRP process inherits it). */
-  startTs(side: Side, conf: string, env: Record<string, string> = {}): Daemon {
+  /**
+   * tskeepalived -n -l in director `side`; `env` is added to its environment (the VRRP process inherits it),
+   * `extra` to its command line.
+   */
+  startTs(side: Side, conf: string, env: Record<string, string> = {}, extra: string[] = []): Daemon {
     const id = `ts-${side}-${++this.n}`;
     const log = path.join(this.dir, `${id}.log`);
     const pidFile = path.join(this.dir, `ts-${side}.pid`);
     const out = fs.openSync(log, 'w');
-    const args = [process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', `${pidFile}.sock`];
+    const args = [process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', `${pidFile}.sock`, ...extra];
     const proc = spawn('ip', ['netns', 'exec', this.ns[side], ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
     this.procs.push(proc);
     return { proc, log, pidFile, vrrpPidFile: `${pidFile}.vrrp` };
   }
 
-  /** keepalived 2.2.7 -n -l -D in director `side`. */
-  startKa(side: Side, conf: string): Daemon {
+  /**
+   * keepalived 2.2.7 -n -l -D in director `side`; with `quiet` -n only: its log goes to syslog, where nothing
+   * listens (cheap when it would log every packet of a flood), and `log` stays empty.
+   */
+  startKa(side: Side, conf: string, quiet = false): Daemon {
     const id = `ka-${side}-${++this.n}`;
     const log = path.join(this.dir, `${id}.log`);
     const pidFile = path.join(this.dir, `${id}.pid`);
     const out = fs.openSync(log, 'w');
-    const proc = spawn('ip', ['netns', 'exec', this.ns[side], 'keepalived', '-n', '-l', '-D', '-f', conf, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
+    const proc = spawn('ip', ['netns', 'exec', this.ns[side], 'keepalived', '-n', ...(quiet ? [] : ['-l', '-D']), '-f', conf, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
     this.procs.push(proc);
     return { proc, log, pidFile, vrrpPidFile: `${pidFile}.vrrp` };
   }
@@ -130,11 +151,11 @@ export class Lan {
   /**
    * dumpcap on the bridge (kernel timestamps) for VRRP and ARP; stop() returns each frame: time (s),
    * Ethernet source, sender address (ip.src or arp.src.proto_ipv4), VRRP priority or ARP's target address
-   * and opcode.
+   * and opcode. `filter` (BPF) narrows what is written, e.g. to leave out a flood.
    */
-  capture(): { stop(): Promise<Frame[]> } {
+  capture(filter = 'ip proto 112 or arp'): { stop(): Promise<Frame[]> } {
     const file = path.join(this.dir, `cap-${++this.n}.pcapng`);
-    const p = spawn('ip', ['netns', 'exec', this.ns.sw, 'dumpcap', '-q', '-i', 'br0', '-f', 'ip proto 112 or arp', '-w', file], { stdio: 'ignore' });
+    const p = spawn('ip', ['netns', 'exec', this.ns.sw, 'dumpcap', '-q', '-i', 'br0', '-f', filter, '-w', file], { stdio: 'ignore' });
     this.procs.push(p);
     return {
       stop: async () => {
