@@ -10,23 +10,23 @@
  *    configuration (or download them from nodejs.org), not from the runtime that runs the program. It is
  *    rebuilt when it does not load in this Node. Required (the VRRP process needs it): failure exits 1.
  *    `--addon-dir DIR` builds only the raw-socket under DIR/node_modules (the package build's staging).
- * 2. The native TCP check engine (native/tcp_engine.c, N-API) into dist/native/tcp_engine.node with the
- *    system C compiler: no node-gyp. Without a C compiler or Node's headers the daemon still works
- *    (TCP_CHECK then uses Node's own TCP handles, at several times the CPU per check): this says so and
- *    goes on. A compiler that is present but fails on the file is a bug: exit 1. TSKEEPALIVED_NATIVE=0
- *    skips this one.
+ * 2. The native TCP check engine (native/tcp_engine.c) and the native netlink socket (native/netlink.c),
+ *    N-API, into dist/native/*.node with the system C compiler: no node-gyp. Without a C compiler or Node's
+ *    headers the daemon still works (TCP_CHECK then uses Node's own TCP handles, at several times the CPU per
+ *    check; the rtnetlink subscription uses the netlink package's socket, which does not survive an overrun):
+ *    this says so and goes on. A compiler that is present but fails on a file is a bug: exit 1.
+ *    TSKEEPALIVED_NATIVE=0 skips them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
-const SRC = path.join(ROOT, 'native/tcp_engine.c');
+const ADDONS = ['tcp_engine', 'netlink'];
 const say = (m) => console.error(`build-native: ${m}`);
 
 const argv = process.argv.slice(2);
 const addonRoot = argv[0] === '--addon-dir' ? path.resolve(argv[1]) : ROOT;
-const OUT = path.join(ROOT, 'dist/native/tcp_engine.node');
 const nodeDir = path.resolve(path.dirname(process.execPath), '..');
 const haveHeaders = (d) => fs.existsSync(path.join(d, 'include/node/node_api.h')) && fs.existsSync(path.join(d, 'include/node/uv.h'));
 
@@ -65,7 +65,7 @@ try {
 if (addonRoot !== ROOT) process.exit(0);
 
 if (process.env.TSKEEPALIVED_NATIVE === '0') {
-  say('TSKEEPALIVED_NATIVE=0: the TCP check engine is not built; TCP_CHECK will use Node TCP handles');
+  say('TSKEEPALIVED_NATIVE=0: the native addons are not built; TCP_CHECK will use Node TCP handles, rtnetlink the netlink package');
   process.exit(0);
 }
 const includes = [path.join(nodeDir, 'include/node'), '/usr/include/node', '/usr/local/include/node'];
@@ -78,16 +78,20 @@ try {
   haveCc = false;
 }
 if (!inc || !haveCc) {
-  say(`${!haveCc ? `no C compiler (${cc})` : `no Node headers (node_api.h, uv.h) in ${includes.join(', ')}`}: the native TCP check engine is not built; TCP_CHECK will use Node TCP handles`);
+  say(`${!haveCc ? `no C compiler (${cc})` : `no Node headers (node_api.h, uv.h) in ${includes.join(', ')}`}: the native addons are not built; TCP_CHECK will use Node TCP handles, rtnetlink the netlink package`);
   process.exit(0);
 }
-fs.mkdirSync(path.dirname(OUT), { recursive: true });
-if (fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs > fs.statSync(SRC).mtimeMs && fs.statSync(OUT).mtimeMs > fs.statSync(new URL(import.meta.url)).mtimeMs) process.exit(0);
-try {
-  execFileSync(cc, ['-O2', '-g', `-ffile-prefix-map=${ROOT}=.`, '-fPIC', '-shared', '-std=gnu11', '-Wall', '-Wextra', '-Werror', `-I${inc}`, '-o', `${OUT}.tmp`, SRC], { stdio: 'inherit' });
-  fs.renameSync(`${OUT}.tmp`, OUT);
-  say(`built ${path.relative(ROOT, OUT)}`);
-} catch (e) {
-  say(`${cc} failed on ${path.relative(ROOT, SRC)}: ${e.message}`);
-  process.exit(1);
+for (const name of ADDONS) {
+  const SRC = path.join(ROOT, `native/${name}.c`);
+  const OUT = path.join(ROOT, `dist/native/${name}.node`);
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  if (fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs > fs.statSync(SRC).mtimeMs && fs.statSync(OUT).mtimeMs > fs.statSync(new URL(import.meta.url)).mtimeMs) continue;
+  try {
+    execFileSync(cc, ['-O2', '-g', `-ffile-prefix-map=${ROOT}=.`, '-fPIC', '-shared', '-std=gnu11', '-Wall', '-Wextra', '-Werror', `-I${inc}`, '-o', `${OUT}.tmp`, SRC], { stdio: 'inherit' });
+    fs.renameSync(`${OUT}.tmp`, OUT);
+    say(`built ${path.relative(ROOT, OUT)}`);
+  } catch (e) {
+    say(`${cc} failed on ${path.relative(ROOT, SRC)}: ${e.message}`);
+    process.exit(1);
+  }
 }

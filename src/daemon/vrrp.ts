@@ -686,7 +686,11 @@ export class VrrpSubsystem {
   /** Opens the rtnetlink subscription; without it (no permission, old kernel) links are polled from sysfs. */
   private async subscribe(): Promise<void> {
     try {
-      this.monitor = await RtnlMonitor.open({ warn: (m) => this.log.warn(m) });
+      const g = this.cfg.global;
+      this.monitor = await RtnlMonitor.open(
+        { warn: (m) => this.log.warn(m) },
+        { ...(g.vrrpNetlinkMonitorRcvBufs !== undefined ? { rcvBufs: g.vrrpNetlinkMonitorRcvBufs } : {}), ...(g.vrrpNetlinkMonitorRcvBufsForce !== undefined ? { force: g.vrrpNetlinkMonitorRcvBufsForce } : {}) },
+      );
       this.links = this.monitor;
       this.unsubscribe = this.monitor.on((ev) => this.onNet(ev));
     } catch (e) {

@@ -10,13 +10,13 @@
  * Readers never throw: broken framing stops the walk or yields undefined.
  */
 import { endianness } from 'node:os';
-import { NLMSG_DONE, NLMSG_ERROR } from './constants.js';
 
 /** Chosen once at load: host order is little endian on x86 and arm64. */
 export const LE = endianness() === 'LE';
 export const NLA_F_NESTED = 1 << 15;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
-export const NLMSG_HDRLEN = 16;
+import { NLMSG_HDRLEN } from '../net/netlink/message.js';
+export { NLMSG_HDRLEN };
 export const GENL_HDRLEN = 4;
 
 // ---- host-order reads ---------------------------------------------------------------------------
@@ -185,40 +185,5 @@ export function genlHeader(familyId: number, flags: number, seq: number, cmd: nu
   return h;
 }
 
-export interface RxMessage {
-  type: number;
-  flags: number;
-  seq: number;
-  /** Everything after the nlmsghdr (for a genl message: genlmsghdr then attributes). */
-  payload: Buffer;
-}
-
-/** The messages of one datagram, in order; stops at the first header that does not fit. */
-export function splitMessages(buf: Buffer): RxMessage[] {
-  const out: RxMessage[] = [];
-  let off = 0;
-  while (off + NLMSG_HDRLEN <= buf.length) {
-    const len = LE ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) break;
-    out.push({
-      type: LE ? buf.readUInt16LE(off + 4) : buf.readUInt16BE(off + 4),
-      flags: LE ? buf.readUInt16LE(off + 6) : buf.readUInt16BE(off + 6),
-      seq: LE ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8),
-      payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
-    });
-    off += (len + 3) & ~3;
-  }
-  return out;
-}
-
-/**
- * The errno a message reports as a positive number: 0 for an ack or a clean NLMSG_DONE, the negated
- * s32 of NLMSG_ERROR / NLMSG_DONE otherwise (EIO for an error message too short to say); undefined for
- * any other type.
- */
-export function messageErrno(m: RxMessage): number | undefined {
-  if (m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE) return undefined;
-  if (m.payload.length < 4) return m.type === NLMSG_DONE ? 0 : 5; // EIO
-  const e = LE ? m.payload.readInt32LE(0) : m.payload.readInt32BE(0);
-  return e < 0 ? -e : 0;
-}
+// Message framing shared by every netlink family.
+export { splitMessages, messageErrno, type RxMessage } from '../net/netlink/message.js';

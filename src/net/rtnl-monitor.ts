@@ -9,8 +9,10 @@
  * whatever they hold is checked against the kernel rather than against a stream with holes.
  */
 import * as fs from 'node:fs';
-import { createRtNetlink, rt as rtns, type RtNetlinkSocket } from 'netlink';
-import { MONITOR_GROUPS, linkUp, toEvent, type ParsedMessage, type RtnlEvent } from './rtnl-events.js';
+import { rt as rtns } from 'netlink';
+import { MONITOR_GROUPS, RTM, linkUp, toEvent, type ParsedMessage, type RtnlEvent } from './rtnl-events.js';
+import { dump, NETLINK_ROUTE, openNetlink, type NetlinkSocket } from './netlink/socket.js';
+import { splitMessages } from './netlink/message.js';
 
 export interface LinkInfo {
   index: number;
@@ -26,74 +28,91 @@ export interface LinkSource {
 }
 
 export interface MonitorLog {
+  info?(msg: string): void;
   warn(msg: string): void;
+}
+
+export interface MonitorOptions {
+  /** `vrrp_netlink_monitor_rcv_bufs`: the subscription's receive buffer in bytes (default 4 MiB). */
+  rcvBufs?: number;
+  /** `vrrp_netlink_monitor_rcv_bufs_force`: SO_RCVBUFFORCE, past net.core.rmem_max (default: forced when the
+   * size is the default one, as asked otherwise). */
+  force?: boolean;
 }
 
 /** 4 MiB: a burst of thousands of notifications (an interface with many addresses going away) fits. */
 const RECV_BUFFER = 4 << 20;
 /** For tests only: a smaller receive buffer (bytes), so that a burst overruns it (docs/robustness.md, "Netlink overrun"). */
 const TEST_RECV_BUFFER = Number(process.env.TSKEEPALIVED_TEST_RTNL_RCVBUF ?? 0);
-
-function closeSocket(s: RtNetlinkSocket | undefined): void {
-  const raw = s as unknown as { socket?: { close?: () => void } } | undefined;
-  try {
-    raw?.socket?.close?.();
-  } catch {
-    // already closed
-  }
-}
+/** struct ifinfomsg, all zero: every link of every family. */
+const IFINFOMSG = Buffer.alloc(16);
 
 export class RtnlMonitor implements LinkSource {
   private readonly byName = new Map<string, LinkInfo>();
   private readonly listeners = new Set<MonitorListener>();
   private closed = false;
+  /** Errors the subscription reported (overruns), for tests and metrics. */
+  overruns = 0;
   private resyncing: Promise<void> | undefined;
 
   private constructor(
-    private readonly sub: RtNetlinkSocket,
+    private readonly sub: NetlinkSocket,
     private readonly log: MonitorLog,
   ) {}
 
   /** Subscribes, then dumps the links (notifications during the dump are applied after it). */
-  static async open(log: MonitorLog): Promise<RtnlMonitor> {
-    const sub = createRtNetlink({ recvBufferSize: TEST_RECV_BUFFER > 0 ? TEST_RECV_BUFFER : RECV_BUFFER } as never);
-    for (const g of Object.values(MONITOR_GROUPS)) sub.addMembership(g as never);
+  static async open(log: MonitorLog, opts: MonitorOptions = {}): Promise<RtnlMonitor> {
+    const sub = openNetlink(NETLINK_ROUTE, 'the rtnetlink subscription');
+    try {
+      setBuffer(sub, opts, log);
+      for (const g of Object.values(MONITOR_GROUPS)) sub.join(g);
+    } catch (e) {
+      sub.close();
+      throw e;
+    }
+    if (sub.impl !== 'native') log.warn('rtnetlink: the native netlink socket is not built; an overrun of the subscription (ENOBUFS) will end the VRRP process, which is then restarted');
     const m = new RtnlMonitor(sub, log);
     const queued: RtnlEvent[] = [];
     let ready = false;
-    // This runs inside the netlink package's native callback: an exception escaping it would abort the
-    // process (N-API), so none does; a listener's failure is logged with its stack.
-    sub.socket.on('message', (msgs: Array<{ type: number; data: Buffer }>) => {
-      for (const x of msgs) {
-        let ev: RtnlEvent | undefined;
-        try {
-          ev = toEvent(x.type, rtns.parseMessage(x.type as never, x.data) as ParsedMessage);
-        } catch {
-          continue; // a message the package cannot parse is not one we follow
-        }
-        if (!ev) continue;
-        if (!ready) queued.push(ev);
-        else {
+    // This runs inside a native callback: an exception escaping it would end the process, so none does;
+    // a listener's failure is logged with its stack.
+    sub.onDatagrams((datagrams) => {
+      for (const d of datagrams) {
+        for (const x of splitMessages(d)) {
+          let ev: RtnlEvent | undefined;
           try {
-            m.dispatch(ev);
-          } catch (e) {
-            log.warn(`rtnetlink monitor: handling a ${ev.kind} notification failed: ${(e as Error).stack ?? String(e)}`);
+            ev = toEvent(x.type, rtns.parseMessage(x.type as never, x.payload) as ParsedMessage);
+          } catch {
+            continue; // a message the package cannot parse is not one we follow
+          }
+          if (!ev) continue;
+          if (!ready) queued.push(ev);
+          else {
+            try {
+              m.dispatch(ev);
+            } catch (e) {
+              log.warn(`rtnetlink monitor: handling a ${ev.kind} notification failed: ${(e as Error).stack ?? String(e)}`);
+            }
           }
         }
       }
     });
-    sub.socket.on('error', (e: Error & { code?: string }) => {
+    sub.onError((e) => {
       if (m.closed) return;
+      m.overruns++;
       if (e.code === 'ENOBUFS') {
         log.warn('rtnetlink: notifications lost (receive buffer full): reading the links again');
         m.resync();
       } else log.warn(`rtnetlink monitor: ${e.message}`);
     });
-    await m.dumpLinks();
+    try {
+      await m.dumpLinks();
+    } catch (e) {
+      m.close();
+      throw e;
+    }
     ready = true;
     for (const ev of queued.splice(0)) m.dispatch(ev);
-    // The subscription must not keep the process alive on its own.
-    (sub.socket as unknown as { unref?: () => void }).unref?.();
     return m;
   }
 
@@ -109,22 +128,23 @@ export class RtnlMonitor implements LinkSource {
   close(): void {
     this.closed = true;
     this.listeners.clear();
-    closeSocket(this.sub);
+    this.sub.close();
   }
 
   private async dumpLinks(): Promise<void> {
-    const s = createRtNetlink();
-    try {
-      const links = await s.getLinks(undefined, undefined, { timeout: 5000 } as never);
-      this.byName.clear();
-      for (const l of links) {
-        const name = l.attrs?.ifname;
-        if (typeof name !== 'string') continue;
-        const d = l.data as unknown as Record<string, unknown>;
-        this.byName.set(name, { index: Number(d.index), name, up: linkUp(d, l.attrs as unknown as Record<string, unknown>) });
+    const msgs = await dump(NETLINK_ROUTE, 18 /* RTM_GETLINK */, IFINFOMSG, 'RTM_GETLINK dump');
+    this.byName.clear();
+    for (const x of msgs) {
+      if (x.type !== RTM.NEWLINK) continue;
+      let l: ParsedMessage;
+      try {
+        l = rtns.parseMessage(x.type as never, x.payload) as ParsedMessage;
+      } catch {
+        continue;
       }
-    } finally {
-      closeSocket(s);
+      const name = l.attrs?.ifname;
+      if (typeof name !== 'string') continue;
+      this.byName.set(name, { index: Number(l.data?.index), name, up: linkUp(l.data, l.attrs) });
     }
   }
 
@@ -175,4 +195,20 @@ export class SysfsLinks implements LinkSource {
       return undefined;
     }
   }
+}
+
+/** Sets the subscription's receive buffer, forced past rmem_max when asked (or by default), else capped by it. */
+function setBuffer(sub: NetlinkSocket, opts: MonitorOptions, log: MonitorLog): void {
+  const bytes = TEST_RECV_BUFFER > 0 ? TEST_RECV_BUFFER : (opts.rcvBufs ?? RECV_BUFFER);
+  const force = opts.force ?? opts.rcvBufs === undefined;
+  if (force && sub.impl === 'native') {
+    try {
+      sub.setReceiveBuffer(bytes, true);
+      return;
+    } catch (e) {
+      // EPERM without CAP_NET_ADMIN: the plain option, capped by rmem_max.
+      log.warn(`rtnetlink: ${(e as Error).message}; asking for ${bytes} bytes with SO_RCVBUF, capped by net.core.rmem_max`);
+    }
+  }
+  sub.setReceiveBuffer(bytes, false);
 }

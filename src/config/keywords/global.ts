@@ -612,8 +612,15 @@ const globalDefsKeywords: Schema = {
   }),
   vrrp_netlink_cmd_rcv_bufs: rcvBufs,
   vrrp_netlink_cmd_rcv_bufs_force: keepBool,
-  vrrp_netlink_monitor_rcv_bufs: rcvBufs,
-  vrrp_netlink_monitor_rcv_bufs_force: keepBool,
+  vrrp_netlink_monitor_rcv_bufs: value((c) => {
+    if (c.n < 1) return c.error('vrrp_netlink_monitor_rcv_bufs size missing');
+    const v = c.int(0, 0, UINT_MAX, 'size');
+    if (v !== undefined && v > 0) seen(c).vrrpNetlinkMonitorRcvBufs = Math.min(v, 0x7fffffff);
+  }),
+  vrrp_netlink_monitor_rcv_bufs_force: value((c) => {
+    const v = optBool(c, 0, `invalid value '${c.opt(0)}' for global ${c.keyword} specified`);
+    if (v !== undefined) seen(c).vrrpNetlinkMonitorRcvBufsForce = v;
+  }),
   process_monitor_rcv_bufs: rcvBufs,
   process_monitor_rcv_bufs_force: keepBool,
   lvs_netlink_cmd_rcv_bufs: rcvBufs,

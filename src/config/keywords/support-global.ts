@@ -56,9 +56,10 @@ export const globalSupport: SupportTable = {
   'global_defs.enable_script_security': ACTED,
   ...each(
     'global_defs',
-    ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force'],
+    ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force'],
     NETLINK_BUFS,
   ),
+  ...each('global_defs', ['vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force'], ACTED),
   'global_defs.rs_init_notifies': not('no notification is sent for real servers as the checkers start'),
   ...each('global_defs', ['vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier'], not('VRRP sockets keep their default receive buffers')),
   'global_defs.vrrp_startup_delay': ACTED,

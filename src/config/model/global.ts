@@ -132,6 +132,10 @@ export interface GlobalDefs {
   ipvsCheckIntervalS: number;
   /** `vrrp_startup_delay` in seconds; 0 = none. */
   vrrpStartupDelayS: number;
+  /** `vrrp_netlink_monitor_rcv_bufs`: the VRRP process's rtnetlink subscription's receive buffer (bytes). */
+  vrrpNetlinkMonitorRcvBufs?: number;
+  /** `vrrp_netlink_monitor_rcv_bufs_force`: set it with SO_RCVBUFFORCE, past net.core.rmem_max. */
+  vrrpNetlinkMonitorRcvBufsForce?: boolean;
   vmacPrefix?: string;
   vmacAddrPrefix?: string;
   /** nftables table for VRRP (`nftables [NAME]`, or `vrrp_iptables`, which this build maps to nftables). */

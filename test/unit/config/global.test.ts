@@ -89,11 +89,15 @@ describe('global_defs: resolved defaults', () => {
         '  enable_script_security',
         '  script_user nobody nogroup',
         '  nftables',
+        '  vrrp_netlink_monitor_rcv_bufs 8388608',
+        '  vrrp_netlink_monitor_rcv_bufs_force',
         '}',
       ].join('\n'),
     );
     expect(r.diags).toEqual([]);
     expect(r.global).toMatchObject({
+      vrrpNetlinkMonitorRcvBufs: 8388608,
+      vrrpNetlinkMonitorRcvBufsForce: true,
       routerId: 'LVS_1',
       notificationEmail: ['a@example.com', 'b@example.com', 'c@example.com'],
       notificationEmailFrom: 'ka@example.com',
