@@ -24,7 +24,9 @@ describe('test runtime', () => {
     expect(() => require('raw-socket')).not.toThrow();
     expect(() => require('netlink')).not.toThrow();
     expect(() => require('koffi')).not.toThrow();
-    expect(fs.existsSync(path.join(ROOT, 'dist/native/tcp_engine.node'))).toBe(true);
-    expect(() => require(path.join(ROOT, 'dist/native/tcp_engine.node'))).not.toThrow();
+    for (const addon of ['tcp_engine', 'netlink']) {
+      expect(fs.existsSync(path.join(ROOT, `dist/native/${addon}.node`)), addon).toBe(true);
+      expect(() => require(path.join(ROOT, `dist/native/${addon}.node`)), addon).not.toThrow();
+    }
   });
 });
