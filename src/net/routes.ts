@@ -6,10 +6,11 @@
  * cannot express (an option of `ip route` this build does not translate) is named in the error.
  */
 import * as fs from 'node:fs';
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import type { VirtualRoute, VirtualRule } from '../config/model/vrrp.js';
 import { ifIndex } from './iface.js';
 import { ipToBytes } from './ip.js';
+import { codeOf } from './netlink/errors.js';
+import { RtnlClient } from './netlink/rtnetlink.js';
 import { OwnRemovals } from './rtnl.js';
 import { routeKey, ruleKey } from './rtnl-events.js';
 
@@ -136,11 +137,6 @@ export function ruleMessage(r: VirtualRule): RuleMessage {
   return { data, attrs };
 }
 
-function errname(e: unknown): string {
-  const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
-  return m ? m[1]! : '';
-}
-
 /**
  * Configured entries are not changed once loaded (a reload brings new objects), so each one's key is
  * computed once, not on every deletion notification (a named table means reading rt_tables).
@@ -170,21 +166,16 @@ export function configuredRuleKey(r: VirtualRule): string {
 
 /** Adds and removes virtual routes and rules; idempotent in both directions. */
 export class RtnlRouteManager {
-  private rt: RtNetlinkSocket | undefined;
+  private readonly rt = new RtnlClient();
   /** Our own removals, told apart from deletions by someone else (rtnl.ts OwnRemovals). */
   readonly own = new OwnRemovals();
-
-  private sock(): RtNetlinkSocket {
-    this.rt ??= createRtNetlink();
-    return this.rt;
-  }
 
   async addRoute(r: VirtualRoute, dev: string | undefined): Promise<void> {
     const m = routeMessage(r, dev);
     try {
-      await this.sock().newRoute(m.data as never, m.attrs as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
+      await this.rt.newRoute(m, `adding route ${r.words.join(' ')}`);
     } catch (e) {
-      if (errname(e) !== 'EEXIST') throw new Error(`adding route ${r.words.join(' ')}: ${(e as Error).message}`);
+      if (codeOf(e) !== 'EEXIST') throw e;
     }
   }
 
@@ -202,20 +193,20 @@ export class RtnlRouteManager {
     this.own.mark(key);
     // iproute2 deletes with scope NOWHERE (any scope matches).
     try {
-      await this.sock().delRoute({ ...m.data, scope: 255 } as never, m.attrs as never);
+      await this.rt.delRoute({ data: { ...m.data, scope: 255 }, attrs: m.attrs }, `removing route ${r.words.join(' ')}`);
     } catch (e) {
       this.own.unmark(key);
-      const n = errname(e);
-      if (n !== 'ESRCH' && n !== 'ENODEV' && n !== 'ENOENT') throw new Error(`removing route ${r.words.join(' ')}: ${(e as Error).message}`);
+      const n = codeOf(e);
+      if (n !== 'ESRCH' && n !== 'ENODEV' && n !== 'ENOENT') throw e;
     }
   }
 
   async addRule(r: VirtualRule): Promise<void> {
     const m = ruleMessage(r);
     try {
-      await this.sock().newRule(m.data as never, m.attrs as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
+      await this.rt.newRule(m, `adding rule ${r.words.join(' ')}`);
     } catch (e) {
-      if (errname(e) !== 'EEXIST') throw new Error(`adding rule ${r.words.join(' ')}: ${(e as Error).message}`);
+      if (codeOf(e) !== 'EEXIST') throw e;
     }
   }
 
@@ -224,17 +215,15 @@ export class RtnlRouteManager {
     const key = ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
     this.own.mark(key);
     try {
-      await this.sock().delRule(m.data as never, m.attrs as never);
+      await this.rt.delRule(m, `removing rule ${r.words.join(' ')}`);
     } catch (e) {
       this.own.unmark(key);
-      const n = errname(e);
-      if (n !== 'ENOENT' && n !== 'ESRCH') throw new Error(`removing rule ${r.words.join(' ')}: ${(e as Error).message}`);
+      const n = codeOf(e);
+      if (n !== 'ENOENT' && n !== 'ESRCH') throw e;
     }
   }
 
   close(): void {
-    const s = this.rt as unknown as { socket?: { close?: () => void } } | undefined;
-    s?.socket?.close?.();
-    this.rt = undefined;
+    this.rt.close();
   }
 }

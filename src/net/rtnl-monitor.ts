@@ -44,6 +44,11 @@ export interface MonitorOptions {
 const RECV_BUFFER = 4 << 20;
 /** For tests only: a smaller receive buffer (bytes), so that a burst overruns it (docs/robustness.md, "Netlink overrun"). */
 const TEST_RECV_BUFFER = Number(process.env.TSKEEPALIVED_TEST_RTNL_RCVBUF ?? 0);
+/** A message laid out by the package's rtnetlink tables; throws for a type it has no table for. */
+function parse(type: number, payload: Buffer): ParsedMessage {
+  return rtns.parseMessage(type as Parameters<typeof rtns.parseMessage>[0], payload) as ParsedMessage;
+}
+
 /** struct ifinfomsg, all zero: every link of every family. */
 const IFINFOMSG = Buffer.alloc(16);
 
@@ -81,7 +86,7 @@ export class RtnlMonitor implements LinkSource {
         for (const x of splitMessages(d)) {
           let ev: RtnlEvent | undefined;
           try {
-            ev = toEvent(x.type, rtns.parseMessage(x.type as never, x.payload) as ParsedMessage);
+            ev = toEvent(x.type, parse(x.type, x.payload));
           } catch {
             continue; // a message the package cannot parse is not one we follow
           }
@@ -138,7 +143,7 @@ export class RtnlMonitor implements LinkSource {
       if (x.type !== RTM.NEWLINK) continue;
       let l: ParsedMessage;
       try {
-        l = rtns.parseMessage(x.type as never, x.payload) as ParsedMessage;
+        l = parse(x.type, x.payload);
       } catch {
         continue;
       }

@@ -1,10 +1,11 @@
 /**
- * Net layer, edge: virtual addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR) through the `netlink`
- * package. Adding an address that is there, or removing one that is gone, is not an error: the caller
+ * Net layer, edge: virtual addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR), requests through
+ * netlink/rtnetlink.ts. Adding an address that is there, or removing one that is gone, is not an error: the caller
  * states what it wants, not what it believes the kernel has. Nothing but the given addresses is touched.
  */
 import * as fs from 'node:fs';
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import { codeOf } from './netlink/errors.js';
+import { RtnlClient } from './netlink/rtnetlink.js';
 import { ipToBytes } from './ip.js';
 import { ifIndex } from './iface.js';
 
@@ -48,11 +49,6 @@ export function scopeId(scope: string | undefined): number {
   return n;
 }
 
-function errname(e: unknown): string {
-  const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
-  return m ? m[1]! : '';
-}
-
 /** How long a removal of ours waits for its own RTM_DELADDR / DELROUTE / DELRULE notification. */
 const OWN_REMOVAL_MS = 10_000;
 
@@ -89,13 +85,8 @@ export function addressKey(address: string, prefixLen: number, ifindex: number):
 }
 
 export class RtnlAddressManager implements AddressManager {
-  private rt: RtNetlinkSocket | undefined;
+  private readonly rt = new RtnlClient();
   readonly own = new OwnRemovals();
-
-  private sock(): RtNetlinkSocket {
-    this.rt ??= createRtNetlink();
-    return this.rt;
-  }
 
   private args(v: VipSpec, add: boolean) {
     const addr = Buffer.from(ipToBytes(v.address));
@@ -121,10 +112,10 @@ export class RtnlAddressManager implements AddressManager {
   async add(v: VipSpec): Promise<void> {
     const [data, attrs] = this.args(v, true);
     try {
-      await this.sock().newAddress(data, attrs as never);
+      await this.rt.newAddress({ data, attrs }, `adding ${v.address}/${v.prefixLen} to ${v.dev}`);
     } catch (e) {
-      const n = errname(e);
-      if (n !== 'EEXIST') throw new Error(`adding ${v.address}/${v.prefixLen} to ${v.dev}: ${(e as Error).message}${n === 'EPERM' ? ' (tskeepalived needs CAP_NET_ADMIN)' : ''}`);
+      const n = codeOf(e);
+      if (n !== 'EEXIST') throw n === 'EPERM' ? new Error(`${(e as Error).message} (tskeepalived needs CAP_NET_ADMIN)`, { cause: e }) : e;
     }
   }
 
@@ -141,17 +132,15 @@ export class RtnlAddressManager implements AddressManager {
     const key = addressKey(v.address, v.prefixLen, data.index);
     this.own.mark(key);
     try {
-      await this.sock().delAddress(data, attrs as never);
+      await this.rt.delAddress({ data, attrs }, `removing ${v.address}/${v.prefixLen} from ${v.dev}`);
     } catch (e) {
       this.own.unmark(key);
-      const n = errname(e);
-      if (n !== 'EADDRNOTAVAIL' && n !== 'ENODEV' && n !== 'ESRCH') throw new Error(`removing ${v.address}/${v.prefixLen} from ${v.dev}: ${(e as Error).message}`);
+      const n = codeOf(e);
+      if (n !== 'EADDRNOTAVAIL' && n !== 'ENODEV' && n !== 'ESRCH') throw e;
     }
   }
 
   close(): void {
-    const s = this.rt as unknown as { socket?: { close?: () => void } } | undefined;
-    s?.socket?.close?.();
-    this.rt = undefined;
+    this.rt.close();
   }
 }

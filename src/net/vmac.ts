@@ -19,7 +19,8 @@
  * and /proc/sys.
  */
 import * as fs from 'node:fs';
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import { codeOf } from './netlink/errors.js';
+import { RtnlClient } from './netlink/rtnetlink.js';
 import { ifIndex } from './iface.js';
 
 /** RFC 5798 §7.3: the virtual router MAC of a VRID (IPv6: 00-00-5E-00-02-{VRID}). */
@@ -68,11 +69,6 @@ export function macvlanLinkInfo(mode = MACVLAN_MODE_PRIVATE): Buffer {
   return Buffer.concat([attr(IFLA_INFO_KIND, Buffer.from('macvlan\0')), attr(IFLA_INFO_DATA | 0x8000, attr(IFLA_MACVLAN_MODE, m))]);
 }
 
-function errname(e: unknown): string {
-  const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
-  return m ? m[1]! : '';
-}
-
 function sysctl(iface: string, key: string, value?: number): number | undefined {
   const p = `/proc/sys/net/ipv4/conf/${iface}/${key}`;
   try {
@@ -92,14 +88,9 @@ export interface VmacHandle {
 }
 
 export class VmacManager {
-  private rt: RtNetlinkSocket | undefined;
+  private readonly rt = new RtnlClient();
   /** parent -> its arp_ignore/arp_filter before we changed them. BOUNDED by the interfaces used. */
   private readonly parentSaved = new Map<string, { arpIgnore?: number; arpFilter?: number; arpAnnounce?: number; users: number }>();
-
-  private sock(): RtNetlinkSocket {
-    this.rt ??= createRtNetlink();
-    return this.rt;
-  }
 
   /**
    * Creates (or adopts) the VMAC interface `name` on `parent` with `mac` (a macvlan), or with `ipvlan` an
@@ -114,10 +105,11 @@ export class VmacManager {
       idx.writeUInt32LE(ifIndex(parent), 0);
       const link = 'ipvlan' in kind ? { linkinfo: ipvlanLinkInfo(kind.ipvlan) } : { address: Buffer.from(kind.mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() };
       try {
-        await this.sock().newLink({}, { ifname: name, link: idx, ...link } as never, { flags: FlagsNew.CREATE | FlagsNew.EXCL } as never);
+        await this.rt.newLink({ data: {}, attrs: { ifname: name, link: idx, ...link } }, `creating ${what} interface ${name} on ${parent}`);
         created = true;
       } catch (e) {
-        if (errname(e) !== 'EEXIST') throw new Error(`creating ${what} interface ${name} on ${parent}: ${(e as Error).message}${'ipvlan' in kind && errname(e) === 'EOPNOTSUPP' ? ' (no ipvlan driver in this kernel: modprobe ipvlan)' : ''}`);
+        const n = codeOf(e);
+        if (n !== 'EEXIST') throw 'ipvlan' in kind && n === 'EOPNOTSUPP' ? new Error(`${(e as Error).message} (no ipvlan driver in this kernel: modprobe ipvlan)`, { cause: e }) : e;
       }
     }
     // IPv6: no link-local address derived from the virtual MAC (keepalived: addrgenmode none); set while
@@ -129,11 +121,7 @@ export class VmacManager {
         throw new Error(`${what} interface ${name}: cannot set addr_gen_mode: ${(e as Error).message}`);
       }
     }
-    try {
-      await this.sock().setLink({ index: ifIndex(name), flags: { up: true }, change: { up: true } } as never);
-    } catch (e) {
-      throw new Error(`bringing ${what} interface ${name} up: ${(e as Error).message}`);
-    }
+    await this.rt.setLink({ data: { index: ifIndex(name), flags: { up: true }, change: { up: true } }, attrs: {} }, `bringing ${what} interface ${name} up`);
     // An ipvlan answers ARP with the parent's own MAC: no sysctl is changed, on it or on the parent (as
     // keepalived 2.2.7, observed).
     if ('ipvlan' in kind) return { name, created };
@@ -160,10 +148,9 @@ export class VmacManager {
   async remove(h: VmacHandle, parent: string): Promise<void> {
     if (h.created) {
       try {
-        await this.sock().delLink({ index: ifIndex(h.name) } as never);
+        await this.rt.delLink({ data: { index: ifIndex(h.name) }, attrs: {} }, `deleting interface ${h.name}`);
       } catch (e) {
-        const n = errname(e);
-        if (n !== 'ENODEV') throw new Error(`deleting interface ${h.name}: ${(e as Error).message}`);
+        if (codeOf(e) !== 'ENODEV') throw e;
       } finally {
         h.created = false;
       }
@@ -178,8 +165,6 @@ export class VmacManager {
   }
 
   close(): void {
-    const s = this.rt as unknown as { socket?: { close?: () => void } } | undefined;
-    s?.socket?.close?.();
-    this.rt = undefined;
+    this.rt.close();
   }
 }

@@ -36,3 +36,9 @@ export class NetlinkError extends Error {
     this.code = errnoName(errno);
   }
 }
+
+/** The errno name of a NetlinkError (or of any error carrying a string `code`), else ''. */
+export function codeOf(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : '';
+}
