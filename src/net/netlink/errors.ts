@@ -2,15 +2,8 @@
  * Netlink layer: an error the kernel (or a netlink socket) reported, by its numeric errno. Callers decide
  * on `code` (EEXIST, ENOENT, ENOBUFS, ...), never on message text.
  */
-import * as os from 'node:os';
 import * as util from 'node:util';
-
-const NAMES = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
-
-/** errno number (positive) -> its name (EEXIST), or `E<number>` for one this platform has no name for. */
-export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `E${errno}`;
-}
+import { osErrnoName } from '../../util/errno.js';
 
 function errnoText(errno: number): string {
   try {
@@ -31,9 +24,9 @@ export class NetlinkError extends Error {
     readonly op: string,
     options?: { cause?: unknown },
   ) {
-    super(`${op}: ${errnoName(errno)} (${errnoText(errno)})`, options);
+    super(`${op}: ${osErrnoName(errno)} (${errnoText(errno)})`, options);
     this.name = 'NetlinkError';
-    this.code = errnoName(errno);
+    this.code = osErrnoName(errno);
   }
 }
 
