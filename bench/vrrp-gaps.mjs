@@ -240,8 +240,7 @@ function startListener() {
   const waiting = [];
   p.stdout.on('data', (d) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       waiting.shift()?.(line);
@@ -284,8 +283,7 @@ function startProbe() {
   let buf = '';
   p.stdout.on('data', (d) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const [t, ms] = buf.slice(0, i).split(' ').map(Number);
       buf = buf.slice(i + 1);
       late.push({ t, ms });
