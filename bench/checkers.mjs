@@ -195,7 +195,7 @@ async function runOne(kind, listener) {
       const s1 = cpuTicks(pids);
       r.fullScrapeCpuS = (s1.user + s1.sys - s0.user - s0.sys) / 100;
     } catch (e) {
-      r.metricsError = e.message;
+      r.metricsError = /** @type {Error} */ (e).message;
     }
   }
   note(`${kind}: window closed, stopping`);
@@ -204,7 +204,7 @@ async function runOne(kind, listener) {
     r.stopNote = 'did not stop within 60 s of SIGTERM: killed';
     d.kill('SIGKILL');
   }, 60_000);
-  await new Promise((res) => (d.exitCode !== null ? res() : d.once('exit', res)));
+  await /** @type {Promise<void>} */ (new Promise((res) => (d.exitCode !== null ? res() : d.once('exit', res))));
   clearTimeout(killer);
   try {
     sh('ipvsadm -C 2>/dev/null');

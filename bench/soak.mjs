@@ -169,7 +169,7 @@ while (Date.now() < end && daemonExit === null) {
   if (now >= nextSample) {
     nextSample += 60_000;
     const text = await scrape('?name[]=tskeepalived_process_resident_memory_bytes&name[]=tskeepalived_process_active_timers&name[]=tskeepalived_process_active_resources&name[]=tskeepalived_reloads_total');
-    const pids = [d.pid, ...childPids()];
+    const pids = [/** @type {number} */ (d.pid), ...childPids()];
     const s = {
       minute: Math.round((now - t0) / 60_000),
       rssMiB: Object.fromEntries(Object.entries(family(text, 'tskeepalived_process_resident_memory_bytes')).map(([k, v]) => [k, +(v / 2 ** 20).toFixed(1)])),
@@ -191,7 +191,7 @@ while (Date.now() < end && daemonExit === null) {
 }
 
 d.kill('SIGTERM');
-await new Promise((r) => (daemonExit !== null ? r() : d.once('exit', r)));
+await /** @type {Promise<void>} */ (new Promise((r) => (daemonExit !== null ? r() : d.once('exit', r))));
 for (let k = 0; k < RS; k++) close(k);
 
 const total = (o) => Object.values(o).reduce((a, b) => a + b, 0);

@@ -240,8 +240,7 @@ function startListener() {
   const waiting = [];
   p.stdout.on('data', (d) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       waiting.shift()?.(line);
@@ -284,8 +283,7 @@ function startProbe() {
   let buf = '';
   p.stdout.on('data', (d) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const [t, ms] = buf.slice(0, i).split(' ').map(Number);
       buf = buf.slice(i + 1);
       late.push({ t, ms });
@@ -464,6 +462,11 @@ function tail(text, n = 15) {
 // ---------------------------------------------------------------------------------------------------------
 // One run: an implementation at one advert_int
 
+/**
+ * One run's record and its phases: the figures each phase measures are added to it as they are taken.
+ * @typedef {{ phase: string, na?: boolean, [figure: string]: any }} Phase
+ * @typedef {{ impl: string, advertIntS: number, phases: Phase[], notes: string[], [figure: string]: any }} Run
+ */
 async function run(impl, intervalS, listener, probe) {
   const mFile = path.join(WORK, `${impl}-m.conf`);
   const bFile = path.join(WORK, `${impl}-b.conf`);
@@ -476,6 +479,7 @@ async function run(impl, intervalS, listener, probe) {
   const label = `${impl} advert_int ${intervalS}`;
   // Anything left busy by an earlier run would weigh on this one: show the busiest processes.
   note(`${label}: busiest processes before the start:\n${tryShell('ps -eo pid,pcpu,etimes,args --sort=-pcpu | head -6 | cut -c1-150').stdout.trimEnd()}`);
+  /** @type {Run} */
   const res = { impl, advertIntS: intervalS, phases: [], notes: [] };
   let m;
   let b;
@@ -709,7 +713,7 @@ async function main() {
     if (cmd === 'up') listener.isDown = false;
     return a;
   };
-  const out = { realServers: N, virtualServers: VS_COUNT, delayLoopS: DELAY_LOOP, tailS: TAIL_S, targetSlackMs: TARGET_SLACK_MS, target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`, runs: [] };
+  const out = { realServers: N, virtualServers: VS_COUNT, delayLoopS: DELAY_LOOP, tailS: TAIL_S, targetSlackMs: TARGET_SLACK_MS, target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`, runs: /** @type {Run[]} */ ([]) };
   const probe = startProbe();
   for (const intervalS of ADVERT_INTS) for (const impl of IMPLS) out.runs.push(await run(impl, intervalS, listener, probe));
   if (json) console.log(JSON.stringify(out));

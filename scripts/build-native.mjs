@@ -59,7 +59,7 @@ function buildRawSocket() {
 try {
   buildRawSocket();
 } catch (e) {
-  say(`raw-socket: ${e.message}`);
+  say(`raw-socket: ${/** @type {Error} */ (e).message}`);
   process.exit(1);
 }
 if (addonRoot !== ROOT) process.exit(0);
@@ -91,7 +91,7 @@ for (const name of ADDONS) {
     fs.renameSync(`${OUT}.tmp`, OUT);
     say(`built ${path.relative(ROOT, OUT)}`);
   } catch (e) {
-    say(`${cc} failed on ${path.relative(ROOT, SRC)}: ${e.message}`);
+    say(`${cc} failed on ${path.relative(ROOT, SRC)}: ${/** @type {Error} */ (e).message}`);
     process.exit(1);
   }
 }

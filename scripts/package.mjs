@@ -74,7 +74,6 @@ if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) die('dist/ missing: npm
 fs.rmSync(WORK, { recursive: true, force: true });
 const TREE = path.join(WORK, 'tree');
 const APP = path.join(TREE, LIB.slice(1));
-const DOC = path.join(TREE, 'usr/share/doc/tskeepalived');
 const put = (rel, content, mode = 0o644) => {
   const f = path.join(TREE, rel);
   fs.mkdirSync(path.dirname(f), { recursive: true });

@@ -456,7 +456,7 @@ export class CheckerSubsystem {
     }
     // A quorum carried over by a handover is the previous state: crossing it logs and runs scripts as usual.
     const ids = virtualServerIds(this.cfg.lvs);
-    this.cfg.lvs.virtualServers.forEach((_vs, v) => this.recomputeQuorum(v, atStart && !this.health.quorumUp.has(ids[v]!)));
+    for (let v = 0; v < this.cfg.lvs.virtualServers.length; v++) this.recomputeQuorum(v, atStart && !this.health.quorumUp.has(ids[v]!));
     this.push('all');
   }
 

@@ -232,7 +232,9 @@ export class Lexer {
         return;
       }
       for (const values of seq.values) {
-        seq.vars.forEach((v, k) => this.params.set(v, [values[k]!]));
+        seq.vars.forEach((v, k) => {
+          this.params.set(v, [values[k]!]);
+        });
         this.processLine(seq.rest, loc, out, depth + 1);
       }
       return;

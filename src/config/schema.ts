@@ -23,14 +23,17 @@ export interface ListItem {
 export type ValueHandler<T> = (c: KwCtx, target: T) => void;
 export type ListHandler<T> = (c: KwCtx, target: T, items: ListItem[]) => void;
 
+// biome-ignore lint/suspicious/noExplicitAny: a keyword table mixes handlers of many target types; each handler's own signature types its target
 export interface ValueKw<T = any> {
   type: 'value';
   fn: ValueHandler<T>;
 }
+// biome-ignore lint/suspicious/noExplicitAny: as ValueKw
 export interface ListKw<T = any> {
   type: 'list';
   fn: ListHandler<T>;
 }
+// biome-ignore lint/suspicious/noExplicitAny: as ValueKw
 export interface BlockKw<P = any, C = any> {
   type: 'block';
   /** Returns the object the inner keywords fill, or null to skip the block's contents. */

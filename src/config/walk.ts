@@ -87,7 +87,7 @@ export class Walker {
   /** Skip a balanced `{ ... }` starting at the current line, if there is one. */
   private skipBlock(): void {
     const l = this.peek();
-    if (!l || l.tokens[0] !== '{' || l.tokens.length !== 1) return;
+    if (l?.tokens[0] !== '{' || l.tokens.length !== 1) return;
     let depth = 0;
     while (this.i < this.lines.length) {
       const t = this.lines[this.i++]!;
@@ -121,7 +121,7 @@ export class Walker {
         this.diag.error(`unexpected '{' - ignoring`, line.loc);
         continue;
       }
-      const def = Object.prototype.hasOwnProperty.call(schema, kw) ? schema[kw] : undefined;
+      const def = Object.hasOwn(schema, kw) ? schema[kw] : undefined;
       if (!def) {
         this.diag.error(`unknown keyword '${kw}'`, line.loc, suggest(kw, Object.keys(schema)));
         this.skipBlock();

@@ -11,7 +11,7 @@ export type Handler = (arg: unknown) => unknown;
 
 /** A ChildProcess (in the supervisor) or `process` (in a child). */
 interface Port {
-  // any: Node's overloads of send() differ between the two.
+  // biome-ignore lint/suspicious/noExplicitAny: Node's overloads of send() differ between the two.
   send?: ((msg: any, cb?: any) => boolean) | undefined;
   on(ev: 'message', fn: (m: unknown) => void): unknown;
   connected?: boolean;

@@ -76,7 +76,7 @@ class Syslog {
   private failed = false;
 
   constructor(
-    private readonly facility: string,
+    facility: string,
     private readonly fallback: (line: string) => void,
     private readonly identOf: () => string,
   ) {

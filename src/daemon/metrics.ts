@@ -95,7 +95,7 @@ export async function bulkFamilies(s: DaemonSnapshot, counters: () => Promise<Du
 
 /** "ADDR:PORT", "[v6]:PORT" or ":PORT" (all addresses); throws on anything else. */
 export function parseListen(v: string): { host?: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(v);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port < 1 || port > 65535) throw new Error(`--metrics-listen '${v}' is not ADDR:PORT, [IPV6]:PORT or :PORT`);
   const host = m[1] ?? m[2];

@@ -83,7 +83,10 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   let onHandover: () => Promise<{ pid: number; file: string }> = () => Promise.reject(new Error('the daemon is still starting'));
   process.on('SIGTERM', () => onStop('SIGTERM'));
   process.on('SIGINT', () => onStop('SIGINT'));
-  process.on('SIGHUP', () => (d ? void d.reload() : (reloadAsked = true)));
+  process.on('SIGHUP', () => {
+    if (d) void d.reload();
+    else reloadAsked = true;
+  });
   process.on('SIGUSR1', () => d && void dumps(d, log, ['data', 'json'], o.dumpDir));
   process.on('SIGUSR2', () => d && void dumps(d, log, ['stats'], o.dumpDir));
 

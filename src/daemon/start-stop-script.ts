@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { GlobalDefs } from '../config/model/global.js';
 import type { Script } from '../config/schema.js';
-import { resolveIdentity } from '../util/users.js';
+import { type Identity, resolveIdentity } from '../util/users.js';
 import type { Logger } from './log.js';
 
 export async function runStartStopScript(which: 'startup' | 'shutdown', g: GlobalDefs, log: Logger): Promise<void> {
@@ -16,7 +16,7 @@ export async function runStartStopScript(which: 'startup' | 'shutdown', g: Globa
   if (!script || !cmd) return;
   const timeoutS = (which === 'startup' ? g.startupScriptTimeoutS : g.shutdownScriptTimeoutS) ?? 10;
   const name = `${which}_script ${cmd}`;
-  let id;
+  let id: Identity | undefined;
   try {
     const user = script.user ?? g.scriptUser;
     id = user !== undefined ? resolveIdentity(user, script.user !== undefined ? script.group : g.scriptGroup) : undefined;

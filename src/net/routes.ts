@@ -144,7 +144,10 @@ export function ruleMessage(r: VirtualRule): RuleMessage {
 const keyCache = new WeakMap<object, string>();
 function cachedKey<T extends object>(r: T, make: (r: T) => string): string {
   let k = keyCache.get(r);
-  if (k === undefined) keyCache.set(r, (k = make(r)));
+  if (k === undefined) {
+    k = make(r);
+    keyCache.set(r, k);
+  }
   return k;
 }
 

@@ -120,7 +120,7 @@ export class RtnlAddressManager implements AddressManager {
   }
 
   async remove(v: VipSpec): Promise<void> {
-    let built;
+    let built: ReturnType<RtnlAddressManager['args']>;
     try {
       built = this.args(v, false);
     } catch (e) {

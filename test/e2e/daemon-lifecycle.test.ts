@@ -105,7 +105,7 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     process.kill(daemonPid, 'SIGUSR1');
     process.kill(daemonPid, 'SIGUSR2');
     const stats = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.stats')) && fs.readFileSync(path.join(dir, 'keepalived.stats'), 'utf8'), 5000, 'stats dump');
-    expect(stats).toMatch(/^VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: [1-9]\d*\n  Became master: 1\n  Released master: 0\n/);
+    expect(stats).toMatch(/^VRRP Instance: VI_1\n {2}Advertisements:\n {4}Received: 0\n {4}Sent: [1-9]\d*\n {2}Became master: 1\n {2}Released master: 0\n/);
     const data = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.data')) && fs.readFileSync(path.join(dir, 'keepalived.data'), 'utf8'), 5000, 'data dump');
     expect(data).toContain(' VRRP Instance = VI_1\n   VRRP Version = 3\n   State = MASTER\n');
     const json = JSON.parse(await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')) && fs.readFileSync(path.join(dir, 'keepalived.json'), 'utf8'), 5000, 'JSON dump'));

@@ -111,7 +111,11 @@ describe.skipIf(missing !== undefined)('a flood of 10,000 bad adverts a second f
 
       const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
       const cpuPct = (((after.cpu - before.cpu) / ticks) * 1000 * 100) / floodMs;
-      const counted = Object.fromEntries(Object.keys(after.drops).map((r) => [r, after.drops[r]! - (before.drops[r] ?? 0)]).filter(([, n]) => (n as number) > 0));
+      const counted: Record<string, number> = Object.fromEntries(
+        Object.keys(after.drops)
+          .map((r): [string, number] => [r, after.drops[r]! - (before.drops[r] ?? 0)])
+          .filter(([, n]) => n > 0),
+      );
       const newTs = after.ts.slice(before.ts.length);
       const newOther = after.other.slice(before.other.length);
       const droppedLines = newTs.split('\n').filter((l) => /dropped/.test(l));
@@ -136,7 +140,7 @@ describe.skipIf(missing !== undefined)('a flood of 10,000 bad adverts a second f
       // Each kind dropped under its reason (a truncated advert fails its checksum first, a wrong address count
       // its length).
       for (const reason of ['authMismatch', 'ttl', 'checksum', 'version', 'type', 'length', 'advertInt', 'authType']) expect(counted[reason] ?? 0, reason).toBeGreaterThan(0);
-      const total = Object.values(counted).reduce((a, b) => a + (b as number), 0);
+      const total = Object.values(counted).reduce((a, b) => a + b, 0);
       expect(total).toBeGreaterThanOrEqual(f.total * 0.95);
       // The log: one 10 s window at most opened during the flood, so 10 lines and a summary each.
       expect(droppedLines.length).toBeLessThanOrEqual(2 * 11);

@@ -72,7 +72,7 @@ export function exercise(buf: Buffer, r: () => number): void {
   // Netlink attributes and the IPVS decoders over the same bytes.
   parseAttrs(buf);
   decodeService(buf);
-  decodeDest(buf, r() < 0.5 ? 2 : 10);
+  decodeDest(buf, r() < 0.5 ? 'inet' : 'inet6');
   decodeInfo(buf);
   decodeTimeouts(buf);
   decodeStats(buf, r() < 0.5);

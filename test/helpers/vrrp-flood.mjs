@@ -9,9 +9,15 @@
  *   node test/helpers/vrrp-flood.mjs IFNAME SRC VRID PASSWORD RATE SECONDS
  */
 import * as crypto from 'node:crypto';
-import { encode, passAuthData, rechecksum, AUTH_NONE, AUTH_PASS } from '../../dist/vrrp/packet.js';
-import { ipv4Header, openIpv4Raw } from '../../dist/vrrp/transport.js';
-import { ipToBytes } from '../../dist/net/ip.js';
+
+// The built modules (dist/ is src/ compiled by `npm run build`), typed from their source.
+const dist = new URL('../../dist/', import.meta.url);
+/** @type {typeof import('../../src/vrrp/packet.js')} */
+const { encode, passAuthData, rechecksum, AUTH_NONE, AUTH_PASS } = await import(new URL('vrrp/packet.js', dist).href);
+/** @type {typeof import('../../src/vrrp/transport.js')} */
+const { ipv4Header, openIpv4Raw } = await import(new URL('vrrp/transport.js', dist).href);
+/** @type {typeof import('../../src/net/ip.js')} */
+const { ipToBytes } = await import(new URL('net/ip.js', dist).href);
 
 const [ifname, src, vridText, password, rateText, secsText] = process.argv.slice(2);
 const vrid = Number(vridText);

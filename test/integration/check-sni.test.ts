@@ -18,7 +18,7 @@ const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sni-'));
 const haveCert =
   spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' }).status === 0;
 const never = new AbortController().signal;
-const seen: { sni: string | false; host: string }[] = [];
+const seen: { sni: string | false | null; host: string }[] = [];
 let server: https.Server | undefined;
 let port = 0;
 

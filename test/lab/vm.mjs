@@ -32,6 +32,10 @@ function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }).trim();
 }
 
+/**
+ * @param {string} msg
+ * @returns {never}
+ */
 function fail(msg) {
   process.stderr.write(`vm-lab: ${msg}\n`);
   process.exit(125);
@@ -71,9 +75,11 @@ function prepareKernel(pkg) {
   try {
     sh('apt-get', ['download', pkg], { cwd: dir });
   } catch (e) {
-    fail(`apt-get download ${pkg} failed (${e.stderr?.toString().trim() || e.message}); run apt-get update first`);
+    const err = /** @type {Error & { stderr?: Buffer }} */ (e);
+    fail(`apt-get download ${pkg} failed (${err.stderr?.toString().trim() || err.message}); run apt-get update first`);
   }
   const deb = fs.readdirSync(dir).find((f) => f.endsWith('.deb'));
+  if (!deb) fail(`apt-get download ${pkg} left no .deb in ${dir}`);
   sh('dpkg-deb', ['-x', deb, path.join(dir, 'root')], { cwd: dir });
   fs.rmSync(path.join(dir, deb));
   const version = fs.readdirSync(path.join(dir, 'root/lib/modules'))[0];
@@ -178,7 +184,10 @@ export function parseArgs(argv) {
   return o;
 }
 
-/** Boots the VM, runs `command` in `cwd` inside it, resolves with its exit status. */
+/**
+ * Boots the VM, runs `command` in `cwd` inside it, resolves with its exit status.
+ * @param {{ command?: string[], cwd?: string, memMb?: number, cpus?: number, timeoutS?: number, env?: Record<string, string>, onOutput?: (text: string) => void }} [options]
+ */
 export async function runInVm({ command, cwd = process.cwd(), memMb = 2048, cpus = 2, timeoutS = 1800, env = {}, onOutput } = {}) {
   need('qemu-system-x86_64', 'qemu-system-x86');
   need('busybox', 'busybox-static');

@@ -6,7 +6,7 @@
  *
  * Readers report through the KwCtx (file:line) and return undefined when the value is to be ignored.
  */
-import { KwCtx, type Script } from '../schema.js';
+import type { KwCtx, Script } from '../schema.js';
 import { splitCommand } from '../text.js';
 import { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse } from './common.js';
 

@@ -30,5 +30,5 @@ export const keywordSupport: SupportTable = { ...globalSupport, ...vrrpSupport, 
 
 /** The entry of a keyword path, if the table has one. */
 export function supportOf(path: string): Support | undefined {
-  return Object.prototype.hasOwnProperty.call(keywordSupport, path) ? keywordSupport[path] : undefined;
+  return Object.hasOwn(keywordSupport, path) ? keywordSupport[path] : undefined;
 }

@@ -4,7 +4,7 @@
  * true/false reader, and the construction of notify / track scripts from a keyword line.
  */
 import type { Family } from '../model/vrrp.js';
-import { KwCtx, type ListItem, type Script } from '../schema.js';
+import type { KwCtx, ListItem, Script } from '../schema.js';
 import { splitCommand } from '../text.js';
 import { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse } from './common.js';
 

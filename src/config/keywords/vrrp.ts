@@ -52,11 +52,13 @@ const timeoutGiven = new WeakSet<VrrpScript>();
  * an instance that the BFD process then disables.
  */
 function bfdDeclared(c: KwCtx): BfdInstance[] {
-  return ((c.state.scratch['vrrp.bfdDeclared'] as BfdInstance[] | undefined) ??= []);
+  c.state.scratch['vrrp.bfdDeclared'] ??= [];
+  return c.state.scratch['vrrp.bfdDeclared'] as BfdInstance[];
 }
 
 function rulePriorities(c: KwCtx): RulePriorityCounter {
-  return ((c.state.scratch['vrrp.rulePriority'] as RulePriorityCounter | undefined) ??= { inet: 16384, inet6: 16384 });
+  c.state.scratch['vrrp.rulePriority'] ??= { inet: 16384, inet6: 16384 };
+  return c.state.scratch['vrrp.rulePriority'] as RulePriorityCounter;
 }
 
 function trackGroupExists(c: KwCtx): (n: string) => boolean {
@@ -958,7 +960,8 @@ function garpGroupAdd(c: KwCtx, g: GG, name: string, loc: Loc): void {
   const taken = vrrpOf(c).garpGroups.some((o) => o.interfaces.includes(name)) || g.interfaces.includes(name);
   if (taken) return c.diag.error(`garp_group already specified for ${name} - ignoring`, loc);
   g.interfaces.push(name);
-  ((c.state.scratch['vrrp.garpIfLoc'] as Map<string, Loc> | undefined) ??= new Map<string, Loc>()).set(name, loc);
+  c.state.scratch['vrrp.garpIfLoc'] ??= new Map<string, Loc>();
+  (c.state.scratch['vrrp.garpIfLoc'] as Map<string, Loc>).set(name, loc);
 }
 
 const garpGroupKeywords: Schema = {

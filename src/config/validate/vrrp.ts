@@ -294,7 +294,8 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
   const n = `(${inst.name})`;
   const at = inst.loc;
   const warn = (msg: string, loc: Loc = at): void => diag.warn(`${n} ${msg}`, loc);
-  const strict = (inst.strictMode ??= g.vrrpStrict);
+  inst.strictMode ??= g.vrrpStrict;
+  const strict = inst.strictMode;
 
   if (inst.family === 'inet6') {
     if (inst.version === 2 && strict) {

@@ -98,7 +98,8 @@ export class RtnlClient {
   request(type: number, flags: number, payload: Buffer, op: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const s = this.socket();
-      const seq = (this.seq = (this.seq + 1) >>> 0);
+      this.seq = (this.seq + 1) >>> 0;
+      const seq = this.seq;
       const timer = setTimeout(() => this.settle(seq, new NetlinkError(110, op)), this.timeoutMs); // ETIMEDOUT
       this.pending.set(seq, { resolve, reject, timer, op });
       s.ref(true);

@@ -215,7 +215,8 @@ export function dump(protocol: number, type: number, payload: Buffer, what: stri
       reject(e);
       return;
     }
-    const seq = (nextSeq = (nextSeq + 1) >>> 0);
+    nextSeq = (nextSeq + 1) >>> 0;
+    const seq = nextSeq;
     const out: RxMessage[] = [];
     const finish = (err?: Error): void => {
       clearTimeout(timer);

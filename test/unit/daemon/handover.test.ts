@@ -172,7 +172,9 @@ describe('the runner across a handover', () => {
         if (d.ok) sent.push(d.advert.priority);
       },
       onPacket: () => {},
-      close: () => void (closed = true),
+      close: () => {
+        closed = true;
+      },
     };
     const clock = fakeClock();
     const r = new VrrpRunner(inst, {

@@ -97,8 +97,8 @@ describe('dumps and status', () => {
     const t = renderStatus({
       ...snap(),
       processes: [
-        { role: 'supervisor', pid: 123, rssBytes: 50 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12 },
-        { role: 'vrrp', pid: 124, rssBytes: 40 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12 },
+        { role: 'supervisor', pid: 123, rssBytes: 50 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12, timers: 0, resources: 0 },
+        { role: 'vrrp', pid: 124, rssBytes: 40 << 20, cpuSeconds: 1, loopLagP99Ms: 11, loopLagMaxMs: 12, timers: 0, resources: 0 },
       ],
     });
     expect(t).toContain('processes: supervisor 123 (50 MiB), vrrp 124 (40 MiB)');

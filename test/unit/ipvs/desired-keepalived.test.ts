@@ -16,7 +16,7 @@ import { FWD, SVC_F, type IpvsTable } from '../../../src/ipvs/types.js';
 import { load } from '../config/helpers.js';
 
 /** A table as `ipvsadm -S -n` prints it (the fields that ipvsadm shows), sorted. */
-export function ipvsadmSave(table: IpvsTable): string[] {
+function ipvsadmSave(table: IpvsTable): string[] {
   const out: string[] = [];
   for (const { service: s, dests } of table.values()) {
     const v6 = s.af === 'inet6';

@@ -199,7 +199,7 @@ describe('diffTables: properties', () => {
         const goal = canonical(target(desired, kernel, owned, flush));
         for (let i = 0; i < ops.length; i++) expect(canonical(applyOpsToTable(kernel, ops.filter((_, j) => j !== i)))).not.toEqual(goal);
         let needed = 0;
-        for (const [key, k] of kernel) if (!desired.has(key) && (flush || owned.has(key))) needed++;
+        for (const key of kernel.keys()) if (!desired.has(key) && (flush || owned.has(key))) needed++;
         for (const [key, d] of desired) {
           const k = kernel.get(key);
           if (!k) needed += 1 + d.dests.size;

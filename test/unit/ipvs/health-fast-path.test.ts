@@ -90,7 +90,7 @@ describe('health fast path = full rebuild', () => {
       const ids = virtualServerIds(lvs);
       const state: HealthState = { up: new Map(), weight: new Map(), quorumUp: new Map() };
       const view = healthView(state);
-      ids.forEach((id) => state.quorumUp.set(id, true));
+      for (const id of ids) state.quorumUp.set(id, true);
       let believed: IpvsTable = desiredTable(lvs, view).table;
       const random = rng(name.length);
       let fast = 0;

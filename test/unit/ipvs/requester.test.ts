@@ -17,7 +17,9 @@ function setup(opts: { window?: number; timeoutMs?: number } = {}) {
 /** Records answers as they come, by index. */
 function track(ps: Promise<Answer>[]) {
   const got: Array<Answer | undefined> = ps.map(() => undefined);
-  ps.forEach((p, i) => p.then((a) => (got[i] = a)));
+  ps.forEach((p, i) => {
+    p.then((a) => (got[i] = a));
+  });
   return got;
 }
 
