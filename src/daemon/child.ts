@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './log.js';
 import type { Role } from './parts.js';
 import { processInfo, type ProcessInfo } from './proc-info.js';
 import { applyScheduling } from './sched.js';
+import { collectGarbageSoon } from '../util/gc.js';
 import type { KeepalivedConfig } from '../config/model.js';
 
 export interface ChildStart {
@@ -83,11 +84,14 @@ function main(): void {
         return { ok: false, errors: out };
       }
       errors = undefined;
+      if (role !== 'vrrp') collectGarbageSoon();
       return { ok: true, instances: daemon.vrrp?.instanceCount ?? 0, ipvs: daemon.ipvs !== undefined };
     },
-    reload: (arg): Promise<RoleReloadOutcome> => {
+    reload: async (arg): Promise<RoleReloadOutcome> => {
       if (!daemon) throw new Error('not started');
-      return daemon.apply(arg as KeepalivedConfig);
+      const out = await daemon.apply(arg as KeepalivedConfig);
+      if (role !== 'vrrp') collectGarbageSoon();
+      return out;
     },
     snapshot: (): ChildSnapshot => {
       const part: RoleSnapshot = daemon?.snapshot() ?? { vrrp: [], ipvs: false };

@@ -1,0 +1,27 @@
+/**
+ * Util: a full garbage collection on request, after a phase that leaves a lot of garbage behind (a
+ * configuration parsed and validated, a reload applied). V8 otherwise keeps those pages until allocation
+ * pressure or its idle-time memory reducer gets to them, and a daemon that is mostly idle may hold tens of
+ * megabytes of dead parse results for minutes. One collection of such a heap takes tens of milliseconds; it
+ * is never done in the VRRP process, whose adverts must not wait.
+ *
+ * V8's own collector is reached through `--expose-gc`, set at run time and then read from a fresh context
+ * (the flag only affects contexts created after it).
+ */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+
+let gc: (() => void) | null | undefined;
+
+/** Collects garbage once the current work has finished (setImmediate); a no-op where V8 refuses. */
+export function collectGarbageSoon(): void {
+  if (gc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  if (gc) setImmediate(gc).unref();
+}
