@@ -12,7 +12,7 @@ import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
 import { encode } from '../../../src/vrrp/packet.js';
 import type { RxMeta, VrrpTransport } from '../../../src/vrrp/transport.js';
 import { memFs } from '../../helpers/memfs.js';
-import { noPeerFault } from '../../../src/daemon/vrrp.js';
+import { noPeerFault } from '../../../src/vrrp/tracker-priority.js';
 
 function load(text: string) {
   const r = loadConfig('/k.conf', { env: permissiveEnv, fs: memFs({ '/k.conf': text }), configId: null });
