@@ -15,24 +15,8 @@ import { admitSource, skipsTtlCheck, type PeerPolicy } from './admit.js';
 import { DropLog } from './drop-log.js';
 import { addedVips, retiringRemoves } from './reload-plan.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
+import type { Clock } from '../util/clock.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-  /**
-   * Runs `fn` once the packets already queued on the sockets have been read (Node: setImmediate, which
-   * runs after the poll phase that follows the timers). Without it, `fn` runs at once.
-   */
-  afterPendingIo?(fn: () => void): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  afterPendingIo: (fn) => void setImmediate(fn),
-};
 
 export interface InstanceLog {
   info(msg: string): void;
