@@ -61,7 +61,6 @@ interface VmacUse {
   removing?: boolean;
 }
 
-
 export interface VrrpInstanceSnapshot {
   name: string;
   vrid: number;
