@@ -16,6 +16,7 @@
  */
 import type { KeepalivedConfig } from '../config/model.js';
 import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/model/lvs.js';
+import type { TrackFile } from '../config/model/vrrp.js';
 import type { Script } from '../config/schema.js';
 import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import { runNotify } from '../vrrp/notify.js';
@@ -27,6 +28,7 @@ import { nativeTcpEngine, nativeTcpEngineError } from './probes/tcp-engine.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
 import { FileTracker } from '../vrrp/trackers.js';
 import type { HandoverCheckers } from '../daemon/handover.js';
+import { realClock, type Clock } from '../util/clock.js';
 
 /** What a start carries over: checker states by key; after a handover also misc_dynamic weights and quorum. */
 export interface CheckerCarry {
@@ -54,6 +56,28 @@ export interface CheckerHooks {
   /** A real server went up or down / a virtual server gained or lost its quorum (SMTP alerts). */
   realServerMoved?: (rs: string, vs: string, up: boolean, server: RealServer) => void;
   quorumMoved?: (vs: string, q: { up: boolean; start: boolean; quorum: number; hysteresis: number; live: number }, server: VirtualServer) => void;
+}
+
+/** A FILE_CHECK's view of its track_file: the number last read, and a call to onChange when it changes. */
+export interface FileWatch {
+  readonly value: number;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * The subsystem's edges, injectable so its scheduling, fan-out, quorum and reload rules run in unit tests on
+ * a manual clock with fake probes. Every field defaults to the real thing.
+ */
+export interface CheckerEdges {
+  /** Timers (the checks' wheel) and check durations. Default: Node's timers and performance.now(). */
+  clock?: Clock;
+  /** One checker's probe; undefined for a checker type that has none. Default: probes/index.ts. */
+  createProbe?: typeof createProbe;
+  /** Watches a track_file for FILE_CHECK. Default: the inotify FileTracker of vrrp/trackers.ts. */
+  watchFile?: (def: TrackFile, onChange: () => void, log: CheckerLog) => FileWatch;
+  /** [0, 1): where in its warmup a checker's first check falls. Default: Math.random. */
+  random?: () => number;
 }
 
 /** What the subsystem needs from IPVS (the daemon's IpvsManager). */
@@ -136,21 +160,29 @@ export class CheckerSubsystem {
   private unsupportedSaid = new Set<string>();
   /** BOUNDED by the configured FILE_CHECKs (deduplicated) and the track_file blocks they name. */
   private fileChecks = new Map<string, FileChecked>();
-  private trackers = new Map<string, FileTracker>();
+  private trackers = new Map<string, FileWatch>();
+  private readonly clock: Clock;
+  /** When each probe runs next: one host timer per 10 ms tick, not one per check. */
+  private readonly wheel: TimerWheel<Probed>;
 
   private constructor(
     private cfg: KeepalivedConfig,
     private readonly ipvs: HealthSink | undefined,
     private readonly log: CheckerLog,
     private readonly hooks: CheckerHooks,
-  ) {}
+    private readonly edges: CheckerEdges,
+  ) {
+    this.clock = edges.clock ?? realClock;
+    this.wheel = new TimerWheel<Probed>((p) => this.run(p), 10, this.clock);
+  }
 
   /**
    * `carry`: checker states by key, from the subsystem a reload replaces, or (CheckerCarry) from a
    * handover state file, which also carries misc_dynamic weights and each virtual server's quorum.
+   * `edges`: clock, probes and file watchers (tests); a reload passes them on.
    */
-  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState> | CheckerCarry, hooks: CheckerHooks = {}): CheckerSubsystem {
-    const s = new CheckerSubsystem(cfg, ipvs, log, hooks);
+  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState> | CheckerCarry, hooks: CheckerHooks = {}, edges: CheckerEdges = {}): CheckerSubsystem {
+    const s = new CheckerSubsystem(cfg, ipvs, log, hooks, edges);
     const c: CheckerCarry | undefined = carry instanceof Map ? { states: carry } : carry;
     s.build(c?.states);
     if (c?.weights) for (const [k, w] of c.weights) if (s.probes.has(k)) s.probes.get(k)!.weight = w;
@@ -247,7 +279,7 @@ export class CheckerSubsystem {
           let p = this.probes.get(key);
           if (!p) {
             const virtualhost = rs.virtualhost ?? vs.virtualhost;
-            const probe = createProbe(c, { ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}), ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}), ...(virtualhost ? { virtualhost } : {}) });
+            const probe = (this.edges.createProbe ?? createProbe)(c, { ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}), ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}), ...(virtualhost ? { virtualhost } : {}) });
             if (!probe) {
               this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
               continue;
@@ -276,7 +308,7 @@ export class CheckerSubsystem {
         return undefined;
       }
       const name = c.trackFile;
-      tracker = new FileTracker(def, () => this.fileChanged(name), this.log);
+      tracker = this.edges.watchFile ? this.edges.watchFile(def, () => this.fileChanged(name), this.log) : new FileTracker(def, () => this.fileChanged(name), this.log);
       this.trackers.set(name, tracker);
     }
     const fc: FileChecked = { checker: c, ...fileCheckStatus(tracker.value, c.weight, c.reverse), users: [] };
@@ -314,9 +346,9 @@ export class CheckerSubsystem {
       // ha_suspend asks before each check whether the address is held: that one stays on the JS timer.
       if (p.probe.native && !p.users.some((id) => this.cfg.lvs.virtualServers[this.servers.get(id)!.vsIndex]!.haSuspend)) {
         p.engineRun = true;
-        p.onResult = (out) => this.settle(p, out, performance.now() - out.ms);
+        p.onResult = (out) => this.settle(p, out, this.clock.now() - out.ms);
       }
-      const warm = c.warmupS > 0 ? Math.random() * c.warmupS * 1000 : (i / Math.max(1, all.length)) * c.delayLoopS * 1000;
+      const warm = c.warmupS > 0 ? (this.edges.random ?? Math.random)() * c.warmupS * 1000 : (i / Math.max(1, all.length)) * c.delayLoopS * 1000;
       this.arm(p, warm);
     });
   }
@@ -339,7 +371,7 @@ export class CheckerSubsystem {
       this.arm(p, c.delayLoopS * 1000);
       return;
     }
-    const started = performance.now();
+    const started = this.clock.now();
     void p.probe(this.abort.signal).then((out) => this.settle(p, out, started));
   }
 
@@ -376,19 +408,17 @@ export class CheckerSubsystem {
     // this one started, so checks keep their rate. A check that took longer than that (a timeout longer
     // than delay_loop, or a director too busy to keep up) waits the whole interval again, as keepalived
     // does: checking back to back would only add load where there is already too much.
-    const took = performance.now() - started;
+    const took = this.clock.now() - started;
     this.arm(p, took < step.nextMs ? step.nextMs - took : step.nextMs);
   }
 
-  /** When each probe runs next: one host timer per 10 ms tick, not one per check. */
-  private readonly wheel = new TimerWheel<Probed>((p) => this.run(p));
   private localFailures = 0;
   private localSaidAt = -Infinity;
 
   /** Checks this host could not make: logged at most every 10 s, with how many there were. */
   private localFailure(reason: string): void {
     this.localFailures++;
-    const now = performance.now();
+    const now = this.clock.now();
     if (now - this.localSaidAt < 10_000) return;
     this.localSaidAt = now;
     this.log.warn(`${this.localFailures} check(s) could not be made on this host and were rescheduled (${reason}); raise the open-files limit (LimitNOFILE) if this is EMFILE`);
@@ -508,7 +538,7 @@ export class CheckerSubsystem {
   async reload(next: KeepalivedConfig): Promise<CheckerSubsystem> {
     const carry = new Map([...this.probes].map(([k, p]) => [k, p.state] as const));
     await this.stop();
-    return CheckerSubsystem.start(next, this.ipvs, this.log, carry, this.hooks);
+    return CheckerSubsystem.start(next, this.ipvs, this.log, carry, this.hooks, this.edges);
   }
 
   async stop(): Promise<void> {

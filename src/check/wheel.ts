@@ -8,17 +8,7 @@
  * binary min-heap: O(log slots) per new slot. The clock is injected, so tests drive it without waiting.
  */
 
-export interface WheelClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-}
-
-const realClock: WheelClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { realClock, type Clock } from '../util/clock.js';
 
 export class TimerWheel<T> {
   /** Slot number (due time / tickMs, rounded up) -> items due then. BOUNDED by the items scheduled. */
@@ -32,7 +22,7 @@ export class TimerWheel<T> {
   constructor(
     private readonly fire: (item: T) => void,
     private readonly tickMs = 10,
-    private readonly clock: WheelClock = realClock,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Runs `fire(item)` once, `ms` from now (rounded up to the next tick). */

@@ -14,6 +14,7 @@
 import type { Diagnostics, Loc } from './diagnostics.js';
 import type { Line } from './lexer.js';
 import { splitCommand } from './text.js';
+import type { Script } from './model/script.js';
 
 export interface ListItem {
   tokens: string[];
@@ -186,15 +187,7 @@ export class KwCtx {
   }
 }
 
-export interface Script {
-  /** The command as written (quotes removed by the line reader). */
-  cmd: string;
-  argv: string[];
-  loc: Loc;
-  /** `user [group]` to run it as, when given on the line (notify scripts) or by `user`. */
-  user?: string;
-  group?: string;
-}
+export type { Script };
 
 export function parseInteger(s: string): number | undefined {
   if (/^[+-]?\d+$/.test(s)) return Number.parseInt(s, 10);

@@ -10,6 +10,9 @@
  * - instances that left the configuration stop as on shutdown (priority 0, VIPs removed, STOP notify);
  *   new ones start as at startup;
  * - trackers whose definition did not change keep their state (a track_script keeps its rise/fall count).
+ *
+ * The decisions are pure and unit-tested: which instances are kept, resumed, started, stopped or wait is
+ * vrrp/reload-plan.ts; priorities and FAULT from the trackers' readings are vrrp/tracker-priority.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,8 +33,11 @@ import { VmacManager, vmacAddress, type VmacHandle } from '../net/vmac.js';
 import { BROADCAST_MAC, ETH_P_ARP, garpFrame, parseMac } from '../vrrp/announce/garp.js';
 import { ALL_NODES_MAC, ETH_P_IPV6, unsolicitedNaFrame } from '../vrrp/announce/na.js';
 import type { FsmState } from '../vrrp/fsm.js';
-import { newInstanceStats, realClock, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
-import { effectivePriority, type TrackedItem } from '../vrrp/track.js';
+import { newInstanceStats, VrrpRunner, type InstanceStats } from '../vrrp/instance.js';
+import { realClock } from '../util/clock.js';
+import type { TrackedItem } from '../vrrp/track.js';
+import { instanceTracking, noPeerFault, tracksOf, virtualIfName, withSyncGroups, type TrackerReadings } from '../vrrp/tracker-priority.js';
+import { planReload, reloadKey, resolvedInstance } from '../vrrp/reload-plan.js';
 import { FileTracker, InterfaceTracker, ScriptTracker } from '../vrrp/trackers.js';
 import { ProcessTracker } from '../vrrp/track-process.js';
 import { RawIpv4Transport, SilentTransport, VRRP_MCAST_V4, type VrrpTransport } from '../vrrp/transport.js';
@@ -46,14 +52,6 @@ import { withoutLocs } from '../util/locs.js';
 import { adoption, vipsNoLongerConfigured, type HandoverInstance, type HandoverVrrp } from './handover.js';
 export { withoutLocs };
 
-/**
- * unicast_fault_no_peer with a unicast keyword but no unicast_peer: keepalived keeps the instance in FAULT
- * for as long as it runs that configuration.
- */
-export function noPeerFault(inst: VrrpInstance): boolean {
-  return inst.unicastConfigured && inst.unicastFaultNoPeer && inst.unicastPeers.length === 0;
-}
-
 /** A use_vmac interface and the runners using it; `gone` once deleted by someone else. */
 interface VmacUse {
   handle: VmacHandle;
@@ -61,18 +59,6 @@ interface VmacUse {
   users: number;
   gone?: boolean;
   removing?: boolean;
-}
-
-/** The use_vmac / use_ipvlan interface's name (keepalived's default vrrp.VRID), or none. */
-export function virtualIfName(inst: VrrpInstance): string | undefined {
-  if (inst.useIpvlan) return inst.ipvlan?.name ?? `vrrp.${inst.virtualRouterId}`;
-  if (inst.useVmac) return inst.vmacName ?? `vrrp.${inst.virtualRouterId}`;
-  return undefined;
-}
-
-/** keepalived's reload match (vrrp.c vrrp_exist): VRID, family and interface. */
-function matchKey(inst: VrrpInstance): string {
-  return `${inst.virtualRouterId ?? '-'}|${inst.family ?? 'inet'}|${inst.interface ?? '-'}`;
 }
 
 export interface VrrpInstanceSnapshot {
@@ -243,24 +229,23 @@ export class VrrpSubsystem {
   /** Applies `next` by difference (see the file's docblock). Never throws for one bad instance. */
   async reload(next: KeepalivedConfig): Promise<VrrpReloadReport> {
     const report: VrrpReloadReport = { kept: [], resumed: [], started: [], stopped: [] };
-    const old = new Map(this.runners.map((r) => [matchKey(r.inst), r] as const));
     const kept: VrrpRunner[] = [];
     const fresh: Array<{ runner: VrrpRunner; from?: VrrpRunner }> = [];
-    const waitingBefore = this.waiting;
+    const plan = planReload(this.runners, this.cfg, next, (inst) => this.lacksAddress(inst), this.waiting);
     this.waiting = new Map();
-    for (const inst of next.vrrp.instances) {
-      const prev = old.get(matchKey(inst));
-      if (prev) old.delete(matchKey(inst));
-      if (!prev && this.lacksAddress(inst)) {
-        if (!waitingBefore.has(matchKey(inst))) report.started.push(inst.name);
+    for (const step of plan.steps) {
+      const inst = step.inst;
+      if (step.kind === 'wait') {
+        if (step.isNew) report.started.push(inst.name);
         this.wait(inst);
         continue;
       }
-      if (prev && withoutLocs(prev.inst) === withoutLocs(resolved(inst, next)) && this.sameScripts(prev.inst, next)) {
-        kept.push(prev);
+      if (step.kind === 'keep') {
+        kept.push(step.prev);
         report.kept.push(inst.name);
         continue;
       }
+      const prev = step.kind === 'resume' ? step.prev : undefined;
       const runner = await this.build(inst, next);
       if (!runner) {
         // Cannot run the new definition (logged): the old one goes on as before rather than dropping a VIP.
@@ -294,7 +279,7 @@ export class VrrpSubsystem {
         report.started.push(runner.inst.name);
       }
     }
-    for (const gone of old.values()) {
+    for (const gone of plan.stop) {
       this.log.info(`(${gone.inst.name}) removed from the configuration: stopping`);
       await gone.stop();
       this.release(gone);
@@ -315,10 +300,10 @@ export class VrrpSubsystem {
 
   /** keepalived: FAULT until the interface has an address; retried every second. */
   private wait(inst: VrrpInstance): void {
-    if (!this.waiting.has(matchKey(inst))) {
+    if (!this.waiting.has(reloadKey(inst))) {
       this.log.warn(`(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`);
     }
-    this.waiting.set(matchKey(inst), inst);
+    this.waiting.set(reloadKey(inst), inst);
     // With the monitor an address notification retries at once; without it, every second.
     if (!this.monitor) this.waitTimer ??= setInterval(() => void this.retryWaiting(), 1000);
   }
@@ -499,36 +484,6 @@ export class VrrpSubsystem {
   }
 
   /**
-   * What an instance tracks: its own track_* lists plus its vrrp_sync_group's (keepalived applies a group's
-   * tracked objects to every member; their weights count only with sync_group_tracking_weight, otherwise a
-   * failure is a FAULT).
-   */
-  private tracksOf(r: VrrpRunner): Pick<VrrpInstance, 'trackInterfaces' | 'trackScripts' | 'trackFiles' | 'trackProcesses'> {
-    const g = r.inst.syncGroup !== undefined ? this.cfg.vrrp.syncGroups.find((x) => x.name === r.inst.syncGroup) : undefined;
-    const inst = r.inst;
-    if (!g) return inst;
-    const w = <T extends { weight: number }>(t: T): T => (g.trackingWeight ? t : { ...t, weight: 0, ...('weightGiven' in t ? { weightGiven: true } : {}) });
-    return {
-      trackInterfaces: [...inst.trackInterfaces, ...g.trackInterfaces.map(w)],
-      trackScripts: [...inst.trackScripts, ...g.trackScripts.map(w)],
-      trackFiles: [...inst.trackFiles, ...g.trackFiles.map(w)],
-      trackProcesses: [...inst.trackProcesses, ...g.trackProcesses.map(w)],
-    };
-  }
-
-  /** The track_scripts an instance uses are defined the same way in `next` as now. */
-  private sameScripts(inst: VrrpInstance, next: KeepalivedConfig): boolean {
-    const def = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.scripts.find((s) => s.name === name));
-    const file = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.trackFiles.find((s) => s.name === name));
-    const proc = (cfg: KeepalivedConfig, name: string) => withoutLocs(cfg.vrrp.trackProcesses.find((s) => s.name === name));
-    return (
-      inst.trackScripts.every((t) => def(this.cfg, t.name) === def(next, t.name)) &&
-      inst.trackFiles.every((t) => file(this.cfg, t.name) === file(next, t.name)) &&
-      inst.trackProcesses.every((t) => proc(this.cfg, t.name) === proc(next, t.name))
-    );
-  }
-
-  /**
    * Sync groups and trackers for the current runners. Trackers of unchanged definitions are kept with
    * their state; the others are stopped and new ones started.
    */
@@ -566,8 +521,8 @@ export class VrrpSubsystem {
     const wantScripts = new Map<string, VrrpScript>();
     for (const r of this.runners) {
       wantIfaces.add(r.inst.interface!);
-      for (const t of this.tracksOf(r).trackInterfaces) wantIfaces.add(t.name);
-      for (const t of this.tracksOf(r).trackScripts) {
+      for (const t of tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackInterfaces) wantIfaces.add(t.name);
+      for (const t of tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackScripts) {
         const def = this.cfg.vrrp.scripts.find((s) => s.name === t.name);
         if (def?.script) wantScripts.set(t.name, def);
       }
@@ -591,7 +546,7 @@ export class VrrpSubsystem {
     }
     const wantFiles = new Map<string, TrackFile>();
     for (const r of this.runners) {
-      for (const t of this.tracksOf(r).trackFiles) {
+      for (const t of tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackFiles) {
         const def = this.cfg.vrrp.trackFiles.find((f) => f.name === t.name);
         if (def?.file) wantFiles.set(t.name, def);
       }
@@ -608,7 +563,7 @@ export class VrrpSubsystem {
       this.files.set(name, t);
       t.start();
     }
-    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => this.tracksOf(r).trackProcesses.some((t) => t.name === d.name)));
+    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackProcesses.some((t) => t.name === d.name)));
     if (procDefs.length > 0 && !this.processes) {
       this.processes = new ProcessTracker(procDefs, onChange, logger);
       this.processes.start();
@@ -625,56 +580,32 @@ export class VrrpSubsystem {
     for (const t of started) t.start();
   }
 
-  /** Every instance's effective priority and FAULT state from the trackers (and its sync group). */
+  /** Every instance's effective priority and FAULT state from the trackers (and its sync group): tracker-priority.ts. */
   private recompute(): void {
-    const own = new Map<VrrpRunner, { priority: number; fault: boolean; faultBy?: string }>();
-    this.tracked = new Map();
     const ifaddrs = this.runners.some((r) => r.inst.srcIp !== undefined) ? os.networkInterfaces() : {};
-    for (const r of this.runners) {
-      const inst = r.inst;
-      const items: TrackedItem[] = [];
-      if (!inst.dontTrackPrimary) items.push({ kind: 'interface', name: inst.interface!, up: this.ifaces.get(inst.interface!)?.up ?? true, weight: 0, reverse: false });
-      const tr = this.tracksOf(r);
-      for (const t of tr.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: this.ifaces.get(t.name)?.up ?? true, weight: t.weight, reverse: t.reverse });
-      for (const t of tr.trackScripts) {
-        const st = this.scripts.get(t.name);
-        if (!st) continue;
-        const weight = t.weightGiven ? t.weight : st.script.weight;
-        const reverse = t.weightGiven ? t.reverse : st.script.weightReverse;
-        items.push({ kind: 'script', name: t.name, up: st.up, weight, reverse });
-      }
-      for (const t of tr.trackProcesses) {
-        const def = this.cfg.vrrp.trackProcesses.find((d) => d.name === t.name);
-        if (!def || !this.processes) continue;
-        const weight = t.weightGiven ? t.weight : def.weight;
-        const reverse = t.weightGiven ? t.reverse : def.weightReverse;
-        items.push({ kind: 'process', name: t.name, up: this.processes.isUp(t.name), weight, reverse });
-      }
-      for (const t of tr.trackFiles) {
-        const ft = this.files.get(t.name);
-        if (!ft) continue;
-        const weight = t.weightGiven ? t.weight : ft.def.weight;
-        const reverse = t.weightGiven ? t.reverse : ft.def.weightReverse;
-        items.push({ kind: 'file', name: t.name, up: ft.value === 0, weight, reverse, value: ft.value });
-      }
-      this.tracked.set(r, items);
-      const e = effectivePriority(inst.priority ?? 100, items);
-      // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
-      // address not configured"); unlike keepalived, the instance leaves FAULT once the address appears.
-      // An ipvlan's address is on the ipvlan.
-      const srcIf = inst.useIpvlan && inst.ipvlan?.address !== undefined ? virtualIfName(inst)! : inst.interface!;
-      const srcMissing = inst.srcIp !== undefined && !hasAddress(ifaddrs, srcIf, inst.srcIp);
-      // keepalived: an IPv4 ipvlan without an address of its own is in FAULT.
-      const ipvlanBare = inst.useIpvlan && (inst.family ?? 'inet') === 'inet' && inst.ipvlan?.address === undefined;
-      own.set(r, noPeerFault(inst) ? { ...e, fault: true, faultBy: 'unicast peers' } : ipvlanBare ? { ...e, fault: true, faultBy: `the ipvlan's address (use_ipvlan gives none)` } : srcMissing ? { ...e, fault: true, faultBy: `source address ${inst.srcIp} (not configured on ${srcIf})` } : e);
-    }
+    const read: TrackerReadings = {
+      interfaceUp: (name) => this.ifaces.get(name)?.up,
+      script: (name) => {
+        const st = this.scripts.get(name);
+        return st && { up: st.up, weight: st.script.weight, weightReverse: st.script.weightReverse };
+      },
+      process: (name) => {
+        const def = this.cfg.vrrp.trackProcesses.find((d) => d.name === name);
+        return def && this.processes ? { up: this.processes.isUp(name), weight: def.weight, weightReverse: def.weightReverse } : undefined;
+      },
+      file: (name) => {
+        const ft = this.files.get(name);
+        return ft && { value: ft.value, weight: ft.def.weight, weightReverse: ft.def.weightReverse };
+      },
+    };
+    const own = new Map(this.runners.map((r) => [r, instanceTracking(r.inst, this.cfg.vrrp.syncGroups, read, (ifname, address) => hasAddress(ifaddrs, ifname, address))] as const));
+    this.tracked = new Map([...own].map(([r, t]) => [r, t.items] as const));
+    const final = withSyncGroups(own, (r) => this.groups.get(r) ?? []);
     for (const r of this.runners) {
       const e = own.get(r)!;
-      // A sync group is in FAULT when any member is (keepalived: "all members move together").
-      const peerFault = (this.groups.get(r) ?? []).find((m) => own.get(m)?.fault);
-      const fault = e.fault || peerFault !== undefined;
-      if (fault && !r.state.faulty && !noPeerFault(r.inst)) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${peerFault!.inst.name} is in FAULT`}`);
-      r.track(e.priority, fault);
+      const { priority, fault, faultyPeer } = final.get(r)!;
+      if (fault && !r.state.faulty && !noPeerFault(r.inst)) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${faultyPeer!.inst.name} is in FAULT`}`);
+      r.track(priority, fault);
     }
   }
 
@@ -868,7 +799,7 @@ export class VrrpSubsystem {
         return undefined;
       }
     }
-    const run = resolved(inst, cfg);
+    const run = resolvedInstance(inst, cfg);
     // promote_secondaries: deleting one address of a subnet no longer takes the others (VIPs) with it.
     if (inst.promoteSecondaries && !v6 && !this.promoted.has(base)) {
       const key = `net/ipv4/conf/${base}/promote_secondaries`;
@@ -1007,22 +938,6 @@ function ipv6Forwarding(ifname: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The instance as its runner runs it: per-instance keywords that default to their global_defs vrrp_*
- * counterparts filled in, and version 3 for IPv6 (RFC 3768: v2 is IPv4 only). Reloads compare this form,
- * so a changed global default reaches the instances it applies to.
- */
-function resolved(inst: VrrpInstance, cfg: KeepalivedConfig): VrrpInstance {
-  const g = cfg.global;
-  return {
-    ...inst,
-    downTimerAdverts: inst.downTimerAdverts ?? g.vrrpDownTimerAdverts,
-    lowerPrioNoAdvert: inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
-    higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
-    ...(inst.family === 'inet6' && inst.version === 2 ? { version: 3 as const } : {}),
-  };
 }
 
 /** A key computed from a configured entry, or undefined when the entry cannot be expressed (logged elsewhere). */

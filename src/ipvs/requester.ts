@@ -17,6 +17,7 @@
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from './constants.js';
 import { GENL_HDRLEN, genlHeader, messageErrno, splitMessages } from './nlmsg.js';
 import { lateTimer, type LateTimer } from '../util/late-timer.js';
+import type { Clock } from '../util/clock.js';
 
 /** The surface of the netlink package's RawNetlinkSocket this uses. */
 export interface Transport {
@@ -30,11 +31,7 @@ export interface Transport {
   close(): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-}
+export type { Clock };
 
 // A deadline's check runs after the I/O polled in the same loop turn (util/late-timer.ts): an answer that
 // arrived while this process was busy is read before its request is declared timed out.

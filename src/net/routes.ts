@@ -6,7 +6,6 @@
  * cannot express (an option of `ip route` this build does not translate) is named in the error.
  */
 import * as fs from 'node:fs';
-import type { VirtualRoute, VirtualRule } from '../config/model/vrrp.js';
 import { ifIndex } from './iface.js';
 import { ipToBytes } from './ip.js';
 import { codeOf } from './netlink/errors.js';
@@ -14,13 +13,54 @@ import { RtnlClient } from './netlink/rtnetlink.js';
 import { OwnRemovals } from './rtnl.js';
 import { routeKey, ruleKey } from './rtnl-events.js';
 
+/**
+ * What this module reads of a route: the fields of a virtual_routes / static_routes entry (the
+ * configuration's VirtualRoute is one), so the edge does not depend on the configuration's model.
+ */
+export interface RouteSpec {
+  /** As written, for messages. */
+  words: string[];
+  family: 'inet' | 'inet6';
+  /** Destination as written (`default`, `192.0.2.0/24`, ...). */
+  dst: string;
+  type?: string;
+  src?: string;
+  from?: string;
+  via?: string;
+  dev?: string;
+  table?: string;
+  metric?: number;
+  scope?: string;
+  protocol?: string;
+  tos?: string;
+  nexthops: ReadonlyArray<{ via?: string; dev?: string; weight?: number; onlink: boolean }>;
+}
+
+/** What this module reads of a rule (a virtual_rules / static_rules entry: the configuration's VirtualRule is one). */
+export interface RuleSpec {
+  /** As written, for messages. */
+  words: string[];
+  family: 'inet' | 'inet6';
+  from?: string;
+  to?: string;
+  not: boolean;
+  table?: string;
+  priority: number;
+  action: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit' | 'l3mdev';
+  gotoTarget?: number;
+  iif?: string;
+  oif?: string;
+  fwmark?: string;
+  tos?: string;
+}
+
 /** keepalived's RTPROT_KEEPALIVED: the protocol its routes carry unless `protocol` says otherwise. */
 export const RTPROT_KEEPALIVED = 18;
 
 const TYPES: Record<string, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const PROTOCOLS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, keepalived: RTPROT_KEEPALIVED, bird: 12, zebra: 11, dhcp: 16 };
-const RULE_ACTIONS: Record<VirtualRule['action'], number> = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8, l3mdev: 1 };
+const RULE_ACTIONS: Record<RuleSpec['action'], number> = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8, l3mdev: 1 };
 
 /** A routing table by number or name (main, local, default, or /etc/iproute2/rt_tables). */
 export function tableId(name: string | undefined, files = ['/etc/iproute2/rt_tables', '/usr/share/iproute2/rt_tables']): number {
@@ -57,7 +97,7 @@ export interface RouteMessage {
 }
 
 /** The RTM_NEWROUTE fields of a virtual route; `dev` is the instance's interface when the route names none. */
-export function routeMessage(r: VirtualRoute, defaultDev: string | undefined, ifindex: (dev: string) => number = ifIndex): RouteMessage {
+export function routeMessage(r: RouteSpec, defaultDev: string | undefined, ifindex: (dev: string) => number = ifIndex): RouteMessage {
   const family = r.family === 'inet6' ? 10 : 2;
   const dst = prefix(r.dst, r.family);
   const type = r.type !== undefined ? TYPES[r.type] : 1;
@@ -87,7 +127,7 @@ export function routeMessage(r: VirtualRoute, defaultDev: string | undefined, if
 }
 
 /** RTA_MULTIPATH: one struct rtnexthop {len u16, flags u8, hops u8, ifindex s32} + RTA_GATEWAY each. */
-function multipath(r: VirtualRoute, ifindex: (dev: string) => number): Buffer {
+function multipath(r: RouteSpec, ifindex: (dev: string) => number): Buffer {
   const parts: Buffer[] = [];
   for (const nh of r.nexthops) {
     const gw = nh.via ? Buffer.from(ipToBytes(nh.via)) : undefined;
@@ -113,7 +153,7 @@ export interface RuleMessage {
 }
 
 /** The RTM_NEWRULE fields of a virtual rule. */
-export function ruleMessage(r: VirtualRule): RuleMessage {
+export function ruleMessage(r: RuleSpec): RuleMessage {
   const family = r.family === 'inet6' ? 10 : 2;
   const attrs: Record<string, unknown> = { priority: r.priority };
   const from = r.from ? prefix(r.from, r.family) : { len: 0 };
@@ -152,7 +192,7 @@ function cachedKey<T extends object>(r: T, make: (r: T) => string): string {
 }
 
 /** The identity rtnl-events.ts routeKey gives the kernel's notification for this configured route. */
-export function configuredRouteKey(r: VirtualRoute): string {
+export function configuredRouteKey(r: RouteSpec): string {
   return cachedKey(r, (x) => {
     const m = routeMessage(x, undefined, () => 0);
     return routeKey(m.data as unknown as Record<string, unknown>, m.attrs);
@@ -160,7 +200,7 @@ export function configuredRouteKey(r: VirtualRoute): string {
 }
 
 /** The identity rtnl-events.ts ruleKey gives the kernel's notification for this configured rule. */
-export function configuredRuleKey(r: VirtualRule): string {
+export function configuredRuleKey(r: RuleSpec): string {
   return cachedKey(r, (x) => {
     const m = ruleMessage(x);
     return ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
@@ -173,7 +213,7 @@ export class RtnlRouteManager {
   /** Our own removals, told apart from deletions by someone else (rtnl.ts OwnRemovals). */
   readonly own = new OwnRemovals();
 
-  async addRoute(r: VirtualRoute, dev: string | undefined): Promise<void> {
+  async addRoute(r: RouteSpec, dev: string | undefined): Promise<void> {
     const m = routeMessage(r, dev);
     try {
       await this.rt.newRoute(m, `adding route ${r.words.join(' ')}`);
@@ -182,7 +222,7 @@ export class RtnlRouteManager {
     }
   }
 
-  async removeRoute(r: VirtualRoute, dev: string | undefined): Promise<void> {
+  async removeRoute(r: RouteSpec, dev: string | undefined): Promise<void> {
     let m: RouteMessage;
     try {
       m = routeMessage(r, dev);
@@ -204,7 +244,7 @@ export class RtnlRouteManager {
     }
   }
 
-  async addRule(r: VirtualRule): Promise<void> {
+  async addRule(r: RuleSpec): Promise<void> {
     const m = ruleMessage(r);
     try {
       await this.rt.newRule(m, `adding rule ${r.words.join(' ')}`);
@@ -213,7 +253,7 @@ export class RtnlRouteManager {
     }
   }
 
-  async removeRule(r: VirtualRule): Promise<void> {
+  async removeRule(r: RuleSpec): Promise<void> {
     const m = ruleMessage(r);
     const key = ruleKey(m.data as unknown as Record<string, unknown>, m.attrs);
     this.own.mark(key);

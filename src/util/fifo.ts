@@ -8,8 +8,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import type { NotifyFifo } from '../config/model/global.js';
 import { resolveIdentity } from './users.js';
+
+/** A notify FIFO as configured (the configuration's NotifyFifo is one): path, owner, optional script. */
+export interface FifoSpec {
+  name?: string;
+  user?: string;
+  group?: string;
+  script?: { argv: string[]; user?: string; group?: string };
+}
 
 export interface FifoLog {
   info(msg: string): void;
@@ -28,7 +35,7 @@ export class FifoWriter {
   ) {}
 
   /** Opens (creating if needed) the FIFO of `spec`; undefined, after saying why, when it cannot. */
-  static open(spec: NotifyFifo | undefined, log: FifoLog, scriptUser?: string): FifoWriter | undefined {
+  static open(spec: FifoSpec | undefined, log: FifoLog, scriptUser?: string): FifoWriter | undefined {
     if (!spec?.name) return undefined;
     const w = new FifoWriter(spec.name, log);
     try {

@@ -13,25 +13,10 @@ import { AUTH_AH, AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounte
 import { runNotify } from './notify.js';
 import { admitSource, skipsTtlCheck, type PeerPolicy } from './admit.js';
 import { DropLog } from './drop-log.js';
+import { addedVips, retiringRemoves } from './reload-plan.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
+import type { Clock } from '../util/clock.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-  /**
-   * Runs `fn` once the packets already queued on the sockets have been read (Node: setImmediate, which
-   * runs after the poll phase that follows the timers). Without it, `fn` runs at once.
-   */
-  afterPendingIo?(fn: () => void): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  afterPendingIo: (fn) => void setImmediate(fn),
-};
 
 export interface InstanceLog {
   info(msg: string): void;
@@ -269,8 +254,7 @@ export class VrrpRunner {
     this.ipId = old.ipId;
     this.apply(left !== undefined ? { type: 'resume', state: was.state, masterDownInMs: left } : { type: 'resume', state: was.state });
     if (was.state === 'MASTER' && this.s.state === 'MASTER') {
-      const had = new Set(old.vips.map((v) => vipKey(v)));
-      const added = this.vips.filter((v) => !had.has(vipKey(v)));
+      const added = addedVips(old.vips, this.vips, vipKey);
       if (added.length > 0) this.announce(added);
     }
     this.armRefresh();
@@ -286,16 +270,8 @@ export class VrrpRunner {
     for (const t of Object.keys(this.timers) as TimerName[]) this.cancel(t);
     this.clearAnnounceTimers();
     if (this.s.state === 'MASTER') {
-      const successorHolds = next.state.state === 'MASTER';
-      const keep = new Set(successorHolds ? next.vips.map((v) => vipKey(v)) : []);
-      const words = (x: { words: string[] }) => x.words.join(' ');
-      const keepRoutes = new Set(successorHolds ? next.inst.virtualRoutes.map(words) : []);
-      const keepRules = new Set(successorHolds ? next.inst.virtualRules.map(words) : []);
-      this.changeAddresses('remove', {
-        vips: this.vips.filter((v) => !keep.has(vipKey(v))),
-        routes: this.inst.virtualRoutes.filter((r) => !keepRoutes.has(words(r))),
-        rules: this.inst.virtualRules.filter((r) => !keepRules.has(words(r))),
-      });
+      const held = (r: VrrpRunner) => ({ vips: r.vips, routes: r.inst.virtualRoutes, rules: r.inst.virtualRules });
+      this.changeAddresses('remove', retiringRemoves(held(this), held(next), next.state.state === 'MASTER', vipKey));
     }
     this.retired = true;
     await this.addrQueue;

@@ -1,8 +1,9 @@
 /**
- * The checker subsystem driven by real probes on loopback and a real tracked file, with IPVS replaced by
- * a sink that records the health it is given (the netlink side is tested in the VM lab): the retry rule,
- * one probe for a real server shared by two virtual servers, FILE_CHECK weights and failure, quorum lost
- * and regained, and state carried over a reload.
+ * The checker subsystem driven by real probes on loopback and a real tracked file (inotify), with IPVS
+ * replaced by a sink that records the health it is given (the netlink side is tested in the VM lab): a
+ * real server followed down and up through real connections, FILE_CHECK through a real file. The rules
+ * themselves (fan-out, retry timing, quorum, reload carry-over, ha_suspend) are unit-tested on a manual
+ * clock in test/unit/check/subsystem.test.ts.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -61,21 +62,19 @@ afterAll(() => {
 });
 
 describe('CheckerSubsystem on loopback', () => {
-  it('shares one probe between virtual servers, applies FILE_CHECK weights, loses and regains quorum, keeps state over a reload', async () => {
+  it('follows a real server down and up over real connections, and FILE_CHECK through a real file', async () => {
     const pushes: number[] = [];
     const sink: HealthSink = { healthChanged: async () => void pushes.push(Date.now()) };
     const cfg = load(config());
     const fifo: string[] = [];
-    let sub = CheckerSubsystem.start(cfg, sink, quiet, undefined, { fifo: (l) => fifo.push(l) });
+    const sub = CheckerSubsystem.start(cfg, sink, quiet, undefined, { fifo: (l) => fifo.push(l) });
     const rs = (vs: string) => sub.snapshot().realServers.find((r) => r.virtualServer === vs)!;
     const vs1 = '[192.0.2.10]:tcp:80';
     const vs2 = '[192.0.2.11]:tcp:80';
     try {
-      // One TCP probe serves both virtual servers: over ~1 s of 0.3 s loops, about 3-4 connections, not 6-8.
+      // Real connections reach the listener.
       accepted = 0;
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(accepted).toBeGreaterThanOrEqual(2);
-      expect(accepted).toBeLessThanOrEqual(5);
+      await waitFor(() => accepted >= 2, 5000, 'two checks');
       expect(rs(vs1)).toMatchObject({ alive: true, weight: 10 });
       expect(rs(vs2).checkers.map((c) => c.type)).toEqual(['TCP_CHECK', 'FILE_CHECK']);
 
@@ -102,11 +101,6 @@ describe('CheckerSubsystem on loopback', () => {
       expect(fifo).toContain(`VS ${vs2} DOWN`); // keepalived's default quorum is 1
       fifo.length = 0;
 
-      // A reload with an unchanged checker keeps it down (no flap to up and back).
-      sub = await sub.reload(load(config()));
-      expect(rs(vs1).alive).toBe(false);
-      expect(sub.snapshot().virtualServers.find((v) => v.id === vs1)!.quorumUp).toBe(false);
-
       // The listener comes back on the same port: up again, quorum regained.
       await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
       await waitFor(() => rs(vs1).alive && rs(vs2).alive, 5000, 'real server up');
@@ -115,30 +109,6 @@ describe('CheckerSubsystem on loopback', () => {
       expect(fifo).toEqual(expect.arrayContaining([`RS [127.0.0.1]:tcp:${port} ${vs1} UP`, `VS ${vs1} UP`]));
     } finally {
       await sub.stop();
-    }
-  });
-});
-
-describe('ha_suspend', () => {
-  it('no checks while the virtual address is not held; checking resumes once it is', async () => {
-    const srv = net.createServer((c) => {
-      hits++;
-      c.destroy();
-    });
-    let hits = 0;
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const p = (srv.address() as net.AddressInfo).port;
-    const cfg = load(`virtual_server 192.0.2.20 80 {\n  delay_loop 0.2\n  ha_suspend\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.0.1 ${p} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n`);
-    let held = false;
-    const sub = CheckerSubsystem.start(cfg, undefined, quiet, undefined, { isLocal: (a) => held && a === '192.0.2.20' });
-    try {
-      await new Promise((r) => setTimeout(r, 700));
-      expect(hits).toBe(0);
-      held = true;
-      await waitFor(() => hits >= 2, 3000, 'checks after the VIP arrived');
-    } finally {
-      await sub.stop();
-      srv.close();
     }
   });
 });

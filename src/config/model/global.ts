@@ -7,7 +7,7 @@
  * emptyGlobal() or, where they depend on other keywords, by validate/global.ts.
  */
 import type { Loc } from '../diagnostics.js';
-import type { Script } from '../schema.js';
+import type { Script } from './script.js';
 
 /** `notify_fifo` / `vrrp_notify_fifo` / `lvs_notify_fifo` with its optional `*_script`. */
 export interface NotifyFifo {

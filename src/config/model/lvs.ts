@@ -9,7 +9,7 @@
  */
 import { bytesToIp, ipToBytes } from '../../net/ip.js';
 import type { Loc } from '../diagnostics.js';
-import type { Script } from '../schema.js';
+import type { Script } from './script.js';
 
 export type Family = 'inet' | 'inet6';
 export type LvsMethod = 'NAT' | 'DR' | 'TUN';

@@ -8,7 +8,7 @@
  * Times are in seconds (`advertIntS`), with keepalived's microsecond resolution.
  */
 import type { Loc } from '../diagnostics.js';
-import type { Script } from '../schema.js';
+import type { Script } from './script.js';
 
 export type Family = 'inet' | 'inet6';
 export type VrrpState = 'MASTER' | 'BACKUP';

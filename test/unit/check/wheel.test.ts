@@ -1,12 +1,13 @@
 /** The checks' timer wheel on a fake clock: order, tick rounding, one host timer, re-entrancy, clear. */
 import { describe, expect, it } from 'vitest';
-import { TimerWheel, type WheelClock } from '../../../src/check/wheel.js';
+import { TimerWheel } from '../../../src/check/wheel.js';
+import type { Clock } from '../../../src/util/clock.js';
 
 function fakeClock() {
   let now = 0;
   let seq = 0;
   const timers = new Map<number, { at: number; fn: () => void }>();
-  const clock: WheelClock & { advance(ms: number): void; pending(): number } = {
+  const clock: Clock & { advance(ms: number): void; pending(): number } = {
     now: () => now,
     setTimeout: (fn, ms) => {
       timers.set(++seq, { at: now + ms, fn });

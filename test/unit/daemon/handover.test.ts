@@ -24,7 +24,8 @@ import {
 } from '../../../src/daemon/handover.js';
 import { realServerId, virtualServerIds } from '../../../src/ipvs/desired.js';
 import type { VipSpec } from '../../../src/net/rtnl.js';
-import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
+import { VrrpRunner } from '../../../src/vrrp/instance.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { decode } from '../../../src/vrrp/packet.js';
 import { parseAhDatagram } from '../../../src/vrrp/ah.js';
 import { ipToBytes } from '../../../src/net/ip.js';

@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, permissiveEnv } from '../../../src/config/index.js';
 import { ipToBytes } from '../../../src/net/ip.js';
 import { admitSource, isMulticastAddr, peerPolicy, skipsTtlCheck } from '../../../src/vrrp/admit.js';
-import { VrrpRunner, type Clock } from '../../../src/vrrp/instance.js';
+import { VrrpRunner } from '../../../src/vrrp/instance.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { encode } from '../../../src/vrrp/packet.js';
 import type { RxMeta, VrrpTransport } from '../../../src/vrrp/transport.js';
 import { memFs } from '../../helpers/memfs.js';
-import { noPeerFault } from '../../../src/daemon/vrrp.js';
+import { noPeerFault } from '../../../src/vrrp/tracker-priority.js';
 
 function load(text: string) {
   const r = loadConfig('/k.conf', { env: permissiveEnv, fs: memFs({ '/k.conf': text }), configId: null });
