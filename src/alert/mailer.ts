@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import type { GlobalDefs } from '../config/model/global.js';
 import { dataSection, type Mail } from './messages.js';
 import { sendMail } from './smtp.js';
+import { errorText } from '../util/errors.js';
 
 export const QUEUE_MAX = 64;
 
@@ -73,7 +74,7 @@ export class Mailer {
           this.log.info(`Remote SMTP server ${server} connected.`);
           this.log.info('SMTP alert successfully sent.');
         } catch (e) {
-          this.log.warn(`SMTP alert "${job.mail.subject}" not sent to ${server}: ${(e as Error).message}`);
+          this.log.warn(`SMTP alert "${job.mail.subject}" not sent to ${server}: ${errorText(e)}`);
         }
         if (this.dropped > 0 && this.queue.length === 0) {
           this.log.warn(`${this.dropped} SMTP alert(s) were dropped while the queue was full`);

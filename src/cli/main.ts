@@ -9,6 +9,7 @@ import { DEFAULT_STATUS_SOCKET, readStatus, request } from '../daemon/status-soc
 import { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
+import { errorText, NotRunningError, reportText } from '../util/errors.js';
 import { renderStatus } from './status.js';
 
 /** Where the background mode writes its pid when -p is not given. */
@@ -19,7 +20,7 @@ async function genhashMain(argv: string[]): Promise<number> {
   try {
     o = parseGenhashArgs(argv);
   } catch (e) {
-    process.stderr.write(`tskeepalived --genhash: ${(e as Error).message}\n`);
+    process.stderr.write(`tskeepalived --genhash: ${errorText(e)}\n`);
     return 2;
   }
   if (o === 'help') {
@@ -41,8 +42,9 @@ async function status(o: CliOptions): Promise<number> {
     process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
     return 0;
   } catch (e) {
-    process.stderr.write(`tskeepalived status: ${(e as Error).message}\n`);
-    return 3;
+    process.stderr.write(`tskeepalived status: ${reportText(e)}\n`);
+    // LSB: 3 is "not running"; 4 "status unknown" (e.g. no permission to ask).
+    return e instanceof NotRunningError ? 3 : 4;
   }
 }
 
@@ -74,9 +76,8 @@ async function handover(o: CliOptions): Promise<number> {
   try {
     answer = (await request(file, 'handover', HANDOVER_TIMEOUT_MS)) as typeof answer;
   } catch (e) {
-    const m = (e as Error).message;
-    say(m);
-    return /no tskeepalived is running/.test(m) && pid === undefined ? 3 : 1;
+    say(reportText(e));
+    return e instanceof NotRunningError && pid === undefined ? e.exitStatus : 1;
   }
   if (answer.error !== undefined) {
     say(`the daemon refused: ${answer.error}`);
@@ -139,8 +140,8 @@ export async function main(argv: string[]): Promise<number> {
     o = parseArgs(statusCmd ? argv.slice(1) : argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`tskeepalived: ${e.message}\nTry 'tskeepalived --help'.\n`);
-      return 2;
+      process.stderr.write(`tskeepalived: ${reportText(e)}\nTry 'tskeepalived --help'.\n`);
+      return e.exitStatus;
     }
     throw e;
   }
@@ -171,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         facilityName(o.logFacility);
       } catch (e) {
-        process.stderr.write(`tskeepalived: ${(e as Error).message}\n`);
+        process.stderr.write(`tskeepalived: ${errorText(e)}\n`);
         return 2;
       }
     }

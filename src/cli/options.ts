@@ -112,7 +112,8 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'h', long: 'help', arg: 'none', key: 'help', help: 'print this help and exit' },
 ];
 
-export class UsageError extends Error {}
+export { UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export function defaults(): CliOptions {
   return {

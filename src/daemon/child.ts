@@ -23,6 +23,7 @@ import { processInfo, type ProcessInfo } from './proc-info.js';
 import { applyScheduling } from './sched.js';
 import { collectGarbageSoon } from '../util/gc.js';
 import type { KeepalivedConfig } from '../config/model.js';
+import { reportText } from '../util/errors.js';
 
 export interface ChildStart {
   role: Role;
@@ -78,7 +79,7 @@ function main(): void {
       try {
         daemon = await Daemon.startRole(a.options, log, a.config, a.handover);
       } catch (e) {
-        log.error(`start failed: ${(e as Error).message}`);
+        log.error(`start failed: ${reportText(e)}`);
         const out = errors;
         errors = undefined;
         return { ok: false, errors: out };

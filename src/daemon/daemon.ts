@@ -18,6 +18,7 @@ import type { ProcessInfo } from './proc-info.js';
 import { FifoWriter } from '../util/fifo.js';
 import type { VrrpSubsystem, VrrpInstanceSnapshot, VrrpReloadReport } from './vrrp.js';
 import { withoutLocs } from '../util/locs.js';
+import { errorText } from '../util/errors.js';
 
 export interface RunOptions {
   file: string;
@@ -237,7 +238,7 @@ export class Daemon {
       try {
         out.vrrp = await this.vrrp.reload(next);
       } catch (e) {
-        this.log.error(`reload: VRRP: ${(e as Error).message}`);
+        this.log.error(`reload: VRRP: ${errorText(e)}`);
         out.ok = false;
       }
     }
@@ -257,7 +258,7 @@ export class Daemon {
         out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
         this.ipvs.scheduleRepair(next, next.global.ipvsCheckIntervalS);
       } catch (e) {
-        this.log.error(`reload: IPVS: ${(e as Error).message}`);
+        this.log.error(`reload: IPVS: ${errorText(e)}`);
         out.ok = false;
       }
     }

@@ -19,6 +19,7 @@ import { realServerId, virtualServerIds, type HealthState } from '../ipvs/desire
 import type { VipSpec } from '../net/rtnl.js';
 import { NAMESPACED_RUN_DIR } from './pidfile.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
+import { errorText } from '../util/errors.js';
 
 /** The file's format; a file of another format is ignored (the start is an ordinary one). */
 export const HANDOVER_FORMAT = 1;
@@ -98,7 +99,7 @@ export function decodeHandover(text: string, now: number, bootId: string): { ok:
   try {
     x = JSON.parse(text);
   } catch (e) {
-    return { ok: false, why: `not JSON (${(e as Error).message})` };
+    return { ok: false, why: `not JSON (${errorText(e)})` };
   }
   if (!isObj(x)) return { ok: false, why: 'not a JSON object' };
   if (x.format !== HANDOVER_FORMAT) return { ok: false, why: `format ${JSON.stringify(x.format)}, this program reads format ${HANDOVER_FORMAT}` };
@@ -208,12 +209,12 @@ export function takeHandoverFile(file: string, now = Date.now()): { state: Hando
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return { ignored: `cannot read it: ${(e as Error).message}` };
+    return { ignored: `cannot read it: ${errorText(e)}` };
   }
   try {
     fs.rmSync(file, { force: true });
   } catch (e) {
-    return { ignored: `cannot remove it (it would be used again): ${(e as Error).message}` };
+    return { ignored: `cannot remove it (it would be used again): ${errorText(e)}` };
   }
   const r = decodeHandover(text, now, bootId());
   return r.ok ? { state: r.state } : { ignored: r.why };

@@ -9,6 +9,7 @@ import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient } from '../ipvs/client.js';
 import type { SyncDaemon } from '../ipvs/sync-daemon.js';
 import type { Logger } from './log.js';
+import { errorText } from '../util/errors.js';
 
 type Role = 'master' | 'backup';
 
@@ -32,7 +33,7 @@ export class SyncDaemonDriver {
     try {
       client = await IpvsClient.open();
     } catch (e) {
-      log.error(`lvs_sync_daemon: ${(e as Error).message}`);
+      log.error(`lvs_sync_daemon: ${errorText(e)}`);
       return undefined;
     }
     const d = new SyncDaemonDriver(client, spec.daemon, spec.instance, log);
@@ -46,7 +47,7 @@ export class SyncDaemonDriver {
           return d;
         }
       } catch (e) {
-        log.warn(`lvs_sync_daemon: ${(e as Error).message}`);
+        log.warn(`lvs_sync_daemon: ${errorText(e)}`);
       }
     }
     await d.set('BACKUP');
@@ -76,7 +77,7 @@ export class SyncDaemonDriver {
       this.role = want;
       this.log.info(`IPVS: ${want} sync daemon started on ${this.spec.ifname} (syncid ${this.spec.syncId})`);
     } catch (e) {
-      this.log.error(`IPVS: ${want} sync daemon: ${(e as Error).message}`);
+      this.log.error(`IPVS: ${want} sync daemon: ${errorText(e)}`);
     }
   }
 
@@ -88,7 +89,7 @@ export class SyncDaemonDriver {
         await this.client.stopDaemon(this.role);
         this.log.info(`IPVS: ${this.role} sync daemon stopped`);
       } catch (e) {
-        this.log.error(`IPVS: stopping the sync daemon: ${(e as Error).message}`);
+        this.log.error(`IPVS: stopping the sync daemon: ${errorText(e)}`);
       }
     }
     this.role = undefined;

@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import pino from 'pino';
+import { errorText } from '../util/errors.js';
 
 export type Logger = pino.Logger;
 
@@ -89,7 +90,7 @@ class Syslog {
       (c.stdin as unknown as { unref?: () => void }).unref?.();
       this.child = c;
     } catch (e) {
-      this.fail(`syslog unavailable (${(e as Error).message}): logging to stderr`);
+      this.fail(`syslog unavailable (${errorText(e)}): logging to stderr`);
     }
   }
 

@@ -17,6 +17,7 @@ import type { MetricsServer } from './metrics.js';
 import { claimPidFiles, DEFAULT_PID_FILE, NAMESPACED_RUN_DIR, PidFileError, releasePidFiles } from './pidfile.js';
 import { DEFAULT_STATUS_SOCKET, StatusServer } from './status-socket.js';
 import { handoverFilePath, takeHandoverFile, writeHandoverFile } from './handover.js';
+import { errorText, reportText } from '../util/errors.js';
 
 export type { RunOptions } from './daemon.js';
 
@@ -26,7 +27,7 @@ async function dumps(d: Supervisor, log: Logger, kinds: Array<'data' | 'json' | 
     try {
       log.info(`Writing ${k} dump to ${writeDump(k, s, dir)}`);
     } catch (e) {
-      log.error(`${k} dump not written: ${(e as Error).message}`);
+      log.error(`${k} dump not written: ${errorText(e)}`);
     }
   }
 }
@@ -110,7 +111,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   } catch (e) {
     Supervisor.dropPrefork();
     // keepalived too stops when it cannot write its pid file.
-    log.error(e instanceof PidFileError ? e.message : `pid file: ${(e as Error).message} - not starting`);
+    log.error(e instanceof PidFileError ? e.message : `pid file: ${errorText(e)} - not starting`);
     return failStart(e instanceof PidFileError ? 1 : 4);
   }
   // A state file left by `tskeepalived --handover`: read once (and removed), before anything starts.
@@ -123,7 +124,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   try {
     started = await Supervisor.start(o, log, loaded, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) }, handover);
   } catch (e) {
-    log.error(`start failed: ${(e as Error).message}`);
+    log.error(`start failed: ${reportText(e)}`);
     started = 1;
   }
   Supervisor.dropPrefork();
@@ -140,7 +141,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
     try {
       status = await StatusServer.listen(socketPath, () => daemon.snapshot(), { handover: () => onHandover(), readiness: () => daemon.readiness() });
     } catch (e) {
-      log.warn(`status socket: ${(e as Error).message} - running without one`);
+      log.warn(`status socket: ${errorText(e)} - running without one`);
     }
   }
   let metrics: MetricsServer | undefined;
@@ -151,7 +152,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
       metrics = await MetricsServer.listen(o.metricsListen, daemon);
       log.info(`Prometheus metrics on http://${o.metricsListen}/metrics`);
     } catch (e) {
-      log.error(`metrics endpoint ${o.metricsListen}: ${(e as Error).message} - running without it`);
+      log.error(`metrics endpoint ${o.metricsListen}: ${errorText(e)} - running without it`);
     }
   }
   startErrors = undefined;
@@ -189,7 +190,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
         fs.mkdirSync(path.dirname(handoverFile), { recursive: true });
         fs.accessSync(path.dirname(handoverFile), fs.constants.W_OK);
       } catch (e) {
-        throw new Error(`cannot write the handover state in ${path.dirname(handoverFile)}: ${(e as Error).message}`);
+        throw new Error(`cannot write the handover state in ${path.dirname(handoverFile)}: ${errorText(e)}`);
       }
       stopping = true;
       log.info(`handover requested: stopping without releasing anything, state to ${handoverFile}`);
@@ -198,7 +199,7 @@ export async function runDaemon(o: RunOptions): Promise<number> {
       try {
         writeHandoverFile(handoverFile, state);
       } catch (e) {
-        const why = `cannot write the handover state ${handoverFile}: ${(e as Error).message}`;
+        const why = `cannot write the handover state ${handoverFile}: ${errorText(e)}`;
         log.error(why);
         setImmediate(() => void finish());
         throw new Error(why);

@@ -9,6 +9,7 @@
 import * as os from 'node:os';
 import type { GlobalDefs } from '../config/model/global.js';
 import type { Role } from './parts.js';
+import { errorText } from '../util/errors.js';
 
 const PREFIX: Record<Role, string> = { vrrp: 'vrrp', checkers: 'checker' };
 
@@ -26,7 +27,7 @@ export function applyScheduling(role: Role, other: GlobalDefs['other'], log: { i
       os.setPriority(0, s.nice);
       log.info(`${PREFIX[role]}_priority: running at nice ${s.nice}`);
     } catch (e) {
-      log.warn(`${PREFIX[role]}_priority ${s.nice}: ${(e as Error).message}`);
+      log.warn(`${PREFIX[role]}_priority ${s.nice}: ${errorText(e)}`);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { GlobalDefs } from '../config/model/global.js';
 import type { Script } from '../config/schema.js';
 import { type Identity, resolveIdentity } from '../util/users.js';
 import type { Logger } from './log.js';
+import { errorText } from '../util/errors.js';
 
 export async function runStartStopScript(which: 'startup' | 'shutdown', g: GlobalDefs, log: Logger): Promise<void> {
   const script: Script | undefined = which === 'startup' ? g.startupScript : g.shutdownScript;
@@ -21,7 +22,7 @@ export async function runStartStopScript(which: 'startup' | 'shutdown', g: Globa
     const user = script.user ?? g.scriptUser;
     id = user !== undefined ? resolveIdentity(user, script.user !== undefined ? script.group : g.scriptGroup) : undefined;
   } catch (e) {
-    log.error(`${name}: ${(e as Error).message} - not run`);
+    log.error(`${name}: ${errorText(e)} - not run`);
     return;
   }
   await new Promise<void>((resolve) => {

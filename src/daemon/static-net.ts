@@ -13,6 +13,7 @@ import type { RtnlEvent } from '../net/rtnl-events.js';
 import { withoutLocs } from '../util/locs.js';
 import { vipSpec } from '../vrrp/instance.js';
 import type { Logger } from './log.js';
+import { errorText } from '../util/errors.js';
 
 interface Entry<T> {
   def: T;
@@ -123,7 +124,7 @@ export class StaticNet {
     try {
       await f();
     } catch (e) {
-      this.log.warn(`static: ${(e as Error).message}`);
+      this.log.warn(`static: ${errorText(e)}`);
     }
   }
 }

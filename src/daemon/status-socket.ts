@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { errorText, NotRunningError, PermissionError } from '../util/errors.js';
 
 export const DEFAULT_STATUS_SOCKET = '/run/tskeepalived.sock';
 /** A client that sends no request line within this time gets the snapshot. */
@@ -125,13 +126,15 @@ export function request(file: string, req: 'status' | 'health' | 'handover', tim
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch (e) {
-        reject(new Error(`bad answer on ${file}: ${(e as Error).message}`));
+        reject(new Error(`bad answer on ${file}: ${errorText(e)}`));
       }
     });
     c.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(t);
-      const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'no tskeepalived is running there' : e.code === 'EACCES' ? 'permission denied (run as root)' : e.message;
-      reject(new Error(`cannot ${req === 'status' ? 'read the status from' : 'ask for a handover on'} ${file}: ${why}`));
+      const what = `cannot ${req === 'status' ? 'read the status from' : 'ask for a handover on'} ${file}`;
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new NotRunningError(`${what}: no tskeepalived is running there`, { cause: e }));
+      else if (e.code === 'EACCES') reject(new PermissionError(`${what}: permission denied (run as root)`, { cause: e }));
+      else reject(new Error(`${what}: ${e.message}`, { cause: e }));
     });
   });
 }

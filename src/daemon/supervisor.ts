@@ -35,6 +35,7 @@ import { withoutLocs } from '../util/locs.js';
 import { READY_ENV } from './background.js';
 import type { HandoverPart } from './daemon.js';
 import { bootId, HANDOVER_FORMAT, type HandoverState } from './handover.js';
+import { errorText } from '../util/errors.js';
 
 const requireJson = createRequire(import.meta.url);
 /** This program's version (recorded in the handover file). */
@@ -254,7 +255,7 @@ export class Supervisor {
       try {
         writePidFile(pidFile, proc.pid);
       } catch (e) {
-        this.log.error(`${ROLE_TITLE[role]} pid file: ${(e as Error).message} (the child runs on)`);
+        this.log.error(`${ROLE_TITLE[role]} pid file: ${errorText(e)} (the child runs on)`);
       }
     }
     const part = partFor(role, cfg);
@@ -272,7 +273,7 @@ export class Supervisor {
       if (this.running) void this.stopChild(child);
       return reply;
     } catch (e) {
-      const why = `${ROLE_TITLE[role]} child process did not start: ${(e as Error).message}`;
+      const why = `${ROLE_TITLE[role]} child process did not start: ${errorText(e)}`;
       this.log.error(why);
       this.hooks.startErrors?.([why]);
       if (this.running) void this.stopChild(child);
@@ -419,7 +420,7 @@ export class Supervisor {
         if (part.vrrp) state.vrrp = part.vrrp;
         if (part.checkers) state.checkers = part.checkers;
       } catch (e) {
-        this.log.error(`handover: ${ROLE_TITLE[role]} child process(${c.proc.pid}): ${(e as Error).message}`);
+        this.log.error(`handover: ${ROLE_TITLE[role]} child process(${c.proc.pid}): ${errorText(e)}`);
       }
       if (c.proc.connected) c.proc.disconnect();
       const killed = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
@@ -434,7 +435,7 @@ export class Supervisor {
     try {
       await c.rpc.request('stop', undefined, STOP_TIMEOUT_MS);
     } catch (e) {
-      if (c.proc.exitCode === null && c.proc.signalCode === null) this.log.error(`${ROLE_TITLE[c.role]} child process(${c.proc.pid}): ${(e as Error).message}`);
+      if (c.proc.exitCode === null && c.proc.signalCode === null) this.log.error(`${ROLE_TITLE[c.role]} child process(${c.proc.pid}): ${errorText(e)}`);
     }
     if (c.proc.connected) c.proc.disconnect();
     const killed = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);

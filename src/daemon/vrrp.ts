@@ -50,6 +50,7 @@ import { fifoLine, runNotify } from '../vrrp/notify.js';
 
 import { withoutLocs } from '../util/locs.js';
 import { adoption, vipsNoLongerConfigured, type HandoverInstance, type HandoverVrrp } from './handover.js';
+import { errorText } from '../util/errors.js';
 export { withoutLocs };
 
 /** A use_vmac interface and the runners using it; `gone` once deleted by someone else. */
@@ -625,7 +626,7 @@ export class VrrpSubsystem {
       this.links = this.monitor;
       this.unsubscribe = this.monitor.on((ev) => this.onNet(ev));
     } catch (e) {
-      this.log.warn(`rtnetlink notifications unavailable (${(e as Error).message}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`);
+      this.log.warn(`rtnetlink notifications unavailable (${errorText(e)}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`);
       this.linkPoll = setInterval(() => {
         for (const t of this.ifaces.values()) t.refresh();
       }, 200);
@@ -795,7 +796,7 @@ export class VrrpSubsystem {
         vmac = await this.vmacFor(inst);
         if (!inst.vmacXmitBase) ifname = vmac;
       } catch (e) {
-        log.error(`(${name}) ${(e as Error).message} - not started`);
+        log.error(`(${name}) ${errorText(e)} - not started`);
         return undefined;
       }
     }
@@ -833,7 +834,7 @@ export class VrrpSubsystem {
       else if (ah) transport = new RawIpv4AhTransport({ ifname, peers, onError });
       else transport = new RawIpv4Transport({ ifname, src, peers, group, onError, ...ttl });
     } catch (e) {
-      log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${(e as Error).message} (tskeepalived needs CAP_NET_RAW)`);
+      log.error(`(${name}) cannot open a raw ${v6 ? 'IPv6' : 'IPv4'} VRRP socket on ${ifname}: ${errorText(e)} (tskeepalived needs CAP_NET_RAW)`);
       if (vmac) this.vmacRelease(vmac);
       return undefined;
     }
@@ -881,7 +882,7 @@ export class VrrpSubsystem {
       transport.close();
       ann.close();
       if (vmac) this.vmacRelease(vmac);
-      log.error(`(${name}) cannot run: ${(e as Error).message}`);
+      log.error(`(${name}) cannot run: ${errorText(e)}`);
       return undefined;
     }
   }
@@ -912,7 +913,7 @@ function announcers(name: string, ifname: string, log: Logger): { garp: (vip: Ui
         sender.send(frame(parseMac(interfaceMac(ifname)), vip));
       } catch (e) {
         broken = true;
-        log.warn(`(${name}) ${what} disabled: ${(e as Error).message}`);
+        log.warn(`(${name}) ${what} disabled: ${errorText(e)}`);
       }
     };
   };

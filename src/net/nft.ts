@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { ipToBytes } from './ip.js';
+import { errorText } from '../util/errors.js';
 
 export const NFT_TABLE = 'tskeepalived';
 
@@ -162,7 +163,7 @@ export class NftFirewall {
       this.broken = false;
     } catch (e) {
       // One line per failure run, not per transition.
-      if (!this.broken) this.log.warn(`nftables: no_accept filtering not applied (${(e as Error).message}): traffic to the VIPs is not dropped`);
+      if (!this.broken) this.log.warn(`nftables: no_accept filtering not applied (${errorText(e)}): traffic to the VIPs is not dropped`);
       this.broken = true;
     }
   }

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { libcFunc } from './libc.js';
+import { errorText } from '../util/errors.js';
 
 const RLIMIT_NOFILE = 7;
 
@@ -45,6 +46,6 @@ export function raiseOpenFilesLimit(want: number): { before: number; after: numb
     if (!set(target, Math.max(target, before.hard))) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (needs CAP_SYS_RESOURCE; the limit is ${before.hard})` };
     return { before: before.soft, after: openFilesLimit().soft };
   } catch (e) {
-    return { error: (e as Error).message };
+    return { error: errorText(e) };
   }
 }

@@ -13,6 +13,7 @@ import { rt as rtns } from 'netlink';
 import { MONITOR_GROUPS, RTM, linkUp, toEvent, type ParsedMessage, type RtnlEvent } from './rtnl-events.js';
 import { dump, NETLINK_ROUTE, openNetlink, type NetlinkSocket } from './netlink/socket.js';
 import { splitMessages } from './netlink/message.js';
+import { errorText } from '../util/errors.js';
 
 export interface LinkInfo {
   index: number;
@@ -180,7 +181,7 @@ export class RtnlMonitor implements LinkSource {
       try {
         l(ev);
       } catch (e) {
-        this.log.warn(`rtnetlink event handler: ${(e as Error).message}`);
+        this.log.warn(`rtnetlink event handler: ${errorText(e)}`);
       }
     }
   }
@@ -212,7 +213,7 @@ function setBuffer(sub: NetlinkSocket, opts: MonitorOptions, log: MonitorLog): v
       return;
     } catch (e) {
       // EPERM without CAP_NET_ADMIN: the plain option, capped by rmem_max.
-      log.warn(`rtnetlink: ${(e as Error).message}; asking for ${bytes} bytes with SO_RCVBUF, capped by net.core.rmem_max`);
+      log.warn(`rtnetlink: ${errorText(e)}; asking for ${bytes} bytes with SO_RCVBUF, capped by net.core.rmem_max`);
     }
   }
   sub.setReceiveBuffer(bytes, false);

@@ -8,6 +8,7 @@ import { codeOf } from './netlink/errors.js';
 import { RtnlClient } from './netlink/rtnetlink.js';
 import { ipToBytes } from './ip.js';
 import { ifIndex } from './iface.js';
+import { errorText } from '../util/errors.js';
 
 export interface VipSpec {
   address: string;
@@ -115,7 +116,7 @@ export class RtnlAddressManager implements AddressManager {
       await this.rt.newAddress({ data, attrs }, `adding ${v.address}/${v.prefixLen} to ${v.dev}`);
     } catch (e) {
       const n = codeOf(e);
-      if (n !== 'EEXIST') throw n === 'EPERM' ? new Error(`${(e as Error).message} (tskeepalived needs CAP_NET_ADMIN)`, { cause: e }) : e;
+      if (n !== 'EEXIST') throw n === 'EPERM' ? new Error(`${errorText(e)} (tskeepalived needs CAP_NET_ADMIN)`, { cause: e }) : e;
     }
   }
 

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { osErrnoName } from '../util/errno.js';
 import { ipToBytes } from './ip.js';
 import { close, lastErrno, libcFunc, setsockopt, socket } from './libc.js';
+import { errorText } from '../util/errors.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -96,6 +97,6 @@ export function markedNetSocket(family: 'inet' | 'inet6', m: SocketMarks): net.S
     return new net.Socket({ fd: r.fd, readable: true, writable: true });
   } catch (e) {
     close(r.fd);
-    return { error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+    return { error: (e as NodeJS.ErrnoException).code ?? errorText(e) };
   }
 }

@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import { codeOf } from './netlink/errors.js';
 import { RtnlClient } from './netlink/rtnetlink.js';
 import { ifIndex } from './iface.js';
+import { errorText } from '../util/errors.js';
 
 /** RFC 5798 §7.3: the virtual router MAC of a VRID (IPv6: 00-00-5E-00-02-{VRID}). */
 export function vmacAddress(vrid: number, family: 'inet' | 'inet6' = 'inet'): string {
@@ -109,7 +110,7 @@ export class VmacManager {
         created = true;
       } catch (e) {
         const n = codeOf(e);
-        if (n !== 'EEXIST') throw 'ipvlan' in kind && n === 'EOPNOTSUPP' ? new Error(`${(e as Error).message} (no ipvlan driver in this kernel: modprobe ipvlan)`, { cause: e }) : e;
+        if (n !== 'EEXIST') throw 'ipvlan' in kind && n === 'EOPNOTSUPP' ? new Error(`${errorText(e)} (no ipvlan driver in this kernel: modprobe ipvlan)`, { cause: e }) : e;
       }
     }
     // IPv6: no link-local address derived from the virtual MAC (keepalived: addrgenmode none); set while
@@ -118,7 +119,7 @@ export class VmacManager {
       try {
         fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/addr_gen_mode`, '1\n');
       } catch (e) {
-        throw new Error(`${what} interface ${name}: cannot set addr_gen_mode: ${(e as Error).message}`);
+        throw new Error(`${what} interface ${name}: cannot set addr_gen_mode: ${errorText(e)}`);
       }
     }
     await this.rt.setLink({ data: { index: ifIndex(name), flags: { up: true }, change: { up: true } }, attrs: {} }, `bringing ${what} interface ${name} up`);

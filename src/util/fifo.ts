@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { resolveIdentity } from './users.js';
+import { errorText } from './errors.js';
 
 /** A notify FIFO as configured (the configuration's NotifyFifo is one): path, owner, optional script. */
 export interface FifoSpec {
@@ -52,7 +53,7 @@ export class FifoWriter {
       }
       w.fd = fs.openSync(spec.name, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
     } catch (e) {
-      log.warn(`notify FIFO ${spec.name}: ${(e as Error).message} - FIFO notifications disabled`);
+      log.warn(`notify FIFO ${spec.name}: ${errorText(e)} - FIFO notifications disabled`);
       w.close();
       return undefined;
     }
@@ -65,7 +66,7 @@ export class FifoWriter {
         w.child.on('error', (e) => log.warn(`notify FIFO script ${cmd}: ${e.message}`));
         w.child.unref();
       } catch (e) {
-        log.warn(`notify FIFO script ${cmd}: ${(e as Error).message}`);
+        log.warn(`notify FIFO script ${cmd}: ${errorText(e)}`);
       }
     }
     log.info(`notify FIFO ${spec.name} open`);
@@ -91,7 +92,7 @@ export class FifoWriter {
       try {
         if (fs.statSync(this.path).isFIFO()) this.fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       } catch (e) {
-        if (!this.dropping) this.log.warn(`notify FIFO ${this.path}: ${(e as Error).message} - dropping lines until it can be opened`);
+        if (!this.dropping) this.log.warn(`notify FIFO ${this.path}: ${errorText(e)} - dropping lines until it can be opened`);
         this.dropping = true;
       }
     }
@@ -100,7 +101,7 @@ export class FifoWriter {
       fs.writeSync(this.fd, `${line}\n`);
       this.dropping = false;
     } catch (e) {
-      if (!this.dropping) this.log.warn(`notify FIFO ${this.path}: ${(e as Error).message} - dropping lines until a reader drains it`);
+      if (!this.dropping) this.log.warn(`notify FIFO ${this.path}: ${errorText(e)} - dropping lines until a reader drains it`);
       this.dropping = true;
     }
   }

@@ -16,6 +16,7 @@ import { DropLog } from './drop-log.js';
 import { addedVips, retiringRemoves } from './reload-plan.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 import type { Clock } from '../util/clock.js';
+import { errorText } from '../util/errors.js';
 
 
 export interface InstanceLog {
@@ -599,7 +600,7 @@ export class VrrpRunner {
         }
         return true;
       } catch (e) {
-        this.deps.log.warn(`(${this.inst.name}) ${v6 ? 'unsolicited neighbour advert' : 'gratuitous ARP'} for ${v.address}: ${(e as Error).message}`);
+        this.deps.log.warn(`(${this.inst.name}) ${v6 ? 'unsolicited neighbour advert' : 'gratuitous ARP'} for ${v.address}: ${errorText(e)}`);
         return false;
       }
     };
@@ -628,7 +629,7 @@ export class VrrpRunner {
       try {
         await f();
       } catch (e) {
-        this.deps.log.warn(`(${this.inst.name}) ${(e as Error).message}`);
+        this.deps.log.warn(`(${this.inst.name}) ${errorText(e)}`);
       }
     };
     const fw = this.deps.firewall;

@@ -9,6 +9,7 @@ import type { NotifyScripts } from '../config/model/vrrp.js';
 import type { Script } from '../config/schema.js';
 import { resolveIdentity } from '../util/users.js';
 import type { VrrpState } from './fsm.js';
+import { errorText } from '../util/errors.js';
 
 export interface NotifyLog {
   warn(msg: string): void;
@@ -43,7 +44,7 @@ function run(script: Script, extra: string[], o: NotifyOptions, log: NotifyLog):
     child.on('exit', () => clearTimeout(t));
     child.unref();
   } catch (e) {
-    log.warn(`notify script ${cmd}: ${(e as Error).message}`);
+    log.warn(`notify script ${cmd}: ${errorText(e)}`);
   }
 }
 

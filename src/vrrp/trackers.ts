@@ -10,6 +10,7 @@ import type { TrackFile, VrrpScript } from '../config/model/vrrp.js';
 import { nextScriptState } from './track.js';
 import { resolveIdentity } from '../util/users.js';
 import type { LinkSource } from '../net/rtnl-monitor.js';
+import { errorText } from '../util/errors.js';
 
 export interface TrackerLog {
   warn(msg: string): void;
@@ -32,7 +33,7 @@ export class ScriptTracker {
     try {
       this.identity = user !== undefined ? resolveIdentity(user, group) : undefined;
     } catch (e) {
-      log.warn(`track script ${script.name}: ${(e as Error).message} - running it as the daemon's user`);
+      log.warn(`track script ${script.name}: ${errorText(e)} - running it as the daemon's user`);
       this.identity = undefined;
     }
   }
@@ -92,7 +93,7 @@ export class ScriptTracker {
         finish(code === 0);
       });
     } catch (e) {
-      this.log.warn(`track script ${this.script.name}: ${(e as Error).message}`);
+      this.log.warn(`track script ${this.script.name}: ${errorText(e)}`);
       finish(false);
     }
   }
@@ -139,7 +140,7 @@ export class FileTracker {
       try {
         fs.writeFileSync(file, `${def.init.value}\n`);
       } catch (e) {
-        log.warn(`track_file ${def.name}: cannot initialise ${file}: ${(e as Error).message}`);
+        log.warn(`track_file ${def.name}: cannot initialise ${file}: ${errorText(e)}`);
       }
     }
     this.value = this.read();
@@ -151,7 +152,7 @@ export class FileTracker {
     try {
       text = fs.readFileSync(this.def.file, 'utf8').trim();
     } catch (e) {
-      if (!this.warned) this.log.warn(`track_file ${this.def.name}: ${(e as Error).message} - reading as 0`);
+      if (!this.warned) this.log.warn(`track_file ${this.def.name}: ${errorText(e)} - reading as 0`);
       this.warned = true;
       return 0;
     }
@@ -177,7 +178,7 @@ export class FileTracker {
       });
       this.watcher.on('error', (e) => this.log.warn(`track_file ${this.def.name}: ${e.message}`));
     } catch (e) {
-      this.log.warn(`track_file ${this.def.name}: cannot watch ${file}: ${(e as Error).message}`);
+      this.log.warn(`track_file ${this.def.name}: cannot watch ${file}: ${errorText(e)}`);
     }
   }
 

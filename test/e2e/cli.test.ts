@@ -61,7 +61,12 @@ describe('tskeepalived binary', () => {
   it('refuses unknown options with exit 2', () => {
     const r = run(['--no-such-flag']);
     expect(r.rc).toBe(2);
-    expect(r.err).toContain("unknown option '--no-such-flag'");
+    expect(r.err).toContain("TSK_USAGE: unknown option '--no-such-flag'");
+  });
+  it('status with no daemon: exit 3 (not running), said with its code', () => {
+    const r = run(['status', '--status-socket', path.join(dir, 'no-such.sock')]);
+    expect(r.rc).toBe(3);
+    expect(r.err).toMatch(/^tskeepalived status: TSK_NOT_RUNNING: cannot read the status from .*no-such\.sock: no tskeepalived is running there$/m);
   });
   it('refuses to start the daemon on a configuration that cannot run', () => {
     const r = run(['-n', '-f', path.join(dir, 'missing.conf')]);

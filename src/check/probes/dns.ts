@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import type { DnsCheck, DnsType } from '../../config/model/lvs.js';
 import type { Probe } from '../probe.js';
 import { udpEndpoint, udpExchange } from './udp.js';
+import { errorText } from '../../util/errors.js';
 
 export const DNS_TYPE_CODE: Record<DnsType, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, RRSIG: 46, DNSKEY: 48 };
 const HEADER = 12;
@@ -108,7 +109,7 @@ export function dnsProber(c: DnsCheck): Probe {
   try {
     encodeDnsName(c.name);
   } catch (e) {
-    return async () => ({ ok: false, reason: `${who} ${(e as Error).message}`, ms: 0 });
+    return async () => ({ ok: false, reason: `${who} ${errorText(e)}`, ms: 0 });
   }
   return (signal) => {
     const id = randomInt(0, 0x10000);

@@ -15,6 +15,7 @@ import type { CheckerConnection, HttpCheck, SslConfig } from '../../config/model
 import { markedNetSocket, needsMarks } from '../../net/sockopt.js';
 import { lateTimer } from '../../util/late-timer.js';
 import type { ProbeOutcome } from '../probe.js';
+import { errorText } from '../../util/errors.js';
 
 export interface HttpTarget {
   /** The real server's or virtual server's virtualhost, when the checker has none. */
@@ -72,7 +73,7 @@ export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpT
         res.on('error', (e) => resolve({ error: e.message }));
       });
     } catch (e) {
-      resolve({ error: (e as Error).message });
+      resolve({ error: errorText(e) });
       return;
     }
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { MiscCheck } from '../../config/model/lvs.js';
 import { resolveIdentity } from '../../util/users.js';
 import type { ProbeOutcome } from '../probe.js';
+import { errorText } from '../../util/errors.js';
 
 export function miscProbe(c: MiscCheck, scriptUser: string | undefined, signal: AbortSignal): Promise<ProbeOutcome> {
   const t0 = performance.now();
@@ -20,7 +21,7 @@ export function miscProbe(c: MiscCheck, scriptUser: string | undefined, signal: 
       const user = c.script.user ?? scriptUser;
       id = user ? resolveIdentity(user, c.script.user ? c.script.group : undefined) : undefined;
     } catch (e) {
-      return resolve({ ok: false, reason: `Misc check to ${name}: ${(e as Error).message}`, ms: 0 });
+      return resolve({ ok: false, reason: `Misc check to ${name}: ${errorText(e)}`, ms: 0 });
     }
     let done = false;
     const child = spawn(cmd, args, { detached: true, stdio: 'ignore', ...(id ?? {}) });

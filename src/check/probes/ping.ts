@@ -13,6 +13,7 @@ import type { CheckerConnection } from '../../config/model/lvs.js';
 import { ipToBytes } from '../../net/ip.js';
 import { lateTimer } from '../../util/late-timer.js';
 import type { Probe, ProbeOutcome } from '../probe.js';
+import { errorText } from '../../util/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -87,7 +88,7 @@ export function pingProber(c: CheckerConnection): Probe {
         const raw = require('raw-socket') as RawModule;
         sock = raw.createSocket({ protocol: v6 ? 58 : 1, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4 });
       } catch (e) {
-        return resolve({ ok: false, reason: `ICMP connection to ${where} failed: ${(e as Error).message}`, ms: performance.now() - t0 });
+        return resolve({ ok: false, reason: `ICMP connection to ${where} failed: ${errorText(e)}`, ms: performance.now() - t0 });
       }
       const seq = seqNo;
       seqNo = (seqNo + 1) & 0xffff;

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { markFailure } from '../../net/sockopt.js';
 import { osErrnoName } from '../../util/errno.js';
+import { errorText } from '../../util/errors.js';
 
 interface Addon {
   open(onResults: (n: number) => void, results: Int32Array): object;
@@ -182,7 +183,7 @@ export function nativeTcpEngine(): NativeTcpEngine | undefined {
       loadError = undefined;
       break;
     } catch (e) {
-      loadError ??= (e as Error).message.split('\n')[0];
+      loadError ??= errorText(e).split('\n')[0];
       engine = null;
     }
   }

@@ -1,9 +1,11 @@
 /**
  * Netlink layer: an error the kernel (or a netlink socket) reported, by its numeric errno. Callers decide
- * on `code` (EEXIST, ENOENT, ENOBUFS, ...), never on message text.
+ * on `code` (EEXIST, ENOENT, ENOBUFS, ...), never on message text. One of the program's error kinds
+ * (util/errors.ts): `kernel`, or `permission` for EPERM/EACCES.
  */
 import * as util from 'node:util';
 import { osErrnoName } from '../../util/errno.js';
+import { TskError } from '../../util/errors.js';
 
 function errnoText(errno: number): string {
   try {
@@ -13,7 +15,7 @@ function errnoText(errno: number): string {
   }
 }
 
-export class NetlinkError extends Error {
+export class NetlinkError extends TskError {
   /** The errno's name: what callers test. */
   readonly code: string;
 
@@ -24,7 +26,7 @@ export class NetlinkError extends Error {
     readonly op: string,
     options?: { cause?: unknown },
   ) {
-    super(`${op}: ${osErrnoName(errno)} (${errnoText(errno)})`, options);
+    super(errno === 1 || errno === 13 ? 'permission' : 'kernel', `${op}: ${osErrnoName(errno)} (${errnoText(errno)})`, options); // EPERM, EACCES
     this.name = 'NetlinkError';
     this.code = osErrnoName(errno);
   }

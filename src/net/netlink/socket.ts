@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { RawNetlinkSocket } from 'netlink';
 import { NetlinkError } from './errors.js';
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, message, messageErrno, splitMessages, type RxMessage } from './message.js';
+import { errorText } from '../../util/errors.js';
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
@@ -63,7 +64,7 @@ function nativeAddon(): Addon | undefined {
       loadError = undefined;
       break;
     } catch (e) {
-      loadError ??= (e as Error).message.split('\n')[0];
+      loadError ??= errorText(e).split('\n')[0];
     }
   }
   return addon ?? undefined;
