@@ -3,7 +3,7 @@
  * keepalived's inet_pton-strict address checks and its true/false reader. vrrp-util.ts and lvs-util.ts
  * re-export them, so there is one implementation.
  */
-import * as net from 'node:net';
+import { isIPv6 as isIPv6Text } from '../../util/inet.js';
 import { KwCtx, type ListItem } from '../schema.js';
 
 export type Family = 'inet' | 'inet6';
@@ -21,7 +21,7 @@ export function isIPv4(s: string): boolean {
 
 /** inet_pton(AF_INET6): no zone index, no prefix, no brackets. */
 export function isIPv6(s: string): boolean {
-  return !s.includes('%') && !s.includes('/') && !s.includes('[') && net.isIPv6(s);
+  return !s.includes('%') && !s.includes('/') && !s.includes('[') && isIPv6Text(s);
 }
 
 /** keepalived decides the family of a written address by the presence of ':'. */
