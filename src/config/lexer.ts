@@ -56,6 +56,8 @@ export interface LexOptions {
   maxWork?: number;
   /** -e/--all-config: a plain `include` that matches nothing is an error too. */
   allConfig?: boolean;
+  /** Tests only: false sends every line through the full treatment, to hold the fast path to it. */
+  fastPath?: boolean;
 }
 
 interface FileFrame {
@@ -137,7 +139,7 @@ export class Lexer {
         if (end < 0) end = text.length;
         const next = end + 1;
         while (end > start && text.charCodeAt(end - 1) === 13) end--; // CRs before the line break
-        if (pending === null && joined === null && this.fastLine(text, start, end, src, fileIndex, i + 1, out)) {
+        if (pending === null && joined === null && this.opts.fastPath !== false && this.fastLine(text, start, end, src, fileIndex, i + 1, out)) {
           start = next;
           continue;
         }
