@@ -3,11 +3,16 @@
  * configuration, or, as `tskeepalived status`, shows a running daemon's state; `--handover` asks a running
  * daemon to exit without failover, leaving its state to the next start.
  */
-import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
 import { renderStatus } from './status.js';
+
+/**
+ * node:fs without its ES module facade: importing it so makes Node read every export, which loads fs's
+ * stream classes; the start-up path has no use for them (process.getBuiltinModule returns the module itself).
+ */
+const fs = process.getBuiltinModule('node:fs');
 
 /** Where the background mode writes its pid when -p is not given. */
 
