@@ -6,7 +6,6 @@
 import { createRequire } from 'node:module';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
-import { renderStatus } from './status.js';
 
 /**
  * node:fs without its ES module facade: importing it so makes Node read every export, which loads fs's
@@ -38,6 +37,7 @@ async function genhashMain(argv: string[]): Promise<number> {
 /** `tskeepalived status [--json] [--status-socket PATH]` */
 async function status(o: CliOptions): Promise<number> {
   const { DEFAULT_STATUS_SOCKET, readStatus } = await import('../daemon/status-socket.js');
+  const { renderStatus } = await import('./status.js');
   const { NAMESPACED_RUN_DIR } = await import('../daemon/pidfile.js');
   try {
     // `status -s NAME`: the socket of the daemon working in network namespace NAME.
