@@ -24,14 +24,24 @@ class IntVec {
   a = new Int32Array(1024);
   n = 0;
   push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.n === this.a.length) this.reserve(this.a.length);
     this.a[this.n++] = v;
   }
+  /** Room for `more` further values without growing again. */
+  reserve(more: number): void {
+    if (this.n + more <= this.a.length) return;
+    const b = new Int32Array(Math.max(this.a.length * 2, this.n + more));
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
+  }
 }
+
+/**
+ * Sizing from a file's length, so that reading it grows the arrays once (a generous guess for
+ * keepalived.conf: a logical line per 8 bytes, a word per 4; beyond it they double as usual).
+ */
+const BYTES_PER_LINE = 8;
+const BYTES_PER_WORD = 4;
 
 export class LineTable {
   /** File texts and stand-alone words (UNBOUNDED: one per file read and per word of a rewritten line). */
@@ -51,6 +61,10 @@ export class LineTable {
 
   /** Registers a file's text; returns [its source index, its file index] for the lines read from it. */
   addFile(display: string, text: string): [number, number] {
+    const lines = Math.ceil(text.length / BYTES_PER_LINE);
+    const words = Math.ceil(text.length / BYTES_PER_WORD);
+    for (const v of [this.lineWord0, this.lineFile, this.lineNo]) v.reserve(lines);
+    for (const v of [this.wordSrc, this.wordStart, this.wordEnd]) v.reserve(words);
     this.sources.push(text);
     this.files.push(display);
     return [this.sources.length - 1, this.files.length - 1];
