@@ -7,7 +7,8 @@
 //     switches it off),
 //   - as root, /var/cache/tskeepalived (made 0700 if missing; never a shared temporary directory, whose
 //     entries another user could have planted),
-//   - otherwise <tmpdir>/tskeepalived-compile-cache-<uid>, when it is ours and no one else can write it.
+//   - otherwise $TMPDIR (or /tmp)/tskeepalived-compile-cache-<uid>, made 0700, used when it is ours and no
+//     one else can write it.
 // The cache is only an optimisation: any failure leaves it off, silently. Node checks each entry against
 // the source and its own version before use.
 import * as module from 'node:module';
