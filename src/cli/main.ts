@@ -3,14 +3,16 @@
  * configuration, or, as `tskeepalived status`, shows a running daemon's state; `--handover` asks a running
  * daemon to exit without failover, leaving its state to the next start.
  */
-import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { DEFAULT_STATUS_SOCKET, readStatus, request } from '../daemon/status-socket.js';
-import { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } from '../daemon/pidfile.js';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
 import { helpText, parseArgs, SIGNUMS, UsageError, type CliOptions } from './options.js';
 import { errorText, NotRunningError, reportText } from '../util/errors.js';
-import { renderStatus } from './status.js';
+
+/**
+ * node:fs without its ES module facade: importing it so makes Node read every export, which loads fs's
+ * stream classes; the start-up path has no use for them (process.getBuiltinModule returns the module itself).
+ */
+const fs = process.getBuiltinModule('node:fs');
 
 /** Where the background mode writes its pid when -p is not given. */
 
@@ -35,6 +37,9 @@ async function genhashMain(argv: string[]): Promise<number> {
 
 /** `tskeepalived status [--json] [--status-socket PATH]` */
 async function status(o: CliOptions): Promise<number> {
+  const { DEFAULT_STATUS_SOCKET, readStatus } = await import('../daemon/status-socket.js');
+  const { renderStatus } = await import('./status.js');
+  const { NAMESPACED_RUN_DIR } = await import('../daemon/pidfile.js');
   try {
     // `status -s NAME`: the socket of the daemon working in network namespace NAME.
     const file = o.statusSocket ?? (o.namespace !== undefined ? `${NAMESPACED_RUN_DIR}/${o.namespace}/tskeepalived.sock` : DEFAULT_STATUS_SOCKET);
@@ -54,6 +59,8 @@ async function status(o: CliOptions): Promise<number> {
  * daemon running, 1 anything else (each with the reason).
  */
 async function handover(o: CliOptions): Promise<number> {
+  const { DEFAULT_STATUS_SOCKET, request } = await import('../daemon/status-socket.js');
+  const { DEFAULT_PID_FILE, livePid, NAMESPACED_RUN_DIR } = await import('../daemon/pidfile.js');
   const say = (m: string) => process.stderr.write(`tskeepalived --handover: ${m}\n`);
   const dir = o.namespace !== undefined ? `${NAMESPACED_RUN_DIR}/${o.namespace}` : undefined;
   const file = o.statusSocket ?? (dir ? `${dir}/tskeepalived.sock` : DEFAULT_STATUS_SOCKET);
@@ -180,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!o.dontFork) {
       // Background: a copy of this command with -n, in its own session; we return once it has started.
       const { runInBackground } = await import('../daemon/background.js');
+      const { DEFAULT_PID_FILE } = await import('../daemon/pidfile.js');
       return runInBackground(o.pid === undefined ? [...argv, '-p', DEFAULT_PID_FILE] : argv);
     }
     // The daemon (loaded only when needed: it pulls in sockets and netlink).

@@ -5,10 +5,12 @@
  * run, does the script user exist. The validators ask a SystemEnv so they stay pure; `hostEnv` reads the
  * real machine, tests pass their own.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+
+/** node:fs itself, not its ES module facade (which loads fs's stream classes): `-t` starts faster. */
+const fs = process.getBuiltinModule('node:fs');
 
 export type ScriptLookup =
   | { status: 'system' } // `</path` file-open test, never executed
@@ -44,7 +46,7 @@ function insecurePath(p: string): boolean {
   // the file and every directory above it must be owned by root and not group/other writable.
   let cur = p;
   for (;;) {
-    let st: fs.Stats;
+    let st: Stats;
     try {
       st = fs.statSync(cur);
     } catch {
@@ -63,7 +65,7 @@ function insecurePath(p: string): boolean {
 function netDevices(netns?: string): Set<string> {
   if (netns !== undefined) {
     // Another network namespace's devices: `ip -n NAME link`, names before the '@' of a veth peer.
-    const r = spawnSync('ip', ['-n', netns, '-o', 'link', 'show'], { encoding: 'utf8' });
+    const r = process.getBuiltinModule('node:child_process').spawnSync('ip', ['-n', netns, '-o', 'link', 'show'], { encoding: 'utf8' });
     return new Set(r.status === 0 ? r.stdout.split('\n').map((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : []);
   }
   try {

@@ -49,7 +49,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.allConfig ? { allConfig: true } : {}),
     });
-    const lines = lexer.read(file);
+    const lines = lexer.readTable(file);
     lineCount = lines.length;
     const state: ParseState = { config, scratch: {} };
     new Walker(lines, diag, state, supportOf).run(rootKeywords(), config);

@@ -9,23 +9,24 @@
  *
  * File access goes through ConfigFs so the lexer can be driven from memory in tests.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Diagnostics, Loc } from './diagnostics.js';
+import { LineTable, type Line } from './lines.js';
 import { LINE_BREAK, Params, parseDefinition, parseSequence } from './params.js';
 import { decomment, splitBraces, tokenize } from './text.js';
 
-export interface Line {
-  tokens: string[];
-  loc: Loc;
-}
+export type { Line };
+export { LineTable };
 
 export interface ConfigFs {
   readFile(file: string): string;
   /** Absolute paths matching an absolute glob pattern (with `{a,b}` braces), sorted. */
   glob(pattern: string): string[];
 }
+
+/** node:fs itself, not its ES module facade (which loads fs's stream classes): `-t` starts faster. */
+const fs = process.getBuiltinModule('node:fs');
 
 /** tinyglobby, loaded on the first pattern that needs it (most files include none: `-t` starts faster). */
 let globSync: typeof import('tinyglobby').globSync | undefined;
@@ -57,6 +58,8 @@ export interface LexOptions {
   maxWork?: number;
   /** -e/--all-config: a plain `include` that matches nothing is an error too. */
   allConfig?: boolean;
+  /** Tests only: false sends every line through the full treatment, to hold the fast path to it. */
+  fastPath?: boolean;
 }
 
 interface FileFrame {
@@ -85,7 +88,12 @@ export class Lexer {
   private readonly maxWork: number;
   /** Braces seen, to report "missing '}'" at the end like keepalived. */
   private depth = 0;
-  private lastLoc: Loc = { file: '', line: 0 };
+  /** Where the last line emitted comes from (the fast path keeps only its number: lastLoc null). */
+  private lastLoc: Loc | null = { file: '', line: 0 };
+  private lastLine = 0;
+  private lastFile = '';
+  /** Word boundaries of the line fastLine() is reading (grows with the longest line). */
+  private bounds: number[] = [];
 
   constructor(private readonly opts: LexOptions) {
     this.fs = opts.fs ?? nodeFs;
@@ -100,7 +108,12 @@ export class Lexer {
 
   /** All logical lines of `file`, includes inlined. Returns [] (with a fatal diagnostic) if unreadable. */
   read(file: string): Line[] {
-    const out: Line[] = [];
+    return this.readTable(file).toArray();
+  }
+
+  /** read(), packed (lines.ts): what the walker reads. */
+  readTable(file: string): LineTable {
+    const out = new LineTable();
     let text: string;
     try {
       text = this.fs.readFile(file);
@@ -110,19 +123,30 @@ export class Lexer {
     }
     this.readText(file, path.resolve(file), text, out);
     if (this.depth > 0) {
-      this.opts.diag.error(`there are ${this.depth} missing '}'s or extra '{'s`, this.lastLoc);
+      this.opts.diag.error(`there are ${this.depth} missing '}'s or extra '{'s`, this.lastLoc ?? { file: this.lastFile, line: this.lastLine });
     }
     return out;
   }
 
-  private readText(display: string, abs: string, text: string, out: Line[]): void {
+  private readText(display: string, abs: string, text: string, out: LineTable): void {
     this.stack.push({ display, abs, dir: path.dirname(abs) });
+    const [src, fileIndex] = out.addFile(display, text);
     try {
-      const physical = text.split('\n');
       let pending: { name: string; lines: string[]; loc: Loc } | null = null;
       let joined: { text: string; loc: Loc } | null = null;
-      for (let i = 0; i < physical.length; i++) {
-        const raw = physical[i]!.replace(/\r+$/, '');
+      // Physical lines are walked as offsets into `text`: most lines take the fast path, which never
+      // makes a string of the whole line.
+      for (let i = 0, start = 0; start <= text.length; i++) {
+        let end = text.indexOf('\n', start);
+        if (end < 0) end = text.length;
+        const next = end + 1;
+        while (end > start && text.charCodeAt(end - 1) === 13) end--; // CRs before the line break
+        if (pending === null && joined === null && this.opts.fastPath !== false && this.fastLine(text, start, end, src, fileIndex, i + 1, out)) {
+          start = next;
+          continue;
+        }
+        const raw = text.slice(start, end);
+        start = next;
         const loc: Loc = { file: display, line: i + 1 };
         if (pending) {
           // Inside a multi-line definition: an empty line ends it, a line without `\` is its last.
@@ -170,6 +194,77 @@ export class Lexer {
     }
   }
 
+  /**
+   * The common line, done in one pass over its characters: blanks, words, braces, a trailing `!`/`#`
+   * comment. Returns false, having done nothing, when the line needs the full treatment (a quote, a `\`,
+   * a `$`, an `@`/`~` or `include` line, a control or non-ASCII character, or the line bounds reached);
+   * otherwise its words are emitted exactly as processLine() + emit() would emit them.
+   */
+  private fastLine(text: string, start: number, end: number, src: number, file: number, lineNo: number, out: LineTable): boolean {
+    const b = this.bounds;
+    let n = 0; // b[2k], b[2k+1]: start and end of word k; a brace is a word of length 1 that is a brace
+    let first = -1;
+    for (let j = start; j < end; ) {
+      const c = text.charCodeAt(j);
+      if (c === 32 || c === 9) {
+        j++;
+        continue;
+      }
+      if (c === 33 || c === 35) break; // ! # : comment to the end of the line
+      if (c === 123 || c === 125) {
+        b[n++] = j;
+        b[n++] = ++j;
+        continue;
+      }
+      if (first < 0) {
+        first = c;
+        if (c === 64 || c === 126) return false; // @id, ~SEQ / ~LST
+      }
+      const w = j;
+      for (; j < end; j++) {
+        const d = text.charCodeAt(j);
+        if (d <= 32 || d >= 127 || d === 33 || d === 35 || d === 123 || d === 125) break;
+        if (d === 34 || d === 36 || d === 92) return false; // " $ \
+      }
+      if (j < end) {
+        const d = text.charCodeAt(j);
+        if (d < 32 ? d !== 9 : d >= 127) return false;
+      }
+      b[n++] = w;
+      b[n++] = j;
+    }
+    if (n === 0) return true; // blank or comment only: nothing to emit, as in readText()
+    if (text.startsWith('include', b[0]!)) return false; // include, includer, ... (or a word that starts so)
+    if (out.length >= this.maxLines || this.work + 1 > this.maxWork) return false;
+    this.work++;
+    let inWords = false;
+    for (let k = 0; k < n; k += 2) {
+      const ws = b[k]!;
+      const we = b[k + 1]!;
+      const c = text.charCodeAt(ws);
+      if (we - ws === 1 && (c === 123 || c === 125)) {
+        inWords = false;
+        if (c === 123) this.depth++;
+        else if (this.depth < 1) {
+          this.opts.diag.error(`extra '}' found`, { file: this.frame.display, line: lineNo });
+          this.depth = 0;
+        } else this.depth--;
+        out.beginLine(file, lineNo);
+        out.addSlice(src, ws, we);
+        continue;
+      }
+      if (!inWords) {
+        out.beginLine(file, lineNo);
+        inWords = true;
+      }
+      out.addSlice(src, ws, we);
+    }
+    this.lastLine = lineNo;
+    this.lastFile = this.frame.display;
+    this.lastLoc = null;
+    return true;
+  }
+
   private get frame(): FileFrame {
     return this.stack[this.stack.length - 1]!;
   }
@@ -178,7 +273,7 @@ export class Lexer {
     return { pwd: this.frame.dir, instance: this.opts.configId ?? '', random: this.random };
   }
 
-  private processLine(text: string, loc: Loc, out: Line[], depth: number): void {
+  private processLine(text: string, loc: Loc, out: LineTable, depth: number): void {
     if (out.length >= this.maxLines || ++this.work > this.maxWork) {
       if (!this.overflowReported) {
         this.overflowReported = true;
@@ -274,7 +369,7 @@ export class Lexer {
     this.emit(line, loc, out);
   }
 
-  private include(kind: string, spec: string, loc: Loc, out: Line[]): void {
+  private include(kind: string, spec: string, loc: Loc, out: LineTable): void {
     let pattern = spec.trim();
     if (pattern.length >= 2 && pattern.startsWith('"') && pattern.endsWith('"')) pattern = pattern.slice(1, -1);
     const strict = kind !== '' || this.opts.allConfig === true; // includer/includem/... and -e report missing files
@@ -314,7 +409,7 @@ export class Lexer {
     }
   }
 
-  private emit(line: string, loc: Loc, out: Line[]): void {
+  private emit(line: string, loc: Loc, out: LineTable): void {
     for (const part of splitBraces(line)) {
       const t = tokenize(part);
       if (t.unmatchedQuote) this.opts.diag.error(`unmatched quote: '${part}'`, loc);
@@ -327,7 +422,7 @@ export class Lexer {
         } else this.depth--;
       }
       this.lastLoc = loc;
-      out.push({ tokens: t.tokens, loc });
+      out.addLine(t.tokens, loc);
     }
   }
 }

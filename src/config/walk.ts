@@ -13,7 +13,7 @@
  * block's own line is reported.
  */
 import { NOT_ACTED_ON, type Diagnostics } from './diagnostics.js';
-import type { Line } from './lexer.js';
+import type { Line, LineTable } from './lexer.js';
 import type { Support } from './keywords/support-kinds.js';
 import { KwCtx, suggest, type ListItem, type ParseState, type Schema } from './schema.js';
 
@@ -53,11 +53,23 @@ export function keywordPaths(root: Schema): string[] {
 /** The support entry of a keyword path (keywords/support.ts), if any. */
 export type SupportLookup = (path: string) => Support | undefined;
 
+/** What a keyword is at one place in the tables: its definition, its path, its support entry. */
+interface KwAt {
+  def: Schema[string];
+  path: string;
+  support: Support | undefined;
+}
+
 export class Walker {
   private i = 0;
+  /**
+   * KwAt by table path, then keyword: each line costs a lookup, not a path string and a support lookup
+   * (BOUNDED by the keyword paths of the tables).
+   */
+  private readonly kwAt = new Map<string, Map<string, KwAt | null>>();
 
   constructor(
-    private readonly lines: Line[],
+    private readonly lines: Line[] | LineTable,
     private readonly diag: Diagnostics,
     private readonly state: ParseState,
     private readonly support?: SupportLookup,
@@ -69,8 +81,7 @@ export class Walker {
   }
 
   /** Reports a use of a keyword the daemon does not act on; true when it is such a keyword. */
-  private reportNotActedOn(path: string, kw: string, line: Line, quiet: boolean): boolean {
-    const s = this.support?.(path);
+  private reportNotActedOn(s: Support | undefined, kw: string, line: Line, quiet: boolean): boolean {
     if (s === undefined || quiet) return s?.state === 'not';
     if (s.state !== 'conditional' && s.since !== undefined) {
       this.diag.warn(`'${kw}' is a keyword of keepalived ${s.since}, not of 2.2.7, whose -t warns 'Unknown keyword'`, line.loc);
@@ -81,7 +92,27 @@ export class Walker {
   }
 
   private peek(): Line | undefined {
-    return this.lines[this.i];
+    return this.lines.at(this.i);
+  }
+
+  /** The keyword `kw` of the table at `path`, if the table has it. */
+  private lookup(schema: Schema, path: string, kw: string): KwAt | null {
+    let m = this.kwAt.get(path);
+    if (m === undefined) {
+      m = new Map();
+      this.kwAt.set(path, m);
+    }
+    let k = m.get(kw);
+    if (k === undefined) {
+      const def = Object.hasOwn(schema, kw) ? schema[kw] : undefined;
+      if (def === undefined) k = null;
+      else {
+        const kwPath = path ? `${path}.${kw}` : kw;
+        k = { def, path: kwPath, support: this.support?.(kwPath) };
+      }
+      m.set(kw, k);
+    }
+    return k;
   }
 
   /** Skip a balanced `{ ... }` starting at the current line, if there is one. */
@@ -90,7 +121,7 @@ export class Walker {
     if (l?.tokens[0] !== '{' || l.tokens.length !== 1) return;
     let depth = 0;
     while (this.i < this.lines.length) {
-      const t = this.lines[this.i++]!;
+      const t = this.lines.at(this.i++)!;
       if (t.tokens.length === 1 && t.tokens[0] === '{') depth++;
       else if (t.tokens.length === 1 && t.tokens[0] === '}') {
         if (--depth === 0) return;
@@ -111,7 +142,7 @@ export class Walker {
 
   private level(schema: Schema, target: unknown, depth: number, path: string, quiet: boolean): void {
     while (this.i < this.lines.length) {
-      const line = this.lines[this.i++]!;
+      const line = this.lines.at(this.i++)!;
       const kw = line.tokens[0]!;
       if (kw === '}' && line.tokens.length === 1) {
         if (depth > 0) return;
@@ -121,18 +152,18 @@ export class Walker {
         this.diag.error(`unexpected '{' - ignoring`, line.loc);
         continue;
       }
-      const def = Object.hasOwn(schema, kw) ? schema[kw] : undefined;
-      if (!def) {
+      const at = this.lookup(schema, path, kw);
+      if (at === null) {
         this.diag.error(`unknown keyword '${kw}'`, line.loc, suggest(kw, Object.keys(schema)));
         this.skipBlock();
         continue;
       }
+      const def = at.def;
       const ctx = new KwCtx(this.diag, kw, line.tokens.slice(1), line.loc, this.state);
-      const kwPath = path ? `${path}.${kw}` : kw;
       switch (def.type) {
         case 'value':
           def.fn(ctx, target);
-          this.reportNotActedOn(kwPath, kw, line, quiet);
+          this.reportNotActedOn(at.support, kw, line, quiet);
           // A value keyword followed by a block: keepalived would complain about the '{'.
           if (this.peek()?.tokens[0] === '{' && this.peek()!.tokens.length === 1) {
             this.diag.error(`${kw} does not take a '{ ... }' block`, line.loc);
@@ -142,12 +173,12 @@ export class Walker {
         case 'list': {
           const items = this.readList(kw, line);
           def.fn(ctx, target, items);
-          this.reportNotActedOn(kwPath, kw, line, quiet);
+          this.reportNotActedOn(at.support, kw, line, quiet);
           break;
         }
         case 'block': {
           const child = def.open(ctx, target);
-          const notActed = this.reportNotActedOn(kwPath, kw, line, quiet);
+          const notActed = this.reportNotActedOn(at.support, kw, line, quiet);
           const hadOpen = this.expectOpen(kw, line);
           if (child === null) {
             if (hadOpen) {
@@ -156,7 +187,7 @@ export class Walker {
             }
             break;
           }
-          this.level(tableOf(def.kws), child, depth + 1, kwPath, quiet || notActed);
+          this.level(tableOf(def.kws), child, depth + 1, at.path, quiet || notActed);
           def.close?.(ctx, child, target);
           break;
         }
@@ -178,7 +209,7 @@ export class Walker {
     this.i++;
     let depth = 1;
     while (this.i < this.lines.length) {
-      const l = this.lines[this.i++]!;
+      const l = this.lines.at(this.i++)!;
       if (l.tokens.length === 1 && l.tokens[0] === '}') {
         if (--depth === 0) return items;
         continue;

@@ -2,7 +2,7 @@
  * Net layer, pure: IP addresses as bytes and back, and their ordering (VRRP breaks priority ties by
  * the higher primary address, compared as unsigned big-endian integers: RFC 5798 §6.4.3).
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../util/inet.js';
 
 export function ipToBytes(ip: string): Uint8Array {
   if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));

@@ -78,3 +78,48 @@ describe('tskeepalived binary', () => {
     expect(run(['--signum=STOP']).out.trim()).toBe('15');
   });
 });
+
+// bin/tskeepalived.js keeps V8's compile cache; as a user other than root, under the temporary directory,
+// in a directory of that user's own that no one else can write, and never in one someone else could.
+describe.runIf(process.getuid?.() === 0)('compile cache of an unprivileged user', () => {
+  const NOBODY = 65534;
+  function runAs(tmp: string, extra: Record<string, string> = {}) {
+    const env: Record<string, string | undefined> = { ...process.env, TMPDIR: tmp, ...extra };
+    delete env.NODE_COMPILE_CACHE;
+    if (!('NODE_DISABLE_COMPILE_CACHE' in extra)) delete env.NODE_DISABLE_COMPILE_CACHE;
+    const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', timeout: 20_000, uid: NOBODY, gid: NOBODY, env });
+    expect(r.status).toBe(0);
+  }
+  // Its own base directory: the test's `dir` is 0700 root, which the user could not pass through.
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cc-'));
+  fs.chmodSync(base, 0o755);
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+  function openTmp(): string {
+    const t = fs.mkdtempSync(path.join(base, 'tmp-'));
+    fs.chmodSync(t, 0o777);
+    return t;
+  }
+  const entries = (d: string): string[] => fs.readdirSync(d, { recursive: true }).map(String);
+
+  it('makes a private directory and fills it', () => {
+    const tmp = openTmp();
+    runAs(tmp);
+    const cache = path.join(tmp, `tskeepalived-compile-cache-${NOBODY}`);
+    const st = fs.statSync(cache);
+    expect(st.uid).toBe(NOBODY);
+    expect(st.mode & 0o777).toBe(0o700);
+    expect(entries(cache).length).toBeGreaterThan(0);
+  });
+  it('leaves alone a directory others can write, and caches nothing when told not to', () => {
+    const tmp = openTmp();
+    const planted = path.join(tmp, `tskeepalived-compile-cache-${NOBODY}`);
+    fs.mkdirSync(planted);
+    fs.chownSync(planted, NOBODY, NOBODY);
+    fs.chmodSync(planted, 0o777);
+    runAs(tmp);
+    expect(entries(planted)).toEqual([]);
+    const tmp2 = openTmp();
+    runAs(tmp2, { NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(fs.readdirSync(tmp2)).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@
  * keepalived's inet_pton-strict address checks and its true/false reader. vrrp-util.ts and lvs-util.ts
  * re-export them, so there is one implementation.
  */
-import * as net from 'node:net';
+import { isIPv4 as isIPv4Text, isIPv6 as isIPv6Text } from '../../util/inet.js';
 import { KwCtx, type ListItem } from '../schema.js';
 
 export type Family = 'inet' | 'inet6';
@@ -15,13 +15,12 @@ export function itemCtx(c: KwCtx, item: ListItem): KwCtx {
 
 /** inet_pton(AF_INET): exactly four decimal octets, no leading zeros. */
 export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+  return isIPv4Text(s);
 }
 
 /** inet_pton(AF_INET6): no zone index, no prefix, no brackets. */
 export function isIPv6(s: string): boolean {
-  return !s.includes('%') && !s.includes('/') && !s.includes('[') && net.isIPv6(s);
+  return !s.includes('%') && !s.includes('/') && !s.includes('[') && isIPv6Text(s);
 }
 
 /** keepalived decides the family of a written address by the presence of ':'. */

@@ -37,6 +37,12 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; why: string };
  * a '-' is "negative", trailing junk is "invalid".
  */
 export function parseUnsigned(s: string, min: number, max: number): Parsed<number> {
+  if (s.length > 0 && s.length <= 9 && allDigits(s)) {
+    // The common case (a plain decimal within range of a double and of UINT_MAX): no regex.
+    const v = Number(s);
+    if (v < min || v > max) return { ok: false, why: `number '${s}' outside range [${min}, ${max}]` };
+    return { ok: true, value: v };
+  }
   const t = s.replace(/^[ \t\n\r\f\v]+/, '');
   if (t.startsWith('-')) return { ok: false, why: `negative number '${s}'` };
   const m = /^\+?(\d*)$/.exec(t);
@@ -45,6 +51,14 @@ export function parseUnsigned(s: string, min: number, max: number): Parsed<numbe
   if (v > UINT_MAX) return { ok: false, why: `number '${s}' outside unsigned integer range` };
   if (v < min || v > max) return { ok: false, why: `number '${s}' outside range [${min}, ${max}]` };
   return { ok: true, value: v };
+}
+
+function allDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** strtol(base 10) as keepalived's read_int uses it. */
@@ -260,13 +274,17 @@ export interface SorryWritten {
   forwarding?: boolean;
 }
 
-const written = new WeakMap<object, object>();
+/**
+ * Where a node keeps its written-fields record: a non-enumerable symbol property, invisible to JSON, YAML,
+ * deep equality and structured clones, and (unlike a WeakMap) no hash lookup per keyword line.
+ */
+const WRITTEN = Symbol('written');
 
 export function writtenOf<T extends object>(node: object, init: () => T): T {
-  let w = written.get(node) as T | undefined;
-  if (!w) {
+  let w = (node as { [WRITTEN]?: T })[WRITTEN];
+  if (w === undefined) {
     w = init();
-    written.set(node, w);
+    Object.defineProperty(node, WRITTEN, { value: w, enumerable: false, writable: false, configurable: true });
   }
   return w;
 }

@@ -286,6 +286,8 @@ export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): voi
     notify(vs.quorumUp, 'quorum_up', vsName, () => delete vs.quorumUp);
     notify(vs.quorumDown, 'quorum_down', vsName, () => delete vs.quorumDown);
     for (const rs of vs.realServers) {
+      // Most real servers run no script: no name to build for them.
+      if (!rs.notifyUp && !rs.notifyDown && !rs.checkers.some((ch) => ch.type === 'MISC_CHECK')) continue;
       const rsName = `real server ${formatRs(rs, vs.protocol)} of ${vsName}`;
       notify(rs.notifyUp, 'notify_up', rsName, () => delete rs.notifyUp);
       notify(rs.notifyDown, 'notify_down', rsName, () => delete rs.notifyDown);

@@ -184,3 +184,40 @@ describe('line continuation', () => {
     expect(one('notify_master /bin/x \\\n   arg\n').lines).toEqual(['notify_master /bin/x arg']);
   });
 });
+
+describe('fast path', () => {
+  // Ordinary lines skip decomment/splitBraces/tokenize (lexer.ts fastLine); they must come out exactly as
+  // the full treatment makes them: same words, same file:line, same diagnostics, on any mix of lines.
+  const pieces = [
+    'a', 'bb', 'real_server', '192.0.2.1', ' ', '  ', '\t', '{', '}', '! c', '# c', '"', '"q w"', '$X', '$X=1',
+    '\\', '@h', '@^h', '~SEQ(i,1,2) s $i', 'include /inc.conf', 'includex', '\r', '\v', 'é', '\u00a0', '\n', '\n', '\n',
+  ];
+  const lexBoth = (text: string) =>
+    [true, false].map((fastPath) => {
+      const diag = new Diagnostics();
+      const files = { '/k.conf': text, '/inc.conf': 'inc { x }\n' };
+      const lines = new Lexer({ diag, configId: 'h', fs: memFs(files), random: () => 0.5, fastPath }).read('/k.conf');
+      return { lines: lines.map((l) => [l.tokens, l.loc.file, l.loc.line]), diag: diag.list };
+    });
+
+  it('gives what the full treatment gives', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const [fast, full] = lexBoth(parts.join(''));
+        expect(fast).toEqual(full);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('covers a whole configuration file', () => {
+    const text = 'global_defs {\r\n  router_id r1 ! comment\r\n}\nvirtual_server 192.0.2.1 80 {\n  real_server 192.0.2.2 80 { weight 1 }\n}\n}\n{\n';
+    const [fast, full] = lexBoth(text);
+    expect(fast).toEqual(full);
+    expect(fast!.lines.map((l) => (l[0] as string[]).join(' '))).toEqual([
+      'global_defs', '{', 'router_id r1', '}', 'virtual_server 192.0.2.1 80', '{', 'real_server 192.0.2.2 80', '{', 'weight 1', '}', '}', '}', '{',
+    ]);
+    expect(fast!.diag.map((d) => `${d.loc?.line}: ${d.message}`)).toEqual(["7: extra '}' found", "8: there are 1 missing '}'s or extra '{'s"]);
+  });
+});
