@@ -19,14 +19,14 @@ import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/mo
 import type { TrackFile } from '../config/model/vrrp.js';
 import type { Script } from '../config/schema.js';
 import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
-import { runNotify } from '../vrrp/notify.js';
+import { runScript } from '../script/run.js';
 import { isLocalFailure, type Probe, type ProbeOutcome } from './probe.js';
 import { raiseOpenFilesLimit } from '../net/rlimit.js';
 import { TimerWheel } from './wheel.js';
 import { createProbe } from './probes/index.js';
 import { nativeTcpEngine, nativeTcpEngineError } from './probes/tcp-engine.js';
 import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } from './state.js';
-import { FileTracker } from '../vrrp/trackers.js';
+import { FileTracker } from '../script/file-tracker.js';
 import type { HandoverCheckers } from '../daemon/handover.js';
 import { realClock, type Clock } from '../util/clock.js';
 
@@ -74,7 +74,7 @@ export interface CheckerEdges {
   clock?: Clock;
   /** One checker's probe; undefined for a checker type that has none. Default: probes/index.ts. */
   createProbe?: typeof createProbe;
-  /** Watches a track_file for FILE_CHECK. Default: the inotify FileTracker of vrrp/trackers.ts. */
+  /** Watches a track_file for FILE_CHECK. Default: the inotify FileTracker of script/file-tracker.ts. */
   watchFile?: (def: TrackFile, onChange: () => void, log: CheckerLog) => FileWatch;
   /** [0, 1): where in its warmup a checker's first check falls. Default: Math.random. */
   random?: () => number;
@@ -524,8 +524,8 @@ export class CheckerSubsystem {
 
   private runScript(s: Script): void {
     const su = this.cfg.global.scriptUser;
-    // runNotify with only the specific script: no extra arguments, own process group, killed after 10 s.
-    runNotify({ master: s }, 'INSTANCE', '', 'MASTER', 0, { warn: (m) => this.log.warn(m) }, su ? { scriptUser: su } : {});
+    // No extra arguments, its own process group, killed after 10 s.
+    runScript(s, [], { label: 'quorum script', ...(su ? { scriptUser: su } : {}) }, { warn: (m) => this.log.warn(m) });
   }
 
   /** Serialised: IPVS sees the health changes in order. */

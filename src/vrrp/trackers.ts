@@ -1,12 +1,10 @@
 /**
  * VRRP layer, edge: the running trackers of the VRRP side — vrrp_script processes run every `interval`
- * (killed after `timeout`, rise/fall applied), interface state from the rtnetlink monitor, track_file. Each change calls `onChange`; the daemon turns that into a priority or FAULT for the
+ * (killed after `timeout`, rise/fall applied), interface state from the rtnetlink monitor (track_file: script/file-tracker.ts). Each change calls `onChange`; the daemon turns that into a priority or FAULT for the
  * instances that track the object.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { TrackFile, VrrpScript } from '../config/model/vrrp.js';
+import type { VrrpScript } from '../config/model/vrrp.js';
 import { nextScriptState } from './track.js';
 import { resolveIdentity } from '../util/users.js';
 import type { LinkSource } from '../net/rtnl-monitor.js';
@@ -122,68 +120,4 @@ export class InterfaceTracker {
   start(): void {}
 
   stop(): void {}
-}
-
-/**
- * track_file: the number written in a file, read at start and whenever the file changes (inotify through
- * fs.watch on its directory, so a file replaced by rename is seen too). A missing or unreadable file, or
- * text that is not a number, reads as 0 (with one warning). `init_file` writes the initial value first.
- */
-export class FileTracker {
-  value = 0;
-  private watcher: fs.FSWatcher | undefined;
-  private warned = false;
-
-  constructor(readonly def: TrackFile, private readonly onChange: () => void, private readonly log: TrackerLog) {
-    const file = def.file;
-    if (file && def.init && (def.init.overwrite || !fs.existsSync(file))) {
-      try {
-        fs.writeFileSync(file, `${def.init.value}\n`);
-      } catch (e) {
-        log.warn(`track_file ${def.name}: cannot initialise ${file}: ${errorText(e)}`);
-      }
-    }
-    this.value = this.read();
-  }
-
-  private read(): number {
-    if (!this.def.file) return 0;
-    let text: string;
-    try {
-      text = fs.readFileSync(this.def.file, 'utf8').trim();
-    } catch (e) {
-      if (!this.warned) this.log.warn(`track_file ${this.def.name}: ${errorText(e)} - reading as 0`);
-      this.warned = true;
-      return 0;
-    }
-    this.warned = false;
-    const m = /^[+-]?(0x[0-9a-f]+|\d+)/i.exec(text);
-    if (!m) return 0;
-    const n = m[0].toLowerCase().includes('0x') ? Number.parseInt(m[0], 16) : Number.parseInt(m[0], 10);
-    return Number.isFinite(n) ? n : 0;
-  }
-
-  start(): void {
-    const file = this.def.file;
-    if (!file) return;
-    const base = path.basename(file);
-    try {
-      this.watcher = fs.watch(path.dirname(file), (_ev, name) => {
-        if (name !== null && name.toString() !== base) return;
-        const v = this.read();
-        if (v === this.value) return;
-        this.value = v;
-        this.log.info(`track_file ${this.def.name} now reads ${v}`);
-        this.onChange();
-      });
-      this.watcher.on('error', (e) => this.log.warn(`track_file ${this.def.name}: ${e.message}`));
-    } catch (e) {
-      this.log.warn(`track_file ${this.def.name}: cannot watch ${file}: ${errorText(e)}`);
-    }
-  }
-
-  stop(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-  }
 }
