@@ -34,7 +34,17 @@ export const MAX_RANGE_ADDRESSES = 65536;
  * its number among the virtual servers using that group. Index `i` is lvs.virtualServers[i].
  * Two definitions of the same service share an id (reported as a problem by desiredTable()).
  */
-export function virtualServerIds(lvs: LvsConfig): string[] {
+export function virtualServerIds(lvs: LvsConfig): readonly string[] {
+  // Memoised per configuration (a configuration is never modified once loaded): the checkers ask for
+  // them per virtual server, which without the memo cost O(virtual servers^2) at every start and reload.
+  let ids = idsMemo.get(lvs);
+  if (!ids) idsMemo.set(lvs, (ids = Object.freeze(computeIds(lvs))));
+  return ids;
+}
+
+const idsMemo = new WeakMap<LvsConfig, readonly string[]>();
+
+function computeIds(lvs: LvsConfig): string[] {
   const member = new Map<string, number>(); // BOUNDED by the number of groups
   return lvs.virtualServers.map((vs) => {
     if (vs.kind === 'ip') return `${(vs.protocol ?? 'UDP').toLowerCase()}|${vs.family}|${canon(vs.address)}|${vs.port}`;
@@ -373,6 +383,33 @@ export function realServerEntries(lvs: LvsConfig, v: number, rs: RealServer, vsI
     const d = destOf(rs, t, member ?? 0);
     out.push({ serviceKey: key, service: t.service, destKey: destKey(d), dest: member === undefined || refused(d, t.service) ? undefined : d });
   }
+  return out;
+}
+
+/**
+ * Where each entry of the table comes from in keepalived.conf, for the log line of an entry the kernel
+ * refused: serviceKey() -> the virtual server's file:line, `serviceKey>destKey` -> the real (or sorry)
+ * server's. Built once per configuration, on the first refusal (WeakMap: gone with the configuration).
+ */
+const locations = new WeakMap<LvsConfig, Map<string, string>>();
+
+export function entryLocations(lvs: LvsConfig): Map<string, string> {
+  let out = locations.get(lvs);
+  if (out) return out;
+  out = new Map(); // BOUNDED by the table's entries
+  const { targets } = shapeOf(lvs);
+  lvs.virtualServers.forEach((vs, v) => {
+    const servers: Server[] & Array<{ loc: { file: string; line: number } }> = vs.sorryServer ? [...vs.realServers, vs.sorryServer] : vs.realServers;
+    for (const t of targets[v]!) {
+      const key = serviceKey(t.service);
+      if (!out!.has(key)) out!.set(key, at(vs));
+      for (const s of servers) {
+        const dk = `${key}>${destKey(destOf(s, t, 0))}`;
+        if (!out!.has(dk)) out!.set(dk, `${s.loc.file}:${s.loc.line}`);
+      }
+    }
+  });
+  locations.set(lvs, out);
   return out;
 }
 
