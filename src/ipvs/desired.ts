@@ -60,6 +60,19 @@ export function realServerId(vsId: string, rs: { family: string; address: string
   return `${vsId}>${rs.family}|${canon(rs.address)}|${rs.port}`;
 }
 
+/** realServerId() of every real server, by virtual server index then real server index; memoised per configuration. */
+export function realServerIds(lvs: LvsConfig): readonly (readonly string[])[] {
+  let out = rsIdsMemo.get(lvs);
+  if (!out) {
+    const ids = virtualServerIds(lvs);
+    out = lvs.virtualServers.map((vs, v) => vs.realServers.map((rs) => realServerId(ids[v]!, rs)));
+    rsIdsMemo.set(lvs, out);
+  }
+  return out;
+}
+
+const rsIdsMemo = new WeakMap<LvsConfig, readonly (readonly string[])[]>();
+
 /** What the checkers know, keyed by realServerId()/virtualServerIds(). The checker subsystem (src/check) feeds it. */
 export interface HealthView {
   /** keepalived's rs->alive: every checker of the real server passes. */
@@ -248,11 +261,11 @@ function refused(d: IpvsDest, s: IpvsService): string | undefined {
  * server: the sorry server at weight 1 and no real server (inhibit_on_failure: weight 0), alive or not
  * (perform_quorum_state). A sorry server equal to a real server takes that one's entry.
  */
-function membersOf(vs: VirtualServer, vsId: string, health: HealthView): Member[] {
+function membersOf(vs: VirtualServer, vsId: string, health: HealthView, rsIds: readonly string[]): Member[] {
   const out: Member[] = [];
   let live = 0;
-  const state = vs.realServers.map((rs) => {
-    const id = realServerId(vsId, rs);
+  const state = vs.realServers.map((rs, r) => {
+    const id = rsIds[r]!;
     const up = health.isUp(id);
     const weight = realWeight(health.weight?.(id) ?? rs.weight);
     if (up) live += weight;
@@ -270,16 +283,40 @@ function membersOf(vs: VirtualServer, vsId: string, health: HealthView): Member[
   return out;
 }
 
+/**
+ * Everything of `health` desiredTable() reads for `lvs`, as numbers: each real server's weight (or -1
+ * when down) and each sorry server's quorum. Equal fingerprints of one configuration give equal tables,
+ * at the cost of a lookup per real server instead of building the table.
+ */
+export function healthFingerprint(lvs: LvsConfig, health: HealthView): number[] {
+  const ids = virtualServerIds(lvs);
+  const rsIds = realServerIds(lvs);
+  const out: number[] = [];
+  lvs.virtualServers.forEach((vs, v) => {
+    let live = 0;
+    vs.realServers.forEach((rs, r) => {
+      const id = rsIds[v]![r]!;
+      const up = health.isUp(id);
+      const weight = realWeight(health.weight?.(id) ?? rs.weight);
+      if (up) live += weight;
+      out.push(up ? weight : -1);
+    });
+    out.push(vs.sorryServer ? ((health.quorumUp?.(ids[v]!) ?? quorumAfter(vs, live, undefined)) ? 1 : 0) : 0);
+  });
+  return out;
+}
+
 /** The table for `lvs` given the real servers' health; `problems` says what keepalived could not program either. */
 export function desiredTable(lvs: LvsConfig, health: HealthView = ALL_UP): { table: IpvsTable; problems: string[] } {
   const table: IpvsTable = new Map();
   const problems = new Set<string>(); // BOUNDED by the config's size
   const problem = (m: string) => void problems.add(m);
   const ids = virtualServerIds(lvs);
+  const rsIds = realServerIds(lvs);
   const firstBy = new Map<string, number>(); // serviceKey -> index of the virtual server that made it; BOUNDED by the table
   const twice = new Set<string>(); // `v>first` pairs already reported; BOUNDED by the virtual servers squared
   lvs.virtualServers.forEach((vs, v) => {
-    const members = membersOf(vs, ids[v]!, health);
+    const members = membersOf(vs, ids[v]!, health, rsIds[v]!);
     for (const t of targetsOf(vs, lvs, problem)) {
       const key = serviceKey(t.service);
       let entry: ServiceEntry | undefined = table.get(key);
