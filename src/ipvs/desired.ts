@@ -44,6 +44,20 @@ export function virtualServerIds(lvs: LvsConfig): readonly string[] {
 
 const idsMemo = new WeakMap<LvsConfig, readonly string[]>();
 
+/** The virtual server ids that stand for more than one virtual server (one defined twice); memoised per configuration. */
+export function repeatedVirtualServerIds(lvs: LvsConfig): ReadonlySet<string> {
+  let out = repeatedMemo.get(lvs);
+  if (!out) {
+    const seen = new Set<string>();
+    const twice = new Set<string>();
+    for (const id of virtualServerIds(lvs)) (seen.has(id) ? twice : seen).add(id);
+    repeatedMemo.set(lvs, (out = twice));
+  }
+  return out;
+}
+
+const repeatedMemo = new WeakMap<LvsConfig, ReadonlySet<string>>();
+
 function computeIds(lvs: LvsConfig): string[] {
   const member = new Map<string, number>(); // BOUNDED by the number of groups
   return lvs.virtualServers.map((vs) => {
