@@ -226,6 +226,8 @@ for (const s of shapes) {
     tskeepalived: ts,
     ratios: { programming: ratio(ts.programmingMs, ka.programmingMs), total: ratio(ts.totalMs, ka.totalMs), reload: ratio(ts.reloadMs, ka.reloadMs) },
   });
+  // As each shape ends (a long run that is cut short still says something).
+  if (!json) console.error(`${s}: ${JSON.stringify(results.at(-1))}`);
 }
 if (json) console.log(JSON.stringify(results));
 else {
