@@ -18,7 +18,7 @@ import type { KeepalivedConfig } from '../config/model.js';
 import type { Checker, FileCheck, RealServer, VirtualServer } from '../config/model/lvs.js';
 import type { TrackFile } from '../config/model/vrrp.js';
 import type { Script } from '../config/schema.js';
-import { healthView, quorumAfter, realServerId, realWeight, virtualServerIds, type HealthState } from '../ipvs/desired.js';
+import { healthView, quorumAfter, realServerId, realWeight, repeatedVirtualServerIds, virtualServerIds, type HealthState } from '../ipvs/desired.js';
 import { runScript } from '../script/run.js';
 import { isLocalFailure, type Probe, type ProbeOutcome } from './probe.js';
 import { raiseOpenFilesLimit } from '../net/rlimit.js';
@@ -502,7 +502,7 @@ export class CheckerSubsystem {
       live = vs.realServers.reduce((sum, rs, r) => sum + this.contribution(ids[r]!, rs), 0);
       // Kept up to date by recompute() from here on, unless an id stands for two entries (a real server
       // listed twice, a virtual server defined twice): those are summed again each time.
-      if (new Set(ids).size === ids.length && allIds.indexOf(vsId) === allIds.lastIndexOf(vsId)) this.liveWeight.set(v, live);
+      if (new Set(ids).size === ids.length && !repeatedVirtualServerIds(this.cfg.lvs).has(vsId)) this.liveWeight.set(v, live);
     }
     const was = this.health.quorumUp.get(vsId);
     const up = quorumAfter(vs, live, atStart ? undefined : was);

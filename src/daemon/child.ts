@@ -49,8 +49,9 @@ function stall(ms: number, log: Logger | undefined): void {
 function main(): void {
   const role = process.argv[2] === 'tskeepalived-checkers' ? 'checkers' : 'vrrp';
   process.title = `tskeepalived-${role}`;
-  // The VRRP process is forked before the file is read: it loads its code while the supervisor parses.
+  // Forked before the file is read: each process loads its code while the supervisor parses.
   if (role === 'vrrp') void import('./vrrp.js').catch(() => undefined);
+  else void Promise.all([import('./ipvs.js'), import('../check/index.js'), import('../alert/mailer.js'), import('../alert/messages.js')]).catch(() => undefined);
   let daemon: Daemon | undefined;
   let log: Logger | undefined;
   let stopping: Promise<void> | undefined;

@@ -61,10 +61,23 @@ const STOP_TIMEOUT_MS = 30_000;
 const STABLE_MS = 10_000;
 
 /**
- * The VRRP process forked before the file is read (prefork()): it loads its code while the supervisor
- * parses, which takes that time off the start of VRRP. Taken by the first spawn('vrrp') outside a namespace.
+ * The children forked before the file is read (prefork()): each loads its code while the supervisor
+ * parses, which takes that time off its start. Taken by the first spawn() of its role outside a namespace.
+ * BOUNDED: one per role.
  */
-let preforked: ChildProcess | undefined;
+const preforked = new Map<Role, ChildProcess>();
+
+/**
+ * Whether the file may define virtual servers, read cheaply before it is parsed: it names
+ * `virtual_server` or includes other files. A VRRP-only file never forks a checker process it would drop.
+ */
+function mayHaveVirtualServers(file: string): boolean {
+  try {
+    return /virtual_server|include/.test(fs.readFileSync(file, 'latin1'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * V8 options of a child beyond the supervisor's own. The checker process allocates steadily (a result per
@@ -164,20 +177,31 @@ export class Supervisor {
   }
 
   /**
-   * Forks the VRRP process at once (not with -C or -s: the namespace decides how it is started), before the
-   * file is read; start() hands it its part. dropPrefork() ends it when the start does not happen.
+   * Forks the VRRP process (not with -C), and the checker process when the file may have virtual servers
+   * (not with -P), at once, before the file is read (not with -s: the namespace decides how they are
+   * started); start() hands each its part. dropPrefork() ends those the start does not take.
    */
   static prefork(o: RunOptions): void {
-    if (o.checkOnly || o.namespace !== undefined || preforked) return;
-    preforked = forkChild('vrrp', undefined);
-    preforked.on('error', () => undefined);
+    if (o.namespace !== undefined) return;
+    const roles: Role[] = [];
+    if (!o.checkOnly) roles.push('vrrp');
+    if (!o.vrrpOnly && mayHaveVirtualServers(o.file)) roles.push('checkers');
+    for (const role of roles) {
+      if (preforked.has(role)) continue;
+      const p = forkChild(role, undefined);
+      p.on('error', () => undefined);
+      preforked.set(role, p);
+    }
   }
 
-  static dropPrefork(): void {
-    if (!preforked) return;
-    if (preforked.connected) preforked.disconnect();
-    preforked.kill('SIGTERM');
-    preforked = undefined;
+  /** Ends the preforked child of `role` (of every role without one) that no spawn() took. */
+  static dropPrefork(role?: Role): void {
+    for (const [r, p] of preforked) {
+      if (role !== undefined && r !== role) continue;
+      if (p.connected) p.disconnect();
+      p.kill('SIGTERM');
+      preforked.delete(r);
+    }
   }
 
   /** Starts the children on a loaded configuration; a number (the exit status) when it cannot start. */
@@ -238,11 +262,12 @@ export class Supervisor {
   /** Forks the child of `role` and starts it on its part of `cfg`. */
   private async spawn(role: Role, cfg: KeepalivedConfig, handover?: HandoverPart): Promise<ChildStartReply> {
     let proc: ChildProcess;
-    if (role === 'vrrp' && this.netns === undefined && preforked && preforked.exitCode === null && preforked.signalCode === null) {
-      proc = preforked;
-      preforked = undefined;
+    const pre = preforked.get(role);
+    if (this.netns === undefined && pre && pre.exitCode === null && pre.signalCode === null) {
+      proc = pre;
+      preforked.delete(role);
     } else proc = forkChild(role, this.netns);
-    Supervisor.dropPrefork();
+    Supervisor.dropPrefork(role);
     const rpc = new RpcPeer(proc);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const child: Child = { role, proc, rpc, startedAt: performance.now(), exited };

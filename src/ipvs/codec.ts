@@ -24,8 +24,27 @@ export interface IpvsRequest {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Encoded addresses by family and spelling: a table names the same few addresses thousands of times, and
+ * parsing each again was the largest part of encoding it. Only read (copied into each message).
+ * BOUNDED: cleared when it holds ADDR_MEMO_MAX addresses.
+ */
+const addrMemo = new Map<string, Uint8Array>();
+const ADDR_MEMO_MAX = 100_000;
+
 /** union nf_inet_addr: 16 bytes, an IPv4 address in the first 4; the address must be of family `af`. */
 function addr16(af: IpvsFamily, address: string): Uint8Array {
+  const k = `${af}|${address}`;
+  let out = addrMemo.get(k);
+  if (!out) {
+    out = parseAddr16(af, address);
+    if (addrMemo.size >= ADDR_MEMO_MAX) addrMemo.clear();
+    addrMemo.set(k, out);
+  }
+  return out;
+}
+
+function parseAddr16(af: IpvsFamily, address: string): Uint8Array {
   const bytes = ipToBytes(address); // TypeError when not an address
   if ((bytes.length === 4) !== (af === 'inet')) throw new TypeError(`${address} is not an ${af} address`);
   if (bytes.length === 16) return bytes;

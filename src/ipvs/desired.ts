@@ -34,7 +34,35 @@ export const MAX_RANGE_ADDRESSES = 65536;
  * its number among the virtual servers using that group. Index `i` is lvs.virtualServers[i].
  * Two definitions of the same service share an id (reported as a problem by desiredTable()).
  */
-export function virtualServerIds(lvs: LvsConfig): string[] {
+export function virtualServerIds(lvs: LvsConfig): readonly string[] {
+  // Memoised per configuration (a configuration is never modified once loaded): the checkers ask for
+  // them per virtual server, which without the memo cost O(virtual servers^2) at every start and reload.
+  let ids = idsMemo.get(lvs);
+  if (!ids) {
+    ids = Object.freeze(computeIds(lvs));
+    idsMemo.set(lvs, ids);
+  }
+  return ids;
+}
+
+const idsMemo = new WeakMap<LvsConfig, readonly string[]>();
+
+/** The virtual server ids that stand for more than one virtual server (one defined twice); memoised per configuration. */
+export function repeatedVirtualServerIds(lvs: LvsConfig): ReadonlySet<string> {
+  let out = repeatedMemo.get(lvs);
+  if (!out) {
+    const seen = new Set<string>();
+    const twice = new Set<string>();
+    for (const id of virtualServerIds(lvs)) (seen.has(id) ? twice : seen).add(id);
+    out = twice;
+    repeatedMemo.set(lvs, out);
+  }
+  return out;
+}
+
+const repeatedMemo = new WeakMap<LvsConfig, ReadonlySet<string>>();
+
+function computeIds(lvs: LvsConfig): string[] {
   const member = new Map<string, number>(); // BOUNDED by the number of groups
   return lvs.virtualServers.map((vs) => {
     if (vs.kind === 'ip') return `${(vs.protocol ?? 'UDP').toLowerCase()}|${vs.family}|${canon(vs.address)}|${vs.port}`;
@@ -49,6 +77,19 @@ export function virtualServerIds(lvs: LvsConfig): string[] {
 export function realServerId(vsId: string, rs: { family: string; address: string; port: number }): string {
   return `${vsId}>${rs.family}|${canon(rs.address)}|${rs.port}`;
 }
+
+/** realServerId() of every real server, by virtual server index then real server index; memoised per configuration. */
+export function realServerIds(lvs: LvsConfig): readonly (readonly string[])[] {
+  let out = rsIdsMemo.get(lvs);
+  if (!out) {
+    const ids = virtualServerIds(lvs);
+    out = lvs.virtualServers.map((vs, v) => vs.realServers.map((rs) => realServerId(ids[v]!, rs)));
+    rsIdsMemo.set(lvs, out);
+  }
+  return out;
+}
+
+const rsIdsMemo = new WeakMap<LvsConfig, readonly (readonly string[])[]>();
 
 /** What the checkers know, keyed by realServerId()/virtualServerIds(). The checker subsystem (src/check) feeds it. */
 export interface HealthView {
@@ -238,11 +279,11 @@ function refused(d: IpvsDest, s: IpvsService): string | undefined {
  * server: the sorry server at weight 1 and no real server (inhibit_on_failure: weight 0), alive or not
  * (perform_quorum_state). A sorry server equal to a real server takes that one's entry.
  */
-function membersOf(vs: VirtualServer, vsId: string, health: HealthView): Member[] {
+function membersOf(vs: VirtualServer, vsId: string, health: HealthView, rsIds: readonly string[]): Member[] {
   const out: Member[] = [];
   let live = 0;
-  const state = vs.realServers.map((rs) => {
-    const id = realServerId(vsId, rs);
+  const state = vs.realServers.map((rs, r) => {
+    const id = rsIds[r]!;
     const up = health.isUp(id);
     const weight = realWeight(health.weight?.(id) ?? rs.weight);
     if (up) live += weight;
@@ -260,16 +301,40 @@ function membersOf(vs: VirtualServer, vsId: string, health: HealthView): Member[
   return out;
 }
 
+/**
+ * Everything of `health` desiredTable() reads for `lvs`, as numbers: each real server's weight (or -1
+ * when down) and each sorry server's quorum. Equal fingerprints of one configuration give equal tables,
+ * at the cost of a lookup per real server instead of building the table.
+ */
+export function healthFingerprint(lvs: LvsConfig, health: HealthView): number[] {
+  const ids = virtualServerIds(lvs);
+  const rsIds = realServerIds(lvs);
+  const out: number[] = [];
+  lvs.virtualServers.forEach((vs, v) => {
+    let live = 0;
+    vs.realServers.forEach((rs, r) => {
+      const id = rsIds[v]![r]!;
+      const up = health.isUp(id);
+      const weight = realWeight(health.weight?.(id) ?? rs.weight);
+      if (up) live += weight;
+      out.push(up ? weight : -1);
+    });
+    out.push(vs.sorryServer ? ((health.quorumUp?.(ids[v]!) ?? quorumAfter(vs, live, undefined)) ? 1 : 0) : 0);
+  });
+  return out;
+}
+
 /** The table for `lvs` given the real servers' health; `problems` says what keepalived could not program either. */
 export function desiredTable(lvs: LvsConfig, health: HealthView = ALL_UP): { table: IpvsTable; problems: string[] } {
   const table: IpvsTable = new Map();
   const problems = new Set<string>(); // BOUNDED by the config's size
   const problem = (m: string) => void problems.add(m);
   const ids = virtualServerIds(lvs);
+  const rsIds = realServerIds(lvs);
   const firstBy = new Map<string, number>(); // serviceKey -> index of the virtual server that made it; BOUNDED by the table
   const twice = new Set<string>(); // `v>first` pairs already reported; BOUNDED by the virtual servers squared
   lvs.virtualServers.forEach((vs, v) => {
-    const members = membersOf(vs, ids[v]!, health);
+    const members = membersOf(vs, ids[v]!, health, rsIds[v]!);
     for (const t of targetsOf(vs, lvs, problem)) {
       const key = serviceKey(t.service);
       let entry: ServiceEntry | undefined = table.get(key);
@@ -373,6 +438,33 @@ export function realServerEntries(lvs: LvsConfig, v: number, rs: RealServer, vsI
     const d = destOf(rs, t, member ?? 0);
     out.push({ serviceKey: key, service: t.service, destKey: destKey(d), dest: member === undefined || refused(d, t.service) ? undefined : d });
   }
+  return out;
+}
+
+/**
+ * Where each entry of the table comes from in keepalived.conf, for the log line of an entry the kernel
+ * refused: serviceKey() -> the virtual server's file:line, `serviceKey>destKey` -> the real (or sorry)
+ * server's. Built once per configuration, on the first refusal (WeakMap: gone with the configuration).
+ */
+const locations = new WeakMap<LvsConfig, Map<string, string>>();
+
+export function entryLocations(lvs: LvsConfig): Map<string, string> {
+  let out = locations.get(lvs);
+  if (out) return out;
+  out = new Map(); // BOUNDED by the table's entries
+  const { targets } = shapeOf(lvs);
+  lvs.virtualServers.forEach((vs, v) => {
+    const servers: Server[] & Array<{ loc: { file: string; line: number } }> = vs.sorryServer ? [...vs.realServers, vs.sorryServer] : vs.realServers;
+    for (const t of targets[v]!) {
+      const key = serviceKey(t.service);
+      if (!out!.has(key)) out!.set(key, at(vs));
+      for (const s of servers) {
+        const dk = `${key}>${destKey(destOf(s, t, 0))}`;
+        if (!out!.has(dk)) out!.set(dk, `${s.loc.file}:${s.loc.line}`);
+      }
+    }
+  });
+  locations.set(lvs, out);
   return out;
 }
 

@@ -6,12 +6,16 @@
  * one key per configured entry.
  */
 import { opTarget, type OpResult } from './explain.js';
+import type { IpvsOp } from './types.js';
 
 export class RefusalMemory {
   private readonly logged = new Map<string, string>();
 
-  /** How many results failed, and the messages not logged before for the same entry. */
-  sort(results: ReadonlyArray<OpResult>): { failed: number; fresh: string[] } {
+  /**
+   * How many results failed, and the messages not logged before for the same entry; `where` names the
+   * configuration's file:line of a refused entry, added to its message in parentheses.
+   */
+  sort(results: ReadonlyArray<OpResult>, where?: (op: IpvsOp) => string | undefined): { failed: number; fresh: string[] } {
     let failed = 0;
     const fresh: string[] = [];
     for (const r of results) {
@@ -23,7 +27,8 @@ export class RefusalMemory {
       failed++;
       if (this.logged.get(key) === r.message) continue;
       this.logged.set(key, r.message);
-      fresh.push(r.message);
+      const at = where?.(r.op);
+      fresh.push(at ? `${r.message} (${at})` : r.message);
     }
     return { failed, fresh };
   }

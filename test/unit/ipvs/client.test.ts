@@ -111,8 +111,8 @@ describe.skipIf(endianness() !== 'LE')('IpvsClient.apply', () => {
     expect(r[3]!.message).toBe('adding real server 2001:db8::12:80 of virtual server TCP 192.0.2.3:80 failed: not sent: 2001:db8::12 is not an inet address');
   });
 
-  it('batch acks give the same results with one ack per sendmsg()', async () => {
-    const { client, reqSock } = setup({ ack: 'batch' });
+  it('by default one ack per sendmsg(): every error still belongs to the op that failed', async () => {
+    const { client, reqSock } = setup();
     const r = await client.apply([
       { op: 'new-service', service: svc(1) },
       { op: 'new-dest', service: svc(1), dest: dest(11) },
@@ -121,6 +121,17 @@ describe.skipIf(endianness() !== 'LE')('IpvsClient.apply', () => {
     ]);
     expect(r.map((x) => x.errno)).toEqual([undefined, undefined, 'ESRCH', undefined]);
     expect(reqSock.requests.map((q) => q.flags & 4)).toEqual([0, 0, 0, 4]);
+  });
+
+  it("ack 'each': every op asks for its own ack, same results", async () => {
+    const { client, reqSock } = setup({ ack: 'each' });
+    const r = await client.apply([
+      { op: 'new-service', service: svc(1) },
+      { op: 'new-dest', service: svc(2), dest: dest(11) },
+      { op: 'new-dest', service: svc(1), dest: dest(12) },
+    ]);
+    expect(r.map((x) => x.errno)).toEqual([undefined, 'ESRCH', undefined]);
+    expect(reqSock.requests.map((q) => q.flags & 4)).toEqual([4, 4, 4]);
   });
 
   it('a kernel that stops answering: every op fails with ETIMEDOUT after the deadline', async () => {

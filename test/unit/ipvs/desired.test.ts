@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import {
   desiredTable,
   desiredTimeouts,
+  entryLocations,
+  healthFingerprint,
   healthView,
   initialHealth,
   quorumAfter,
@@ -175,6 +177,32 @@ describe('desiredTable: health, quorum and the sorry server', () => {
     // Without a sorry server losing quorum changes nothing in the table.
     const bare = two('  quorum 3\n');
     expect(dests(table(bare, down(bare, '203.0.113.12')))).toEqual(['203.0.113.11:80/2']);
+  });
+
+  it('healthFingerprint: what the table reads of the health; equal fingerprints, equal tables', () => {
+    const text = two('  quorum 3\n  sorry_server 203.0.113.20 80\n', '  weight 2', '  weight 1');
+    const { lvs } = build(text);
+    const fp = (h?: HealthView) => healthFingerprint(lvs, h ?? healthView(empty()));
+    expect(fp()).toEqual([2, 1, 1]); // weights, then the sorry server's quorum (3 <= 2 + 1: up)
+    expect(fp(healthView(initialHealth(lvs)))).toEqual(fp());
+    expect(fp(down(text, '203.0.113.12'))).toEqual([2, -1, 0]); // down, and quorum lost
+    const heavier = empty();
+    heavier.weight.set(realServerId(virtualServerIds(lvs)[0]!, lvs.virtualServers[0]!.realServers[1]!), 5);
+    expect(fp(healthView(heavier))).toEqual([2, 5, 1]);
+    // The quorum as the checkers track it (hysteresis) wins over the one derived at start.
+    const held = empty();
+    held.quorumUp.set(virtualServerIds(lvs)[0]!, false);
+    expect(fp(healthView(held))).toEqual([2, 1, 0]);
+    expect(dests(table(text, healthView(held)))).toEqual(['203.0.113.20:80/1']);
+  });
+
+  it('entryLocations: the file:line of each service and destination', () => {
+    const { lvs } = build(two());
+    const at = entryLocations(lvs);
+    const vsLoc = lvs.virtualServers[0]!.loc;
+    const rsLoc = lvs.virtualServers[0]!.realServers[1]!.loc;
+    expect(at.get('tcp|inet|192.0.2.1|80')).toBe(`${vsLoc.file}:${vsLoc.line}`);
+    expect(at.get('tcp|inet|192.0.2.1|80>inet|203.0.113.12|80')).toBe(`${rsLoc.file}:${rsLoc.line}`);
   });
 
   it('sorry_server_inhibit keeps the sorry server at weight 0 while quorum holds', () => {

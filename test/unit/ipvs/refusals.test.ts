@@ -30,4 +30,15 @@ describe('RefusalMemory', () => {
     m.clear();
     expect(m.sort(refused).fresh).toHaveLength(3);
   });
+
+  it('names where a refused entry is configured when told', () => {
+    const m = new RefusalMemory();
+    const where = (op: IpvsOp) => (op.op === 'new-service' ? 'k.conf:3' : undefined);
+    const r = [
+      { ok: false, op: newSvc, message: "unknown scheduler 'nosuch'" },
+      { ok: false, op: newDest(80), message: 'ENOMEM' },
+    ];
+    expect(m.sort(r, where).fresh).toEqual(["unknown scheduler 'nosuch' (k.conf:3)", 'ENOMEM']);
+    expect(m.sort(r, where).fresh).toEqual([]); // remembered by the message itself
+  });
 });
