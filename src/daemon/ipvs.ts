@@ -23,6 +23,7 @@ import type { OpResult } from '../ipvs/explain.js';
 import { RefusalMemory } from '../ipvs/refusals.js';
 import { destKey, serviceKey, type IpvsOp, type IpvsTable } from '../ipvs/types.js';
 import type { Logger } from './log.js';
+import { errorText } from '../util/errors.js';
 
 export interface IpvsApplyReport {
   ops: number;
@@ -60,7 +61,7 @@ export class IpvsManager {
     try {
       client = await IpvsClient.open();
     } catch (e) {
-      log.error(`${(e as Error).message} - virtual servers not programmed; VRRP carries on`);
+      log.error(`${errorText(e)} - virtual servers not programmed; VRRP carries on`);
       return undefined;
     }
     const m = new IpvsManager(client, log);
@@ -280,7 +281,7 @@ export class IpvsManager {
       for (const r of failed) this.log.error(`IPVS: ${r.message}`);
       this.log.info(`IPVS: removed ${ops.length - failed.length} virtual services at stop`);
     } catch (e) {
-      this.log.error(`IPVS: cleaning up at stop failed: ${(e as Error).message}`);
+      this.log.error(`IPVS: cleaning up at stop failed: ${errorText(e)}`);
     } finally {
       this.client.close();
     }

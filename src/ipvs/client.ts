@@ -1,6 +1,6 @@
 /**
- * IPVS over generic netlink (the edge): resolves the "IPVS" family, then talks to it over two sockets
- * of the `netlink` package, each driven by a Requester (requester.ts):
+ * IPVS over generic netlink (the edge): resolves the "IPVS" family, then talks to it over two netlink
+ * sockets of our own (net/netlink/socket.ts), each driven by a Requester (requester.ts):
  *  - the request socket: apply() and the single requests (flush, timeouts, info), at most `window`
  *    unanswered; apply() asks one ack per sendmsg() (errors still come back one per failed request);
  *  - the dump socket: GET_SERVICE / GET_DEST / GET_DAEMON dumps, one at a time (an ack landing inside
@@ -8,12 +8,15 @@
  * Kernel errors come back as errno names with an explanation naming the entry (explain.ts).
  */
 import { debuglog } from 'node:util';
-import { createGenericNetlink, RawNetlinkSocket, type GenericNetlinkSocket } from 'netlink';
+import type { NetlinkError } from '../net/netlink/errors.js';
+import { openNetlink } from '../net/netlink/socket.js';
 import { decodeDaemon, decodeDest, decodeInfo, decodeService, decodeTimeouts, encodeOp, request, type DestReadback, type IpvsRequest, type KeyCache, type SyncDaemon } from './codec.js';
-import { cmdName, CTRL_CMD_GETFAMILY, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC } from './constants.js';
+import { cmdName, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC } from './constants.js';
+import { AttrWriter, parseAttrs, rdU16 } from './nlmsg.js';
 import { notSent, opResult, osErrnoName, type OpResult } from './explain.js';
 import { Requester, type Answer, type Clock, type Transport } from './requester.js';
 import { destKey, serviceKey, type IpvsOp, type IpvsService, type IpvsStats, type IpvsTable, type IpvsTimeouts, type ServiceKey } from './types.js';
+import { errorText } from '../util/errors.js';
 
 export type { OpResult } from './explain.js';
 export type { DestReadback } from './codec.js';
@@ -64,17 +67,32 @@ export class IpvsRequestError extends Error {
   }
 }
 
-/** The netlink package's raw socket as a Transport, unreferenced until a request is outstanding. */
-function rawTransport(): Transport {
-  const raw = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
-  raw.unref();
+/**
+ * A netlink socket of our own (net/netlink/socket.ts) as a Transport, unreferenced until a request is
+ * outstanding. One sendmsg() per call: the buffers go out as one datagram, which the kernel runs message by
+ * message in order.
+ */
+function socketTransport(what: string): Transport {
+  const s = openNetlink(NETLINK_GENERIC, what);
+  s.setReceiveBuffer(1 << 20, false);
   return {
-    send: (bufs, cb) => raw.send(bufs, {}, cb),
-    onMessage: (fn) => raw.on('message', (msg: Buffer) => fn(msg)),
-    onError: (fn) => raw.on('error', fn),
-    ref: () => raw.ref(),
-    unref: () => raw.unref(),
-    close: () => raw.close(),
+    send: (bufs, cb) => {
+      try {
+        s.send(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
+      } catch (e) {
+        process.nextTick(cb, e as NetlinkError);
+        return;
+      }
+      process.nextTick(cb);
+    },
+    onMessage: (fn) =>
+      s.onDatagrams((ds) => {
+        for (const d of ds) fn(d);
+      }),
+    onError: (fn) => s.onError(fn),
+    ref: () => s.ref(true),
+    unref: () => s.ref(false),
+    close: () => s.close(),
   };
 }
 
@@ -106,20 +124,22 @@ export class IpvsClient {
 
   /** Resolves the IPVS family; throws an Error with code IPVS_UNAVAILABLE when the kernel has none. */
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
-    let genl: GenericNetlinkSocket | undefined;
     let familyId: number;
+    let ctrl: Requester | undefined;
     try {
-      genl = createGenericNetlink();
-      genl.socket.on('error', (e) => debug('family lookup socket: %s', e.message)); // the lookup's timeout reports it
-      const [fam] = await genl.ctrlRequest(CTRL_CMD_GETFAMILY, { familyName: IPVS_GENL_NAME }, { timeout: opts.timeoutMs ?? 10_000 });
-      if (!fam?.familyId) throw new Error('no family id in the reply');
-      familyId = fam.familyId;
+      // The generic netlink controller answers CTRL_CMD_GETFAMILY with the family's attributes.
+      ctrl = new Requester(socketTransport('the generic netlink controller socket'), { familyId: GENL_ID_CTRL, version: 1, window: 1, errnoName: osErrnoName, timeoutMs: opts.timeoutMs ?? 10_000 });
+      const a = await ctrl.request(CTRL_CMD_GETFAMILY, new AttrWriter().str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME).finish());
+      if (a.errno !== 0) throw new Error(a.errno === 'ENOENT' ? 'no IPVS family in this kernel (ENOENT)' : `the family lookup failed: ${a.errno}`);
+      const id = rdU16(parseAttrs(a.replies[0] ?? Buffer.alloc(0))?.get(CTRL_ATTR_FAMILY_ID));
+      if (!id) throw new Error('no family id in the reply');
+      familyId = id;
     } catch (e) {
       throw unavailable(e);
     } finally {
-      genl?.socket.close();
+      ctrl?.close();
     }
-    return new IpvsClient(familyId, rawTransport(), rawTransport(), opts);
+    return new IpvsClient(familyId, socketTransport('the IPVS request socket'), socketTransport('the IPVS dump socket'), opts);
   }
 
   /** Netlink requests sent since open: one per op, dump, or query. */
@@ -139,7 +159,7 @@ export class IpvsClient {
       try {
         r = encodeOp(op, keys);
       } catch (e) {
-        return (e as Error).message; // not sent: a value no kernel accepts
+        return errorText(e); // not sent: a value no kernel accepts
       }
       return this.req.request(r.cmd, r.attrs, reqOpts);
     });

@@ -111,19 +111,13 @@ export const CONN_F_FWD_MASK = 0x7;
 export const AF = { inet: 2, inet6: 10 } as const;
 export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
 
-/** Netlink message types and flags (include/uapi/linux/netlink.h). */
-export const NLMSG_NOOP = 1;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLMSG_OVERRUN = 4;
-export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
-export const NLM_F_ACK = 0x4;
-/** NLM_F_ROOT | NLM_F_MATCH */
-export const NLM_F_DUMP = 0x300;
-/** NETLINK_GENERIC protocol number; CTRL_CMD_GETFAMILY */
-export const NETLINK_GENERIC = 16;
+// Netlink message types, flags and protocol numbers, shared by every family (net/netlink/message.ts).
+export { NETLINK_GENERIC, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from '../net/netlink/message.js';
+/** The generic netlink controller (linux/genetlink.h): its fixed family id, the family lookup and its attributes. */
+export const GENL_ID_CTRL = 0x10;
 export const CTRL_CMD_GETFAMILY = 3;
+export const CTRL_ATTR_FAMILY_ID = 1;
+export const CTRL_ATTR_FAMILY_NAME = 2;
 
 const CMD_NAMES = new Map<number, string>(Object.entries(CMD).map(([k, v]) => [v, `IPVS_CMD_${k}`]));
 

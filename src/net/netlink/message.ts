@@ -10,6 +10,10 @@ import { endianness } from 'node:os';
 
 const LE = endianness() === 'LE';
 
+/** Netlink protocol numbers (linux/netlink.h). */
+export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
+
 export const NLMSG_HDRLEN = 16;
 export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;

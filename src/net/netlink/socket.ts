@@ -15,8 +15,7 @@ import { NetlinkError } from './errors.js';
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, message, messageErrno, splitMessages, type RxMessage } from './message.js';
 import { errorText } from '../../util/errors.js';
 
-export const NETLINK_ROUTE = 0;
-export const NETLINK_GENERIC = 16;
+export { NETLINK_GENERIC, NETLINK_ROUTE } from './message.js';
 
 export interface NetlinkSocket {
   readonly impl: 'native' | 'package';
