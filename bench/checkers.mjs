@@ -52,7 +52,8 @@ function config() {
   let s = 'global_defs {\n  router_id bench\n}\n';
   for (let v = 0; v * PER_VS < N; v++) {
     s += `virtual_server 192.0.2.${1 + (v % 250)} ${8001 + Math.floor(v / 250)} {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n`;
-    for (let k = v * PER_VS; k < Math.min(N, (v + 1) * PER_VS); k++) s += `  real_server 127.0.0.1 ${BASE + k} {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n`;
+    for (let k = v * PER_VS; k < Math.min(N, (v + 1) * PER_VS); k++)
+      s += `  real_server 127.0.0.1 ${BASE + k} {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n`;
     s += '}\n';
   }
   return s;
@@ -144,17 +145,31 @@ async function runOne(kind, listener) {
   const file = path.join(WORK, 'keepalived.conf');
   const pid = path.join(WORK, `${kind}.pid`);
   const log = fs.openSync(path.join(WORK, `${kind}.log`), 'w');
-  const cmd =
-    kind.startsWith('tskeepalived')
-      ? ['node', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-C', '-f', file, '-p', pid, '--status-socket', 'none', ...(kind === METRICS_KIND ? ['--metrics-listen', `127.0.0.1:${METRICS}`] : [])]
-      : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
+  const cmd = kind.startsWith('tskeepalived')
+    ? [
+        'node',
+        ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        path.join(ROOT, 'bin/tskeepalived.js'),
+        '-n',
+        '-l',
+        '-C',
+        '-f',
+        file,
+        '-p',
+        pid,
+        '--status-socket',
+        'none',
+        ...(kind === METRICS_KIND ? ['--metrics-listen', `127.0.0.1:${METRICS}`] : []),
+      ]
+    : ['keepalived', '-n', '-l', '-C', '-f', file, '-p', pid, '-c', `${pid}.check`];
   const d = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', log, log] });
   note(`${kind} started (log: ${path.join(WORK, `${kind}.log`)}); warm-up ${WARMUP_S} s`);
   await sleep(WARMUP_S * 1000);
   const pids = tree(d.pid);
   // Each process's event-loop histogram restarts at each look: this one opens the window.
   // Only that family: a full scrape renders every real server's series, a cost measured on its own below.
-  if (kind === METRICS_KIND) sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=tskeepalived_process_event_loop_lag_max_seconds' > /dev/null || true`);
+  if (kind === METRICS_KIND)
+    sh(`curl -sf -g -m 30 'http://127.0.0.1:${METRICS}/metrics?name[]=tskeepalived_process_event_loop_lag_max_seconds' > /dev/null || true`);
   listener.kill('SIGUSR1');
   note(`${kind}: window open`);
   const c0 = cpuTicks(pids);
@@ -168,11 +183,19 @@ async function runOne(kind, listener) {
   const l1 = cpuTicks(tree(listener.pid));
   const m1 = machineTicks();
   const secs = (performance.now() - t0) / 1000;
-  const r = { kind, ...JSON.parse(await stats), cpuCores: (c1.user + c1.sys - c0.user - c0.sys) / 100 / secs, userCores: (c1.user - c0.user) / 100 / secs, sysCores: (c1.sys - c0.sys) / 100 / secs };
+  const r = {
+    kind,
+    ...JSON.parse(await stats),
+    cpuCores: (c1.user + c1.sys - c0.user - c0.sys) / 100 / secs,
+    userCores: (c1.user - c0.user) / 100 / secs,
+    sysCores: (c1.sys - c0.sys) / 100 / secs,
+  };
   r.listenerCores = (l1.user + l1.sys - l0.user - l0.sys) / 100 / secs;
   // Sockets in TIME_WAIT on the checker's side (local port not a listener's): the closer first holds them.
   try {
-    r.timeWait = Number(sh(`ss -Htan state time-wait | awk '{split($3, a, ":"); p = a[length(a)]; if (p < ${BASE} || p >= ${BASE + N}) n++} END {print n + 0}'`).trim());
+    r.timeWait = Number(
+      sh(`ss -Htan state time-wait | awk '{split($3, a, ":"); p = a[length(a)]; if (p < ${BASE} || p >= ${BASE + N}) n++} END {print n + 0}'`).trim(),
+    );
   } catch {
     r.timeWait = NaN;
   }
@@ -218,10 +241,15 @@ async function main() {
   fs.mkdirSync(WORK, { recursive: true });
   sh('modprobe -a ip_vs ip_vs_rr || true'); // the VM's kernel does not load modules on demand
   fs.writeFileSync(path.join(WORK, 'keepalived.conf'), config());
-  const listener = spawn('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "${LISTENER.replace(/"/g, '\\"').replace(/\$/g, '\\$')}" ${BASE} ${N}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listener = spawn(
+    'sh',
+    ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "${LISTENER.replace(/"/g, '\\"').replace(/\$/g, '\\$')}" ${BASE} ${N}`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await lineFrom(listener, /^ready/, 120_000);
   const rounds = [];
-  for (let round = 0; round < ROUNDS; round++) for (const kind of ['keepalived', 'tskeepalived']) if (!only || only === kind) rounds.push({ round: round + 1, ...(await runOne(kind, listener)) });
+  for (let round = 0; round < ROUNDS; round++)
+    for (const kind of ['keepalived', 'tskeepalived']) if (!only || only === kind) rounds.push({ round: round + 1, ...(await runOne(kind, listener)) });
   if (!only || only === 'tskeepalived') rounds.push({ round: 1, ...(await runOne(METRICS_KIND, listener)) });
   listener.kill('SIGKILL');
   // One row per daemon: each number the median over the rounds.
@@ -238,14 +266,33 @@ async function main() {
   });
   const ka = results.find((r) => r.kind === 'keepalived');
   const ts = results.find((r) => r.kind === 'tskeepalived');
-  const out = { realServers: N, delayLoopS: 1, warmupS: WARMUP_S, windowS: WINDOW_S, rounds: ROUNDS, results, ...(ROUNDS > 1 ? { eachRound: rounds } : {}), ...(ka && ts ? { cpuRatio: ts.cpuCores / ka.cpuCores, cpuPerCheckRatio: ts.cpuUsPerCheck / ka.cpuUsPerCheck, machinePerCheckRatio: ts.machineUsPerCheck / ka.machineUsPerCheck, checksRatio: ts.perSecond / ka.perSecond } : {}) };
+  const out = {
+    realServers: N,
+    delayLoopS: 1,
+    warmupS: WARMUP_S,
+    windowS: WINDOW_S,
+    rounds: ROUNDS,
+    results,
+    ...(ROUNDS > 1 ? { eachRound: rounds } : {}),
+    ...(ka && ts
+      ? {
+          cpuRatio: ts.cpuCores / ka.cpuCores,
+          cpuPerCheckRatio: ts.cpuUsPerCheck / ka.cpuUsPerCheck,
+          machinePerCheckRatio: ts.machineUsPerCheck / ka.machineUsPerCheck,
+          checksRatio: ts.perSecond / ka.perSecond,
+        }
+      : {}),
+  };
   for (const r of results) if (r.metricsError) console.error(`${r.kind}: metrics: ${r.metricsError}`);
   for (const r of results) if (r.stopNote) console.error(`${r.kind}: ${r.stopNote}`);
   if (json) return console.log(JSON.stringify(out));
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  console.log(`${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s${ROUNDS > 1 ? `; ${ROUNDS} rounds, alternating, medians` : ''}`);
+  console.log(
+    `${N} real servers, TCP_CHECK, delay_loop 1 s; warm-up ${WARMUP_S} s, window ${WINDOW_S} s${ROUNDS > 1 ? `; ${ROUNDS} rounds, alternating, medians` : ''}`,
+  );
   const head = 'daemon        checks/s  late p50/p99/max ms   CPU cores (user+sys)  us/check  machine cores, us/check  loop lag p99/max ms  silent RS';
-  const row = (r, name = r.kind) => `${name.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${f(r.cpuUsPerCheck, 0).padStart(8)}  ${`${f(r.machineCores, 2)}, ${f(r.machineUsPerCheck, 0)}`.padStart(23)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`;
+  const row = (r, name = r.kind) =>
+    `${name.padEnd(13)} ${f(r.perSecond, 0).padStart(8)}  ${`${f(r.p50, 0)} / ${f(r.p99, 0)} / ${f(r.max, 0)}`.padEnd(20)} ${`${f(r.cpuCores, 2)} (${f(r.userCores, 2)}+${f(r.sysCores, 2)})`.padStart(20)}  ${f(r.cpuUsPerCheck, 0).padStart(8)}  ${`${f(r.machineCores, 2)}, ${f(r.machineUsPerCheck, 0)}`.padStart(23)}  ${`${f(r.loopLagP99Ms)} / ${f(r.loopLagMaxMs)}`.padEnd(19)}  ${r.silent}`;
   if (ROUNDS > 1) {
     console.log(head.replace('daemon       ', 'round        '));
     for (const r of rounds) console.log(row(r, `${r.round} ${r.kind}`));
@@ -253,8 +300,15 @@ async function main() {
   }
   console.log(head);
   for (const r of results) console.log(row(r));
-  for (const r of results) if (r.fullScrapeS !== undefined) console.log(`${r.kind}: one full /metrics scrape: ${f(r.fullScrapeBytes / 1e6, 1)} MB in ${f(r.fullScrapeS, 2)} s, ${f(r.fullScrapeCpuS, 2)} CPU-s of the daemon (checks included)`);
-  if (out.cpuRatio !== undefined) console.log(`ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, CPU per check ${f(out.cpuPerCheckRatio, 2)}, machine CPU per check ${f(out.machinePerCheckRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`);
+  for (const r of results)
+    if (r.fullScrapeS !== undefined)
+      console.log(
+        `${r.kind}: one full /metrics scrape: ${f(r.fullScrapeBytes / 1e6, 1)} MB in ${f(r.fullScrapeS, 2)} s, ${f(r.fullScrapeCpuS, 2)} CPU-s of the daemon (checks included)`,
+      );
+  if (out.cpuRatio !== undefined)
+    console.log(
+      `ratios tskeepalived/keepalived: CPU ${f(out.cpuRatio, 2)}, CPU per check ${f(out.cpuPerCheckRatio, 2)}, machine CPU per check ${f(out.machinePerCheckRatio, 2)}, checks/s ${f(out.checksRatio, 2)}`,
+    );
 }
 
 main().catch((e) => {

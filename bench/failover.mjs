@@ -18,26 +18,39 @@ const NS = { a: `bfa${tag}`, b: `bfb${tag}` };
 const IF = { a: `bfva${tag}`, b: `bfvb${tag}` };
 const VIP = '192.0.2.100';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-bench-'));
-const sh = (...a) => { const r = spawnSync(a[0], a.slice(1), { encoding: 'utf8' }); if (r.status !== 0) throw new Error(`${a.join(' ')}: ${r.stderr}`); return r.stdout; };
+const sh = (...a) => {
+  const r = spawnSync(a[0], a.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${a.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const has = (s) => spawnSync('ip', ['-n', NS[s], '-4', '-o', 'addr', 'show', 'dev', IF[s]], { encoding: 'utf8' }).stdout.includes(`${VIP}/`);
 
 function setup() {
   for (const s of ['a', 'b']) sh('ip', 'netns', 'add', NS[s]);
   sh('ip', 'link', 'add', IF.a, 'type', 'veth', 'peer', 'name', IF.b);
-  for (const [s, ip] of [['a', '192.0.2.1'], ['b', '192.0.2.2']]) {
+  for (const [s, ip] of [
+    ['a', '192.0.2.1'],
+    ['b', '192.0.2.2'],
+  ]) {
     sh('ip', 'link', 'set', IF[s], 'netns', NS[s]);
     sh('ip', '-n', NS[s], 'addr', 'add', `${ip}/24`, 'dev', IF[s]);
     sh('ip', '-n', NS[s], 'link', 'set', IF[s], 'up');
   }
 }
 function cleanup() {
-  for (const n of Object.values(NS)) { spawnSync('sh', ['-c', `ip netns pids ${n} | xargs -r kill -9`]); spawnSync('ip', ['netns', 'del', n]); }
+  for (const n of Object.values(NS)) {
+    spawnSync('sh', ['-c', `ip netns pids ${n} | xargs -r kill -9`]);
+    spawnSync('ip', ['netns', 'del', n]);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }
 function conf(s, prio, intervalS) {
   const f = path.join(dir, `${s}.conf`);
-  fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[s]}\n  virtual_router_id 51\n  priority ${prio}\n  advert_int ${intervalS}\n  version 3\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+  fs.writeFileSync(
+    f,
+    `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[s]}\n  virtual_router_id 51\n  priority ${prio}\n  advert_int ${intervalS}\n  version 3\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
+  );
   return f;
 }
 function start(impl, s, prio, intervalS) {
@@ -45,17 +58,25 @@ function start(impl, s, prio, intervalS) {
   const pid = path.join(dir, `${impl}-${s}.pid`);
   fs.rmSync(pid, { force: true });
   fs.rmSync(`${pid}.vrrp`, { force: true });
-  const args = impl === 'keepalived'
-    ? ['keepalived', '-n', '-f', f, '-p', pid, '-r', `${pid}.vrrp`]
-    : [process.execPath, BIN, '-n', '-f', f, '-p', pid];
+  const args = impl === 'keepalived' ? ['keepalived', '-n', '-f', f, '-p', pid, '-r', `${pid}.vrrp`] : [process.execPath, BIN, '-n', '-f', f, '-p', pid];
   const p = spawn('ip', ['netns', 'exec', NS[s], ...args], { stdio: 'ignore' });
   return { p, pid };
 }
 function reset() {
-  for (const s of ['a', 'b']) { spawnSync('sh', ['-c', `ip netns pids ${NS[s]} | xargs -r kill -9`]); spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/24`, 'dev', IF[s]]); }
+  for (const s of ['a', 'b']) {
+    spawnSync('sh', ['-c', `ip netns pids ${NS[s]} | xargs -r kill -9`]);
+    spawnSync('ip', ['-n', NS[s], 'addr', 'del', `${VIP}/24`, 'dev', IF[s]]);
+  }
   spawnSync('sleep', ['0.3']);
 }
-async function waitFor(cond, ms) { const t0 = performance.now(); while (performance.now() - t0 < ms) { if (cond()) return performance.now() - t0; await sleep(1); } return NaN; }
+async function waitFor(cond, ms) {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (cond()) return performance.now() - t0;
+    await sleep(1);
+  }
+  return NaN;
+}
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 async function failover(impl, intervalS) {

@@ -145,13 +145,29 @@ async function runOne(shapeName, kind) {
   const shape = SHAPES[shapeName];
   const ns = `bench-${kind}`;
   sh(`ip netns del ${ns} 2>/dev/null || true; ip netns add ${ns}`);
-  sh(`ip netns exec ${ns} sh -c 'ip link set lo up; ip link add eth0 type veth peer name eth1; ip link set eth0 up; ip link set eth1 up; ip addr add 198.51.100.254/24 dev eth0'`);
+  sh(
+    `ip netns exec ${ns} sh -c 'ip link set lo up; ip link add eth0 type veth peer name eth1; ip link set eth0 up; ip link set eth1 up; ip addr add 198.51.100.254/24 dev eth0'`,
+  );
   const file = path.join(WORK, `${kind}.conf`);
   fs.writeFileSync(file, config(shape, false));
   const pid = path.join(WORK, `${kind}.pid`);
   const cmd =
     kind === 'tskeepalived'
-      ? [...(profile ? ['env', `NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${PROF_DIR}`] : []), 'node', path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-f', file, '-p', pid, '-r', `${pid}.v`, '-c', `${pid}.c`]
+      ? [
+          ...(profile ? ['env', `NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${PROF_DIR}`] : []),
+          'node',
+          path.join(ROOT, 'bin/tskeepalived.js'),
+          '-n',
+          '-l',
+          '-f',
+          file,
+          '-p',
+          pid,
+          '-r',
+          `${pid}.v`,
+          '-c',
+          `${pid}.c`,
+        ]
       : ['keepalived', '-n', '-l', '-f', file, '-p', pid, '-r', `${pid}.v`, '-c', `${pid}.c`];
   const w = watch(ns, 'count');
   await w.isReady;
@@ -192,7 +208,8 @@ async function runOne(shapeName, kind) {
   sh(`ip netns del ${ns}`);
   if (showLog && kind === 'tskeepalived') {
     console.log(`--- ${shapeName} ${kind}: log (ms since start / since SIGHUP)`);
-    for (const [at, l] of lines) if (!/warning/i.test(l)) console.log(`${String(at - start).padStart(7)} ${at >= hup ? `+${at - hup}`.padStart(7) : '       '}  ${l.slice(0, 220)}`);
+    for (const [at, l] of lines)
+      if (!/warning/i.test(l)) console.log(`${String(at - start).padStart(7)} ${at >= hup ? `+${at - hup}`.padStart(7) : '       '}  ${l.slice(0, 220)}`);
   }
   if (profile && kind === 'tskeepalived') {
     await new Promise((r) => setTimeout(r, 2000)); // the children write theirs as they exit
@@ -234,8 +251,13 @@ else {
   console.log(`${VS} virtual servers x ${RS} real servers, no checkers`);
   console.log('shape          daemon        programming   from start  one-weight reload  reload requests');
   for (const r of results) {
-    for (const x of [r.keepalived, r.tskeepalived].filter((y) => y.kind)) console.log(`${r.shape.padEnd(14)} ${x.kind.padEnd(13)} ${String(x.programmingMs).padStart(8)} ms ${String(x.totalMs).padStart(8)} ms ${String(x.reloadMs ?? '-').padStart(12)} ms ${String(x.reloadRequests ?? '-').padStart(10)}`);
-    console.log(`${r.shape.padEnd(14)} ratios (tskeepalived / keepalived): programming ${r.ratios.programming}, from start ${r.ratios.total}, reload ${r.ratios.reload}`);
+    for (const x of [r.keepalived, r.tskeepalived].filter((y) => y.kind))
+      console.log(
+        `${r.shape.padEnd(14)} ${x.kind.padEnd(13)} ${String(x.programmingMs).padStart(8)} ms ${String(x.totalMs).padStart(8)} ms ${String(x.reloadMs ?? '-').padStart(12)} ms ${String(x.reloadRequests ?? '-').padStart(10)}`,
+      );
+    console.log(
+      `${r.shape.padEnd(14)} ratios (tskeepalived / keepalived): programming ${r.ratios.programming}, from start ${r.ratios.total}, reload ${r.ratios.reload}`,
+    );
   }
 }
 process.exit(0);

@@ -57,7 +57,22 @@ async function measure(kind) {
   const log = fs.openSync(path.join(WORK, `${kind}.log`), 'w');
   const cmd =
     kind === 'tskeepalived'
-      ? [process.execPath, path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-f', conf, '-p', pid, '-r', files.vrrp, '-c', files.checkers, '--status-socket', `${pid}.sock`]
+      ? [
+          process.execPath,
+          path.join(ROOT, 'bin/tskeepalived.js'),
+          '-n',
+          '-l',
+          '-f',
+          conf,
+          '-p',
+          pid,
+          '-r',
+          files.vrrp,
+          '-c',
+          files.checkers,
+          '--status-socket',
+          `${pid}.sock`,
+        ]
       : ['keepalived', '-n', '-l', '-f', conf, '-p', pid, '-r', files.vrrp, '-c', files.checkers];
   const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', log, log] });
   try {

@@ -96,6 +96,7 @@ for (let k = 0; k < ROUNDS; k++) {
 console.log(`${N} GETFAMILY requests, window 64, ${ROUNDS} rounds (medians):`);
 console.log('| socket | wall per request | CPU per request |');
 console.log('| --- | --- | --- |');
-for (const [k, v] of Object.entries(res)) console.log(`| ${k} | ${med(v.map((x) => x.usPerReq)).toFixed(1)} µs | ${med(v.map((x) => x.cpuUsPerReq)).toFixed(1)} µs |`);
+for (const [k, v] of Object.entries(res))
+  console.log(`| ${k} | ${med(v.map((x) => x.usPerReq)).toFixed(1)} µs | ${med(v.map((x) => x.cpuUsPerReq)).toFixed(1)} µs |`);
 const ratio = med(res.native.map((x) => x.cpuUsPerReq)) / med(res.package.map((x) => x.cpuUsPerReq));
 console.log(`native / package CPU per request: ${ratio.toFixed(2)}`);

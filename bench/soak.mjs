@@ -43,7 +43,9 @@ const note = (m) => console.error(`soak ${new Date().toISOString().slice(11, 19)
 fs.rmSync(WORK, { recursive: true, force: true });
 fs.mkdirSync(WORK, { recursive: true });
 sh('modprobe -a ip_vs ip_vs_rr veth');
-sh('ip link del sk0 2>/dev/null || true; ip link add sk0 type veth peer name sk1 && ip addr add 192.0.2.1/24 dev sk0 && ip link set sk0 up && ip link set sk1 up && ip link set lo up');
+sh(
+  'ip link del sk0 2>/dev/null || true; ip link add sk0 type veth peer name sk1 && ip addr add 192.0.2.1/24 dev sk0 && ip link set sk0 up && ip link set sk1 up && ip link set lo up',
+);
 sh('ipvsadm -C');
 
 function config(round) {
@@ -91,7 +93,23 @@ for (let k = 0; k < RS; k++) open(k);
 const conf = path.join(WORK, 'keepalived.conf');
 fs.writeFileSync(conf, config(0));
 const log = fs.openSync(path.join(WORK, 'tskeepalived.log'), 'w');
-const d = spawn(process.execPath, [path.join(ROOT, 'bin/tskeepalived.js'), '-n', '-l', '-f', conf, '-p', path.join(WORK, 'tsk.pid'), '--status-socket', path.join(WORK, 'tsk.sock'), '--metrics-listen', METRICS], { stdio: ['ignore', log, log] });
+const d = spawn(
+  process.execPath,
+  [
+    path.join(ROOT, 'bin/tskeepalived.js'),
+    '-n',
+    '-l',
+    '-f',
+    conf,
+    '-p',
+    path.join(WORK, 'tsk.pid'),
+    '--status-socket',
+    path.join(WORK, 'tsk.sock'),
+    '--metrics-listen',
+    METRICS,
+  ],
+  { stdio: ['ignore', log, log] },
+);
 let daemonExit = null;
 d.on('exit', (code, sig) => (daemonExit = `${code ?? sig}`));
 
@@ -168,7 +186,9 @@ while (Date.now() < end && daemonExit === null) {
   }
   if (now >= nextSample) {
     nextSample += 60_000;
-    const text = await scrape('?name[]=tskeepalived_process_resident_memory_bytes&name[]=tskeepalived_process_active_timers&name[]=tskeepalived_process_active_resources&name[]=tskeepalived_reloads_total');
+    const text = await scrape(
+      '?name[]=tskeepalived_process_resident_memory_bytes&name[]=tskeepalived_process_active_timers&name[]=tskeepalived_process_active_resources&name[]=tskeepalived_reloads_total',
+    );
     const pids = [/** @type {number} */ (d.pid), ...childPids()];
     const s = {
       minute: Math.round((now - t0) / 60_000),
@@ -207,7 +227,20 @@ if (warm && last) {
   if (total(last.rssMiB) > total(warm.rssMiB) * 1.1) failures.push(`resident memory grew ${total(warm.rssMiB)} -> ${total(last.rssMiB)} MiB (over 10 %)`);
 }
 if (failures.length) console.error(logTail());
-const summary = { minutes: MINUTES, realServers: RS, flapS: FLAP_S, reloads, scrapes, checks, worstGapMs: Math.round(worstGapMs), missed, first: warm, last, pass: failures.length === 0, failures };
+const summary = {
+  minutes: MINUTES,
+  realServers: RS,
+  flapS: FLAP_S,
+  reloads,
+  scrapes,
+  checks,
+  worstGapMs: Math.round(worstGapMs),
+  missed,
+  first: warm,
+  last,
+  pass: failures.length === 0,
+  failures,
+};
 console.log(JSON.stringify(summary));
 sh('ipvsadm -C; ip link del sk0 2>/dev/null || true');
 process.exit(failures.length === 0 ? 0 : 1);

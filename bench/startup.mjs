@@ -108,14 +108,18 @@ const rows = cases.map((c, i) => {
 if (json) {
   console.log(JSON.stringify({ node: process.version, rounds, cpus: os.cpus().length, load: os.loadavg(), asRoot, baseDir, rows }, null, 2));
 } else {
-  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, median of ${rounds} rounds (min in brackets)${asRoot ? ', keepalived in a fresh netns' : ''}`);
+  console.log(
+    `Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, median of ${rounds} rounds (min in brackets)${asRoot ? ', keepalived in a fresh netns' : ''}`,
+  );
   console.log('| what | tskeepalived wall (min) | keepalived 2.2.7 wall (min) | ratio | CPU: tskeepalived | keepalived | ratio |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const f = (m, mn) => (m === null ? '–' : `${m.toFixed(0)} ms (${mn.toFixed(0)})`);
     const c = (m) => (m === null ? '–' : `${m.toFixed(0)} ms`);
     const cr = r.tskeepalivedCpuMs && r.keepalivedCpuMs ? (r.tskeepalivedCpuMs / r.keepalivedCpuMs).toFixed(2) + 'x' : '–';
-    console.log(`| ${r.case} | ${f(r.tskeepalivedMs, r.tskeepalivedMinMs)} | ${f(r.keepalivedMs, r.keepalivedMinMs)} | ${r.ratio === null ? '–' : r.ratio + 'x'} | ${c(r.tskeepalivedCpuMs)} | ${c(r.keepalivedCpuMs)} | ${cr} |`);
+    console.log(
+      `| ${r.case} | ${f(r.tskeepalivedMs, r.tskeepalivedMinMs)} | ${f(r.keepalivedMs, r.keepalivedMinMs)} | ${r.ratio === null ? '–' : r.ratio + 'x'} | ${c(r.tskeepalivedCpuMs)} | ${c(r.keepalivedCpuMs)} | ${cr} |`,
+    );
   }
   if (baseDir) {
     console.log(`\nbaseline ${baseDir}:`);
@@ -123,7 +127,9 @@ if (json) {
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       if (r.baselineMs === null || r.baselineMs === undefined) continue;
-      console.log(`| ${r.case} | ${r.baselineMs.toFixed(0)} ms | ${r.baselineCpuMs.toFixed(0)} ms | ${r.tskeepalivedMs.toFixed(0)} ms | ${r.tskeepalivedCpuMs?.toFixed(0) ?? '-'} ms | ${r.speedup}x |`);
+      console.log(
+        `| ${r.case} | ${r.baselineMs.toFixed(0)} ms | ${r.baselineCpuMs.toFixed(0)} ms | ${r.tskeepalivedMs.toFixed(0)} ms | ${r.tskeepalivedCpuMs?.toFixed(0) ?? '-'} ms | ${r.speedup}x |`,
+      );
     }
   }
   const bad = rows.filter((r) => r.exit.ka !== null && r.exit.ts !== r.exit.ka);

@@ -234,7 +234,11 @@ async function syslogSink() {
 }
 
 function startListener() {
-  const p = spawn('ip', ['netns', 'exec', NS.m, 'sh', '-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "$0" ${RS_PORT} ${PORTS}`, LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const p = spawn(
+    'ip',
+    ['netns', 'exec', NS.m, 'sh', '-c', `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec node -e "$0" ${RS_PORT} ${PORTS}`, LISTENER],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   started.add(p);
   let buf = '';
   const waiting = [];
@@ -387,7 +391,7 @@ const hasVip = (side) => tryShell(`ip -n ${NS[side]} -4 -o addr show dev ${IF[si
 function destCount(pid) {
   try {
     const t = fs.readFileSync(`/proc/${pid}/net/ip_vs`, 'utf8');
-    return t.match(/^ {2}-> [0-9A-F]/gm)?.length ?? 0; // not the header line "  -> RemoteAddress:Port ..." 
+    return t.match(/^ {2}-> [0-9A-F]/gm)?.length ?? 0; // not the header line "  -> RemoteAddress:Port ..."
   } catch {
     return -1;
   }
@@ -417,7 +421,10 @@ function cpuSample(impl, mPid, mPidFile) {
   out.sched = {};
   const kaVrrp = Number(read(`${mPidFile}.vrrp`).trim());
   const kaCheck = Number(read(`${mPidFile}.check`).trim());
-  for (const [side, n] of [['m', NS.m], ['b', NS.b]]) {
+  for (const [side, n] of [
+    ['m', NS.m],
+    ['b', NS.b],
+  ]) {
     for (const pid of tryShell(`ip netns pids ${n}`).stdout.split('\n').filter(Boolean).map(Number)) {
       const stat = read(`/proc/${pid}/stat`);
       if (!stat) continue;
@@ -443,7 +450,12 @@ function cpuSample(impl, mPid, mPidFile) {
 }
 
 /** CPU cores used by role between two samples `s` seconds apart. */
-const cpuCores = (a, b, s) => Object.fromEntries(Object.keys(a).filter((k) => k !== 'sched').map((k) => [k, +((b[k] - a[k]) / 100 / s).toFixed(2)]));
+const cpuCores = (a, b, s) =>
+  Object.fromEntries(
+    Object.keys(a)
+      .filter((k) => k !== 'sched')
+      .map((k) => [k, +((b[k] - a[k]) / 100 / s).toFixed(2)]),
+  );
 
 /** Polls `cond` every `stepMs` up to `ms`; the seconds it took, or NaN. */
 async function waitFor(cond, ms, stepMs = 250) {
@@ -488,17 +500,22 @@ async function run(impl, intervalS, listener, probe) {
     note(`${label}: MASTER started (log ${m.logFile})`);
     const tVip = await waitFor(() => hasVip('m'), 300_000);
     const tUp = await waitFor(() => destCount(m.p.pid) === N, 300_000, 500);
-    if (Number.isNaN(tVip) || Number.isNaN(tUp)) throw new Error(`${label}: the MASTER did not come up (VIP: ${hasVip('m')}, destinations: ${destCount(m.p.pid)}/${N})\n${tail(m.log())}`);
+    if (Number.isNaN(tVip) || Number.isNaN(tUp))
+      throw new Error(`${label}: the MASTER did not come up (VIP: ${hasVip('m')}, destinations: ${destCount(m.p.pid)}/${N})\n${tail(m.log())}`);
     res.startS = { vip: +tVip.toFixed(1), allDestinations: +tUp.toFixed(1) }; // the second counted from the first
     note(`${label}: VIP held, ${N} destinations after ${tUp.toFixed(1)} s; warm-up ${WARMUP_S} s`);
     await sleep(WARMUP_S * 1000);
     b = startDaemon(impl, 'b', bFile);
-    if (Number.isNaN(await waitFor(() => /Entering BACKUP STATE/.test(b.log()), 120_000))) throw new Error(`${label}: the BACKUP did not enter BACKUP state\n${tail(b.log())}`);
+    if (Number.isNaN(await waitFor(() => /Entering BACKUP STATE/.test(b.log()), 120_000)))
+      throw new Error(`${label}: the BACKUP did not enter BACKUP state\n${tail(b.log())}`);
     await sleep(SETTLE_S * 1000 + 1000);
     const measureFrom = Date.now() / 1000;
     const mLogFrom = m.log().length;
     /** MASTER log lines that say it left MASTER state, or that a child process died or was restarted. */
-    const masterTrouble = (text) => text.split('\n').filter((l) => /Entering (BACKUP|FAULT|INIT) STATE|priority 0|child process.*(exit|died|kill|restart|respawn|terminated)|Restarting/i.test(l));
+    const masterTrouble = (text) =>
+      text
+        .split('\n')
+        .filter((l) => /Entering (BACKUP|FAULT|INIT) STATE|priority 0|child process.*(exit|died|kill|restart|respawn|terminated)|Restarting/i.test(l));
 
     /** One phase: `act` starts it and resolves once its work is seen done (or gives up); then the tail. */
     const phase = async (name, act) => {
@@ -557,17 +574,27 @@ async function run(impl, intervalS, listener, probe) {
     } else res.phases.push({ phase: 'scrape', na: true });
     await phase('dump', async () => {
       // Done once /tmp/keepalived.data exists and no /tmp/keepalived.* file has changed for two polls.
-      const dumps = () => fs.readdirSync('/tmp').filter((n) => n.startsWith('keepalived.')).map((n) => `/tmp/${n}`);
+      const dumps = () =>
+        fs
+          .readdirSync('/tmp')
+          .filter((n) => n.startsWith('keepalived.'))
+          .map((n) => `/tmp/${n}`);
       for (const f of dumps()) fs.rmSync(f, { force: true });
       m.p.kill('SIGUSR1');
       let last = '';
       let same = 0;
-      const s = await waitFor(() => {
-        const now = dumps().map((f) => `${f}:${fs.statSync(f, { throwIfNoEntry: false })?.size}`).join(' ');
-        same = now === last ? same + 1 : 0;
-        last = now;
-        return fs.existsSync('/tmp/keepalived.data') && same >= 2;
-      }, CAP_S * 1000, 500);
+      const s = await waitFor(
+        () => {
+          const now = dumps()
+            .map((f) => `${f}:${fs.statSync(f, { throwIfNoEntry: false })?.size}`)
+            .join(' ');
+          same = now === last ? same + 1 : 0;
+          last = now;
+          return fs.existsSync('/tmp/keepalived.data') && same >= 2;
+        },
+        CAP_S * 1000,
+        500,
+      );
       const kb = dumps().reduce((a, f) => a + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0) / 1e3;
       return { workS: s, files: last, work: Number.isNaN(s) ? `no dump at ${CAP_S} s` : `${kb.toFixed(0)} kB in ${s.toFixed(1)} s` };
     });
@@ -613,7 +640,8 @@ function analyse(res, packets, intervalS, probeLate) {
       if (prev !== undefined) out.push({ at: t, ms: (t - prev) * 1000, ownMs: Math.max(0, (t - prev) * 1000 - intervalS * 1000 - stall(prev, t)) });
       prev = t;
     }
-    if (prev !== undefined && (t1 - prev) * 1000 > intervalS * 1000) out.push({ at: t1, ms: (t1 - prev) * 1000, ownMs: Math.max(0, (t1 - prev) * 1000 - intervalS * 1000 - stall(prev, t1)), silence: true });
+    if (prev !== undefined && (t1 - prev) * 1000 > intervalS * 1000)
+      out.push({ at: t1, ms: (t1 - prev) * 1000, ownMs: Math.max(0, (t1 - prev) * 1000 - intervalS * 1000 - stall(prev, t1)), silence: true });
     return out;
   };
   const summary = (t0, t1) => {
@@ -626,7 +654,10 @@ function analyse(res, packets, intervalS, probeLate) {
       overTargetMs: Math.max(0, +(maxGapMs - targetMs).toFixed(1)),
       adverts: master.filter((t) => t > t0 && t <= t1).length,
       backupAdverts: backup.filter((t) => t > t0 && t <= t1).length,
-      probeLateMs: +probeLate.filter((l) => l.t > t0 && l.t <= t1).reduce((m, l) => Math.max(m, l.ms), 0).toFixed(1),
+      probeLateMs: +probeLate
+        .filter((l) => l.t > t0 && l.t <= t1)
+        .reduce((m, l) => Math.max(m, l.ms), 0)
+        .toFixed(1),
       gaps: g,
     };
   };
@@ -640,10 +671,18 @@ function analyse(res, packets, intervalS, probeLate) {
   }
   if (!res.measured) return;
   const { gaps, ...sum } = summary(res.measured.t0, res.measured.t1);
-  res.whole = { ...sum, takeover: sum.backupAdverts > 0 || res.phases.some((p) => p.takeover), durationS: +(res.measured.t1 - res.measured.t0).toFixed(1), gapsMeasured: gaps.length };
+  res.whole = {
+    ...sum,
+    takeover: sum.backupAdverts > 0 || res.phases.some((p) => p.takeover),
+    durationS: +(res.measured.t1 - res.measured.t0).toFixed(1),
+    gapsMeasured: gaps.length,
+  };
   // Where the largest gaps were, with the phase they fell in and the probe's view of them.
   const where = (at) => res.phases.find((p) => !p.na && at > p.t0 && at <= p.t1)?.phase ?? 'between phases';
-  res.whole.largest = [...gaps].sort((a, b) => b.ms - a.ms).slice(0, 8).map((g) => ({ ms: +g.ms.toFixed(1), ownMs: +g.ownMs.toFixed(1), phase: where(g.at), atS: +(g.at - res.measured.t0).toFixed(1) }));
+  res.whole.largest = [...gaps]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 8)
+    .map((g) => ({ ms: +g.ms.toFixed(1), ownMs: +g.ownMs.toFixed(1), phase: where(g.at), atS: +(g.at - res.measured.t0).toFixed(1) }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -660,10 +699,14 @@ const PHASE_TITLES = {
 
 function printTables(out) {
   const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  console.log(`${N} real servers (${VS_COUNT} virtual servers x ${Math.min(N, PER_VS)}), TCP_CHECK delay_loop ${DELAY_LOOP} s retry 0; VRRPv3, MASTER priority 150, BACKUP 100`);
+  console.log(
+    `${N} real servers (${VS_COUNT} virtual servers x ${Math.min(N, PER_VS)}), TCP_CHECK delay_loop ${DELAY_LOOP} s retry 0; VRRPv3, MASTER priority 150, BACKUP 100`,
+  );
   console.log('gap: largest gap between two MASTER adverts (ms; +over the target, and how many gaps were over); takeover: by the BACKUP;');
   console.log('probe: largest lateness of a process that only sleeps 20 ms at a time, same window (ms: what the machine did to everyone);');
-  console.log('own: the largest part of a gap beyond advert_int not covered by the probe\'s lateness within it (ms: the daemon\'s own); work: the phase\'s work seen done');
+  console.log(
+    "own: the largest part of a gap beyond advert_int not covered by the probe's lateness within it (ms: the daemon's own); work: the phase's work seen done",
+  );
   const W = { gap: 20, own: 6, take: 9, probe: 6, work: 24 };
   const sub = `${'gap'.padEnd(W.gap)}${'own'.padEnd(W.own)}${'takeover'.padEnd(W.take)}${'probe'.padEnd(W.probe)}${'work'.padEnd(W.work)}`;
   const colW = sub.length + 2;
@@ -685,11 +728,26 @@ function printTables(out) {
       console.log(`${PHASE_TITLES[key].padEnd(28)}${cells.join('')}`);
     }
     for (const r of runs) {
-      console.log(`  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; ${r.whole.gapsOverTarget} of ${r.whole.gapsMeasured} gaps over target; checks/s at the listener (steady): ${r.checksPerS}; all destinations ${r.startS.allDestinations} s after the VIP`);
+      console.log(
+        `  ${r.impl}: ${r.advertsCaptured.master} MASTER adverts captured, ${r.advertsCaptured.backup} from the BACKUP; ${r.whole.gapsOverTarget} of ${r.whole.gapsMeasured} gaps over target; checks/s at the listener (steady): ${r.checksPerS}; all destinations ${r.startS.allDestinations} s after the VIP`,
+      );
       console.log(`  ${r.impl}: largest gaps: ${r.whole.largest.map((g) => `${f(g.ms)} ms (own ${f(g.ownMs)}; ${g.phase}, +${g.atS} s)`).join(', ')}`);
-      const cpu = (p) => (p.cpuCores ? `vrrp ${p.cpuCores.vrrp} checker ${p.cpuCores.checker} parent ${p.cpuCores.parent} listener ${p.cpuCores.listener} backup ${p.cpuCores.backup} machine ${p.cpuCores.machine}` : '');
-      console.log(`  ${r.impl}: CPU cores by phase: ${r.phases.filter((p) => p.cpuCores).map((p) => `${p.phase}: ${cpu(p)}`).join('; ')}`);
-      if (r.sched) console.log(`  ${r.impl}: scheduling: ${Object.entries(r.sched).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      const cpu = (p) =>
+        p.cpuCores
+          ? `vrrp ${p.cpuCores.vrrp} checker ${p.cpuCores.checker} parent ${p.cpuCores.parent} listener ${p.cpuCores.listener} backup ${p.cpuCores.backup} machine ${p.cpuCores.machine}`
+          : '';
+      console.log(
+        `  ${r.impl}: CPU cores by phase: ${r.phases
+          .filter((p) => p.cpuCores)
+          .map((p) => `${p.phase}: ${cpu(p)}`)
+          .join('; ')}`,
+      );
+      if (r.sched)
+        console.log(
+          `  ${r.impl}: scheduling: ${Object.entries(r.sched)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
       for (const p of r.phases) if (p.masterLog) console.log(`  ${r.impl}: MASTER log during ${p.phase}: ${p.masterLog.join(' | ')}`);
       for (const n of r.notes) console.log(`  ${r.impl}: ${n}`);
     }
@@ -713,7 +771,15 @@ async function main() {
     if (cmd === 'up') listener.isDown = false;
     return a;
   };
-  const out = { realServers: N, virtualServers: VS_COUNT, delayLoopS: DELAY_LOOP, tailS: TAIL_S, targetSlackMs: TARGET_SLACK_MS, target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`, runs: /** @type {Run[]} */ ([]) };
+  const out = {
+    realServers: N,
+    virtualServers: VS_COUNT,
+    delayLoopS: DELAY_LOOP,
+    tailS: TAIL_S,
+    targetSlackMs: TARGET_SLACK_MS,
+    target: `no gap above advert_int + ${TARGET_SLACK_MS} ms, no takeover`,
+    runs: /** @type {Run[]} */ ([]),
+  };
   const probe = startProbe();
   for (const intervalS of ADVERT_INTS) for (const impl of IMPLS) out.runs.push(await run(impl, intervalS, listener, probe));
   if (json) console.log(JSON.stringify(out));

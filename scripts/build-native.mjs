@@ -36,7 +36,7 @@ function nodeGyp() {
   const npm = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
   const g = npm && path.join(path.dirname(fs.realpathSync(npm)), '../node_modules/node-gyp/bin/node-gyp.js');
   if (g && fs.existsSync(g)) return g;
-  throw new Error('npm\'s node-gyp not found (is npm installed?)');
+  throw new Error("npm's node-gyp not found (is npm installed?)");
 }
 
 function buildRawSocket() {
@@ -44,12 +44,18 @@ function buildRawSocket() {
   if (!fs.existsSync(dir)) throw new Error(`${dir} missing: run npm ci`);
   const loads = () => spawnSync(process.execPath, ['-e', 'require(process.argv[1])', dir], { stdio: 'ignore' }).status === 0;
   if (loads()) return;
-  if (!haveHeaders(nodeDir)) throw new Error(`no Node headers in ${nodeDir}/include/node: run the build through npm (npm run build), whose node is the pinned runtime`);
+  if (!haveHeaders(nodeDir))
+    throw new Error(`no Node headers in ${nodeDir}/include/node: run the build through npm (npm run build), whose node is the pinned runtime`);
   say(`raw-socket: node-gyp rebuild for Node ${process.version} (--nodedir=${path.relative(ROOT, nodeDir) || nodeDir})`);
   // node-gyp (and raw-socket's binding.gyp, which asks `node` where nan is) run on this Node.
   // The source directory is mapped to "." in the object's file names, so the result does not depend on
   // where the tree is (reproducible packages).
-  const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, CXXFLAGS: `-ffile-prefix-map=${dir}=. ${process.env.CXXFLAGS ?? ''}`, npm_config_nodedir: nodeDir };
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+    CXXFLAGS: `-ffile-prefix-map=${dir}=. ${process.env.CXXFLAGS ?? ''}`,
+    npm_config_nodedir: nodeDir,
+  };
   // The compiler's warnings on raw-socket's own code are not ours to fix: shown only when the build fails.
   const r = spawnSync(process.execPath, [nodeGyp(), 'rebuild', `--nodedir=${nodeDir}`, '--loglevel=warn'], { cwd: dir, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`node-gyp failed:\n${r.stdout}${r.stderr}`);
@@ -78,16 +84,23 @@ try {
   haveCc = false;
 }
 if (!inc || !haveCc) {
-  say(`${!haveCc ? `no C compiler (${cc})` : `no Node headers (node_api.h, uv.h) in ${includes.join(', ')}`}: the native addons are not built; TCP_CHECK will use Node TCP handles, rtnetlink the netlink package`);
+  say(
+    `${!haveCc ? `no C compiler (${cc})` : `no Node headers (node_api.h, uv.h) in ${includes.join(', ')}`}: the native addons are not built; TCP_CHECK will use Node TCP handles, rtnetlink the netlink package`,
+  );
   process.exit(0);
 }
 for (const name of ADDONS) {
   const SRC = path.join(ROOT, `native/${name}.c`);
   const OUT = path.join(ROOT, `dist/native/${name}.node`);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  if (fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs > fs.statSync(SRC).mtimeMs && fs.statSync(OUT).mtimeMs > fs.statSync(new URL(import.meta.url)).mtimeMs) continue;
+  if (fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs > fs.statSync(SRC).mtimeMs && fs.statSync(OUT).mtimeMs > fs.statSync(new URL(import.meta.url)).mtimeMs)
+    continue;
   try {
-    execFileSync(cc, ['-O2', '-g', `-ffile-prefix-map=${ROOT}=.`, '-fPIC', '-shared', '-std=gnu11', '-Wall', '-Wextra', '-Werror', `-I${inc}`, '-o', `${OUT}.tmp`, SRC], { stdio: 'inherit' });
+    execFileSync(
+      cc,
+      ['-O2', '-g', `-ffile-prefix-map=${ROOT}=.`, '-fPIC', '-shared', '-std=gnu11', '-Wall', '-Wextra', '-Werror', `-I${inc}`, '-o', `${OUT}.tmp`, SRC],
+      { stdio: 'inherit' },
+    );
     fs.renameSync(`${OUT}.tmp`, OUT);
     say(`built ${path.relative(ROOT, OUT)}`);
   } catch (e) {

@@ -39,7 +39,12 @@ async function waitFor(cond, ms) {
 }
 
 export function cleanup() {
-  for (const c of children) try { c.kill('SIGKILL'); } catch { /* gone */ }
+  for (const c of children)
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (const n of Object.values(NS)) {
     spawnSync('sh', ['-c', `ip netns pids ${n} 2>/dev/null | xargs -r kill -9`]);
     spawnSync('ip', ['netns', 'del', n]);
@@ -60,14 +65,26 @@ function plug(n, ifname, br, addr) {
 }
 
 function webServer(n) {
-  const p = spawn('ip', ['netns', 'exec', NS[n], process.execPath, '-e', `require('http').createServer((q, s) => s.end('${n}\\n')).listen(80)`], { stdio: 'ignore' });
+  const p = spawn('ip', ['netns', 'exec', NS[n], process.execPath, '-e', `require('http').createServer((q, s) => s.end('${n}\\n')).listen(80)`], {
+    stdio: 'ignore',
+  });
   children.push(p);
   servers[n] = p;
 }
 
 function curl() {
-  const r = spawnSync('ip', ['netns', 'exec', NS.c, process.execPath, '-e',
-    `require('http').get('http://${VIP}/', {timeout: 2000}, r => { let b=''; r.on('data', d => b += d); r.on('end', () => { console.log(b.trim()); process.exit(0); }); }).on('error', e => { console.log('error: ' + e.code); process.exit(1); }).on('timeout', function () { console.log('error: timeout'); process.exit(1); });`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.c,
+      process.execPath,
+      '-e',
+      `require('http').get('http://${VIP}/', {timeout: 2000}, r => { let b=''; r.on('data', d => b += d); r.on('end', () => { console.log(b.trim()); process.exit(0); }); }).on('error', e => { console.log('error: ' + e.code); process.exit(1); }).on('timeout', function () { console.log('error: timeout'); process.exit(1); });`,
+    ],
+    { encoding: 'utf8' },
+  );
   return r.stdout.trim();
 }
 function curlLoop(n) {
@@ -78,7 +95,14 @@ function curlLoop(n) {
 }
 const holds = (d) => ipn(d, '-4', '-o', 'addr', 'show', 'dev', 'eth0').includes(`${VIP}/`);
 const table = (d) => spawnSync('ip', ['netns', 'exec', NS[d], 'ipvsadm', '-Ln'], { encoding: 'utf8' }).stdout;
-const showTable = (d) => console.log(table(d).trim().split('\n').map((l) => `  ${d}| ${l}`).join('\n'));
+const showTable = (d) =>
+  console.log(
+    table(d)
+      .trim()
+      .split('\n')
+      .map((l) => `  ${d}| ${l}`)
+      .join('\n'),
+  );
 
 export async function lvsDemo() {
   say('building the LVS-NAT lab: client -- front 192.0.2.0/24 -- d1, d2 -- back 198.51.100.0/24 -- rs1, rs2');
@@ -108,7 +132,9 @@ export async function lvsDemo() {
   for (const d of ['d1', 'd2']) {
     const log = fs.openSync(path.join(work, `${d}.log`), 'w');
     pids[d] = path.join(work, `${d}.pid`);
-    children.push(spawn('ip', ['netns', 'exec', NS[d], process.execPath, BIN, '-n', '-l', '-i', d, '-f', CONF, '-p', pids[d]], { stdio: ['ignore', log, log] }));
+    children.push(
+      spawn('ip', ['netns', 'exec', NS[d], process.execPath, BIN, '-n', '-l', '-i', d, '-f', CONF, '-p', pids[d]], { stdio: ['ignore', log, log] }),
+    );
   }
   await waitFor(() => holds('d1') && /198\.51\.100\.12:80/.test(table('d1')) && /198\.51\.100\.11:80/.test(table('d1')), 60000);
   showTable('d1');
@@ -152,5 +178,6 @@ export async function lvsDemo() {
 }
 
 export function lvsLogs() {
-  for (const f of fs.existsSync(work) ? fs.readdirSync(work) : []) if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-3000)}`);
+  for (const f of fs.existsSync(work) ? fs.readdirSync(work) : [])
+    if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-3000)}`);
 }

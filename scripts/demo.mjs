@@ -31,32 +31,57 @@ function sh(...a) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function cleanup() {
-  for (const c of children) try { c.kill('SIGKILL'); } catch { /* gone */ }
+  for (const c of children)
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (const n of Object.values(NS)) {
     spawnSync('sh', ['-c', `ip netns pids ${n} 2>/dev/null | xargs -r kill -9`]);
     spawnSync('ip', ['netns', 'del', n]);
   }
   fs.rmSync(work, { recursive: true, force: true });
 }
-process.on('SIGINT', () => { cleanup(); process.exit(130); });
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
 
 function holds(d) {
   return sh('ip', '-n', NS[d], '-4', '-o', 'addr', 'show', 'dev', 'eth0').includes(`${VIP}/`);
 }
 function showState() {
   for (const d of ['d1', 'd2']) {
-    const a = sh('ip', '-n', NS[d], '-4', '-o', 'addr', 'show', 'dev', 'eth0').trim().split('\n').map((l) => l.split(/\s+/)[3]).join(' ');
+    const a = sh('ip', '-n', NS[d], '-4', '-o', 'addr', 'show', 'dev', 'eth0')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[3])
+      .join(' ');
     console.log(`  ${d}: eth0 ${a}`);
   }
 }
 function curl() {
-  const r = spawnSync('ip', ['netns', 'exec', NS.c, process.execPath, '-e',
-    `require('http').get('http://${VIP}/', {timeout: 1500}, r => { let b=''; r.on('data', d => b += d); r.on('end', () => { console.log(b.trim()); process.exit(0); }); }).on('error', e => { console.log('error: ' + e.code); process.exit(1); });`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.c,
+      process.execPath,
+      '-e',
+      `require('http').get('http://${VIP}/', {timeout: 1500}, r => { let b=''; r.on('data', d => b += d); r.on('end', () => { console.log(b.trim()); process.exit(0); }); }).on('error', e => { console.log('error: ' + e.code); process.exit(1); });`,
+    ],
+    { encoding: 'utf8' },
+  );
   return r.stdout.trim();
 }
 async function waitFor(cond, ms) {
   const t0 = Date.now();
-  while (Date.now() - t0 < ms) { if (cond()) return Date.now() - t0; await sleep(50); }
+  while (Date.now() - t0 < ms) {
+    if (cond()) return Date.now() - t0;
+    await sleep(50);
+  }
   throw new Error('timed out');
 }
 
@@ -81,8 +106,13 @@ async function main() {
 
   say('starting a web server on each director (answers with its name on port 80)');
   for (const d of ['d1', 'd2']) {
-    children.push(spawn('ip', ['netns', 'exec', NS[d], process.execPath, '-e',
-      `require('http').createServer((q, s) => s.end('served by ${d}\\n')).listen(80, '0.0.0.0')`], { stdio: 'ignore' }));
+    children.push(
+      spawn(
+        'ip',
+        ['netns', 'exec', NS[d], process.execPath, '-e', `require('http').createServer((q, s) => s.end('served by ${d}\\n')).listen(80, '0.0.0.0')`],
+        { stdio: 'ignore' },
+      ),
+    );
   }
 
   say(`starting tskeepalived on both directors with ${path.relative(process.cwd(), CONF)} (-i d1 / -i d2)`);
@@ -90,7 +120,9 @@ async function main() {
   for (const d of ['d1', 'd2']) {
     const log = fs.openSync(path.join(work, `${d}.log`), 'w');
     pids[d] = path.join(work, `${d}.pid`);
-    children.push(spawn('ip', ['netns', 'exec', NS[d], process.execPath, BIN, '-n', '-l', '-i', d, '-f', CONF, '-p', pids[d]], { stdio: ['ignore', log, log] }));
+    children.push(
+      spawn('ip', ['netns', 'exec', NS[d], process.execPath, BIN, '-n', '-l', '-i', d, '-f', CONF, '-p', pids[d]], { stdio: ['ignore', log, log] }),
+    );
   }
   await waitFor(() => holds('d1'), 10000);
   await sleep(1500);
@@ -128,14 +160,37 @@ function haveIpvs() {
 if (haveIpvs()) {
   fs.rmSync(work, { recursive: true, force: true });
   const lvs = await import('./demo-lvs.mjs');
-  process.on('SIGINT', () => { lvs.cleanup(); process.exit(130); });
+  process.on('SIGINT', () => {
+    lvs.cleanup();
+    process.exit(130);
+  });
   if (process.getuid?.() !== 0) throw new Error('the demo builds network namespaces: run it as root');
-  await lvs.lvsDemo()
-    .then(() => { say('removing the lab'); lvs.cleanup(); console.log('  done'); })
-    .catch((e) => { console.error(`demo failed: ${e.message}`); lvs.lvsLogs(); lvs.cleanup(); process.exit(1); });
+  await lvs
+    .lvsDemo()
+    .then(() => {
+      say('removing the lab');
+      lvs.cleanup();
+      console.log('  done');
+    })
+    .catch((e) => {
+      console.error(`demo failed: ${e.message}`);
+      lvs.lvsLogs();
+      lvs.cleanup();
+      process.exit(1);
+    });
 } else {
   console.log('This kernel has no IPVS (or ipvsadm is missing): showing the VRRP part of the lab. `npm run demo:lab` runs the full LVS lab inside the VM lab.');
   main()
-    .then(() => { say('removing the lab'); cleanup(); console.log('  done'); })
-    .catch((e) => { console.error(`demo failed: ${e.message}`); for (const f of fs.existsSync(work) ? fs.readdirSync(work) : []) if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-2000)}`); cleanup(); process.exit(1); });
+    .then(() => {
+      say('removing the lab');
+      cleanup();
+      console.log('  done');
+    })
+    .catch((e) => {
+      console.error(`demo failed: ${e.message}`);
+      for (const f of fs.existsSync(work) ? fs.readdirSync(work) : [])
+        if (f.endsWith('.log')) console.error(`--- ${f}\n${fs.readFileSync(path.join(work, f), 'utf8').slice(-2000)}`);
+      cleanup();
+      process.exit(1);
+    });
 }

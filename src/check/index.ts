@@ -126,13 +126,23 @@ interface RsInfo {
 
 export interface CheckerSnapshot {
   /** id and virtualServer in keepalived's notation ([198.51.100.11]:tcp:80); key = the internal identity. */
-  realServers: Array<{ id: string; key: string; virtualServer: string; address: string; port: number; alive: boolean; weight: number; checkers: Array<{ type: string; up: boolean; lastMs?: number; lastReason?: string; checks: number; failures: number }> }>;
+  realServers: Array<{
+    id: string;
+    key: string;
+    virtualServer: string;
+    address: string;
+    port: number;
+    alive: boolean;
+    weight: number;
+    checkers: Array<{ type: string; up: boolean; lastMs?: number; lastReason?: string; checks: number; failures: number }>;
+  }>;
   virtualServers: Array<{ id: string; key: string; quorumUp: boolean }>;
 }
 
 let tcpPathSaid = false;
 
-const describeVs = (vs: VirtualServer) => (vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`);
+const describeVs = (vs: VirtualServer) =>
+  vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`;
 const describeRs = (vs: VirtualServer, rs: RealServer) => `[${rs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${rs.port}`;
 
 /** Checker identity across real servers and reloads: its definition without file:line. */
@@ -181,7 +191,14 @@ export class CheckerSubsystem {
    * handover state file, which also carries misc_dynamic weights and each virtual server's quorum.
    * `edges`: clock, probes and file watchers (tests); a reload passes them on.
    */
-  static start(cfg: KeepalivedConfig, ipvs: HealthSink | undefined, log: CheckerLog, carry?: Map<string, CheckerState> | CheckerCarry, hooks: CheckerHooks = {}, edges: CheckerEdges = {}): CheckerSubsystem {
+  static start(
+    cfg: KeepalivedConfig,
+    ipvs: HealthSink | undefined,
+    log: CheckerLog,
+    carry?: Map<string, CheckerState> | CheckerCarry,
+    hooks: CheckerHooks = {},
+    edges: CheckerEdges = {},
+  ): CheckerSubsystem {
     const s = new CheckerSubsystem(cfg, ipvs, log, hooks, edges);
     const c: CheckerCarry | undefined = carry instanceof Map ? { states: carry } : carry;
     s.build(c?.states);
@@ -225,7 +242,12 @@ export class CheckerSubsystem {
   /** `tskeepalived --handover` (after stop()): every checker's state, real server's health and quorum. */
   handoverState(): HandoverCheckers {
     return {
-      probes: [...this.probes].map(([key, p]) => ({ key, up: p.state.up, failures: p.state.failures, ...(p.weight !== undefined ? { weight: p.weight } : {}) })),
+      probes: [...this.probes].map(([key, p]) => ({
+        key,
+        up: p.state.up,
+        failures: p.state.failures,
+        ...(p.weight !== undefined ? { weight: p.weight } : {}),
+      })),
       realServers: [...this.servers].map(([key, info]) => ({ key, alive: info.alive, weight: this.health.weight.get(key) ?? info.rs.weight })),
       virtualServers: [...this.health.quorumUp].map(([key, quorumUp]) => ({ key, quorumUp })),
     };
@@ -279,7 +301,11 @@ export class CheckerSubsystem {
           let p = this.probes.get(key);
           if (!p) {
             const virtualhost = rs.virtualhost ?? vs.virtualhost;
-            const probe = (this.edges.createProbe ?? createProbe)(c, { ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}), ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}), ...(virtualhost ? { virtualhost } : {}) });
+            const probe = (this.edges.createProbe ?? createProbe)(c, {
+              ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
+              ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
+              ...(virtualhost ? { virtualhost } : {}),
+            });
             if (!probe) {
               this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
               continue;
@@ -308,7 +334,9 @@ export class CheckerSubsystem {
         return undefined;
       }
       const name = c.trackFile;
-      tracker = this.edges.watchFile ? this.edges.watchFile(def, () => this.fileChanged(name), this.log) : new FileTracker(def, () => this.fileChanged(name), this.log);
+      tracker = this.edges.watchFile
+        ? this.edges.watchFile(def, () => this.fileChanged(name), this.log)
+        : new FileTracker(def, () => this.fileChanged(name), this.log);
       this.trackers.set(name, tracker);
     }
     const fc: FileChecked = { checker: c, ...fileCheckStatus(tracker.value, c.weight, c.reverse), users: [] };
@@ -401,7 +429,8 @@ export class CheckerSubsystem {
     const weightChanged = out.ok && out.weight !== undefined && out.weight !== p.weight;
     if (out.ok && out.weight !== undefined) p.weight = out.weight;
     if (!out.ok && (c.logAllFailures || step.changed)) this.log.warn(out.reason ?? 'check failed');
-    else if (this.debugLines()) this.log.debug!(`${p.checker.type} on ${p.key.split('|').slice(1, 3).join(':')}: ${out.ok ? 'success' : out.reason} (${out.ms.toFixed(1)} ms)`);
+    else if (this.debugLines())
+      this.log.debug!(`${p.checker.type} on ${p.key.split('|').slice(1, 3).join(':')}: ${out.ok ? 'success' : out.reason} (${out.ms.toFixed(1)} ms)`);
     p.state = step.state;
     if (step.changed || weightChanged) this.recompute(p.users);
     // Beyond keepalived (which waits delay_loop after a check ends): the next check is due delay_loop after
@@ -421,7 +450,9 @@ export class CheckerSubsystem {
     const now = this.clock.now();
     if (now - this.localSaidAt < 10_000) return;
     this.localSaidAt = now;
-    this.log.warn(`${this.localFailures} check(s) could not be made on this host and were rescheduled (${reason}); raise the open-files limit (LimitNOFILE) if this is EMFILE`);
+    this.log.warn(
+      `${this.localFailures} check(s) could not be made on this host and were rescheduled (${reason}); raise the open-files limit (LimitNOFILE) if this is EMFILE`,
+    );
     this.localFailures = 0;
   }
 
@@ -482,7 +513,8 @@ export class CheckerSubsystem {
       this.health.up.set(id, info.alive);
       // misc_dynamic weights are only known at start when a handover carried them.
       const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
-      if (dyn !== undefined || info.files.length > 0) this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
+      if (dyn !== undefined || info.files.length > 0)
+        this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
     }
     // A quorum carried over by a handover is the previous state: crossing it logs and runs scripts as usual.
     const ids = virtualServerIds(this.cfg.lvs);
@@ -561,14 +593,23 @@ export class CheckerSubsystem {
         port: info.rs.port,
         alive: info.alive,
         weight: this.health.weight.get(key) ?? info.rs.weight,
-        checkers: info.probes.map((k) => {
-          const p = this.probes.get(k)!;
-          // Successes the native engine handled alone are counted there.
-          const e = p.engineRun ? p.probe.native!.stats() : undefined;
-          const checks = p.checks + (e?.routine ?? 0);
-          const lastMs = e && checks > 0 ? e.lastMs : p.lastMs;
-          return { type: p.checker.type, up: p.state.up, ...(lastMs !== undefined ? { lastMs } : {}), ...(p.lastReason ? { lastReason: p.lastReason } : {}), checks, failures: p.failures };
-        }).concat(info.files.map((k) => ({ type: 'FILE_CHECK', up: this.fileChecks.get(k)!.up, checks: 0, failures: 0 }))),
+        checkers: info.probes
+          .map((k) => {
+            const p = this.probes.get(k)!;
+            // Successes the native engine handled alone are counted there.
+            const e = p.engineRun ? p.probe.native!.stats() : undefined;
+            const checks = p.checks + (e?.routine ?? 0);
+            const lastMs = e && checks > 0 ? e.lastMs : p.lastMs;
+            return {
+              type: p.checker.type,
+              up: p.state.up,
+              ...(lastMs !== undefined ? { lastMs } : {}),
+              ...(p.lastReason ? { lastReason: p.lastReason } : {}),
+              checks,
+              failures: p.failures,
+            };
+          })
+          .concat(info.files.map((k) => ({ type: 'FILE_CHECK', up: this.fileChecks.get(k)!.up, checks: 0, failures: 0 }))),
       })),
       virtualServers: vsIds.map((key, v) => ({ id: describeVs(this.cfg.lvs.virtualServers[v]!), key, quorumUp: this.health.quorumUp.get(key) ?? true })),
     };

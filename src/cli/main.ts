@@ -66,13 +66,15 @@ async function handover(o: CliOptions): Promise<number> {
   const file = o.statusSocket ?? (dir ? `${dir}/tskeepalived.sock` : DEFAULT_STATUS_SOCKET);
   const pidFile = o.pid ?? (dir ? `${dir}/tskeepalived.pid` : DEFAULT_PID_FILE);
   if (file === 'none') {
-    say('--status-socket none: the handover is asked for on the daemon\'s status socket; name the one it listens on');
+    say("--status-socket none: the handover is asked for on the daemon's status socket; name the one it listens on");
     return 2;
   }
   const pid = livePid(pidFile);
   if (!fs.existsSync(file)) {
     if (pid === undefined) {
-      say(`no tskeepalived is running (no status socket ${file}, no live process in ${pidFile})${o.namespace === undefined ? '; for a daemon in a network namespace give -s NAME' : ''}`);
+      say(
+        `no tskeepalived is running (no status socket ${file}, no live process in ${pidFile})${o.namespace === undefined ? '; for a daemon in a network namespace give -s NAME' : ''}`,
+      );
       return 3;
     }
     say(`pid ${pid} (${pidFile}) has no status socket at ${file}: give the --status-socket it was started with`);
@@ -221,7 +223,11 @@ export async function main(argv: string[]): Promise<number> {
     return runDaemon(opts);
   }
 
-  const loadOpts = { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig };
+  const loadOpts = {
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+    allConfig: o.allConfig,
+  };
   // The configuration layer is loaded only for the commands that read a file (--version and status start faster).
   const { formatDiagnostic, loadConfig } = await import('../config/index.js');
   const res = loadConfig(o.useFile, loadOpts);

@@ -75,7 +75,13 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'all', arg: 'none', key: 'all', help: 'run every subsystem, even one with no configuration', later: true },
   { short: 'l', long: 'log-console', arg: 'none', key: 'logConsole', help: 'log messages to the console' },
   { short: 'D', long: 'log-detail', arg: 'none', key: 'logDetail', help: 'detailed log messages' },
-  { short: 'S', long: 'log-facility', arg: 'required', key: 'logFacility', help: 'syslog facility: 0-7 (local0-7), user, daemon (default) or another facility name' },
+  {
+    short: 'S',
+    long: 'log-facility',
+    arg: 'required',
+    key: 'logFacility',
+    help: 'syslog facility: 0-7 (local0-7), user, daemon (default) or another facility name',
+  },
   { short: 'G', long: 'no-syslog', arg: 'none', key: 'noSyslog', help: "don't log via syslog (log to the console)" },
   { short: 'u', long: 'umask', arg: 'required', key: 'umask', help: 'umask for file creation (octal, e.g. 022)' },
   { short: 'X', long: 'release-vips', arg: 'none', key: 'releaseVips', help: 'drop VIPs on a transition caused by a signal', later: true },
@@ -85,29 +91,68 @@ export const OPTIONS: OptionSpec[] = [
   { short: 'n', long: 'dont-fork', arg: 'none', key: 'dontFork', help: 'stay in the foreground (without it: start in the background, return once started)' },
   { short: 'd', long: 'dump-conf', arg: 'none', key: 'dumpConf', help: 'print the resolved configuration (defaults filled in)' },
   { short: 'p', long: 'pid', arg: 'required', key: 'pid', help: 'pid file of the main process' },
-  { short: 'r', long: 'vrrp_pid', arg: 'required', key: 'vrrpPid', help: 'another pid file (keepalived\'s VRRP child); it holds the one process\'s pid' },
-  { short: 'T', long: 'genhash', arg: 'none', key: 'genhash', help: 'genhash: print the MD5 digest of a URL for HTTP_GET/SSL_GET (the rest of the line is genhash\'s: -s IP -p PORT -u URL [-S] [-V HOST] [-P VER] [-t S] [-v])' },
-  { short: 'c', long: 'checkers_pid', arg: 'required', key: 'checkersPid', help: 'another pid file (keepalived\'s checker child); it holds the one process\'s pid' },
+  { short: 'r', long: 'vrrp_pid', arg: 'required', key: 'vrrpPid', help: "another pid file (keepalived's VRRP child); it holds the one process's pid" },
+  {
+    short: 'T',
+    long: 'genhash',
+    arg: 'none',
+    key: 'genhash',
+    help: "genhash: print the MD5 digest of a URL for HTTP_GET/SSL_GET (the rest of the line is genhash's: -s IP -p PORT -u URL [-S] [-V HOST] [-P VER] [-t S] [-v])",
+  },
+  {
+    short: 'c',
+    long: 'checkers_pid',
+    arg: 'required',
+    key: 'checkersPid',
+    help: "another pid file (keepalived's checker child); it holds the one process's pid",
+  },
   { short: 'a', long: 'address-monitoring', arg: 'none', key: 'addressMonitoring', help: 'report address changes seen via netlink', later: true },
   { short: 'b', long: 'bfd_pid', arg: 'required', key: 'bfdPid', help: 'pid file of the BFD process', later: true },
   { short: 'x', long: 'snmp', arg: 'none', key: 'snmp', help: 'enable SNMP (not planned)', later: true },
   { short: 'A', long: 'snmp-agent-socket', arg: 'required', key: 'snmpAgentSocket', help: 'SNMP master agent socket (not planned)', later: true },
-  { short: 's', long: 'namespace', arg: 'required', key: 'namespace', help: 'run in network namespace NAME (overrides net_namespace; it must exist: ip netns add NAME)' },
+  {
+    short: 's',
+    long: 'namespace',
+    arg: 'required',
+    key: 'namespace',
+    help: 'run in network namespace NAME (overrides net_namespace; it must exist: ip netns add NAME)',
+  },
   { short: 'm', long: 'core-dump', arg: 'none', key: 'coreDump', help: 'produce a core dump on abnormal exit', later: true },
   { short: 'M', long: 'core-dump-pattern', arg: 'optional', key: 'coreDumpPattern', help: 'also set kernel.core_pattern', later: true },
   { short: 'e', long: 'all-config', arg: 'none', key: 'allConfig', help: 'error if any included configuration file is missing' },
   { short: 'i', long: 'config-id', arg: 'required', key: 'configId', help: "config-id for '@id' lines (default: host name up to the first dot)" },
   { long: 'signum', arg: 'required', key: 'signum', help: 'print the signal number for STOP, RELOAD, DATA, STATS or JSON' },
-  { short: 't', long: 'config-test', arg: 'optional', key: 'configTest', help: 'check the configuration and exit (0 ok, 4 cannot run, 5 errors, 6 script security); messages to stderr or LOG_FILE' },
+  {
+    short: 't',
+    long: 'config-test',
+    arg: 'optional',
+    key: 'configTest',
+    help: 'check the configuration and exit (0 ok, 4 cannot run, 5 errors, 6 script security); messages to stderr or LOG_FILE',
+  },
   { long: 'format', arg: 'required', key: 'format', help: 'output format of --dump-conf: json (default) or yaml' },
-  { long: 'log-format', arg: 'required', key: 'logFormat', help: 'human (default: one line per event, keepalived\'s wording) or json' },
+  { long: 'log-format', arg: 'required', key: 'logFormat', help: "human (default: one line per event, keepalived's wording) or json" },
   { long: 'log-level', arg: 'required', key: 'logLevel', help: 'debug, info (default), warn or error' },
-  { long: 'status-socket', arg: 'required', key: 'statusSocket', help: "unix socket `tskeepalived status` reads (default /run/tskeepalived.sock; 'none' for none)" },
+  {
+    long: 'status-socket',
+    arg: 'required',
+    key: 'statusSocket',
+    help: "unix socket `tskeepalived status` reads (default /run/tskeepalived.sock; 'none' for none)",
+  },
   { long: 'metrics-listen', arg: 'required', key: 'metricsListen', help: 'serve Prometheus metrics on ADDR:PORT (off by default)' },
   { long: 'dump-dir', arg: 'required', key: 'dumpDir', help: 'directory of the SIGUSR1/SIGUSR2 dumps (default /tmp)' },
   { long: 'json', arg: 'none', key: 'json', help: 'with `status`: print JSON' },
-  { long: 'handover', arg: 'none', key: 'handover', help: 'restart without failover: ask the running daemon (found by -s, --status-socket, -p) to exit without releasing anything (no priority 0, VIPs and IPVS kept) and leave its state for the next start; returns once it has exited (0), 3 if none is running, 1 otherwise' },
-  { long: 'handover-file', arg: 'required', key: 'handoverFile', help: 'the daemon\'s handover state file (default /run/tskeepalived/handover.json, or /run/tskeepalived/NAME/ with -s NAME)' },
+  {
+    long: 'handover',
+    arg: 'none',
+    key: 'handover',
+    help: 'restart without failover: ask the running daemon (found by -s, --status-socket, -p) to exit without releasing anything (no priority 0, VIPs and IPVS kept) and leave its state for the next start; returns once it has exited (0), 3 if none is running, 1 otherwise',
+  },
+  {
+    long: 'handover-file',
+    arg: 'required',
+    key: 'handoverFile',
+    help: "the daemon's handover state file (default /run/tskeepalived/handover.json, or /run/tskeepalived/NAME/ with -s NAME)",
+  },
   { short: 'v', long: 'version', arg: 'none', key: 'version', help: 'print the version and exit' },
   { short: 'h', long: 'help', arg: 'none', key: 'help', help: 'print this help and exit' },
 ];
@@ -118,10 +163,31 @@ import { UsageError } from '../util/errors.js';
 export function defaults(): CliOptions {
   return {
     useFile: '/etc/keepalived/keepalived.conf',
-    vrrp: false, check: false, noBfd: false, all: false, logConsole: false, logDetail: false, noSyslog: false,
-    releaseVips: false, dontReleaseVrrp: false, dontReleaseIpvs: false, dontRespawn: false, dontFork: false,
-    dumpConf: false, genhash: false, addressMonitoring: false, snmp: false, coreDump: false, allConfig: false,
-    configTest: false, version: false, help: false, format: 'json', logFormat: 'human', json: false, handover: false,
+    vrrp: false,
+    check: false,
+    noBfd: false,
+    all: false,
+    logConsole: false,
+    logDetail: false,
+    noSyslog: false,
+    releaseVips: false,
+    dontReleaseVrrp: false,
+    dontReleaseIpvs: false,
+    dontRespawn: false,
+    dontFork: false,
+    dumpConf: false,
+    genhash: false,
+    addressMonitoring: false,
+    snmp: false,
+    coreDump: false,
+    allConfig: false,
+    configTest: false,
+    version: false,
+    help: false,
+    format: 'json',
+    logFormat: 'human',
+    json: false,
+    handover: false,
   };
 }
 
@@ -131,7 +197,8 @@ function assign(o: CliOptions, spec: OptionSpec, val: string | true): void {
     if (val !== 'json' && val !== 'yaml') throw new UsageError(`--format must be json or yaml, not '${String(val)}'`);
   }
   if (spec.key === 'logFormat' && val !== 'human' && val !== 'json') throw new UsageError(`--log-format must be human or json, not '${String(val)}'`);
-  if (spec.key === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(String(val))) throw new UsageError(`--log-level must be debug, info, warn or error, not '${String(val)}'`);
+  if (spec.key === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(String(val)))
+    throw new UsageError(`--log-level must be debug, info, warn or error, not '${String(val)}'`);
   if (spec.key === 'umask' && !/^0?[0-7]{1,3}$/.test(String(val))) throw new UsageError(`--umask must be an octal mask such as 022, not '${String(val)}'`);
   rec[spec.key] = val;
 }
@@ -190,7 +257,11 @@ export function helpText(): string {
     const left = `  ${short}--${s.long}${arg}`;
     lines.push(`${left.padEnd(34)} ${s.help}${s.later ? ' [accepted; not active yet]' : ''}`);
   }
-  lines.push('', 'Options marked [accepted; not active yet] are parsed for compatibility with keepalived and act once', 'the daemon parts of tskeepalived land (see README.md).');
+  lines.push(
+    '',
+    'Options marked [accepted; not active yet] are parsed for compatibility with keepalived and act once',
+    'the daemon parts of tskeepalived land (see README.md).',
+  );
   return lines.join('\n');
 }
 

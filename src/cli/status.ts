@@ -20,10 +20,28 @@ export function renderStatus(s: DaemonSnapshot): string {
     out.push(
       ...table(
         ['INSTANCE', 'STATE', 'PRIO', 'VRID', 'VER', 'INTERFACE', 'GROUP', 'VIPS'],
-        s.vrrp.map((i) => [i.name, i.state + (i.faulty && i.state !== 'FAULT' ? '*' : ''), i.priority === i.basePriority ? `${i.priority}` : `${i.priority} (${i.basePriority})`, `${i.vrid}`, `v${i.version}`, i.interface, i.syncGroup ?? '-', i.vips.map((v) => v.split(' ')[0]).join(',') || '-']),
+        s.vrrp.map((i) => [
+          i.name,
+          i.state + (i.faulty && i.state !== 'FAULT' ? '*' : ''),
+          i.priority === i.basePriority ? `${i.priority}` : `${i.priority} (${i.basePriority})`,
+          `${i.vrid}`,
+          `v${i.version}`,
+          i.interface,
+          i.syncGroup ?? '-',
+          i.vips.map((v) => v.split(' ')[0]).join(',') || '-',
+        ]),
       ),
     );
-    const tracked = s.vrrp.flatMap((i) => (i.trackers ?? []).map((t) => [i.name, t.kind, t.name, t.up ? 'up' : 'down', t.value !== undefined ? `value ${t.value}` : '', t.weight === 0 ? 'FAULT when down' : `${t.weight}${t.reverse ? ' reverse' : ''}`]));
+    const tracked = s.vrrp.flatMap((i) =>
+      (i.trackers ?? []).map((t) => [
+        i.name,
+        t.kind,
+        t.name,
+        t.up ? 'up' : 'down',
+        t.value !== undefined ? `value ${t.value}` : '',
+        t.weight === 0 ? 'FAULT when down' : `${t.weight}${t.reverse ? ' reverse' : ''}`,
+      ]),
+    );
     if (tracked.length) out.push('', ...table(['INSTANCE', 'TRACKS', 'NAME', 'STATE', 'VALUE', 'WEIGHT'], tracked));
   } else out.push('no VRRP instances');
   if (s.checkers?.realServers.length) {
@@ -32,7 +50,14 @@ export function renderStatus(s: DaemonSnapshot): string {
     out.push(
       ...table(
         ['VIRTUAL SERVER', 'QUORUM', 'REAL SERVER', 'ALIVE', 'WEIGHT', 'CHECKERS'],
-        s.checkers.realServers.map((r) => [r.virtualServer, quorum.get(r.virtualServer) === false ? 'down' : 'up', r.id, r.alive ? 'yes' : 'no', `${r.weight}`, r.checkers.map((c) => `${c.type}:${c.up ? 'up' : 'down'}`).join(' ') || '-']),
+        s.checkers.realServers.map((r) => [
+          r.virtualServer,
+          quorum.get(r.virtualServer) === false ? 'down' : 'up',
+          r.id,
+          r.alive ? 'yes' : 'no',
+          `${r.weight}`,
+          r.checkers.map((c) => `${c.type}:${c.up ? 'up' : 'down'}`).join(' ') || '-',
+        ]),
       ),
     );
   } else if (s.ipvs) out.push('', 'IPVS in use, no real servers checked');

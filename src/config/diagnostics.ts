@@ -70,11 +70,21 @@ export class Diagnostics {
     if (suggestion !== undefined) d.suggestion = suggestion;
     this.list.push(d);
   }
-  error(message: string, loc?: Loc, suggestion?: string): void { this.add('error', message, loc, suggestion); }
-  warn(message: string, loc?: Loc): void { this.add('warning', message, loc); }
-  info(message: string, loc?: Loc): void { this.add('info', message, loc); }
-  fatal(message: string, loc?: Loc): void { this.add('fatal', message, loc); }
-  security(message: string, loc?: Loc): void { this.add('security', message, loc); }
+  error(message: string, loc?: Loc, suggestion?: string): void {
+    this.add('error', message, loc, suggestion);
+  }
+  warn(message: string, loc?: Loc): void {
+    this.add('warning', message, loc);
+  }
+  info(message: string, loc?: Loc): void {
+    this.add('info', message, loc);
+  }
+  fatal(message: string, loc?: Loc): void {
+    this.add('fatal', message, loc);
+  }
+  security(message: string, loc?: Loc): void {
+    this.add('security', message, loc);
+  }
 
   /** Record the diagnostic and stop parsing (exit 2), as keepalived does for a missing parameter. */
   abort(message: string, loc?: Loc): never {

@@ -16,7 +16,7 @@ export type ScriptLookup =
   | { status: 'system' } // `</path` file-open test, never executed
   | { status: 'notfound'; reason: string }
   | { status: 'notexecutable'; path: string }
-  | { status: 'found'; path: string; /** writable by someone other than root along its path */ insecure: boolean };
+  | { status: 'found'; path: string /** writable by someone other than root along its path */; insecure: boolean };
 
 export interface SystemEnv {
   interfaceExists(name: string): boolean;
@@ -66,7 +66,14 @@ function netDevices(netns?: string): Set<string> {
   if (netns !== undefined) {
     // Another network namespace's devices: `ip -n NAME link`, names before the '@' of a veth peer.
     const r = process.getBuiltinModule('node:child_process').spawnSync('ip', ['-n', netns, '-o', 'link', 'show'], { encoding: 'utf8' });
-    return new Set(r.status === 0 ? r.stdout.split('\n').map((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : []);
+    return new Set(
+      r.status === 0
+        ? r.stdout
+            .split('\n')
+            .map((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1])
+            .filter((n): n is string => n !== undefined)
+        : [],
+    );
   }
   try {
     return new Set(

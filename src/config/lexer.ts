@@ -277,7 +277,10 @@ export class Lexer {
     if (out.length >= this.maxLines || ++this.work > this.maxWork) {
       if (!this.overflowReported) {
         this.overflowReported = true;
-        this.opts.diag.fatal(`configuration expands to more than ${this.maxLines} lines (or ${this.maxWork} expansion steps) - the rest is ignored; is a parameter defined in terms of itself?`, loc);
+        this.opts.diag.fatal(
+          `configuration expands to more than ${this.maxLines} lines (or ${this.maxWork} expansion steps) - the rest is ignored; is a parameter defined in terms of itself?`,
+          loc,
+        );
       }
       return;
     }
@@ -285,7 +288,10 @@ export class Lexer {
       const key = `${loc.file}:${loc.line}`;
       if (!this.depthReported.has(key)) {
         this.depthReported.add(key);
-        this.opts.diag.error(`parameter expansion nested more than ${this.maxExpansionDepth} deep (is a parameter defined in terms of itself?) - expansion stopped`, loc);
+        this.opts.diag.error(
+          `parameter expansion nested more than ${this.maxExpansionDepth} deep (is a parameter defined in terms of itself?) - expansion stopped`,
+          loc,
+        );
       }
       return;
     }

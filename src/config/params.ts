@@ -201,7 +201,11 @@ function splitTopLevel(s: string): string[] {
 
 function unbrace(s: string): string[] {
   const t = s.trim();
-  if (t.startsWith('{') && t.endsWith('}')) return t.slice(1, -1).split(',').map((x) => x.trim());
+  if (t.startsWith('{') && t.endsWith('}'))
+    return t
+      .slice(1, -1)
+      .split(',')
+      .map((x) => x.trim());
   return [t];
 }
 

@@ -90,10 +90,7 @@ export class KwCtx {
   str(i: number): string {
     const v = this.args[i];
     if (v === undefined) {
-      this.diag.abort(
-        `configuration line starting '${this.keyword}' is missing a parameter at word position ${i + 2}`,
-        this.loc,
-      );
+      this.diag.abort(`configuration line starting '${this.keyword}' is missing a parameter at word position ${i + 2}`, this.loc);
     }
     return v;
   }

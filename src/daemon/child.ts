@@ -51,7 +51,8 @@ function main(): void {
   process.title = `tskeepalived-${role}`;
   // Forked before the file is read: each process loads its code while the supervisor parses.
   if (role === 'vrrp') void import('./vrrp.js').catch(() => undefined);
-  else void Promise.all([import('./ipvs.js'), import('../check/index.js'), import('../alert/mailer.js'), import('../alert/messages.js')]).catch(() => undefined);
+  else
+    void Promise.all([import('./ipvs.js'), import('../check/index.js'), import('../alert/mailer.js'), import('../alert/messages.js')]).catch(() => undefined);
   let daemon: Daemon | undefined;
   let log: Logger | undefined;
   let stopping: Promise<void> | undefined;
@@ -75,7 +76,11 @@ function main(): void {
     start: async (arg): Promise<ChildStartReply> => {
       const a = arg as ChildStart;
       let errors: string[] | undefined = [];
-      log = createLogger({ ...(a.options.log ?? { detail: a.options.detail, console: true }), ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}${a.options.namespace ? `_${a.options.namespace}` : ''}`, tap: (level, text) => level >= 50 && errors?.push(text) });
+      log = createLogger({
+        ...(a.options.log ?? { detail: a.options.detail, console: true }),
+        ident: `tskeepalived_${role === 'vrrp' ? 'vrrp' : 'healthcheckers'}${a.options.namespace ? `_${a.options.namespace}` : ''}`,
+        tap: (level, text) => level >= 50 && errors?.push(text),
+      });
       applyScheduling(role, a.config.global.other, log);
       try {
         daemon = await Daemon.startRole(a.options, log, a.config, a.handover);

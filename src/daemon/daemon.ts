@@ -301,4 +301,3 @@ function localAddress(address: string): boolean {
   }
   return localCache.set.has(address.toLowerCase());
 }
-

@@ -69,7 +69,10 @@ export function dataDump(s: DaemonSnapshot, now = new Date()): string {
     const t = i.trackers ?? [];
     if (t.length) {
       out.push(`   Tracked (${t.length}):`);
-      for (const x of t) out.push(`     ${x.kind} ${x.name} = ${x.up ? 'up' : 'down'}${x.value !== undefined ? `, value ${x.value}` : ''}, weight ${x.weight}${x.reverse ? ' reverse' : ''}`);
+      for (const x of t)
+        out.push(
+          `     ${x.kind} ${x.name} = ${x.up ? 'up' : 'down'}${x.value !== undefined ? `, value ${x.value}` : ''}, weight ${x.weight}${x.reverse ? ' reverse' : ''}`,
+        );
     }
   }
   if (s.checkers) {
@@ -81,7 +84,10 @@ export function dataDump(s: DaemonSnapshot, now = new Date()): string {
       out.push(` Virtual server = ${vs}`, `   Quorum = ${up ? 'up' : 'down'}`);
       for (const rs of byVs.get(vs) ?? []) {
         out.push(`   Real server = ${rs.id}`, `     Alive = ${rs.alive ? 'yes' : 'no'}`, `     Weight = ${rs.weight}`);
-        for (const c of rs.checkers) out.push(`     ${c.type} = ${c.up ? 'up' : 'down'}, ${c.checks} checks, ${c.failures} failures${c.lastReason ? `, last failure: ${c.lastReason}` : ''}`);
+        for (const c of rs.checkers)
+          out.push(
+            `     ${c.type} = ${c.up ? 'up' : 'down'}, ${c.checks} checks, ${c.failures} failures${c.lastReason ? `, last failure: ${c.lastReason}` : ''}`,
+          );
       }
     }
   }

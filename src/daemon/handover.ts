@@ -103,7 +103,8 @@ export function decodeHandover(text: string, now: number, bootId: string): { ok:
   }
   if (!isObj(x)) return { ok: false, why: 'not a JSON object' };
   if (x.format !== HANDOVER_FORMAT) return { ok: false, why: `format ${JSON.stringify(x.format)}, this program reads format ${HANDOVER_FORMAT}` };
-  if (!isNum(x.writtenAt) || !isStr(x.bootId) || !isNum(x.pid) || !isStr(x.program) || !isStr(x.configFile)) return { ok: false, why: 'writtenAt, bootId, pid, program or configFile missing or mistyped' };
+  if (!isNum(x.writtenAt) || !isStr(x.bootId) || !isNum(x.pid) || !isStr(x.program) || !isStr(x.configFile))
+    return { ok: false, why: 'writtenAt, bootId, pid, program or configFile missing or mistyped' };
   if (x.bootId !== bootId) return { ok: false, why: 'written before the last reboot' };
   const age = now - x.writtenAt;
   if (age > HANDOVER_MAX_AGE_MS) return { ok: false, why: `written ${(age / 1000).toFixed(1)} s ago (older than ${HANDOVER_MAX_AGE_MS / 1000} s)` };
@@ -111,15 +112,28 @@ export function decodeHandover(text: string, now: number, bootId: string): { ok:
   if (x.vrrp !== undefined) {
     if (!isObj(x.vrrp) || !Array.isArray(x.vrrp.instances)) return { ok: false, why: 'vrrp.instances is not a list' };
     for (const [i, r] of x.vrrp.instances.entries()) {
-      const ok = isObj(r) && isStr(r.name) && isNum(r.vrid) && isStr(r.family) && isStr(r.interface) && isStr(r.state) && STATES.has(r.state) && isNum(r.priority) && Array.isArray(r.vips) && r.vips.every(checkVip) && (r.ahSeq === undefined || (isNum(r.ahSeq) && r.ahSeq >= 0));
+      const ok =
+        isObj(r) &&
+        isStr(r.name) &&
+        isNum(r.vrid) &&
+        isStr(r.family) &&
+        isStr(r.interface) &&
+        isStr(r.state) &&
+        STATES.has(r.state) &&
+        isNum(r.priority) &&
+        Array.isArray(r.vips) &&
+        r.vips.every(checkVip) &&
+        (r.ahSeq === undefined || (isNum(r.ahSeq) && r.ahSeq >= 0));
       if (!ok) return { ok: false, why: `vrrp.instances[${i}] is malformed` };
     }
   }
   if (x.checkers !== undefined) {
     const c = x.checkers;
-    if (!isObj(c) || !Array.isArray(c.probes) || !Array.isArray(c.realServers) || !Array.isArray(c.virtualServers)) return { ok: false, why: 'checkers needs probes, realServers and virtualServers lists' };
+    if (!isObj(c) || !Array.isArray(c.probes) || !Array.isArray(c.realServers) || !Array.isArray(c.virtualServers))
+      return { ok: false, why: 'checkers needs probes, realServers and virtualServers lists' };
     for (const [i, p] of c.probes.entries()) {
-      if (!(isObj(p) && isStr(p.key) && isBool(p.up) && isNum(p.failures) && (p.weight === undefined || isNum(p.weight)))) return { ok: false, why: `checkers.probes[${i}] is malformed` };
+      if (!(isObj(p) && isStr(p.key) && isBool(p.up) && isNum(p.failures) && (p.weight === undefined || isNum(p.weight))))
+        return { ok: false, why: `checkers.probes[${i}] is malformed` };
     }
     for (const [i, r] of c.realServers.entries()) {
       if (!(isObj(r) && isStr(r.key) && isBool(r.alive) && isNum(r.weight))) return { ok: false, why: `checkers.realServers[${i}] is malformed` };

@@ -100,7 +100,8 @@ export class RpcPeer {
       this.onEvent(m.name, m.arg);
     } else if (m.t === 'req') {
       const h = this.handlers[m.op];
-      const answer = (ok: boolean, value?: unknown, error?: string) => this.post(ok ? { t: 'res', id: m.id, ok, value } : { t: 'res', id: m.id, ok, error: error ?? 'failed' });
+      const answer = (ok: boolean, value?: unknown, error?: string) =>
+        this.post(ok ? { t: 'res', id: m.id, ok, value } : { t: 'res', id: m.id, ok, error: error ?? 'failed' });
       if (!h) return answer(false, undefined, `unknown request '${m.op}'`);
       Promise.resolve()
         .then(() => h(m.arg))

@@ -17,7 +17,18 @@
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import type { RealServer } from '../config/model/lvs.js';
-import { desiredTable, entryLocations, healthFingerprint, initialHealth, healthView, realServerEntries, virtualServerIds, type DestEntry, type HealthState, type HealthView } from '../ipvs/desired.js';
+import {
+  desiredTable,
+  entryLocations,
+  healthFingerprint,
+  initialHealth,
+  healthView,
+  realServerEntries,
+  virtualServerIds,
+  type DestEntry,
+  type HealthState,
+  type HealthView,
+} from '../ipvs/desired.js';
 import { applyOpsInPlace, applyOpsToTable, diffDests, diffTables, teardownOps } from '../ipvs/diff.js';
 import type { OpResult } from '../ipvs/explain.js';
 import { RefusalMemory } from '../ipvs/refusals.js';
@@ -192,7 +203,10 @@ export class IpvsManager {
     const requests0 = this.client.requestsSent;
     const results = await this.client.apply(ops);
     const failed = this.logResults(results, this.healthCfg!);
-    applyOpsInPlace(this.believed, results.filter((r) => r.ok).map((r) => r.op));
+    applyOpsInPlace(
+      this.believed,
+      results.filter((r) => r.ok).map((r) => r.op),
+    );
     return { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
   }
 
@@ -216,15 +230,23 @@ export class IpvsManager {
     if (why !== 'health') this.refusals.clear();
     const results = await this.client.apply(ops);
     const failed = this.logResults(results, cfg);
-    this.believed = applyOpsToTable(kernel, results.filter((r) => r.ok).map((r) => r.op));
+    this.believed = applyOpsToTable(
+      kernel,
+      results.filter((r) => r.ok).map((r) => r.op),
+    );
     for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
     for (const key of table.keys()) this.owned.add(key);
     this.settled = { cfg, gen, clean: failed === 0, services: table.size, problems, fingerprint };
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
     if (why === 'repair') {
-      if (report.ops > 0) this.log.warn(`IPVS: ${report.ops} entries changed behind our back were put back (${report.requests} netlink requests, ${failed} failed; check every ${Math.round(this.repairMs / 1000)} s)`);
+      if (report.ops > 0)
+        this.log.warn(
+          `IPVS: ${report.ops} entries changed behind our back were put back (${report.requests} netlink requests, ${failed} failed; check every ${Math.round(this.repairMs / 1000)} s)`,
+        );
     } else if (why !== 'health' || report.ops > 0) {
-      this.log.info(`IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`);
+      this.log.info(
+        `IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
+      );
     }
     return report;
   }

@@ -42,7 +42,28 @@ export interface LogOptions {
   tap?: (level: number, text: string) => void;
 }
 
-const FACILITIES = new Set(['auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']);
+const FACILITIES = new Set([
+  'auth',
+  'authpriv',
+  'cron',
+  'daemon',
+  'ftp',
+  'kern',
+  'lpr',
+  'mail',
+  'news',
+  'syslog',
+  'user',
+  'uucp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+]);
 
 /** keepalived's -S value as a syslog facility name; throws with the accepted spellings. */
 export function facilityName(v: string): string {

@@ -37,7 +37,12 @@ interface Family {
  * turn per scrape, long enough to delay VRRP adverts. Built from one snapshot and one IPVS dump, written
  * in the same exposition format, yielding to the event loop every 2,000 lines.
  */
-export async function bulkFamilies(s: DaemonSnapshot, counters: () => Promise<DumpedService[]>, want: (name: string) => boolean = () => true, gone: () => boolean = () => false): Promise<string> {
+export async function bulkFamilies(
+  s: DaemonSnapshot,
+  counters: () => Promise<DumpedService[]>,
+  want: (name: string) => boolean = () => true,
+  gone: () => boolean = () => false,
+): Promise<string> {
   const fam = (name: string, help: string, type: Family['type']): Family => ({ name, help, type, rows: [] });
   const alive = fam('tskeepalived_real_server_alive', 'Real server alive by its health checkers (1) or not (0)', 'gauge');
   const weight = fam('tskeepalived_real_server_weight', 'Weight given to the real server', 'gauge');
@@ -128,19 +133,52 @@ export function buildRegistry(snap: () => DaemonSnapshot): Registry {
     if (kind === 'gauge') new Gauge(cfg);
     else new Counter(cfg);
   };
-  perProcess('tskeepalived_process_resident_memory_bytes', 'Resident memory of each of the daemon\'s processes (supervisor, vrrp, checkers)', (p) => p.rssBytes, 'gauge');
-  perProcess('tskeepalived_process_cpu_seconds_total', 'CPU time (user + system) of each of the daemon\'s processes', (p) => p.cpuSeconds, 'counter');
-  perProcess('tskeepalived_process_event_loop_lag_p99_seconds', 'p99 of how late the process\'s event loop ran, since the previous scrape', (p) => p.loopLagP99Ms / 1000, 'gauge');
-  perProcess('tskeepalived_process_event_loop_lag_max_seconds', 'Most the process\'s event loop ran late, since the previous scrape', (p) => p.loopLagMaxMs / 1000, 'gauge');
-  perProcess('tskeepalived_process_active_timers', 'Timers (timeouts and immediates) each of the daemon\'s processes holds', (p) => p.timers ?? 0, 'gauge');
-  perProcess('tskeepalived_process_active_resources', 'Timers, handles and requests keeping each process\'s event loop alive', (p) => p.resources ?? 0, 'gauge');
+  perProcess(
+    'tskeepalived_process_resident_memory_bytes',
+    "Resident memory of each of the daemon's processes (supervisor, vrrp, checkers)",
+    (p) => p.rssBytes,
+    'gauge',
+  );
+  perProcess('tskeepalived_process_cpu_seconds_total', "CPU time (user + system) of each of the daemon's processes", (p) => p.cpuSeconds, 'counter');
+  perProcess(
+    'tskeepalived_process_event_loop_lag_p99_seconds',
+    "p99 of how late the process's event loop ran, since the previous scrape",
+    (p) => p.loopLagP99Ms / 1000,
+    'gauge',
+  );
+  perProcess(
+    'tskeepalived_process_event_loop_lag_max_seconds',
+    "Most the process's event loop ran late, since the previous scrape",
+    (p) => p.loopLagMaxMs / 1000,
+    'gauge',
+  );
+  perProcess('tskeepalived_process_active_timers', "Timers (timeouts and immediates) each of the daemon's processes holds", (p) => p.timers ?? 0, 'gauge');
+  perProcess('tskeepalived_process_active_resources', "Timers, handles and requests keeping each process's event loop alive", (p) => p.resources ?? 0, 'gauge');
   const inst = ['instance', 'vrid', 'interface'] as const;
   const lab = (i: { name: string; vrid: number; interface: string }) => ({ instance: i.name, vrid: String(i.vrid), interface: i.interface });
   const perInstance = (name: string, help: string, pick: (s: ReturnType<typeof snap>['vrrp'][number]) => number, kind: 'counter' | 'gauge') => {
     if (kind === 'gauge') {
-      new Gauge({ name, help, labelNames: inst, registers: [reg], collect() { this.reset(); for (const i of snap().vrrp) this.set(lab(i), pick(i)); } });
+      new Gauge({
+        name,
+        help,
+        labelNames: inst,
+        registers: [reg],
+        collect() {
+          this.reset();
+          for (const i of snap().vrrp) this.set(lab(i), pick(i));
+        },
+      });
     } else {
-      new Counter({ name, help, labelNames: inst, registers: [reg], collect() { this.reset(); for (const i of snap().vrrp) this.inc(lab(i), pick(i)); } });
+      new Counter({
+        name,
+        help,
+        labelNames: inst,
+        registers: [reg],
+        collect() {
+          this.reset();
+          for (const i of snap().vrrp) this.inc(lab(i), pick(i));
+        },
+      });
     }
   };
   new Gauge({
@@ -247,9 +285,9 @@ export class MetricsServer {
           return Promise.all([own, bulkFamilies(s, counters, want, () => gone)]);
         })
         .then(
-        ([text, bulk]) => res.writeHead(200, { 'content-type': reg.contentType }).end(text + bulk),
-        (e: Error) => res.writeHead(500).end(`${e.message}\n`),
-      );
+          ([text, bulk]) => res.writeHead(200, { 'content-type': reg.contentType }).end(text + bulk),
+          (e: Error) => res.writeHead(500).end(`${e.message}\n`),
+        );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

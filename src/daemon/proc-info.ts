@@ -44,4 +44,3 @@ export function processInfo(role: ProcessInfo['role']): ProcessInfo {
   lag.reset();
   return info;
 }
-

@@ -51,7 +51,6 @@ export function namespacedFiles(o: RunOptions, netns: string): Pick<RunOptions, 
   return out;
 }
 
-
 function removeIfEmpty(dir: string): void {
   try {
     fs.rmdirSync(dir);
@@ -119,7 +118,10 @@ export async function runDaemon(o: RunOptions): Promise<number> {
   const taken = takeHandoverFile(handoverFile);
   if (taken && 'ignored' in taken) log.warn(`handover state ${handoverFile} ignored: ${taken.ignored} - starting as usual`);
   const handover = taken && 'state' in taken ? taken.state : undefined;
-  if (handover) log.info(`starting from the handover state ${handoverFile} (left by pid ${handover.pid}, tskeepalived ${handover.program}, ${Date.now() - handover.writtenAt} ms ago)`);
+  if (handover)
+    log.info(
+      `starting from the handover state ${handoverFile} (left by pid ${handover.pid}, tskeepalived ${handover.program}, ${Date.now() - handover.writtenAt} ms ago)`,
+    );
   let started: Supervisor | number;
   try {
     started = await Supervisor.start(o, log, loaded, { startErrors: (lines) => startErrors?.push(...lines), fatal: (why) => onStop(why) }, handover);
@@ -204,7 +206,9 @@ export async function runDaemon(o: RunOptions): Promise<number> {
         setImmediate(() => void finish());
         throw new Error(why);
       }
-      log.info(`handover state written to ${handoverFile}: ${state.vrrp?.instances.length ?? 0} VRRP instance(s), ${state.checkers?.realServers.length ?? 0} real server(s)`);
+      log.info(
+        `handover state written to ${handoverFile}: ${state.vrrp?.instances.length ?? 0} VRRP instance(s), ${state.checkers?.realServers.length ?? 0} real server(s)`,
+      );
       setImmediate(() => void finish());
       return { pid: process.pid, file: handoverFile };
     };

@@ -43,11 +43,13 @@ export class StaticNet {
   async apply(cfg: KeepalivedConfig): Promise<void> {
     const v = cfg.vrrp;
     const next = {
-      addrs: v.staticAddresses.filter((a) => {
-        if (a.dev) return true;
-        this.log.error(`static_ipaddress ${a.address}/${a.prefixLen} (${a.loc.file}:${a.loc.line}) names no interface (dev) - not installed`);
-        return false;
-      }).map((def) => ({ def, text: withoutLocs(def) })),
+      addrs: v.staticAddresses
+        .filter((a) => {
+          if (a.dev) return true;
+          this.log.error(`static_ipaddress ${a.address}/${a.prefixLen} (${a.loc.file}:${a.loc.line}) names no interface (dev) - not installed`);
+          return false;
+        })
+        .map((def) => ({ def, text: withoutLocs(def) })),
       routes: v.staticRoutes.map((def) => ({ def, text: withoutLocs(def) })),
       rules: v.staticRules.map((def) => ({ def, text: withoutLocs(def) })),
     };

@@ -70,10 +70,11 @@ export class StatusServer {
         c.off('end', onEnd);
         if (req === 'status') return void answer(c, snapshot);
         if (req === 'health') return void answer(c, () => ({ live: true, ...(handlers.readiness?.() ?? { ready: true }) }));
-        if (req === 'handover') return void answer(c, async () => {
-          if (!handlers.handover) throw new Error('this daemon cannot hand over');
-          return { handover: await handlers.handover() };
-        });
+        if (req === 'handover')
+          return void answer(c, async () => {
+            if (!handlers.handover) throw new Error('this daemon cannot hand over');
+            return { handover: await handlers.handover() };
+          });
         void answer(c, () => Promise.reject(new Error(`unknown request '${req.slice(0, 40)}' (status, health or handover)`)));
       };
       const t = setTimeout(() => go('status'), REQUEST_WAIT_MS);

@@ -101,7 +101,11 @@ function forkChild(role: Role, netns: string | undefined): ChildProcess {
   // interface trackers read it); the IPC channel's descriptor survives the exec.
   return netns === undefined
     ? fork(CHILD_ENTRY, args, { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv })
-    : spawn('ip', ['netns', 'exec', netns, process.execPath, ...execArgv, CHILD_ENTRY, ...args], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+    : spawn('ip', ['netns', 'exec', netns, process.execPath, ...execArgv, CHILD_ENTRY, ...args], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env,
+      });
 }
 
 interface Child {
@@ -234,7 +238,11 @@ export class Supervisor {
       return 1;
     }
     // The -r/-c file of a process that does not run (claimed with this pid to refuse a second daemon).
-    for (const [role, file] of [['vrrp', o.vrrpPidFile], ['checkers', o.checkersPidFile]] as const) if (file && !roles.includes(role)) releasePidFiles([file]);
+    for (const [role, file] of [
+      ['vrrp', o.vrrpPidFile],
+      ['checkers', o.checkersPidFile],
+    ] as const)
+      if (file && !roles.includes(role)) releasePidFiles([file]);
     const instances = started.reduce((n, r) => n + (r.ok ? r.instances : 0), 0);
     const ipvs = started.some((r) => r.ok && r.ipvs);
     log.info(`tskeepalived started: ${instances} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
@@ -249,7 +257,8 @@ export class Supervisor {
     if (!this.running) return { ready: false, why: 'starting' };
     for (const role of rolesFor(this.cfg, this.o)) {
       const c = this.children.get(role);
-      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null || !c.proc.connected) return { ready: false, why: `the ${ROLE_TITLE[role]} process is not running` };
+      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null || !c.proc.connected)
+        return { ready: false, why: `the ${ROLE_TITLE[role]} process is not running` };
     }
     return { ready: true };
   }
@@ -285,7 +294,13 @@ export class Supervisor {
     }
     const part = partFor(role, cfg);
     this.partKeys.set(role, withoutLocs(part));
-    const options: RunOptions = { ...this.o, ...(this.netns !== undefined ? { namespace: this.netns } : {}), vrrpOnly: role === 'vrrp', checkOnly: role === 'checkers', notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly };
+    const options: RunOptions = {
+      ...this.o,
+      ...(this.netns !== undefined ? { namespace: this.netns } : {}),
+      vrrpOnly: role === 'vrrp',
+      checkOnly: role === 'checkers',
+      notifyFifoElsewhere: role === 'checkers' && !this.o.checkOnly,
+    };
     if (options.log) options.log = { ...options.log, sink: undefined, tap: undefined };
     const start: ChildStart = { role, options: JSON.parse(JSON.stringify(options)) as RunOptions, config: part, ...(handover ? { handover } : {}) };
     try {
@@ -368,7 +383,8 @@ export class Supervisor {
     }
     const next = loaded.config;
     const nextNs = Supervisor.namespaceOf(this.o, next);
-    if (nextNs !== this.netns) this.log.warn(`net_namespace cannot be changed on a reload: still running in ${this.netns ?? 'the namespace it was started in'}`);
+    if (nextNs !== this.netns)
+      this.log.warn(`net_namespace cannot be changed on a reload: still running in ${this.netns ?? 'the namespace it was started in'}`);
     this.acceptedErrors = new Set(loaded.errors);
     this.cfg = next;
     const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
@@ -436,7 +452,14 @@ export class Supervisor {
     await this.busy;
     for (const t of this.respawnTimers.values()) clearTimeout(t);
     this.respawnTimers.clear();
-    const state: HandoverState = { format: HANDOVER_FORMAT, program: programVersion(), writtenAt: 0, bootId: bootId(), pid: process.pid, configFile: this.o.file };
+    const state: HandoverState = {
+      format: HANDOVER_FORMAT,
+      program: programVersion(),
+      writtenAt: 0,
+      bootId: bootId(),
+      pid: process.pid,
+      configFile: this.o.file,
+    };
     for (const role of ['checkers', 'vrrp'] as const) {
       const c = this.children.get(role);
       if (!c) continue;
@@ -470,9 +493,7 @@ export class Supervisor {
 
   /** The daemon's snapshot: each child's part, asked for in parallel, merged. */
   async snapshot(): Promise<DaemonSnapshot> {
-    const parts = await Promise.all(
-      [...this.children.values()].map((c) => c.rpc.request<ChildSnapshot>('snapshot', undefined, 30_000).catch(() => undefined)),
-    );
+    const parts = await Promise.all([...this.children.values()].map((c) => c.rpc.request<ChildSnapshot>('snapshot', undefined, 30_000).catch(() => undefined)));
     const processes: ProcessInfo[] = [processInfo('supervisor')];
     const snap: DaemonSnapshot = {
       pid: process.pid,
@@ -518,7 +539,11 @@ export function namespaceProblem(name: string): string | undefined {
  * diagnostic is logged with its file:line.
  */
 function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
-  const res = loadConfig(o.file, { ...(o.configId !== undefined ? { configId: o.configId } : {}), ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), allConfig: o.allConfig === true });
+  const res = loadConfig(o.file, {
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+    allConfig: o.allConfig === true,
+  });
   const errors: string[] = [];
   for (const d of res.diagnostics.list) {
     if (d.severity === 'info' && !d.message.includes(NOT_ACTED_ON)) continue;

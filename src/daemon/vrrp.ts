@@ -288,8 +288,11 @@ export class VrrpSubsystem {
       report.stopped.push(gone.inst.name);
     }
     // keepalived fifo_write_vrrp_states_on_reload: every instance's state on the FIFO after a reload.
-    if (next.global.fifoWriteVrrpStatesOnReload) for (const r of this.runners) this.fifoWrite(fifoLine('INSTANCE', r.inst.name, r.state.state, r.state.priority));
-    this.log.info(`VRRP reload: ${report.kept.length} unchanged, ${report.resumed.length} changed (state kept), ${report.started.length} new, ${report.stopped.length} removed`);
+    if (next.global.fifoWriteVrrpStatesOnReload)
+      for (const r of this.runners) this.fifoWrite(fifoLine('INSTANCE', r.inst.name, r.state.state, r.state.priority));
+    this.log.info(
+      `VRRP reload: ${report.kept.length} unchanged, ${report.resumed.length} changed (state kept), ${report.started.length} new, ${report.stopped.length} removed`,
+    );
     return report;
   }
 
@@ -303,7 +306,9 @@ export class VrrpSubsystem {
   /** keepalived: FAULT until the interface has an address; retried every second. */
   private wait(inst: VrrpInstance): void {
     if (!this.waiting.has(reloadKey(inst))) {
-      this.log.warn(`(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`);
+      this.log.warn(
+        `(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`,
+      );
     }
     this.waiting.set(reloadKey(inst), inst);
     // With the monitor an address notification retries at once; without it, every second.
@@ -385,8 +390,17 @@ export class VrrpSubsystem {
     if (!g) return;
     this.log.info(`VRRP_Group(${name}) Syncing instances to ${state} state`);
     const gl = this.cfg.global;
-    if (g.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults)) this.mailer.send(groupMail(this.mailer.routerId, name, state));
-    runNotify(g.notify, 'GROUP', name, state, 0, { warn: (m) => this.log.warn(m) }, gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {});
+    if (g.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults))
+      this.mailer.send(groupMail(this.mailer.routerId, name, state));
+    runNotify(
+      g.notify,
+      'GROUP',
+      name,
+      state,
+      0,
+      { warn: (m) => this.log.warn(m) },
+      gl.scriptUser ? { scriptUser: gl.scriptUser, ...(gl.scriptGroup !== undefined ? { scriptGroup: gl.scriptGroup } : {}) } : {},
+    );
     this.fifoWrite(fifoLine('GROUP', name, state, 0));
   }
 
@@ -464,25 +478,27 @@ export class VrrpSubsystem {
       vips: [],
       stats: newInstanceStats(),
     }));
-    return waiting.concat(this.runners.map((r) => {
-      const g = this.groupName.get(r);
-      return {
-        name: r.inst.name,
-        vrid: r.params.vrid,
-        family: r.inst.family ?? 'inet',
-        interface: r.inst.interface ?? '',
-        version: r.params.version,
-        state: r.state.state,
-        priority: r.state.priority,
-        basePriority: r.params.priority,
-        faulty: r.state.faulty,
-        sinceMs: r.state.sinceMs,
-        vips: r.virtualAddresses.map((v) => `${v.address}/${v.prefixLen} dev ${v.dev}`),
-        stats: r.stats,
-        trackers: this.tracked.get(r) ?? [],
-        ...(g !== undefined ? { syncGroup: g } : {}),
-      };
-    }));
+    return waiting.concat(
+      this.runners.map((r) => {
+        const g = this.groupName.get(r);
+        return {
+          name: r.inst.name,
+          vrid: r.params.vrid,
+          family: r.inst.family ?? 'inet',
+          interface: r.inst.interface ?? '',
+          version: r.params.version,
+          state: r.state.state,
+          priority: r.state.priority,
+          basePriority: r.params.priority,
+          faulty: r.state.faulty,
+          sinceMs: r.state.sinceMs,
+          vips: r.virtualAddresses.map((v) => `${v.address}/${v.prefixLen} dev ${v.dev}`),
+          stats: r.stats,
+          trackers: this.tracked.get(r) ?? [],
+          ...(g !== undefined ? { syncGroup: g } : {}),
+        };
+      }),
+    );
   }
 
   /**
@@ -497,7 +513,10 @@ export class VrrpSubsystem {
       if (members.length < 2) continue;
       let following = false; // a member's move makes the others move; don't let them echo it back
       for (const m of members) {
-        this.groups.set(m, members.filter((x) => x !== m));
+        this.groups.set(
+          m,
+          members.filter((x) => x !== m),
+        );
         this.groupName.set(m, g.name);
         // keepalived vrrp_sync_can_goto_master: MASTER only when the group is, or every other member wants it.
         m.groupReady = () => members.every((o) => o === m || o.state.state === 'MASTER' || o.state.wantMaster);
@@ -565,7 +584,9 @@ export class VrrpSubsystem {
       this.files.set(name, t);
       t.start();
     }
-    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) => this.runners.some((r) => tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackProcesses.some((t) => t.name === d.name)));
+    const procDefs = this.cfg.vrrp.trackProcesses.filter((d) =>
+      this.runners.some((r) => tracksOf(r.inst, this.cfg.vrrp.syncGroups).trackProcesses.some((t) => t.name === d.name)),
+    );
     if (procDefs.length > 0 && !this.processes) {
       this.processes = new ProcessTracker(procDefs, onChange, logger);
       this.processes.start();
@@ -574,7 +595,12 @@ export class VrrpSubsystem {
     for (const [name, def] of wantScripts) {
       if (this.scripts.has(name)) continue;
       const su = this.cfg.global.scriptUser;
-      const t = new ScriptTracker(def, onChange, logger, su !== undefined ? { user: su, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } : undefined);
+      const t = new ScriptTracker(
+        def,
+        onChange,
+        logger,
+        su !== undefined ? { user: su, ...(this.cfg.global.scriptGroup !== undefined ? { group: this.cfg.global.scriptGroup } : {}) } : undefined,
+      );
       this.scripts.set(name, t);
       started.push(t);
     }
@@ -600,13 +626,18 @@ export class VrrpSubsystem {
         return ft && { value: ft.value, weight: ft.def.weight, weightReverse: ft.def.weightReverse };
       },
     };
-    const own = new Map(this.runners.map((r) => [r, instanceTracking(r.inst, this.cfg.vrrp.syncGroups, read, (ifname, address) => hasAddress(ifaddrs, ifname, address))] as const));
+    const own = new Map(
+      this.runners.map(
+        (r) => [r, instanceTracking(r.inst, this.cfg.vrrp.syncGroups, read, (ifname, address) => hasAddress(ifaddrs, ifname, address))] as const,
+      ),
+    );
     this.tracked = new Map([...own].map(([r, t]) => [r, t.items] as const));
     const final = withSyncGroups(own, (r) => this.groups.get(r) ?? []);
     for (const r of this.runners) {
       const e = own.get(r)!;
       const { priority, fault, faultyPeer } = final.get(r)!;
-      if (fault && !r.state.faulty && !noPeerFault(r.inst)) this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${faultyPeer!.inst.name} is in FAULT`}`);
+      if (fault && !r.state.faulty && !noPeerFault(r.inst))
+        this.log.warn(`(${r.inst.name}) entering FAULT: ${e.fault ? `${e.faultBy} is down` : `sync group member ${faultyPeer!.inst.name} is in FAULT`}`);
       r.track(priority, fault);
     }
   }
@@ -622,12 +653,17 @@ export class VrrpSubsystem {
       const g = this.cfg.global;
       this.monitor = await RtnlMonitor.open(
         { warn: (m) => this.log.warn(m) },
-        { ...(g.vrrpNetlinkMonitorRcvBufs !== undefined ? { rcvBufs: g.vrrpNetlinkMonitorRcvBufs } : {}), ...(g.vrrpNetlinkMonitorRcvBufsForce !== undefined ? { force: g.vrrpNetlinkMonitorRcvBufsForce } : {}) },
+        {
+          ...(g.vrrpNetlinkMonitorRcvBufs !== undefined ? { rcvBufs: g.vrrpNetlinkMonitorRcvBufs } : {}),
+          ...(g.vrrpNetlinkMonitorRcvBufsForce !== undefined ? { force: g.vrrpNetlinkMonitorRcvBufsForce } : {}),
+        },
       );
       this.links = this.monitor;
       this.unsubscribe = this.monitor.on((ev) => this.onNet(ev));
     } catch (e) {
-      this.log.warn(`rtnetlink notifications unavailable (${errorText(e)}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`);
+      this.log.warn(
+        `rtnetlink notifications unavailable (${errorText(e)}): interface state polled every 200 ms; deleted VIPs, routes and rules are not noticed`,
+      );
       this.linkPoll = setInterval(() => {
         for (const t of this.ifaces.values()) t.refresh();
       }, 200);
@@ -660,7 +696,10 @@ export class VrrpSubsystem {
         this.statics.onDeleted(ev);
         for (const r of this.runners) {
           if (r.state.state !== 'MASTER') continue;
-          const hit = ev.kind === 'route' ? r.inst.virtualRoutes.find((x) => !x.noTrack && safeKey(() => configuredRouteKey(x)) === ev.key) : r.inst.virtualRules.find((x) => !x.noTrack && safeKey(() => configuredRuleKey(x)) === ev.key);
+          const hit =
+            ev.kind === 'route'
+              ? r.inst.virtualRoutes.find((x) => !x.noTrack && safeKey(() => configuredRouteKey(x)) === ev.key)
+              : r.inst.virtualRules.find((x) => !x.noTrack && safeKey(() => configuredRuleKey(x)) === ev.key);
           if (hit) r.ownedDeleted(`virtual ${ev.kind} ${hit.words.join(' ')}`);
         }
         return;
@@ -736,7 +775,8 @@ export class VrrpSubsystem {
       let moved = false;
       for (const x of b) {
         const now = this.links.link(x.name)?.index;
-        if (x.index === undefined) x.index = now; // created just before it was recorded
+        if (x.index === undefined)
+          x.index = now; // created just before it was recorded
         else if (now !== undefined && now !== x.index) moved = true;
       }
       if (moved) void this.rebuild(r);
@@ -831,7 +871,15 @@ export class VrrpSubsystem {
       if (noPeerFault(inst)) {
         log.warn(`(${name}) Cannot use unicast without any peers - going to fault state`);
         transport = new SilentTransport();
-      } else if (v6) transport = new RawIpv6Transport({ ifname, src, peers, group, onError, ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}) });
+      } else if (v6)
+        transport = new RawIpv6Transport({
+          ifname,
+          src,
+          peers,
+          group,
+          onError,
+          ...(inst.unicastTtl !== undefined ? { unicastHopLimit: inst.unicastTtl } : {}),
+        });
       else if (ah) transport = new RawIpv4AhTransport({ ifname, peers, onError });
       else transport = new RawIpv4Transport({ ifname, src, peers, group, onError, ...ttl });
     } catch (e) {
@@ -856,11 +904,14 @@ export class VrrpSubsystem {
         destination: peers[0] ?? group,
         peers: peerPolicy(inst),
         notify: true,
-        ...(cfg.global.scriptUser ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } } : {}),
+        ...(cfg.global.scriptUser
+          ? { scriptUser: { user: cfg.global.scriptUser, ...(cfg.global.scriptGroup !== undefined ? { group: cfg.global.scriptGroup } : {}) } }
+          : {}),
         onNotify: (state, priority) => {
           this.fifoWrite(fifoLine('INSTANCE', name, state, priority));
           // no_email_faults: no mail for FAULT.
-          if (run.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults)) this.mailer.send(instanceMail(this.mailer.routerId, name, state));
+          if (run.smtpAlert && state !== 'STOP' && !(state === 'FAULT' && this.cfg.global.noEmailFaults))
+            this.mailer.send(instanceMail(this.mailer.routerId, name, state));
           this.stateListener?.(name, state);
         },
         onEvent: (event, priority) => this.fifoWrite(fifoLine('INSTANCE', name, event, priority)),
@@ -877,7 +928,10 @@ export class VrrpSubsystem {
         ann.close();
         if (vmac) this.vmacRelease(vmac, held);
       });
-      this.bound.set(r, [...new Set([base, ifname, ...(vmac ? [vmac] : [])])].map((n) => ({ name: n, index: this.links.link(n)?.index })));
+      this.bound.set(
+        r,
+        [...new Set([base, ifname, ...(vmac ? [vmac] : [])])].map((n) => ({ name: n, index: this.links.link(n)?.index })),
+      );
       return r;
     } catch (e) {
       transport.close();

@@ -10,8 +10,29 @@
 import { debuglog } from 'node:util';
 import type { NetlinkError } from '../net/netlink/errors.js';
 import { openNetlink } from '../net/netlink/socket.js';
-import { decodeDaemon, decodeDest, decodeInfo, decodeService, decodeTimeouts, encodeOp, request, type DestReadback, type IpvsRequest, type KeyCache, type SyncDaemon } from './codec.js';
-import { cmdName, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC } from './constants.js';
+import {
+  decodeDaemon,
+  decodeDest,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+  encodeOp,
+  request,
+  type DestReadback,
+  type IpvsRequest,
+  type KeyCache,
+  type SyncDaemon,
+} from './codec.js';
+import {
+  cmdName,
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_CMD_GETFAMILY,
+  GENL_ID_CTRL,
+  IPVS_GENL_NAME,
+  IPVS_GENL_VERSION,
+  NETLINK_GENERIC,
+} from './constants.js';
 import { AttrWriter, parseAttrs, rdU16 } from './nlmsg.js';
 import { notSent, opResult, osErrnoName, type OpResult } from './explain.js';
 import { Requester, type Answer, type Clock, type Transport } from './requester.js';
@@ -116,7 +137,13 @@ export class IpvsClient {
     dumpTransport: Transport,
     opts: IpvsClientOptions = {},
   ) {
-    const common = { familyId, version: IPVS_GENL_VERSION, errnoName: osErrnoName, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.clock ? { clock: opts.clock } : {}) };
+    const common = {
+      familyId,
+      version: IPVS_GENL_VERSION,
+      errnoName: osErrnoName,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    };
     this.req = new Requester(reqTransport, { ...common, window: opts.window ?? 64 });
     this.ack = opts.ack ?? 'batch';
     this.dumps = new Requester(dumpTransport, { ...common, window: 1 });
@@ -128,7 +155,13 @@ export class IpvsClient {
     let ctrl: Requester | undefined;
     try {
       // The generic netlink controller answers CTRL_CMD_GETFAMILY with the family's attributes.
-      ctrl = new Requester(socketTransport('the generic netlink controller socket'), { familyId: GENL_ID_CTRL, version: 1, window: 1, errnoName: osErrnoName, timeoutMs: opts.timeoutMs ?? 10_000 });
+      ctrl = new Requester(socketTransport('the generic netlink controller socket'), {
+        familyId: GENL_ID_CTRL,
+        version: 1,
+        window: 1,
+        errnoName: osErrnoName,
+        timeoutMs: opts.timeoutMs ?? 10_000,
+      });
       const a = await ctrl.request(CTRL_CMD_GETFAMILY, new AttrWriter().str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME).finish());
       if (a.errno !== 0) throw new Error(a.errno === 'ENOENT' ? 'no IPVS family in this kernel (ENOENT)' : `the family lookup failed: ${a.errno}`);
       const id = rdU16(parseAttrs(a.replies[0] ?? Buffer.alloc(0))?.get(CTRL_ATTR_FAMILY_ID));

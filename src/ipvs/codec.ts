@@ -13,7 +13,19 @@ import { AF, CMD, CMD_ATTR, CONN_F_FWD_MASK, DEST_ATTR, INFO_ATTR, IPPROTO, STAT
 import { AttrWriter, checkPort, checkU32, inner, parseAttrs, rdBe16, rdBe32, rdStr, rdU16, rdU32, rdU64 } from './nlmsg.js';
 import { encodeDaemon, type SyncDaemon } from './sync-daemon.js';
 export { decodeDaemon, encodeDaemon, type SyncDaemon } from './sync-daemon.js';
-import { FWD, SVC_F, type FwdMethod, type IpvsDest, type IpvsFamily, type IpvsOp, type IpvsProtocol, type IpvsService, type IpvsStats, type IpvsTimeouts, type ServiceKey } from './types.js';
+import {
+  FWD,
+  SVC_F,
+  type FwdMethod,
+  type IpvsDest,
+  type IpvsFamily,
+  type IpvsOp,
+  type IpvsProtocol,
+  type IpvsService,
+  type IpvsStats,
+  type IpvsTimeouts,
+  type ServiceKey,
+} from './types.js';
 
 /** One IPVS request before framing: the command, its attributes, and whether it is a dump. */
 export interface IpvsRequest {
@@ -65,7 +77,9 @@ function writeServiceKey(w: AttrWriter, s: ServiceKey): void {
 export function encodeService(s: IpvsService, w = new AttrWriter()): Buffer {
   const nest = w.begin(CMD_ATTR.SERVICE);
   writeServiceKey(w, s);
-  w.str(SVC_ATTR.SCHED_NAME, s.scheduler).u32x2(SVC_ATTR.FLAGS, checkU32('flags', s.flags) & ~SVC_F.HASHED, 0xffffffff).u32(SVC_ATTR.TIMEOUT, checkU32('timeout', s.timeoutS));
+  w.str(SVC_ATTR.SCHED_NAME, s.scheduler)
+    .u32x2(SVC_ATTR.FLAGS, checkU32('flags', s.flags) & ~SVC_F.HASHED, 0xffffffff)
+    .u32(SVC_ATTR.TIMEOUT, checkU32('timeout', s.timeoutS));
   // IPv4: the mask as a u32 (0xffffff00) in network order. IPv6: the prefix length in host order.
   if (s.af === 'inet') w.be32(SVC_ATTR.NETMASK, checkU32('netmask', s.netmask));
   else w.u32(SVC_ATTR.NETMASK, checkU32('netmask', s.netmask));
@@ -92,7 +106,8 @@ export function encodeDest(d: IpvsDest, full = true, w = new AttrWriter()): Buff
       .u32(DEST_ATTR.WEIGHT, checkU32('weight', d.weight))
       .u32(DEST_ATTR.U_THRESH, checkU32('uthreshold', d.uThreshold))
       .u32(DEST_ATTR.L_THRESH, checkU32('lthreshold', d.lThreshold));
-    if (d.fwd === FWD.TUNNEL) w.u8(DEST_ATTR.TUN_TYPE, d.tunType).be16(DEST_ATTR.TUN_PORT, checkPort('tunnel port', d.tunPort)).u16(DEST_ATTR.TUN_FLAGS, d.tunFlags);
+    if (d.fwd === FWD.TUNNEL)
+      w.u8(DEST_ATTR.TUN_TYPE, d.tunType).be16(DEST_ATTR.TUN_PORT, checkPort('tunnel port', d.tunPort)).u16(DEST_ATTR.TUN_FLAGS, d.tunFlags);
   }
   return w.end(nest).finish();
 }

@@ -112,7 +112,17 @@ export const AF = { inet: 2, inet6: 10 } as const;
 export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
 
 // Netlink message types, flags and protocol numbers, shared by every family (net/netlink/message.ts).
-export { NETLINK_GENERIC, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from '../net/netlink/message.js';
+export {
+  NETLINK_GENERIC,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+} from '../net/netlink/message.js';
 /** The generic netlink controller (linux/genetlink.h): its fixed family id, the family lookup and its attributes. */
 export const GENL_ID_CTRL = 0x10;
 export const CTRL_CMD_GETFAMILY = 3;

@@ -233,21 +233,24 @@ function targetsOf(vs: VirtualServer, lvs: LvsConfig, problem: (m: string) => vo
   const protocol = (vs.protocol ?? 'UDP').toLowerCase() as 'tcp' | 'udp' | 'sctp';
   const fwmark = (af: IpvsFamily, mark: number): Target[] => {
     // fwmark 0 is no mark: keepalived would send it as an address service (0.0.0.0:0).
-    if (mark === 0) return problem(`fwmark 0 (${at(vs)}) is not a firewall mark - not programmed`), [];
+    if (mark === 0) return (problem(`fwmark 0 (${at(vs)}) is not a firewall mark - not programmed`), []);
     return [{ service: { af, fwmark: mark, ...common(af) }, destPort: 0 }];
   };
   if (vs.kind === 'ip') return [{ service: { af: vs.family, protocol, address: canon(vs.address), port: vs.port, ...common(vs.family) }, destPort: vs.port }];
   if (vs.kind === 'fwmark') return fwmark(vs.family, vs.fwmark);
   const group = lvs.groups.find((g) => g.name === vs.group);
-  if (!group) return problem(`virtual_server group ${vs.group} (${at(vs)}) names no virtual_server_group - not programmed`), [];
+  if (!group) return (problem(`virtual_server group ${vs.group} (${at(vs)}) names no virtual_server_group - not programmed`), []);
   if (vs.persistenceGranularity && vs.persistenceTimeoutS > 0) {
-    problem(`virtual_server group ${vs.group} (${at(vs)}): keepalived 2.2.7 ignores persistence_granularity for group services - the default netmask is programmed`);
+    problem(
+      `virtual_server group ${vs.group} (${at(vs)}): keepalived 2.2.7 ignores persistence_granularity for group services - the default netmask is programmed`,
+    );
   }
   const out: Target[] = [];
   // ipvs_group_cmd: every address range first, then the fwmarks.
   for (const e of group.entries) {
     if (e.kind !== 'range') continue;
-    for (const a of rangeAddresses(e, problem)) out.push({ service: { af: e.family, protocol, address: a, port: e.port, ...common(e.family) }, destPort: e.port });
+    for (const a of rangeAddresses(e, problem))
+      out.push({ service: { af: e.family, protocol, address: a, port: e.port, ...common(e.family) }, destPort: e.port });
   }
   for (const e of group.entries) if (e.kind === 'fwmark') out.push(...fwmark(e.family ?? vs.family, e.fwmark));
   return out;
@@ -383,7 +386,8 @@ function shapeOf(lvs: LvsConfig): LvsShape {
   targets.forEach((ts, v) => {
     for (const t of ts) {
       const key = serviceKey(t.service);
-      if (by.has(key)) shared.add(key); // made twice, by another virtual server or by this one
+      if (by.has(key))
+        shared.add(key); // made twice, by another virtual server or by this one
       else by.set(key, v);
     }
   });

@@ -45,12 +45,12 @@ export function explain(op: IpvsOp, errno: string): string {
       return 'it already exists';
     case 'EINVAL':
       return isDest
-        ? 'the kernel refused the real server: not a unicast or local address routable from this director, a GUE tunnel without a port, or a family other than the service\'s without tunnelling'
+        ? "the kernel refused the real server: not a unicast or local address routable from this director, a GUE tunnel without a port, or a family other than the service's without tunnelling"
         : 'the kernel refused the virtual server: a name too long (15 characters at most), an IPv6 prefix length outside 1-128, or a missing attribute';
     case 'ERANGE':
       return isDest ? 'weight above 2147483647 or lthreshold above uthreshold' : 'a value out of range';
     case 'EAFNOSUPPORT':
-      return 'this kernel\'s IPVS has no IPv6 support';
+      return "this kernel's IPVS has no IPv6 support";
     case 'EPERM':
     case 'EACCES':
       return 'needs CAP_NET_ADMIN';

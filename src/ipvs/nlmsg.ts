@@ -101,7 +101,9 @@ export class AttrWriter {
   /** Two host-order u32s, as in struct ip_vs_flags { flags; mask }. */
   u32x2(type: number, a: number, b: number): this {
     const at = this.header(type, 12);
-    LE ? (this.b.writeUInt32LE(a >>> 0, at), this.b.writeUInt32LE(b >>> 0, at + 4)) : (this.b.writeUInt32BE(a >>> 0, at), this.b.writeUInt32BE(b >>> 0, at + 4));
+    LE
+      ? (this.b.writeUInt32LE(a >>> 0, at), this.b.writeUInt32LE(b >>> 0, at + 4))
+      : (this.b.writeUInt32BE(a >>> 0, at), this.b.writeUInt32BE(b >>> 0, at + 4));
     return this;
   }
   be16(type: number, v: number): this {

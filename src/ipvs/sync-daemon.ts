@@ -48,7 +48,8 @@ export function decodeDaemon(payload: Buffer): SyncDaemon | undefined {
   if (!state || ifname === undefined || syncId === undefined) return undefined;
   const g4 = a.get(DAEMON_ATTR.MCAST_GROUP);
   const g6 = a.get(DAEMON_ATTR.MCAST_GROUP6);
-  const group = g4 && g4.length >= 4 ? bytesToIp(new Uint8Array(g4.subarray(0, 4))) : g6 && g6.length >= 16 ? bytesToIp(new Uint8Array(g6.subarray(0, 16))) : undefined;
+  const group =
+    g4 && g4.length >= 4 ? bytesToIp(new Uint8Array(g4.subarray(0, 4))) : g6 && g6.length >= 16 ? bytesToIp(new Uint8Array(g6.subarray(0, 16))) : undefined;
   const out: SyncDaemon = { state, ifname, syncId };
   const maxLen = rdU16(a.get(DAEMON_ATTR.SYNC_MAXLEN));
   const port = rdU16(a.get(DAEMON_ATTR.MCAST_PORT));

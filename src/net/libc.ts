@@ -37,4 +37,6 @@ export function lastErrno(): number {
 
 export const socket = libcFunc<(domain: number, type: number, protocol: number) => number>('int socket(int, int, int)');
 export const close = libcFunc<(fd: number) => number>('int close(int)');
-export const setsockopt = libcFunc<(fd: number, level: number, name: number, value: Buffer, len: number) => number>('int setsockopt(int, int, int, const void *val, uint32_t len)');
+export const setsockopt = libcFunc<(fd: number, level: number, name: number, value: Buffer, len: number) => number>(
+  'int setsockopt(int, int, int, const void *val, uint32_t len)',
+);

@@ -102,7 +102,10 @@ export class NftFirewall {
   private queue: Promise<void> = Promise.resolve();
   private broken = false;
 
-  constructor(private readonly log: FirewallLog, private readonly bin = 'nft') {}
+  constructor(
+    private readonly log: FirewallLog,
+    private readonly bin = 'nft',
+  ) {}
 
   /** At start: removes tables a killed daemon may have left. */
   clearLeftovers(): Promise<void> {
@@ -132,7 +135,8 @@ export class NftFirewall {
   close(): Promise<void> {
     return this.run(async () => {
       this.held.clear();
-      for (const f of [...this.created]) await nft(`delete table ${f} ${NFT_TABLE}\n`, this.bin).catch((e: Error) => this.log.warn(`nftables: removing table ${f} ${NFT_TABLE}: ${e.message}`));
+      for (const f of [...this.created])
+        await nft(`delete table ${f} ${NFT_TABLE}\n`, this.bin).catch((e: Error) => this.log.warn(`nftables: removing table ${f} ${NFT_TABLE}: ${e.message}`));
       this.created.clear();
     });
   }

@@ -21,7 +21,12 @@ export class PacketSender {
   private fd = -1;
   private readonly sll: Buffer;
 
-  constructor(readonly ifname: string, ifindex: number, ethertype: number, dstMac: Uint8Array) {
+  constructor(
+    readonly ifname: string,
+    ifindex: number,
+    ethertype: number,
+    dstMac: Uint8Array,
+  ) {
     // struct sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]
     this.sll = Buffer.alloc(20);
     this.sll.writeUInt16LE(AF_PACKET, 0);

@@ -43,7 +43,8 @@ export function raiseOpenFilesLimit(want: number): { before: number; after: numb
       return setrlimit(RLIMIT_NOFILE, b) === 0;
     };
     // Node has already raised the soft limit to the hard one: going further needs CAP_SYS_RESOURCE.
-    if (!set(target, Math.max(target, before.hard))) return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (needs CAP_SYS_RESOURCE; the limit is ${before.hard})` };
+    if (!set(target, Math.max(target, before.hard)))
+      return { error: `setrlimit(RLIMIT_NOFILE, ${target}) refused (needs CAP_SYS_RESOURCE; the limit is ${before.hard})` };
     return { before: before.soft, after: openFilesLimit().soft };
   } catch (e) {
     return { error: errorText(e) };

@@ -57,7 +57,18 @@ export interface RuleSpec {
 /** keepalived's RTPROT_KEEPALIVED: the protocol its routes carry unless `protocol` says otherwise. */
 export const RTPROT_KEEPALIVED = 18;
 
-const TYPES: Record<string, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
+const TYPES: Record<string, number> = {
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+  throw: 9,
+  nat: 10,
+};
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const PROTOCOLS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, keepalived: RTPROT_KEEPALIVED, bird: 12, zebra: 11, dhcp: 16 };
 const RULE_ACTIONS: Record<RuleSpec['action'], number> = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8, l3mdev: 1 };
@@ -123,7 +134,19 @@ export function routeMessage(r: RouteSpec, defaultDev: string | undefined, ifind
   const protocol = r.protocol === undefined ? RTPROT_KEEPALIVED : /^\d+$/.test(r.protocol) ? Number(r.protocol) : PROTOCOLS[r.protocol];
   if (protocol === undefined) throw new Error(`route protocol '${r.protocol}' is not supported`);
   const tos = r.tos === undefined ? 0 : Number(r.tos);
-  return { data: { family, dstLen: dst.len, srcLen: r.from ? prefix(r.from, r.family).len : 0, tos: Number.isFinite(tos) ? tos : 0, table: table > 255 ? 252 : table, protocol, scope, type }, attrs };
+  return {
+    data: {
+      family,
+      dstLen: dst.len,
+      srcLen: r.from ? prefix(r.from, r.family).len : 0,
+      tos: Number.isFinite(tos) ? tos : 0,
+      table: table > 255 ? 252 : table,
+      protocol,
+      scope,
+      type,
+    },
+    attrs,
+  };
 }
 
 /** RTA_MULTIPATH: one struct rtnexthop {len u16, flags u8, hops u8, ifindex s32} + RTA_GATEWAY each. */
@@ -172,7 +195,14 @@ export function ruleMessage(r: RuleSpec): RuleMessage {
   if (r.action === 'goto') attrs.goto = r.gotoTarget;
   if (r.action === 'l3mdev') attrs.l3Mdev = 1;
   attrs.protocol = RTPROT_KEEPALIVED;
-  const data: RuleMessage['data'] = { family, dstLen: to.len, srcLen: from.len, tos: r.tos ? Number(r.tos) : 0, table: table > 255 ? 252 : table, action: RULE_ACTIONS[r.action] };
+  const data: RuleMessage['data'] = {
+    family,
+    dstLen: to.len,
+    srcLen: from.len,
+    tos: r.tos ? Number(r.tos) : 0,
+    table: table > 255 ? 252 : table,
+    action: RULE_ACTIONS[r.action],
+  };
   if (r.not) data.flags = { invert: true };
   return { data, attrs };
 }

@@ -52,7 +52,9 @@ export function routeKey(data: Record<string, unknown>, attrs: Record<string, un
 /** The identity of a policy rule for matching: family, preference, selectors and table. */
 export function ruleKey(data: Record<string, unknown>, attrs: Record<string, unknown>): string {
   const table = attrs.table !== undefined ? num(attrs.table) : num(data.table);
-  return ['rule', num(data.family), num(attrs.priority), hex(attrs.src), num(data.srcLen), hex(attrs.dst), num(data.dstLen), table, num(attrs.fwmark)].join('|');
+  return ['rule', num(data.family), num(attrs.priority), hex(attrs.src), num(data.srcLen), hex(attrs.dst), num(data.dstLen), table, num(attrs.fwmark)].join(
+    '|',
+  );
 }
 
 /** One notification -> the event it carries, or undefined for what the daemon does not follow. */
@@ -73,7 +75,14 @@ export function toEvent(type: number, m: ParsedMessage): RtnlEvent | undefined {
       // IFA_LOCAL is our address on point-to-point links (IFA_ADDRESS is then the peer's).
       const raw = attrs.local ?? attrs.address;
       if (family === 0 || !(raw instanceof Uint8Array)) return undefined;
-      return { kind: 'addr', op: type === RTM.DELADDR ? 'del' : 'new', index: num(data.index), family, address: bytesToIp(raw), prefixLen: num(data.prefixlen) };
+      return {
+        kind: 'addr',
+        op: type === RTM.DELADDR ? 'del' : 'new',
+        index: num(data.index),
+        family,
+        address: bytesToIp(raw),
+        prefixLen: num(data.prefixlen),
+      };
     }
     case RTM.NEWROUTE:
     case RTM.DELROUTE:

@@ -76,7 +76,10 @@ export class RtnlMonitor implements LinkSource {
       sub.close();
       throw e;
     }
-    if (sub.impl !== 'native') log.warn('rtnetlink: the native netlink socket is not built; an overrun of the subscription (ENOBUFS) will end the VRRP process, which is then restarted');
+    if (sub.impl !== 'native')
+      log.warn(
+        'rtnetlink: the native netlink socket is not built; an overrun of the subscription (ENOBUFS) will end the VRRP process, which is then restarted',
+      );
     const m = new RtnlMonitor(sub, log);
     const queued: RtnlEvent[] = [];
     let ready = false;

@@ -69,7 +69,12 @@ function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: n
  * bound to `local` when given: `{ fd }`, or `{ error }` naming the option and the errno (nothing is left
  * open then).
  */
-export function openMarkedSocket(family: 'inet' | 'inet6', kind: 'stream' | 'dgram', m: SocketMarks, local?: { address?: string; port: number }): { fd: number } | { error: string } {
+export function openMarkedSocket(
+  family: 'inet' | 'inet6',
+  kind: 'stream' | 'dgram',
+  m: SocketMarks,
+  local?: { address?: string; port: number },
+): { fd: number } | { error: string } {
   const fd = socket(family === 'inet6' ? AF_INET6 : AF_INET, (kind === 'stream' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return { error: `socket: ${osErrnoName(lastErrno())}` };
   let error = applyMarks(fd, m);

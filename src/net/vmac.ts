@@ -60,7 +60,10 @@ export function ipvlanLinkInfo(type: IpvlanType = 'bridge'): Buffer {
     b.writeUInt16LE(v, 0);
     return b;
   };
-  return Buffer.concat([attr(IFLA_INFO_KIND, Buffer.from('ipvlan\0')), attr(IFLA_INFO_DATA | 0x8000, Buffer.concat([attr(IFLA_IPVLAN_MODE, u16(IPVLAN_MODE_L2)), attr(IFLA_IPVLAN_FLAGS, u16(IPVLAN_FLAGS[type]))]))]);
+  return Buffer.concat([
+    attr(IFLA_INFO_KIND, Buffer.from('ipvlan\0')),
+    attr(IFLA_INFO_DATA | 0x8000, Buffer.concat([attr(IFLA_IPVLAN_MODE, u16(IPVLAN_MODE_L2)), attr(IFLA_IPVLAN_FLAGS, u16(IPVLAN_FLAGS[type]))])),
+  ]);
 }
 
 /** The payload of IFLA_LINKINFO for a macvlan in `mode`: kind "macvlan" and IFLA_MACVLAN_MODE. (pure) */
@@ -104,13 +107,17 @@ export class VmacManager {
     if (!fs.existsSync(`/sys/class/net/${name}`)) {
       const idx = Buffer.alloc(4);
       idx.writeUInt32LE(ifIndex(parent), 0);
-      const link = 'ipvlan' in kind ? { linkinfo: ipvlanLinkInfo(kind.ipvlan) } : { address: Buffer.from(kind.mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() };
+      const link =
+        'ipvlan' in kind
+          ? { linkinfo: ipvlanLinkInfo(kind.ipvlan) }
+          : { address: Buffer.from(kind.mac.split(':').map((h) => Number.parseInt(h, 16))), linkinfo: macvlanLinkInfo() };
       try {
         await this.rt.newLink({ data: {}, attrs: { ifname: name, link: idx, ...link } }, `creating ${what} interface ${name} on ${parent}`);
         created = true;
       } catch (e) {
         const n = codeOf(e);
-        if (n !== 'EEXIST') throw 'ipvlan' in kind && n === 'EOPNOTSUPP' ? new Error(`${errorText(e)} (no ipvlan driver in this kernel: modprobe ipvlan)`, { cause: e }) : e;
+        if (n !== 'EEXIST')
+          throw 'ipvlan' in kind && n === 'EOPNOTSUPP' ? new Error(`${errorText(e)} (no ipvlan driver in this kernel: modprobe ipvlan)`, { cause: e }) : e;
       }
     }
     // IPv6: no link-local address derived from the virtual MAC (keepalived: addrgenmode none); set while

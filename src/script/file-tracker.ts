@@ -19,7 +19,11 @@ export class FileTracker {
   private watcher: fs.FSWatcher | undefined;
   private warned = false;
 
-  constructor(readonly def: TrackFile, private readonly onChange: () => void, private readonly log: FileTrackerLog) {
+  constructor(
+    readonly def: TrackFile,
+    private readonly onChange: () => void,
+    private readonly log: FileTrackerLog,
+  ) {
     const file = def.file;
     if (file && def.init && (def.init.overwrite || !fs.existsSync(file))) {
       try {

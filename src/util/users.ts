@@ -33,7 +33,13 @@ export function resolveIdentity(user: string, group?: string, files = { passwd: 
   let gid: number | undefined;
   if (/^\d+$/.test(user)) {
     uid = Number(user);
-    const byId = fs.existsSync(files.passwd) ? fs.readFileSync(files.passwd, 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === user) : undefined;
+    const byId = fs.existsSync(files.passwd)
+      ? fs
+          .readFileSync(files.passwd, 'utf8')
+          .split('\n')
+          .map((l) => l.split(':'))
+          .find((f) => f[2] === user)
+      : undefined;
     if (byId) gid = Number(byId[3]);
   } else {
     const pw = lookup(files.passwd, user);

@@ -280,7 +280,14 @@ function outranks(s: FsmState, priority: number, srcAddr: Uint8Array): boolean {
 }
 
 function validAdvert(ev: { priority: number; srcAddr: Uint8Array; advertIntMs: number }): boolean {
-  return Number.isInteger(ev.priority) && ev.priority >= 0 && ev.priority <= 255 && ev.srcAddr instanceof Uint8Array && ev.advertIntMs > 0 && Number.isFinite(ev.advertIntMs);
+  return (
+    Number.isInteger(ev.priority) &&
+    ev.priority >= 0 &&
+    ev.priority <= 255 &&
+    ev.srcAddr instanceof Uint8Array &&
+    ev.advertIntMs > 0 &&
+    Number.isFinite(ev.advertIntMs)
+  );
 }
 
 /** BACKUP receives an advert: RFC 5798 §6.4.2, with keepalived's preempt_delay. */
@@ -385,7 +392,13 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
           // Still MASTER: advertise at once (a changed priority or interval is heard now), make sure every
           // configured VIP is in place (those already there are left untouched), no notify.
           st.set({ state: 'MASTER' });
-          return st.push({ type: 'sendAdvert', priority: st.s.priority }, { type: 'addVips', acceptMode: p.acceptMode || p.priority === OWNER }, { type: 'armTimer', timer: 'adver', ms: p.advertIntMs }).done();
+          return st
+            .push(
+              { type: 'sendAdvert', priority: st.s.priority },
+              { type: 'addVips', acceptMode: p.acceptMode || p.priority === OWNER },
+              { type: 'armTimer', timer: 'adver', ms: p.advertIntMs },
+            )
+            .done();
         case 'BACKUP': {
           st.set({ state: 'BACKUP' });
           const left = event.masterDownInMs;

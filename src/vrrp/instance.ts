@@ -9,7 +9,21 @@ import type { AddressManager, VipSpec } from '../net/rtnl.js';
 import { bytesToIp, ipToBytes } from '../net/ip.js';
 import { ahKey, ahSeqNext, ahSeqReceive, buildAhDatagram, parseAhDatagram, verifyAhDatagram } from './ah.js';
 import { compareAddr, initialFsm, step, type FsmEvent, type FsmState, type NotifyState, type TimerName, type VrrpParams } from './fsm.js';
-import { AUTH_AH, AUTH_NONE, AUTH_PASS, countDrop, decode, encode, newDropCounters, passAuthData, patchPriority, rechecksum, representableAdvertIntMs, type DropCounters, type Expected } from './packet.js';
+import {
+  AUTH_AH,
+  AUTH_NONE,
+  AUTH_PASS,
+  countDrop,
+  decode,
+  encode,
+  newDropCounters,
+  passAuthData,
+  patchPriority,
+  rechecksum,
+  representableAdvertIntMs,
+  type DropCounters,
+  type Expected,
+} from './packet.js';
 import { runNotify } from './notify.js';
 import { admitSource, skipsTtlCheck, type PeerPolicy } from './admit.js';
 import { DropLog } from './drop-log.js';
@@ -17,7 +31,6 @@ import { addedVips, retiringRemoves } from './reload-plan.js';
 import type { RxMeta, VrrpTransport } from './transport.js';
 import type { Clock } from '../util/clock.js';
 import { errorText } from '../util/errors.js';
-
 
 export interface InstanceLog {
   info(msg: string): void;
@@ -94,7 +107,18 @@ export interface InstanceStats {
 }
 
 export function newInstanceStats(): InstanceStats {
-  return { advertTx: 0, advertRx: 0, garpTx: 0, unaTx: 0, transitions: 0, becameMaster: 0, releasedMaster: 0, priZeroRx: 0, priZeroTx: 0, drops: newDropCounters() };
+  return {
+    advertTx: 0,
+    advertRx: 0,
+    garpTx: 0,
+    unaTx: 0,
+    transitions: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    priZeroRx: 0,
+    priZeroTx: 0,
+    drops: newDropCounters(),
+  };
 }
 
 /** A virtual_ipaddress / static_ipaddress entry as the address manager takes it; `dev` when it names none. */
@@ -150,8 +174,15 @@ export class VrrpRunner {
   /** Our VIPs are in the no_accept drop set. */
   private filtering = false;
 
-  constructor(readonly inst: VrrpInstance, private readonly deps: InstanceDeps) {
-    this.dropLog = new DropLog(() => deps.clock.now(), (line) => deps.log.debug?.(line), `(${inst.name})`);
+  constructor(
+    readonly inst: VrrpInstance,
+    private readonly deps: InstanceDeps,
+  ) {
+    this.dropLog = new DropLog(
+      () => deps.clock.now(),
+      (line) => deps.log.debug?.(line),
+      `(${inst.name})`,
+    );
     const version = inst.version ?? 2;
     const priority = inst.priority ?? 100;
     this.params = {
@@ -188,7 +219,15 @@ export class VrrpRunner {
     // The v3 checksum covers the destination: with several unicast peers, each peer gets its own copy
     // (see sendAdvert below).
     this.advert = encode(
-      { version, vrid: this.params.vrid, priority, advertIntMs: this.params.advertIntMs, authType: this.authPass ? AUTH_PASS : this.ah ? AUTH_AH : AUTH_NONE, ...(this.authPass ? { authData: this.authPass } : {}), addresses: advertised.map((v) => ipToBytes(v.address)) },
+      {
+        version,
+        vrid: this.params.vrid,
+        priority,
+        advertIntMs: this.params.advertIntMs,
+        authType: this.authPass ? AUTH_PASS : this.ah ? AUTH_AH : AUTH_NONE,
+        ...(this.authPass ? { authData: this.authPass } : {}),
+        addresses: advertised.map((v) => ipToBytes(v.address)),
+      },
       { srcAddr: this.src, dstAddr: this.dst },
     );
     deps.transport.onPacket((p, m) => this.onPacket(p, m));
@@ -309,7 +348,9 @@ export class VrrpRunner {
    */
   ownedDeleted(what: string): void {
     if (this.retired || this.s.state !== 'MASTER') return;
-    this.deps.log.info(`(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election after the skew time)`);
+    this.deps.log.info(
+      `(${this.inst.name}) ${what} was deleted by someone else: leaving MASTER (priority 0 advert, addresses released, new election after the skew time)`,
+    );
     this.apply({ type: 'ownedDeleted' });
   }
 
@@ -378,7 +419,10 @@ export class VrrpRunner {
     const policy = this.deps.peers;
     const unicast = policy ? skipsTtlCheck(policy, meta.dst) : meta.unicast === true;
     const rx = { srcAddr: meta.src, dstAddr: meta.dst, expected, ...(unicast ? { unicast: true } : {}) };
-    const r = countDrop(this.stats.drops, decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }));
+    const r = countDrop(
+      this.stats.drops,
+      decode(payload, meta.src.length === 16 ? { family: 6, hopLimit: meta.ttl, ...rx } : { family: 4, ttl: meta.ttl, ...rx }),
+    );
     if (!r.ok) {
       this.dropLog.note(r.reason, () => `(${this.inst.name}) advert from ${bytesToIp(meta.src)} dropped: ${r.reason}`);
       return;
@@ -406,12 +450,19 @@ export class VrrpRunner {
     const from = bytesToIp(src);
     if (!verifyAhDatagram(datagram, this.ah!.key, this.ah!.unicast)) {
       this.stats.drops.authMismatch++;
-      this.dropLog.note('authMismatch', () => `(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`);
+      this.dropLog.note(
+        'authMismatch',
+        () => `(${this.inst.name}) advert from ${from} dropped: authMismatch (AH ICV or SPI does not verify: another auth_pass?)`,
+      );
       return false;
     }
     // The MASTER's immediate answer (fsm.ts masterRx): not priority 0, from a router it outranks.
     const s = this.s;
-    const answers = s.state === 'MASTER' && !this.params.lowerPrioNoAdvert && priority > 0 && (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
+    const answers =
+      s.state === 'MASTER' &&
+      !this.params.lowerPrioNoAdvert &&
+      priority > 0 &&
+      (priority < s.priority || (priority === s.priority && compareAddr(src, this.params.primaryAddr) < 0));
     const v = ahSeqReceive(this.ahSeq, seq, answers);
     if (!v.accept) {
       this.stats.drops.ahSequence++;
@@ -431,7 +482,19 @@ export class VrrpRunner {
     this.ahSeq = ahSeqNext(this.ahSeq);
     this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
     for (const d of this.deps.transport.destinations) {
-      this.deps.transport.send(buildAhDatagram({ src: this.src, dst: ipToBytes(d), ipId: this.ipId, seq: this.ahSeq, ttl: ah.ttl, unicast: ah.unicast, key: ah.key, vrrp: this.advert }), d);
+      this.deps.transport.send(
+        buildAhDatagram({
+          src: this.src,
+          dst: ipToBytes(d),
+          ipId: this.ipId,
+          seq: this.ahSeq,
+          ttl: ah.ttl,
+          unicast: ah.unicast,
+          key: ah.key,
+          vrrp: this.advert,
+        }),
+        d,
+      );
     }
   }
 
@@ -476,7 +539,8 @@ export class VrrpRunner {
             delete this.timers[a.timer];
             const groupReady = a.timer === 'masterDown' && this.groupReady ? this.groupReady() : undefined;
             this.apply(groupReady === undefined ? { type: 'timerFired', timer: a.timer } : { type: 'timerFired', timer: a.timer, groupReady });
-            if (groupReady === false && this.s.wantMaster) this.deps.log.info(`(${this.inst.name}) Receive advertisement timeout; held in BACKUP until the rest of its sync group wants MASTER`);
+            if (groupReady === false && this.s.wantMaster)
+              this.deps.log.info(`(${this.inst.name}) Receive advertisement timeout; held in BACKUP until the rest of its sync group wants MASTER`);
           };
           const handle = this.deps.clock.setTimeout(() => {
             const defer = this.deps.clock.afterPendingIo;
@@ -504,7 +568,16 @@ export class VrrpRunner {
           break;
         case 'notify': {
           const su = this.deps.scriptUser;
-          if (this.deps.notify) runNotify(this.inst.notify, 'INSTANCE', this.inst.name, a.state, this.s.priority, this.deps.log, su ? { scriptUser: su.user, ...(su.group !== undefined ? { scriptGroup: su.group } : {}) } : {});
+          if (this.deps.notify)
+            runNotify(
+              this.inst.notify,
+              'INSTANCE',
+              this.inst.name,
+              a.state,
+              this.s.priority,
+              this.deps.log,
+              su ? { scriptUser: su.user, ...(su.group !== undefined ? { scriptGroup: su.group } : {}) } : {},
+            );
           this.deps.onNotify?.(a.state, this.s.priority);
           break;
         }
@@ -567,7 +640,8 @@ export class VrrpRunner {
     const repeat = this.inst.garpLowerPrioRepeat ?? 0;
     const delayMs = Math.round((this.inst.garpLowerPrioDelayS ?? 0) * 1000);
     this.deps.log.info(`(${this.inst.name}) Master received advert from lower priority router`);
-    if (this.inst.notify.masterRxLowerPri && this.deps.notify) runNotify({ master: this.inst.notify.masterRxLowerPri }, 'INSTANCE', this.inst.name, 'MASTER', this.s.priority, this.deps.log);
+    if (this.inst.notify.masterRxLowerPri && this.deps.notify)
+      runNotify({ master: this.inst.notify.masterRxLowerPri }, 'INSTANCE', this.inst.name, 'MASTER', this.s.priority, this.deps.log);
     this.deps.onEvent?.('MASTER_RX_LOWER_PRI', this.s.priority);
     if (repeat <= 0) return;
     this.burst(this.vips, repeat);
@@ -620,7 +694,11 @@ export class VrrpRunner {
    * VIPs, then virtual_routes and virtual_rules (which may need the VIPs as source or gateway) when
    * becoming MASTER; the reverse order when leaving.
    */
-  private changeAddresses(op: 'add' | 'remove', only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] }, acceptMode = true): void {
+  private changeAddresses(
+    op: 'add' | 'remove',
+    only?: { vips: VipSpec[]; routes: VrrpInstance['virtualRoutes']; rules: VrrpInstance['virtualRules'] },
+    acceptMode = true,
+  ): void {
     const vips = only?.vips ?? this.vips;
     const routes = only?.routes ?? this.inst.virtualRoutes;
     const rules = only?.rules ?? this.inst.virtualRules;
@@ -638,7 +716,12 @@ export class VrrpRunner {
         if (!acceptMode && fw && !this.filtering) {
           this.deps.log.info(`(${this.inst.name}) setting firewall drop rule`);
           this.filtering = true;
-          await attempt(() => fw.block(this, this.vips.map((v) => v.address)));
+          await attempt(() =>
+            fw.block(
+              this,
+              this.vips.map((v) => v.address),
+            ),
+          );
         }
         for (const v of vips) await attempt(() => this.deps.addresses.add(v));
         if (rt) for (const r of routes) await attempt(() => rt.addRoute(r, this.inst.interface));

@@ -27,7 +27,15 @@ const SPECIFIC: Partial<Record<VrrpState | 'STOP', keyof NotifyScripts>> = {
  * The notify scripts of an instance (kind INSTANCE, its effective priority) or a sync group (kind GROUP,
  * priority 0 as keepalived passes): the state's own script, then the generic one with its four arguments.
  */
-export function runNotify(n: NotifyScripts, kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpState | 'STOP', priority: number, log: NotifyLog, opts: NotifyOptions = {}): void {
+export function runNotify(
+  n: NotifyScripts,
+  kind: 'INSTANCE' | 'GROUP',
+  name: string,
+  state: VrrpState | 'STOP',
+  priority: number,
+  log: NotifyLog,
+  opts: NotifyOptions = {},
+): void {
   const o = { ...opts, label: 'notify script' };
   const key = SPECIFIC[state];
   const specific: Script | undefined = key ? n[key] : undefined;

@@ -110,7 +110,8 @@ export function representableAdvertIntMs(version: VrrpVersion, ms: number): numb
 }
 
 function int(v: unknown, min: number, max: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`VRRP advert: ${what} must be an integer in ${min}..${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`VRRP advert: ${what} must be an integer in ${min}..${max}, got ${String(v)}`);
   return v;
 }
 
@@ -132,7 +133,8 @@ export function encode(a: AdvertInput, pseudo?: PseudoHeader): Buffer {
   if (version === 2 && addrLen !== 4) throw new RangeError('VRRP advert: VRRPv2 is IPv4 only (RFC 3768)');
   if (version === 3) {
     if (!pseudo) throw new RangeError('VRRP advert: VRRPv3 needs the IP source and destination for its checksum (RFC 5798 §5.2.8)');
-    if (pseudo.srcAddr.length !== addrLen || pseudo.dstAddr.length !== addrLen) throw new RangeError('VRRP advert: pseudo-header addresses must be of the advert family');
+    if (pseudo.srcAddr.length !== addrLen || pseudo.dstAddr.length !== addrLen)
+      throw new RangeError('VRRP advert: pseudo-header addresses must be of the advert family');
   }
   const len = VRRP_HEADER_LEN + a.addresses.length * addrLen + (version === 2 ? VRRP_AUTH_DATA_LEN : 0);
   const b = Buffer.alloc(len);
@@ -203,9 +205,36 @@ export function patchPriority(b: Buffer, priority: number): Buffer {
  *          peer's min_ttl..max_ttl counts as ttl)
  * ahSequence    AH: a sequence number already processed (ah.ts ahSeqReceive; counted after the others)
  */
-export type DropReason = 'ttl' | 'short' | 'version' | 'type' | 'family' | 'checksum' | 'length' | 'vrid' | 'authType' | 'authMismatch' | 'advertInt' | 'source' | 'ahSequence';
+export type DropReason =
+  | 'ttl'
+  | 'short'
+  | 'version'
+  | 'type'
+  | 'family'
+  | 'checksum'
+  | 'length'
+  | 'vrid'
+  | 'authType'
+  | 'authMismatch'
+  | 'advertInt'
+  | 'source'
+  | 'ahSequence';
 
-export const DROP_REASONS: readonly DropReason[] = ['ttl', 'short', 'version', 'type', 'family', 'checksum', 'length', 'vrid', 'authType', 'authMismatch', 'advertInt', 'source', 'ahSequence'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'ttl',
+  'short',
+  'version',
+  'type',
+  'family',
+  'checksum',
+  'length',
+  'vrid',
+  'authType',
+  'authMismatch',
+  'advertInt',
+  'source',
+  'ahSequence',
+];
 
 /** What the receiving instance expects; an omitted field is not checked. */
 export interface Expected {

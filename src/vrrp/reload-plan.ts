@@ -98,7 +98,8 @@ export function planReload<R extends Running>(
       continue;
     }
     if (!prev) steps.push({ kind: 'start', inst });
-    else if (withoutLocs(prev.inst) === withoutLocs(resolvedInstance(inst, next)) && sameTrackedDefinitions(prev.inst, cur, next)) steps.push({ kind: 'keep', inst, prev });
+    else if (withoutLocs(prev.inst) === withoutLocs(resolvedInstance(inst, next)) && sameTrackedDefinitions(prev.inst, cur, next))
+      steps.push({ kind: 'keep', inst, prev });
     else steps.push({ kind: 'resume', inst, prev });
   }
   return { steps, stop: [...old.values()] };
@@ -115,7 +116,12 @@ export interface Held<V, R extends { words: string[] } = { words: string[] }, U 
  * Reload of a MASTER: what the retiring runner removes, which is what its successor does not hold. A
  * successor that did not resume as MASTER (`successorMaster` false) holds nothing: everything goes.
  */
-export function retiringRemoves<V, R extends { words: string[] }, U extends { words: string[] }>(old: Held<V, R, U>, next: Held<V>, successorMaster: boolean, key: (v: V) => string): { vips: V[]; routes: R[]; rules: U[] } {
+export function retiringRemoves<V, R extends { words: string[] }, U extends { words: string[] }>(
+  old: Held<V, R, U>,
+  next: Held<V>,
+  successorMaster: boolean,
+  key: (v: V) => string,
+): { vips: V[]; routes: R[]; rules: U[] } {
   const words = (x: { words: string[] }) => x.words.join(' ');
   const keep = new Set(successorMaster ? next.vips.map(key) : []);
   const keepRoutes = new Set(successorMaster ? next.routes.map(words) : []);

@@ -71,19 +71,37 @@ export interface TrackerReadings {
 /** The tracked items of an instance, in keepalived's terms (track.ts). */
 export function trackedItems(inst: VrrpInstance, tracks: TrackLists, read: TrackerReadings): TrackedItem[] {
   const items: TrackedItem[] = [];
-  if (!inst.dontTrackPrimary) items.push({ kind: 'interface', name: inst.interface!, up: read.interfaceUp(inst.interface!) ?? true, weight: 0, reverse: false });
-  for (const t of tracks.trackInterfaces) items.push({ kind: 'interface', name: t.name, up: read.interfaceUp(t.name) ?? true, weight: t.weight, reverse: t.reverse });
+  if (!inst.dontTrackPrimary)
+    items.push({ kind: 'interface', name: inst.interface!, up: read.interfaceUp(inst.interface!) ?? true, weight: 0, reverse: false });
+  for (const t of tracks.trackInterfaces)
+    items.push({ kind: 'interface', name: t.name, up: read.interfaceUp(t.name) ?? true, weight: t.weight, reverse: t.reverse });
   for (const t of tracks.trackScripts) {
     const b = read.script(t.name);
-    if (b) items.push({ kind: 'script', name: t.name, up: b.up, weight: t.weightGiven ? t.weight : b.weight, reverse: t.weightGiven ? t.reverse : b.weightReverse });
+    if (b)
+      items.push({ kind: 'script', name: t.name, up: b.up, weight: t.weightGiven ? t.weight : b.weight, reverse: t.weightGiven ? t.reverse : b.weightReverse });
   }
   for (const t of tracks.trackProcesses) {
     const b = read.process(t.name);
-    if (b) items.push({ kind: 'process', name: t.name, up: b.up, weight: t.weightGiven ? t.weight : b.weight, reverse: t.weightGiven ? t.reverse : b.weightReverse });
+    if (b)
+      items.push({
+        kind: 'process',
+        name: t.name,
+        up: b.up,
+        weight: t.weightGiven ? t.weight : b.weight,
+        reverse: t.weightGiven ? t.reverse : b.weightReverse,
+      });
   }
   for (const t of tracks.trackFiles) {
     const f = read.file(t.name);
-    if (f) items.push({ kind: 'file', name: t.name, up: f.value === 0, weight: t.weightGiven ? t.weight : f.weight, reverse: t.weightGiven ? t.reverse : f.weightReverse, value: f.value });
+    if (f)
+      items.push({
+        kind: 'file',
+        name: t.name,
+        up: f.value === 0,
+        weight: t.weightGiven ? t.weight : f.weight,
+        reverse: t.weightGiven ? t.reverse : f.weightReverse,
+        value: f.value,
+      });
   }
   return items;
 }
@@ -100,7 +118,12 @@ export interface InstanceTracking {
  * One instance's priority and FAULT state on its own (before its sync group). `hasAddress(ifname, address)`:
  * is the address configured on the interface (asked only when mcast_src_ip / unicast_src_ip is set).
  */
-export function instanceTracking(inst: VrrpInstance, syncGroups: readonly VrrpSyncGroup[], read: TrackerReadings, hasAddress: (ifname: string, address: string) => boolean): InstanceTracking {
+export function instanceTracking(
+  inst: VrrpInstance,
+  syncGroups: readonly VrrpSyncGroup[],
+  read: TrackerReadings,
+  hasAddress: (ifname: string, address: string) => boolean,
+): InstanceTracking {
   const items = trackedItems(inst, tracksOf(inst, syncGroups), read);
   const e = { ...effectivePriority(inst.priority ?? 100, items), items };
   // keepalived: FAULT while unicast_src_ip / mcast_src_ip is not an address of the interface ("src
@@ -121,7 +144,10 @@ export function instanceTracking(inst: VrrpInstance, syncGroups: readonly VrrpSy
  * (keepalived: "all members move together"); `faultyPeer` is the first member of its group in FAULT, if
  * any. `peersOf(k)`: the other members of k's group (none outside a group).
  */
-export function withSyncGroups<K>(own: ReadonlyMap<K, { priority: number; fault: boolean }>, peersOf: (k: K) => readonly K[]): Map<K, { priority: number; fault: boolean; faultyPeer?: K }> {
+export function withSyncGroups<K>(
+  own: ReadonlyMap<K, { priority: number; fault: boolean }>,
+  peersOf: (k: K) => readonly K[],
+): Map<K, { priority: number; fault: boolean; faultyPeer?: K }> {
   const out = new Map<K, { priority: number; fault: boolean; faultyPeer?: K }>();
   for (const [k, e] of own) {
     const peer = peersOf(k).find((m) => own.get(m)?.fault);

@@ -24,7 +24,12 @@ export class ScriptTracker {
   /** The user (and group) the script runs as: its `user`, else global_defs script_user; undefined = ours. */
   private readonly identity: { uid: number; gid: number } | undefined;
 
-  constructor(readonly script: VrrpScript, private readonly onChange: () => void, private readonly log: TrackerLog, scriptUser?: { user: string; group?: string }) {
+  constructor(
+    readonly script: VrrpScript,
+    private readonly onChange: () => void,
+    private readonly log: TrackerLog,
+    scriptUser?: { user: string; group?: string },
+  ) {
     this.up = !script.initFail;
     const user = script.user ?? script.script?.user ?? scriptUser?.user;
     const group = script.user !== undefined ? script.group : script.script?.user !== undefined ? script.script.group : scriptUser?.group;
@@ -68,14 +73,17 @@ export class ScriptTracker {
     };
     try {
       const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore', ...(this.identity ?? {}) });
-      const kill = setTimeout(() => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-        finish(false);
-      }, (this.script.timeoutS || this.script.intervalS) * 1000);
+      const kill = setTimeout(
+        () => {
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+          finish(false);
+        },
+        (this.script.timeoutS || this.script.intervalS) * 1000,
+      );
       child.on('error', () => {
         clearTimeout(kill);
         finish(false);
@@ -105,7 +113,11 @@ export class ScriptTracker {
 export class InterfaceTracker {
   up: boolean;
 
-  constructor(readonly name: string, private readonly onChange: () => void, private readonly links: LinkSource) {
+  constructor(
+    readonly name: string,
+    private readonly onChange: () => void,
+    private readonly links: LinkSource,
+  ) {
     this.up = links.link(name)?.up ?? false;
   }
 

@@ -148,7 +148,8 @@ let ffi: { koffi: Koffi; libc: Libc } | undefined;
 function getFfi(): { koffi: Koffi; libc: Libc } {
   if (ffi) return ffi;
   const koffi = require('koffi') as Koffi;
-  if (koffi.sizeof('void *') !== 8 || os.endianness() !== 'LE') throw new Error('the IPv6 VRRP transport lays out its socket structs for 64-bit little-endian Linux only');
+  if (koffi.sizeof('void *') !== 8 || os.endianness() !== 'LE')
+    throw new Error('the IPv6 VRRP transport lays out its socket structs for 64-bit little-endian Linux only');
   const lib = koffi.load('libc.so.6');
   ffi = {
     koffi,
@@ -289,7 +290,10 @@ export class RawIpv6Transport implements VrrpTransport {
     const unicast = opts.peers.length > 0;
     this.peers = unicast ? opts.peers : [group];
     for (const p of this.peers) if (ipToBytes(p).length !== 16) throw new Error(`VRRP destination ${p} is not an IPv6 address`);
-    const raw = require('raw-socket') as { createSocket(o: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket; AddressFamily: { IPv6: number } };
+    const raw = require('raw-socket') as {
+      createSocket(o: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
+      AddressFamily: { IPv6: number };
+    };
     // raw-socket's own receive buffer is never used: we read with recvmsg() below.
     this.sock = raw.createSocket({ protocol: 112, addressFamily: raw.AddressFamily.IPv6, bufferSize: 16 });
     try {
@@ -350,7 +354,12 @@ export class RawIpv6Transport implements VrrpTransport {
       tx.view.set(sockaddrIn6(ipToBytes(p), this.ifindex), MsgBuffer.NAME);
       tx.reset(payload.length, PKTINFO_CMSG_SPACE);
       const n = Number(this.ffi.libc.sendmsg(this.fd, tx.ptr, MSG_DONTWAIT));
-      if (n !== payload.length) this.opts.onError(n < 0 ? errnoError(`sendmsg to ${p} from ${this.opts.src}`, this.ffi.koffi.errno()) : new Error(`sendmsg to ${p}: ${n} of ${payload.length} bytes sent`));
+      if (n !== payload.length)
+        this.opts.onError(
+          n < 0
+            ? errnoError(`sendmsg to ${p} from ${this.opts.src}`, this.ffi.koffi.errno())
+            : new Error(`sendmsg to ${p}: ${n} of ${payload.length} bytes sent`),
+        );
     }
   }
 

@@ -12,7 +12,12 @@ const SAMPLES = '/usr/share/doc/keepalived/samples';
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const haveKeepalived = spawnSync('keepalived', ['-v']).status === 0 || fs.existsSync('/usr/sbin/keepalived');
 const haveUnshare = spawnSync('unshare', ['-n', 'true']).status === 0;
-const files = fs.existsSync(SAMPLES) ? fs.readdirSync(SAMPLES).filter((f) => f.startsWith('keepalived.conf')).sort() : [];
+const files = fs.existsSync(SAMPLES)
+  ? fs
+      .readdirSync(SAMPLES)
+      .filter((f) => f.startsWith('keepalived.conf'))
+      .sort()
+  : [];
 
 function run(cmd: string[], file: string) {
   const r = spawnSync('unshare', ['-n', ...cmd, '-t', '-f', file], { cwd: SAMPLES, encoding: 'utf8', timeout: 20_000 });

@@ -71,7 +71,22 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
 
   it('starts in the background, serves status, dumps and metrics, refuses a second start, and cleans up at stop', async () => {
     const t0 = Date.now();
-    const r = inNs(['-f', conf, '-p', pid, '-r', `${pid}.vrrp`, '-c', `${pid}.check`, '--status-socket', sock, '--metrics-listen', `127.0.0.1:${PORT}`, '--dump-dir', dir]);
+    const r = inNs([
+      '-f',
+      conf,
+      '-p',
+      pid,
+      '-r',
+      `${pid}.vrrp`,
+      '-c',
+      `${pid}.check`,
+      '--status-socket',
+      sock,
+      '--metrics-listen',
+      `127.0.0.1:${PORT}`,
+      '--dump-dir',
+      dir,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     // The command returned once the background process had started: its pid files are there already.
     const daemonPid = Number(fs.readFileSync(pid, 'utf8'));
@@ -88,9 +103,16 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(Number(stat[3])).toBe(daemonPid); // session id
 
     await waitFor(() => status(true).stdout.includes('"MASTER"'), 10_000, 'MASTER in status --json');
-    const s = JSON.parse(status(true).stdout) as { pid: number; vrrp: Array<{ name: string; state: string; vips: string[] }>; processes: Array<{ role: string; pid: number }> };
+    const s = JSON.parse(status(true).stdout) as {
+      pid: number;
+      vrrp: Array<{ name: string; state: string; vips: string[] }>;
+      processes: Array<{ role: string; pid: number }>;
+    };
     expect(s.pid).toBe(daemonPid);
-    expect(s.processes.map((p) => [p.role, p.pid])).toEqual([['supervisor', daemonPid], ['vrrp', vrrpPid]]);
+    expect(s.processes.map((p) => [p.role, p.pid])).toEqual([
+      ['supervisor', daemonPid],
+      ['vrrp', vrrpPid],
+    ]);
     expect(s.vrrp[0]).toMatchObject({ name: 'VI_1', state: 'MASTER', vips: [`192.0.2.61/24 dev ${IF}`] });
     const table = status(false).stdout;
     expect(table).toMatch(/^VI_1\s+MASTER\s+150\s+61\s+v3\s+/m);
@@ -104,11 +126,21 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     // SIGUSR1: data + JSON dumps; SIGUSR2: stats in keepalived's layout.
     process.kill(daemonPid, 'SIGUSR1');
     process.kill(daemonPid, 'SIGUSR2');
-    const stats = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.stats')) && fs.readFileSync(path.join(dir, 'keepalived.stats'), 'utf8'), 5000, 'stats dump');
+    const stats = await waitFor(
+      () => fs.existsSync(path.join(dir, 'keepalived.stats')) && fs.readFileSync(path.join(dir, 'keepalived.stats'), 'utf8'),
+      5000,
+      'stats dump',
+    );
     expect(stats).toMatch(/^VRRP Instance: VI_1\n {2}Advertisements:\n {4}Received: 0\n {4}Sent: [1-9]\d*\n {2}Became master: 1\n {2}Released master: 0\n/);
-    const data = await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.data')) && fs.readFileSync(path.join(dir, 'keepalived.data'), 'utf8'), 5000, 'data dump');
+    const data = await waitFor(
+      () => fs.existsSync(path.join(dir, 'keepalived.data')) && fs.readFileSync(path.join(dir, 'keepalived.data'), 'utf8'),
+      5000,
+      'data dump',
+    );
     expect(data).toContain(' VRRP Instance = VI_1\n   VRRP Version = 3\n   State = MASTER\n');
-    const json = JSON.parse(await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')) && fs.readFileSync(path.join(dir, 'keepalived.json'), 'utf8'), 5000, 'JSON dump'));
+    const json = JSON.parse(
+      await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')) && fs.readFileSync(path.join(dir, 'keepalived.json'), 'utf8'), 5000, 'JSON dump'),
+    );
     expect(json.vrrp[0].state).toBe('MASTER');
 
     // Prometheus, scraped inside the namespace.
@@ -121,7 +153,11 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(scrape.stdout).toContain('tskeepalived_reloads_total{outcome="applied"} 0');
     expect(scrape.stdout).toContain('# TYPE tskeepalived_vrrp_packets_dropped_total counter');
     // ?name[]= keeps only the families asked for (ours and the per-real-server ones).
-    const some = spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', '-g', `http://127.0.0.1:${PORT}/metrics?name[]=tskeepalived_vrrp_state&name[]=tskeepalived_real_server_alive`], { encoding: 'utf8' });
+    const some = spawnSync(
+      'ip',
+      ['netns', 'exec', NS, 'curl', '-sf', '-g', `http://127.0.0.1:${PORT}/metrics?name[]=tskeepalived_vrrp_state&name[]=tskeepalived_real_server_alive`],
+      { encoding: 'utf8' },
+    );
     expect(some.status).toBe(0);
     expect(some.stdout).toContain(`tskeepalived_vrrp_state{instance="VI_1",vrid="61",interface="${IF}",state="MASTER"} 1`);
     expect(some.stdout).toContain('# TYPE tskeepalived_real_server_alive gauge');
@@ -129,13 +165,21 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(some.stdout).not.toContain('process_cpu');
     expect(some.stdout).not.toContain('tskeepalived_checker_up');
     // Liveness and readiness on the same listener.
-    const get = (p: string) => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-s', '-o', '-', '-w', ' %{http_code}', `http://127.0.0.1:${PORT}${p}`], { encoding: 'utf8' }).stdout;
+    const get = (p: string) =>
+      spawnSync('ip', ['netns', 'exec', NS, 'curl', '-s', '-o', '-', '-w', ' %{http_code}', `http://127.0.0.1:${PORT}${p}`], { encoding: 'utf8' }).stdout;
     expect(get('/healthz')).toBe('ok\n 200');
     expect(get('/readyz')).toBe('ready\n 200');
 
     // SIGHUP with an unchanged file: counted as applied, seen in the metrics.
     process.kill(daemonPid, 'SIGHUP');
-    await waitFor(() => spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', `http://127.0.0.1:${PORT}/metrics`], { encoding: 'utf8' }).stdout.includes('tskeepalived_reloads_total{outcome="applied"} 1'), 5000, 'reload counted');
+    await waitFor(
+      () =>
+        spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sf', `http://127.0.0.1:${PORT}/metrics`], { encoding: 'utf8' }).stdout.includes(
+          'tskeepalived_reloads_total{outcome="applied"} 1',
+        ),
+      5000,
+      'reload counted',
+    );
 
     process.kill(daemonPid, 'SIGTERM');
     await waitFor(() => !alive(daemonPid) && !alive(vrrpPid), 5000, 'daemon exit');
@@ -148,7 +192,11 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     for (const format of ['human', 'json'] as const) {
       const log = path.join(dir, `${format}.log`);
       const fd = fs.openSync(log, 'w');
-      const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none', '--log-format', format], { stdio: ['ignore', fd, fd] });
+      const p = spawn(
+        'ip',
+        ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none', '--log-format', format],
+        { stdio: ['ignore', fd, fd] },
+      );
       await waitFor(() => fs.readFileSync(log, 'utf8').includes('Entering MASTER STATE'), 10_000, `${format}: MASTER`);
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
@@ -168,7 +216,9 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
   it('a SIGTERM during start-up stops the daemon cleanly once it is up (it is not killed half-started)', async () => {
     const log = path.join(dir, 'early.log');
     const fd = fs.openSync(log, 'w');
-    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none'], { stdio: ['ignore', fd, fd] });
+    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '--status-socket', 'none'], {
+      stdio: ['ignore', fd, fd],
+    });
     // The pid file is the first thing written, before the subsystems start.
     const daemonPid = await waitFor(() => fs.existsSync(pid) && Number(fs.readFileSync(pid, 'utf8')), 10_000, 'pid file');
     process.kill(daemonPid, 'SIGTERM');
@@ -183,7 +233,9 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     const log = path.join(dir, 'respawn.log');
     const fd = fs.openSync(log, 'w');
     const vpid = `${pid}.vrrp`;
-    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '-r', vpid, '--status-socket', sock], { stdio: ['ignore', fd, fd] });
+    const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf, '-p', pid, '-r', vpid, '--status-socket', sock], {
+      stdio: ['ignore', fd, fd],
+    });
     const text = () => fs.readFileSync(log, 'utf8');
     await waitFor(() => text().includes('Entering MASTER STATE'), 10_000, 'MASTER');
     const daemonPid = Number(fs.readFileSync(pid, 'utf8'));
@@ -219,7 +271,11 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     const run = async (flags: string[], name: string) => {
       const log = path.join(dir, `${name}.log`);
       const s = path.join(dir, `${name}.sock`);
-      const p = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-f', both, '-p', path.join(dir, `${name}.pid`), '--status-socket', s, ...flags], { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] });
+      const p = spawn(
+        'ip',
+        ['netns', 'exec', NS, process.execPath, BIN, '-n', '-f', both, '-p', path.join(dir, `${name}.pid`), '--status-socket', s, ...flags],
+        { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] },
+      );
       await waitFor(() => inNs(['status', '--json', '--status-socket', s]).status === 0, 10_000, `${name}: status`);
       return { p, log, status: () => JSON.parse(inNs(['status', '--json', '--status-socket', s]).stdout) };
     };
@@ -240,7 +296,11 @@ describe.skipIf(!canRun)('the daemon: background start, pid files, status, dumps
     expect(checkOnly.status().vrrp).toEqual([]);
     expect(spawnSync('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout).not.toContain('192.0.2.61');
     // -D: every check's result, not only the state changes.
-    await waitFor(() => (fs.readFileSync(checkOnly.log, 'utf8').match(/debug: TCP_CHECK on 192\.0\.2\.1:\d+: TCP connection/g) ?? []).length >= 1, 5000, '-D lines');
+    await waitFor(
+      () => (fs.readFileSync(checkOnly.log, 'utf8').match(/debug: TCP_CHECK on 192\.0\.2\.1:\d+: TCP connection/g) ?? []).length >= 1,
+      5000,
+      '-D lines',
+    );
     await stop(checkOnly);
 
     // -S with a bad facility is refused before anything starts; -G (console), -u and -R are accepted and act.

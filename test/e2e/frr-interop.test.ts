@@ -46,11 +46,42 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<n
 /** Starts zebra and vrrpd in the FRR namespace with one virtual router. */
 function startFrr(priority: number, version: 2 | 3): void {
   fs.writeFileSync(path.join(dir, 'zebra.conf'), '\n');
-  fs.writeFileSync(path.join(dir, 'vrrpd.conf'), `interface ${IF.frr}\n vrrp ${VRID} version ${version}\n vrrp ${VRID} priority ${priority}\n vrrp ${VRID} advertisement-interval 1000\n vrrp ${VRID} ip ${VIP}\n!\n`);
+  fs.writeFileSync(
+    path.join(dir, 'vrrpd.conf'),
+    `interface ${IF.frr}\n vrrp ${VRID} version ${version}\n vrrp ${VRID} priority ${priority}\n vrrp ${VRID} advertisement-interval 1000\n vrrp ${VRID} ip ${VIP}\n!\n`,
+  );
   sh('chown', '-R', 'frr:frr', dir);
   const common = ['-z', path.join(dir, 'zserv.api'), '--vty_socket', dir, '-u', 'frr', '-g', 'frr'];
-  sh('ip', 'netns', 'exec', NS.frr, `${FRR}/zebra`, '-d', '-f', path.join(dir, 'zebra.conf'), '-i', path.join(dir, 'zebra.pid'), ...common, '--log', `file:${path.join(dir, 'zebra.log')}`);
-  sh('ip', 'netns', 'exec', NS.frr, `${FRR}/vrrpd`, '-d', '-f', path.join(dir, 'vrrpd.conf'), '-i', path.join(dir, 'vrrpd.pid'), ...common, '--log', `file:${path.join(dir, 'vrrpd.log')}`);
+  sh(
+    'ip',
+    'netns',
+    'exec',
+    NS.frr,
+    `${FRR}/zebra`,
+    '-d',
+    '-f',
+    path.join(dir, 'zebra.conf'),
+    '-i',
+    path.join(dir, 'zebra.pid'),
+    ...common,
+    '--log',
+    `file:${path.join(dir, 'zebra.log')}`,
+  );
+  sh(
+    'ip',
+    'netns',
+    'exec',
+    NS.frr,
+    `${FRR}/vrrpd`,
+    '-d',
+    '-f',
+    path.join(dir, 'vrrpd.conf'),
+    '-i',
+    path.join(dir, 'vrrpd.pid'),
+    ...common,
+    '--log',
+    `file:${path.join(dir, 'vrrpd.log')}`,
+  );
 }
 
 function frrStatus(): string {
@@ -74,7 +105,10 @@ function killFrr(sig: 'SIGKILL' | 'SIGTERM', which: Array<'vrrpd' | 'zebra'> = [
 
 function startTs(priority: number, version: 2 | 3): { proc: ChildProcess; log: string } {
   const conf = path.join(dir, `ts-${priority}-${version}.conf`);
-  fs.writeFileSync(conf, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.ts}\n  virtual_router_id ${VRID}\n  priority ${priority}\n  advert_int 1\n  version ${version}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+  fs.writeFileSync(
+    conf,
+    `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.ts}\n  virtual_router_id ${VRID}\n  priority ${priority}\n  advert_int 1\n  version ${version}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
+  );
   const log = path.join(dir, `ts-${priority}-${version}.log`);
   const out = fs.openSync(log, 'w');
   const proc = spawn('ip', ['netns', 'exec', NS.ts, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', out, out] });
@@ -83,7 +117,11 @@ function startTs(priority: number, version: 2 | 3): { proc: ChildProcess; log: s
 }
 
 const tsHasVip = () => sh('ip', '-n', NS.ts, '-4', '-o', 'addr', 'show', 'dev', IF.ts).includes(` ${VIP}/`);
-const tsMasterLines = (log: string) => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('Entering MASTER STATE')).length;
+const tsMasterLines = (log: string) =>
+  fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('Entering MASTER STATE')).length;
 
 describe.skipIf(!canRun)('interop with FRR vrrpd', () => {
   beforeAll(() => {

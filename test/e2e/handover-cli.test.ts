@@ -41,7 +41,9 @@ describe('tskeepalived --handover without a daemon that can hand over', () => {
   it('nothing running: exit 3, saying where it looked', async () => {
     const r = await run(['--handover', '--status-socket', path.join(dir, 'none.sock'), '-p', path.join(dir, 'none.pid')]);
     expect(r.rc).toBe(3);
-    expect(r.err).toBe(`tskeepalived --handover: no tskeepalived is running (no status socket ${dir}/none.sock, no live process in ${dir}/none.pid); for a daemon in a network namespace give -s NAME\n`);
+    expect(r.err).toBe(
+      `tskeepalived --handover: no tskeepalived is running (no status socket ${dir}/none.sock, no live process in ${dir}/none.pid); for a daemon in a network namespace give -s NAME\n`,
+    );
   });
 
   it('a daemon of a version without --handover (it answers its status to anyone): exit 1, named as such', async () => {

@@ -51,13 +51,27 @@ function conf(side: 'a' | 'b', priority: number): string {
   const notify = path.join(dir, `notify-${side}`);
   const script = path.join(dir, `notify-${side}.sh`);
   fs.writeFileSync(script, `#!/bin/sh\necho "$3" >> ${notify}\n`, { mode: 0o755 });
-  fs.writeFileSync(f, `global_defs {\n  script_user root\n  enable_script_security\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 52\n  priority ${priority}\n  advert_int ${ADVERT_INT}\n${V3}  notify ${script}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+  fs.writeFileSync(
+    f,
+    `global_defs {\n  script_user root\n  enable_script_security\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 52\n  priority ${priority}\n  advert_int ${ADVERT_INT}\n${V3}  notify ${script}\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
+  );
   return f;
 }
 
-const notified = (side: 'a' | 'b') => (fs.existsSync(path.join(dir, `notify-${side}`)) ? fs.readFileSync(path.join(dir, `notify-${side}`), 'utf8').trim().split('\n') : []);
+const notified = (side: 'a' | 'b') =>
+  fs.existsSync(path.join(dir, `notify-${side}`))
+    ? fs
+        .readFileSync(path.join(dir, `notify-${side}`), 'utf8')
+        .trim()
+        .split('\n')
+    : [];
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string; sock: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+  sock: string;
+}
 let n = 0;
 
 function startTs(file: string): Daemon {
@@ -66,7 +80,29 @@ function startTs(file: string): Daemon {
   const pidFile = path.join(dir, 'ts.pid');
   const sock = path.join(dir, 'ts.sock');
   const out = fs.openSync(log, 'w');
-  const proc = spawn('ip', ['netns', 'exec', NS.a, process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', sock, '--handover-file', stateFile], { stdio: ['ignore', out, out] });
+  const proc = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.a,
+      process.execPath,
+      BIN,
+      '-n',
+      '-l',
+      '-f',
+      file,
+      '-p',
+      pidFile,
+      '-r',
+      `${pidFile}.vrrp`,
+      '--status-socket',
+      sock,
+      '--handover-file',
+      stateFile,
+    ],
+    { stdio: ['ignore', out, out] },
+  );
   procs.push(proc);
   return { proc, log, pidFile, sock };
 }
@@ -75,7 +111,11 @@ function startKa(file: string): { proc: ChildProcess; log: string } {
   const log = path.join(dir, `ka-${++n}.log`);
   const pidFile = path.join(dir, `ka-${n}.pid`);
   const out = fs.openSync(log, 'w');
-  const proc = spawn('ip', ['netns', 'exec', NS.b, 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
+  const proc = spawn(
+    'ip',
+    ['netns', 'exec', NS.b, 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`],
+    { stdio: ['ignore', out, out] },
+  );
   procs.push(proc);
   return { proc, log };
 }
@@ -108,11 +148,17 @@ function capture(): { stop(): Promise<Array<{ t: number; src: string; prio: numb
       await sleep(300);
       p.kill('SIGINT');
       await exited(p);
-      const r = spawnSync('tshark', ['-r', file, '-Y', 'vrrp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'vrrp.prio'], { encoding: 'utf8' });
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
-        const [t, src, prio] = l.split('\t');
-        return { t: Number(t), src: src!, prio: Number(prio) };
+      const r = spawnSync('tshark', ['-r', file, '-Y', 'vrrp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'vrrp.prio'], {
+        encoding: 'utf8',
       });
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [t, src, prio] = l.split('\t');
+          return { t: Number(t), src: src!, prio: Number(prio) };
+        });
     },
   };
 }
@@ -198,7 +244,11 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
 
     const t1 = Date.now();
     const a2 = startTs(confA);
-    await waitFor(() => fs.readFileSync(a2.log, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'), START_MS, 'new daemon carries on as MASTER');
+    await waitFor(
+      () => fs.readFileSync(a2.log, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'),
+      START_MS,
+      'new daemon carries on as MASTER',
+    );
     expect(fs.existsSync(stateFile)).toBe(false); // used once
     await sleep(MASTER_DOWN_MS + 1500); // longer than the BACKUP's Master_Down_Interval
     expect(status(a2).vrrp).toMatchObject([{ name: 'VI_1', state: 'MASTER' }]);
@@ -214,7 +264,9 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
     const gap = (ours[first]!.t - ours[first - 1]!.t) * 1000;
     let largest = 0;
     for (let i = 1; i < ours.length; i++) largest = Math.max(largest, (ours[i]!.t - ours[i - 1]!.t) * 1000);
-    console.log(`handover: command ${handoverMs} ms; new daemon started ${((ours[first]!.t * 1000 - t1)).toFixed(0)} ms before its first advert; gap seen by the BACKUP between the old daemon's last advert and the new one's first ${gap.toFixed(0)} ms, largest gap ${largest.toFixed(0)} ms (Master_Down_Interval ${MASTER_DOWN_MS} ms)`);
+    console.log(
+      `handover: command ${handoverMs} ms; new daemon started ${(ours[first]!.t * 1000 - t1).toFixed(0)} ms before its first advert; gap seen by the BACKUP between the old daemon's last advert and the new one's first ${gap.toFixed(0)} ms, largest gap ${largest.toFixed(0)} ms (Master_Down_Interval ${MASTER_DOWN_MS} ms)`,
+    );
     expect(ours.length).toBeGreaterThanOrEqual(6 / ADVERT_INT);
     expect(ours.filter((p) => p.prio !== 150)).toEqual([]); // no priority 0
     expect(theirs).toEqual([]); // keepalived never advertised: it never was MASTER
@@ -288,7 +340,11 @@ describe.skipIf(!canRun)('restart without failover (--handover) next to a keepal
     await exited(d.proc);
     expect(fs.existsSync(`${run}/handover.json`)).toBe(true);
     const d2 = start('ns-2');
-    await waitFor(() => fs.readFileSync(d2.log, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'), START_MS, 'carried on in the namespace');
+    await waitFor(
+      () => fs.readFileSync(d2.log, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'),
+      START_MS,
+      'carried on in the namespace',
+    );
     expect(fs.existsSync(`${run}/handover.json`)).toBe(false);
     d2.proc.kill('SIGTERM');
     await exited(d2.proc);

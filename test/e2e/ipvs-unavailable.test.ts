@@ -26,7 +26,10 @@ describe.skipIf(HAS_IPVS)('without IPVS in the kernel', () => {
 
   it('the daemon logs it and keeps running until SIGTERM', async () => {
     const file = path.join(dir, 'k.conf');
-    fs.writeFileSync(file, 'virtual_server 192.0.2.1 80 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 198.51.100.11 80 {\n    weight 1\n  }\n}\n');
+    fs.writeFileSync(
+      file,
+      'virtual_server 192.0.2.1 80 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 198.51.100.11 80 {\n    weight 1\n  }\n}\n',
+    );
     const p = spawn(process.execPath, [BIN, '-n', '-l', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));

@@ -37,8 +37,18 @@ function tsConf(): string {
 
 /** What director a's namespace holds, line by line: addresses, routes of every table, rules, nftables. */
 function state(): Record<'addr' | 'route' | 'rule' | 'nft', string[]> {
-  const run = (...args: string[]) => spawnSync('ip', ['netns', 'exec', lan.ns.a, ...args], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
-  return { addr: run('ip', '-o', 'addr', 'show'), route: run('ip', 'route', 'show', 'table', 'all'), rule: run('ip', 'rule', 'show'), nft: run('nft', 'list', 'ruleset') };
+  const run = (...args: string[]) =>
+    spawnSync('ip', ['netns', 'exec', lan.ns.a, ...args], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort();
+  return {
+    addr: run('ip', '-o', 'addr', 'show'),
+    route: run('ip', 'route', 'show', 'table', 'all'),
+    rule: run('ip', 'rule', 'show'),
+    nft: run('nft', 'list', 'ruleset'),
+  };
 }
 
 const count = (lines: string[], what: string) => lines.filter((l) => l.includes(what)).length;
@@ -98,7 +108,10 @@ describe.skipIf(missing !== undefined)('kill -9 of the daemon while MASTER, then
     await sleep(500);
     mon.kill('SIGTERM');
     await exited(mon);
-    const events = fs.readFileSync(monFile, 'utf8').split('\n').filter((l) => l.includes(` ${VIP}/24`));
+    const events = fs
+      .readFileSync(monFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(` ${VIP}/24`));
     console.log(`restart: address events for ${VIP}: ${events.map((e) => (e.startsWith('Deleted') ? 'deleted' : 'added')).join(', ')}`);
     expect(events.map((e) => e.startsWith('Deleted'))).toEqual([true, false]); // removed at start, added once MASTER
     expect(log2()).not.toMatch(/(adding|removing) (route|rule)|nftables:/); // no warning about what was left

@@ -107,7 +107,9 @@ describe.skipIf(!canRun)('net_namespace and -s', () => {
     const file = path.join(dir, 'plain.conf');
     fs.writeFileSync(file, conf(false));
     const log = path.join(dir, 's.log');
-    const p = spawn(process.execPath, [BIN, '-n', '-l', '-s', NS, '-f', file, '-p', path.join(dir, 's.pid')], { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] });
+    const p = spawn(process.execPath, [BIN, '-n', '-l', '-s', NS, '-f', file, '-p', path.join(dir, 's.pid')], {
+      stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')],
+    });
     started.push(p.pid!);
     await waitFor(() => vipIn(NS), 10_000, 'VIP in the namespace given by -s');
     expect(vipIn()).toBe(false);

@@ -65,7 +65,10 @@ function startTs(side: 'a' | 'b', text: string): Director {
 }
 
 const logText = (d: Director) => fs.readFileSync(d.log, 'utf8');
-const count = (d: Director, what: string) => logText(d).split('\n').filter((l) => l.includes(what)).length;
+const count = (d: Director, what: string) =>
+  logText(d)
+    .split('\n')
+    .filter((l) => l.includes(what)).length;
 const addrs = (side: 'a' | 'b') => sh('ip', '-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]);
 const has = (side: 'a' | 'b', ip: string) => addrs(side).includes(` ${ip}/`);
 
@@ -156,7 +159,9 @@ describe.skipIf(!canRun)('SIGHUP reload by difference, with a client on the VIP'
     }
     // A TCP service on both directors: whoever holds the VIP answers.
     for (const s of ['a', 'b'] as const) {
-      const p = spawn('ip', ['netns', 'exec', NS[s], process.execPath, '-e', `require('net').createServer((c) => c.end('${s}\\n')).listen(${PORT})`], { stdio: 'ignore' });
+      const p = spawn('ip', ['netns', 'exec', NS[s], process.execPath, '-e', `require('net').createServer((c) => c.end('${s}\\n')).listen(${PORT})`], {
+        stdio: 'ignore',
+      });
       procs.push(p);
     }
     a = startTs('a', conf('a', { priority: 150 }));

@@ -25,7 +25,9 @@ describe.skipIf(!!missing)('rtnetlink subscription overrun', () => {
 
   it('is logged and resynchronised; the VRRP process goes on as MASTER and still sees kernel events', async () => {
     const ka = lan.startKa('b', lan.file('ka.conf', instanceConf(lan, 'b', { vrid: 71, priority: 100, vips: [`${VIP}/24`] })));
-    const ts = lan.startTs('a', lan.file('ts.conf', instanceConf(lan, 'a', { vrid: 71, priority: 150, vips: [`${VIP}/24`] })), { TSKEEPALIVED_TEST_RTNL_RCVBUF: '4096' });
+    const ts = lan.startTs('a', lan.file('ts.conf', instanceConf(lan, 'a', { vrid: 71, priority: 150, vips: [`${VIP}/24`] })), {
+      TSKEEPALIVED_TEST_RTNL_RCVBUF: '4096',
+    });
     await waitFor(() => lan.hasAddr('a', VIP) && logOf(ts.log).includes('Entering MASTER STATE'), 15_000, 'our MASTER');
     const kaBackup = () => logOf(ka.log).lastIndexOf('Entering BACKUP STATE') > logOf(ka.log).lastIndexOf('Entering MASTER STATE');
     await waitFor(kaBackup, 5_000, 'keepalived BACKUP');

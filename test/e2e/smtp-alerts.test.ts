@@ -70,7 +70,13 @@ function daemon(file: string): { proc: ChildProcess; log: string } {
   return { proc, log };
 }
 const logOf = (d: { log: string }) => fs.readFileSync(d.log, 'utf8');
-const stamp = (log: string, needle: string) => Date.parse(log.split('\n').find((l) => l.includes(needle))!.slice(0, 24));
+const stamp = (log: string, needle: string) =>
+  Date.parse(
+    log
+      .split('\n')
+      .find((l) => l.includes(needle))!
+      .slice(0, 24),
+  );
 
 async function stopAll(): Promise<void> {
   for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGTERM');
@@ -81,7 +87,7 @@ async function stopAll(): Promise<void> {
   spawnSync('ip', ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'veth0']);
 }
 
-describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () => {
+describe.skipIf(!canRun)("SMTP alerts (smtp-sink from Debian's postfix)", () => {
   beforeAll(() => {
     sh('ip', 'netns', 'add', NS);
     sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
@@ -97,12 +103,17 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
     if (!process.env.KEEP_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a VRRP instance with smtp_alert and a sync group: keepalived\'s mails for BACKUP, MASTER and FAULT; an instance without smtp_alert sends none', async () => {
+  it("a VRRP instance with smtp_alert and a sync group: keepalived's mails for BACKUP, MASTER and FAULT; an instance without smtp_alert sends none", async () => {
     const mails = path.join(dir, 'vrrp');
     sink(2525, mails);
     await sleep(300);
     const group = 'vrrp_sync_group G1 {\n  group {\n    VG_1\n    VG_2\n  }\n  smtp_alert\n}\n';
-    const d = daemon(conf('vrrp.conf', globals(2525) + group + instance('VI_1', 10, true) + instance('VI_2', 11, false) + instance('VG_1', 12, false) + instance('VG_2', 13, false)));
+    const d = daemon(
+      conf(
+        'vrrp.conf',
+        globals(2525) + group + instance('VI_1', 10, true) + instance('VI_2', 11, false) + instance('VG_1', 12, false) + instance('VG_2', 13, false),
+      ),
+    );
     await waitFor(() => subjects(mails).length >= 4, 15_000, 'four mails');
     spawnSync('ip', ['-n', NS, 'link', 'set', 'veth0', 'down']);
     await waitFor(() => subjects(mails).length >= 6, 10_000, 'the FAULT mails');
@@ -118,7 +129,9 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
       ]),
     );
     const master = got.find((m) => m.text.includes('VI_1 - Entering MASTER'))!;
-    expect(master.text.replace(/^Date: .*\n/, '').trimEnd()).toBe('From: lb@example.com\nSubject: [DIR1] VRRP Instance VI_1 - Entering MASTER state\nX-Mailer: Keepalived\nTo: ops@example.com, noc@example.com\n\n=> VRRP Instance is now owning VRRP VIPs <=');
+    expect(master.text.replace(/^Date: .*\n/, '').trimEnd()).toBe(
+      'From: lb@example.com\nSubject: [DIR1] VRRP Instance VI_1 - Entering MASTER state\nX-Mailer: Keepalived\nTo: ops@example.com, noc@example.com\n\n=> VRRP Instance is now owning VRRP VIPs <=',
+    );
     expect(master.rcpt).toEqual(['ops@example.com', 'noc@example.com']);
     expect(master.helo).toBe('director1.example.com');
     expect(got.find((m) => m.text.includes('Group G1 - Entering MASTER'))!.text).toContain('=> All VRRP group instances are now in MASTER state <=');
@@ -129,7 +142,11 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
   it('real servers: DOWN and UP mails by default when an smtp_server is set (no IPVS needed)', async () => {
     const mails = path.join(dir, 'rs');
     sink(2526, mails);
-    const backend = inNs([process.execPath, '-e', "const net=require('net');let s=net.createServer(()=>{}).listen(8081,'127.0.0.1');process.on('SIGUSR1',()=>s.close());process.on('SIGUSR2',()=>{s=net.createServer(()=>{}).listen(8081,'127.0.0.1')});setInterval(()=>{},1000)"]);
+    const backend = inNs([
+      process.execPath,
+      '-e',
+      "const net=require('net');let s=net.createServer(()=>{}).listen(8081,'127.0.0.1');process.on('SIGUSR1',()=>s.close());process.on('SIGUSR2',()=>{s=net.createServer(()=>{}).listen(8081,'127.0.0.1')});setInterval(()=>{},1000)",
+    ]);
     await sleep(500);
     const vs = `virtual_server 192.0.2.200 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.0.1 8081 {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n      retry 1\n    }\n  }\n}\n`;
     const d = daemon(conf('rs.conf', globals(2526) + vs));
@@ -144,7 +161,9 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
     const whole = () => mailsIn(mails).filter((m) => m.text.includes('=> TCP CHECK'));
     await waitFor(() => whole().length >= 2, 10_000, 'the UP mail');
     const got = [whole().find((m) => m.text.includes(' - DOWN\n'))!, whole().find((m) => m.text.includes(' - UP\n'))!];
-    expect(got[0]!.text.replace(/^Date: .*\n/, '').trimEnd()).toBe('From: lb@example.com\nSubject: [DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - DOWN\nX-Mailer: Keepalived\nTo: ops@example.com, noc@example.com\n\n=> TCP CHECK failed on service <=');
+    expect(got[0]!.text.replace(/^Date: .*\n/, '').trimEnd()).toBe(
+      'From: lb@example.com\nSubject: [DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - DOWN\nX-Mailer: Keepalived\nTo: ops@example.com, noc@example.com\n\n=> TCP CHECK failed on service <=',
+    );
     expect(got[1]!.text).toContain('Subject: [DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - UP\n');
     expect(got[1]!.text).toContain('=> TCP CHECK succeed on service <=');
   }, 60_000);
@@ -162,7 +181,9 @@ describe.skipIf(!canRun)('SMTP alerts (smtp-sink from Debian\'s postfix)', () =>
       console.log(`mail server on ${port} ${port === 2527 ? 'down' : 'silent'}: BACKUP -> MASTER in ${took} ms`);
       expect(took).toBeLessThan(1300);
       await waitFor(() => (logOf(d).match(/SMTP alert .* not sent/g) ?? []).length >= 2, 10_000, 'two failures logged');
-      expect(logOf(d)).toMatch(port === 2527 ? /not sent to \[127\.0\.0\.1\]:2527: .*ECONNREFUSED/ : /not sent to \[127\.0\.0\.1\]:2528: no answer to the greeting within 2000 ms/);
+      expect(logOf(d)).toMatch(
+        port === 2527 ? /not sent to \[127\.0\.0\.1\]:2527: .*ECONNREFUSED/ : /not sent to \[127\.0\.0\.1\]:2528: no answer to the greeting within 2000 ms/,
+      );
       await stopAll();
       if (port === 2527) inNs([process.execPath, '-e', "require('net').createServer(()=>{}).listen(2528,'127.0.0.1')"]);
       await sleep(500);

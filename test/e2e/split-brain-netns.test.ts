@@ -31,7 +31,14 @@ const TABLE = 'tsksplit';
 /** Drops every IP packet arriving on each director's LAN interface. */
 function partition(): void {
   for (const s of ['a', 'b'] as const) {
-    sh('ip', 'netns', 'exec', lan.ns[s], 'nft', `add table inet ${TABLE}; add chain inet ${TABLE} in { type filter hook input priority -300; policy accept; }; add rule inet ${TABLE} in iifname ${lan.ifs[s]} drop`);
+    sh(
+      'ip',
+      'netns',
+      'exec',
+      lan.ns[s],
+      'nft',
+      `add table inet ${TABLE}; add chain inet ${TABLE} in { type filter hook input priority -300; policy accept; }; add rule inet ${TABLE} in iifname ${lan.ifs[s]} drop`,
+    );
   }
 }
 
@@ -91,7 +98,9 @@ describe.skipIf(missing !== undefined)('split brain: both MASTER while the LAN d
         const firstCrossing = frames.find((f) => f.kind === 'vrrp' && (f.src === lan.ip[lose] || f.t * 1000 >= healedAt));
         const loserFirst = firstCrossing?.kind === 'vrrp' && firstCrossing.src === lan.ip[lose];
         const garpMs = garps.length > 0 ? Math.round((garps[0]!.t - firstCrossing!.t) * 1000) : undefined;
-        console.log(`split brain, ${winner} wins, heal ${order}: lower priority MASTER ${splitMs} ms after the cut; it released the VIP ${releaseMs} ms after the full heal; first advert across: the ${loserFirst ? 'loser' : 'winner'}'s; winner's GARPs after the heal: ${garps.length}${garpMs !== undefined ? `, the first ${garpMs} ms after that advert` : ''}`);
+        console.log(
+          `split brain, ${winner} wins, heal ${order}: lower priority MASTER ${splitMs} ms after the cut; it released the VIP ${releaseMs} ms after the full heal; first advert across: the ${loserFirst ? 'loser' : 'winner'}'s; winner's GARPs after the heal: ${garps.length}${garpMs !== undefined ? `, the first ${garpMs} ms after that advert` : ''}`,
+        );
 
         expect(releaseMs).toBeLessThanOrEqual(ADVERT_MS + 300);
         expect(lan.hasAddr(win, VIP)).toBe(true);

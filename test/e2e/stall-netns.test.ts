@@ -57,7 +57,11 @@ describe.skipIf(missing !== undefined)('a 500 ms event-loop stall in the VRRP pr
       const otherSide: Side = stalledSide === 'a' ? 'b' : 'a';
       const master: Side = role === 'MASTER' ? stalledSide : otherSide;
       const backup: Side = master === 'a' ? 'b' : 'a';
-      const conf = (s: Side) => lan.file(`${advertInt}-${stalled}-${role}-${s}.conf`, instanceConf(lan, s, { vrid: 62, priority: s === master ? 150 : 100, advertInt, vips: [`${VIP}/24`] }));
+      const conf = (s: Side) =>
+        lan.file(
+          `${advertInt}-${stalled}-${role}-${s}.conf`,
+          instanceConf(lan, s, { vrid: 62, priority: s === master ? 150 : 100, advertInt, vips: [`${VIP}/24`] }),
+        );
       const ts = lan.startTs('a', conf('a'), { TSKEEPALIVED_TEST_STALL_MS: String(STALL_MS) });
       const ka = lan.startKa('b', conf('b'));
       const d = { a: ts, b: ka };
@@ -82,7 +86,8 @@ describe.skipIf(missing !== undefined)('a 500 ms event-loop stall in the VRRP pr
         // covers the moment an advert was due.
         await sleep(2000 + 333);
       }
-      if (stalled === 'tskeepalived') await waitFor(() => (logOf(ts).match(/event loop stalled for 500 ms/g) ?? []).length === STALLS, 3000, 'the stalls logged');
+      if (stalled === 'tskeepalived')
+        await waitFor(() => (logOf(ts).match(/event loop stalled for 500 ms/g) ?? []).length === STALLS, 3000, 'the stalls logged');
       await sleep(1000);
       const frames = await cap.stop();
 
@@ -92,7 +97,9 @@ describe.skipIf(missing !== undefined)('a 500 ms event-loop stall in the VRRP pr
       const fromBackup = frames.filter((f) => f.kind === 'vrrp' && f.src === lan.ip[backup]);
       let gapMs = 0;
       for (let i = 1; i < fromMaster.length; i++) gapMs = Math.max(gapMs, (fromMaster[i]!.t - fromMaster[i - 1]!.t) * 1000);
-      console.log(`stall, advert_int ${advertInt} s, ${stalled} ${role} stalled: ${STALLS} stalls of ${STALL_MS} ms; tskeepalived transitions [${tsMoves.join(', ')}], keepalived transitions [${kaMoves.join(', ')}]; adverts from the MASTER ${fromMaster.length} (largest gap ${gapMs.toFixed(0)} ms), from the BACKUP ${fromBackup.length}`);
+      console.log(
+        `stall, advert_int ${advertInt} s, ${stalled} ${role} stalled: ${STALLS} stalls of ${STALL_MS} ms; tskeepalived transitions [${tsMoves.join(', ')}], keepalived transitions [${kaMoves.join(', ')}]; adverts from the MASTER ${fromMaster.length} (largest gap ${gapMs.toFixed(0)} ms), from the BACKUP ${fromBackup.length}`,
+      );
 
       expect(lan.hasAddr(master, VIP)).toBe(true);
       expect(lan.hasAddr(backup, VIP)).toBe(false);

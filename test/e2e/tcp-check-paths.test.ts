@@ -18,14 +18,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(env: NodeJS.ProcessEnv): Promise<{ out: string; perPort: number[] }> {
   const counts = [0, 0, 0];
-  const servers = counts.map((_, i) => net.createServer((c) => {
-    counts[i]!++;
-    c.destroy();
-  }));
+  const servers = counts.map((_, i) =>
+    net.createServer((c) => {
+      counts[i]!++;
+      c.destroy();
+    }),
+  );
   const ports = await Promise.all(servers.map((s) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as net.AddressInfo).port)))));
   const file = path.join(dir, `k${Date.now()}.conf`);
-  fs.writeFileSync(file, `virtual_server 192.0.2.1 80 {\n  delay_loop 0.25\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${ports.map((p) => `  real_server 127.0.0.1 ${p} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`).join('')}}\n`);
-  const p = spawn(process.execPath, [BIN, '-n', '-l', '-f', file, '-p', path.join(dir, 'k.pid'), '--status-socket', 'none'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  fs.writeFileSync(
+    file,
+    `virtual_server 192.0.2.1 80 {\n  delay_loop 0.25\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${ports.map((p) => `  real_server 127.0.0.1 ${p} {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`).join('')}}\n`,
+  );
+  const p = spawn(process.execPath, [BIN, '-n', '-l', '-f', file, '-p', path.join(dir, 'k.pid'), '--status-socket', 'none'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));

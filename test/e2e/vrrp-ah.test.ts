@@ -41,11 +41,19 @@ function sh(...args: string[]): void {
 function conf(side: 'a' | 'b', priority: number, pass = 's3cret', unicast = false): string {
   const f = path.join(dir, `${side}-${priority}-${pass}${unicast ? '-uni' : ''}.conf`);
   const uni = unicast ? `  unicast_src_ip ${IP[side]}\n  unicast_peer {\n    ${IP[side === 'a' ? 'b' : 'a']}\n  }\n` : '';
-  fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${uni}  authentication {\n    auth_type AH\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+  fs.writeFileSync(
+    f,
+    `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n${uni}  authentication {\n    auth_type AH\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`,
+  );
   return f;
 }
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string; sock?: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+  sock?: string;
+}
 let n = 0;
 
 function startTs(side: 'a' | 'b', file: string): Daemon {
@@ -54,7 +62,11 @@ function startTs(side: 'a' | 'b', file: string): Daemon {
   const pidFile = path.join(dir, `${id}.pid`);
   const sock = path.join(dir, `${id}.sock`);
   const out = fs.openSync(log, 'w');
-  const proc = spawn('ip', ['netns', 'exec', NS[side], process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', sock], { stdio: ['ignore', out, out] });
+  const proc = spawn(
+    'ip',
+    ['netns', 'exec', NS[side], process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', sock],
+    { stdio: ['ignore', out, out] },
+  );
   procs.push(proc);
   return { proc, log, pidFile, sock };
 }
@@ -64,7 +76,11 @@ function startKa(side: 'a' | 'b', file: string): Daemon {
   const log = path.join(dir, `${id}.log`);
   const pidFile = path.join(dir, `${id}.pid`);
   const out = fs.openSync(log, 'w');
-  const proc = spawn('ip', ['netns', 'exec', NS[side], 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
+  const proc = spawn(
+    'ip',
+    ['netns', 'exec', NS[side], 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`],
+    { stdio: ['ignore', out, out] },
+  );
   procs.push(proc);
   return { proc, log, pidFile };
 }
@@ -95,7 +111,9 @@ function drops(d: Daemon): Record<string, number> {
 }
 
 /** A capture of AH on the bridge; stop() ends it and returns tshark's reading of every AH packet. */
-function capture(): { stop(): Promise<Array<{ src: string; protocols: string; spi: string; seq: number; prio: number; vrrpChecksum: string; expert: string }>> } {
+function capture(): {
+  stop(): Promise<Array<{ src: string; protocols: string; spi: string; seq: number; prio: number; vrrpChecksum: string; expert: string }>>;
+} {
   const file = path.join(dir, `cap-${++n}.pcapng`);
   const p = spawn('ip', ['netns', 'exec', NS.sw, 'tshark', '-q', '-i', 'br0', '-f', 'ip proto 51', '-w', file], { stdio: 'ignore' });
   procs.push(p);
@@ -106,10 +124,14 @@ function capture(): { stop(): Promise<Array<{ src: string; protocols: string; sp
       await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
       const fields = ['ip.src', 'frame.protocols', 'ah.spi', 'ah.sequence', 'vrrp.prio', 'vrrp.checksum.status', '_ws.expert'];
       const r = spawnSync('tshark', ['-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
-        const [src, protocols, spi, seq, prio, vrrpChecksum, expert] = l.split('\t');
-        return { src: src!, protocols: protocols!, spi: spi!, seq: Number(seq), prio: Number(prio), vrrpChecksum: vrrpChecksum!, expert: expert ?? '' };
-      });
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [src, protocols, spi, seq, prio, vrrpChecksum, expert] = l.split('\t');
+          return { src: src!, protocols: protocols!, spi: spi!, seq: Number(seq), prio: Number(prio), vrrpChecksum: vrrpChecksum!, expert: expert ?? '' };
+        });
     },
   };
 }
@@ -167,7 +189,14 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
     const ours = pkts.filter((p) => p.src === IP.a);
     const theirs = pkts.filter((p) => p.src === IP.b);
     expect(ours.length).toBeGreaterThanOrEqual(6);
-    for (const p of ours) expect({ protocols: p.protocols, spi: p.spi, prio: p.prio, vrrpChecksum: p.vrrpChecksum, expert: p.expert }).toEqual({ protocols: 'eth:ethertype:ip:ah:vrrp', spi: '0xc0000201', prio: 150, vrrpChecksum: '1', expert: '' });
+    for (const p of ours)
+      expect({ protocols: p.protocols, spi: p.spi, prio: p.prio, vrrpChecksum: p.vrrpChecksum, expert: p.expert }).toEqual({
+        protocols: 'eth:ethertype:ip:ah:vrrp',
+        spi: '0xc0000201',
+        prio: 150,
+        vrrpChecksum: '1',
+        expert: '',
+      });
     expect(ours.map((p) => p.seq)).toEqual(ours.map((_, i) => i + 1));
     expect(fs.readFileSync(b.log, 'utf8')).not.toMatch(/IPSEC-AH|IPSEC AH/);
     // keepalived's BACKUP took on our sequence and goes on from it as MASTER.
@@ -197,7 +226,13 @@ describe.skipIf(!canRun)('VRRPv2 AH authentication against keepalived 2.2.7', ()
     const theirs = pkts.filter((p) => p.src === IP.a);
     const ours = pkts.filter((p) => p.src === IP.b);
     expect(ours.length).toBeGreaterThanOrEqual(1);
-    for (const p of ours) expect({ protocols: p.protocols, spi: p.spi, prio: p.prio, vrrpChecksum: p.vrrpChecksum }).toEqual({ protocols: 'eth:ethertype:ip:ah:vrrp', spi: '0xc0000202', prio: 100, vrrpChecksum: '1' });
+    for (const p of ours)
+      expect({ protocols: p.protocols, spi: p.spi, prio: p.prio, vrrpChecksum: p.vrrpChecksum }).toEqual({
+        protocols: 'eth:ethertype:ip:ah:vrrp',
+        spi: '0xc0000202',
+        prio: 100,
+        vrrpChecksum: '1',
+      });
     expect(ours[0]!.seq).toBe(theirs.at(-1)!.seq + 1);
   }, 40_000);
 

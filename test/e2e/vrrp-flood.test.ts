@@ -46,13 +46,16 @@ function vrrpCpuTicks(d: Daemon): number {
 function drops(lan: Lan): Record<string, number> {
   const r = spawnSync('ip', ['netns', 'exec', lan.ns.a, 'curl', '-s', `http://${METRICS}/metrics`], { encoding: 'utf8' });
   const out: Record<string, number> = {};
-  for (const m of r.stdout.matchAll(/^tskeepalived_vrrp_packets_dropped_total\{[^}]*reason="(\w+)"[^}]*\} (\d+)/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  for (const m of r.stdout.matchAll(/^tskeepalived_vrrp_packets_dropped_total\{[^}]*reason="(\w+)"[^}]*\} (\d+)/gm))
+    out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
   return out;
 }
 
 function flood(host: { ns: string; ifname: string }): Promise<{ total: number; errors: number; seconds: number; sent: Record<string, number> }> {
   return new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', host.ns, process.execPath, FLOOD, host.ifname, FLOODER_IP, '61', 's3cret', String(RATE), String(FLOOD_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('ip', ['netns', 'exec', host.ns, process.execPath, FLOOD, host.ifname, FLOODER_IP, '61', 's3cret', String(RATE), String(FLOOD_S)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout!.on('data', (d) => (out += d));
@@ -76,7 +79,8 @@ describe.skipIf(missing !== undefined)('a flood of 10,000 bad adverts a second f
     it(`tskeepalived ${role}: no transition, the VIP stays, adverts on time, drops counted by reason, the log bounded`, async () => {
       await lan.stopAll();
       for (const s of ['a', 'b'] as const) spawnSync('ip', ['-n', lan.ns[s], 'addr', 'del', `${VIP}/24`, 'dev', lan.ifs[s]]);
-      const conf = (side: Side, priority: number) => lan.file(`${side}-${priority}.conf`, instanceConf(lan, side, { vrid: 61, priority, vips: [`${VIP}/24`], extra: AUTH }));
+      const conf = (side: Side, priority: number) =>
+        lan.file(`${side}-${priority}.conf`, instanceConf(lan, side, { vrid: 61, priority, vips: [`${VIP}/24`], extra: AUTH }));
       const holder: Side = role === 'MASTER' ? 'a' : 'b';
       // Ours in a (-D: the drop lines; metrics: the drops by reason). The other router in b: keepalived as
       // BACKUP, quiet (it would log every bad advert); as MASTER a second tskeepalived, because keepalived 2.2.7
@@ -120,7 +124,9 @@ describe.skipIf(missing !== undefined)('a flood of 10,000 bad adverts a second f
       const newOther = after.other.slice(before.other.length);
       const droppedLines = newTs.split('\n').filter((l) => /dropped/.test(l));
       const largest = gap(ours);
-      console.log(`flood (tskeepalived ${role}): ${f.total} bad adverts in ${f.seconds.toFixed(1)} s (${Math.round(f.total / f.seconds)}/s, ${f.errors} send errors); VRRP process CPU ${cpuPct.toFixed(0)} % of a core; largest advert gap: ours ${largest.toFixed(0)} ms (${ours.length} adverts), the other router's ${gap(theirs).toFixed(0)} ms (${theirs.length}); our transitions ${(newTs.match(/Entering \w+ STATE/g) ?? []).length}; drop lines logged ${droppedLines.length}; counted ${JSON.stringify(counted)}`);
+      console.log(
+        `flood (tskeepalived ${role}): ${f.total} bad adverts in ${f.seconds.toFixed(1)} s (${Math.round(f.total / f.seconds)}/s, ${f.errors} send errors); VRRP process CPU ${cpuPct.toFixed(0)} % of a core; largest advert gap: ours ${largest.toFixed(0)} ms (${ours.length} adverts), the other router's ${gap(theirs).toFixed(0)} ms (${theirs.length}); our transitions ${(newTs.match(/Entering \w+ STATE/g) ?? []).length}; drop lines logged ${droppedLines.length}; counted ${JSON.stringify(counted)}`,
+      );
 
       expect(f.total).toBeGreaterThan(RATE * FLOOD_S * 0.8);
       // No transition on our side; the VIP where it was at the end. keepalived 2.2.7 as our BACKUP is not under
@@ -139,7 +145,8 @@ describe.skipIf(missing !== undefined)('a flood of 10,000 bad adverts a second f
       }
       // Each kind dropped under its reason (a truncated advert fails its checksum first, a wrong address count
       // its length).
-      for (const reason of ['authMismatch', 'ttl', 'checksum', 'version', 'type', 'length', 'advertInt', 'authType']) expect(counted[reason] ?? 0, reason).toBeGreaterThan(0);
+      for (const reason of ['authMismatch', 'ttl', 'checksum', 'version', 'type', 'length', 'advertInt', 'authType'])
+        expect(counted[reason] ?? 0, reason).toBeGreaterThan(0);
       const total = Object.values(counted).reduce((a, b) => a + b, 0);
       expect(total).toBeGreaterThanOrEqual(f.total * 0.95);
       // The log: one 10 s window at most opened during the flood, so 10 lines and a summary each.

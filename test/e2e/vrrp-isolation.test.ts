@@ -69,7 +69,8 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hasVip = (side: 'm' | 'b') => spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`);
+const hasVip = (side: 'm' | 'b') =>
+  spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`);
 
 /** The listener all 2,000 real servers are (one socket on 0.0.0.0: every 127.x address reaches it). */
 function startListener(): ChildProcess {
@@ -128,11 +129,53 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
     const mLog = path.join(dir, 'm.log');
     const bLog = path.join(dir, 'b.log');
     const mPid = path.join(dir, 'm.pid');
-    const m = spawn('ip', ['netns', 'exec', NS.m, process.execPath, BIN, '-n', '-l', '-f', mFile, '-p', mPid, '--status-socket', path.join(dir, 'm.sock'), '--metrics-listen', `127.0.0.1:${METRICS}`, '--dump-dir', dir], { stdio: ['ignore', fs.openSync(mLog, 'w'), fs.openSync(mLog, 'a')] });
+    const m = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS.m,
+        process.execPath,
+        BIN,
+        '-n',
+        '-l',
+        '-f',
+        mFile,
+        '-p',
+        mPid,
+        '--status-socket',
+        path.join(dir, 'm.sock'),
+        '--metrics-listen',
+        `127.0.0.1:${METRICS}`,
+        '--dump-dir',
+        dir,
+      ],
+      { stdio: ['ignore', fs.openSync(mLog, 'w'), fs.openSync(mLog, 'a')] },
+    );
     procs.push(m);
     const mText = () => fs.readFileSync(mLog, 'utf8');
     await waitFor(() => hasVip('m'), 20_000, `MASTER holds the VIP (${mText().slice(-2000)})`);
-    const b = spawn('ip', ['netns', 'exec', NS.b, 'keepalived', '-n', '-l', '-D', '-f', bFile, '-p', path.join(dir, 'b.pid'), '-r', path.join(dir, 'b.vrrp.pid'), '-c', path.join(dir, 'b.check.pid')], { stdio: ['ignore', fs.openSync(bLog, 'w'), fs.openSync(bLog, 'a')] });
+    const b = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS.b,
+        'keepalived',
+        '-n',
+        '-l',
+        '-D',
+        '-f',
+        bFile,
+        '-p',
+        path.join(dir, 'b.pid'),
+        '-r',
+        path.join(dir, 'b.vrrp.pid'),
+        '-c',
+        path.join(dir, 'b.check.pid'),
+      ],
+      { stdio: ['ignore', fs.openSync(bLog, 'w'), fs.openSync(bLog, 'a')] },
+    );
     procs.push(b);
     const bText = () => fs.readFileSync(bLog, 'utf8');
     await waitFor(() => bText().includes('Entering BACKUP STATE'), 10_000, `keepalived BACKUP (${bText().slice(-1000)})`);
@@ -140,11 +183,24 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
     // Every real server up (their first checks are spread over delay_loop).
     const pid = Number(fs.readFileSync(mPid, 'utf8'));
     // vrrp_priority -5: the VRRP process runs at that nice value, the checker process at the default.
-    const statusOf = () => JSON.parse(spawnSync(process.execPath, [BIN, 'status', '--json', '--status-socket', path.join(dir, 'm.sock')], { encoding: 'utf8' }).stdout) as { processes: Array<{ role: string; pid: number }> };
-    const niceOf = (role: string) => Number(fs.readFileSync(`/proc/${statusOf().processes.find((p) => p.role === role)!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const statusOf = () =>
+      JSON.parse(spawnSync(process.execPath, [BIN, 'status', '--json', '--status-socket', path.join(dir, 'm.sock')], { encoding: 'utf8' }).stdout) as {
+        processes: Array<{ role: string; pid: number }>;
+      };
+    const niceOf = (role: string) =>
+      Number(
+        fs
+          .readFileSync(`/proc/${statusOf().processes.find((p) => p.role === role)!.pid}/stat`, 'utf8')
+          .split(') ')[1]!
+          .split(' ')[16],
+      );
     expect(niceOf('vrrp')).toBe(-5);
     expect(niceOf('checkers')).toBe(0);
-    const scrape = (q = '') => spawnSync('ip', ['netns', 'exec', NS.m, 'curl', '-sf', '-g', '-m', '60', `http://127.0.0.1:${METRICS}/metrics${q}`], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
+    const scrape = (q = '') =>
+      spawnSync('ip', ['netns', 'exec', NS.m, 'curl', '-sf', '-g', '-m', '60', `http://127.0.0.1:${METRICS}/metrics${q}`], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      }).stdout;
     const aliveCount = () => (scrape('?name[]=tskeepalived_real_server_alive').match(/ 1$/gm) ?? []).length;
     await waitFor(() => aliveCount() === RS, 30_000, 'all real servers alive');
 
@@ -162,24 +218,40 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
       phases.push({ name, from, to: Date.now() / 1000, lagMs: lagOf() });
     };
     await phase('steady', () => undefined, 2000);
-    await phase('all real servers fail at once', async () => {
-      listener.kill('SIGKILL');
-      await waitFor(() => aliveCount() === 0, 30_000, 'all real servers down');
-    }, 1000);
-    await phase('all come back at once', async () => {
-      listener = startListener();
-      await waitFor(() => aliveCount() === RS, 30_000, 'all real servers back');
-    }, 1000);
-    await phase('reload with one weight changed', async () => {
-      fs.writeFileSync(mFile, masterConf(7));
-      process.kill(pid, 'SIGHUP');
-      await waitFor(() => mText().includes('Reload finished'), 60_000, 'reload finished');
-    }, 1000);
+    await phase(
+      'all real servers fail at once',
+      async () => {
+        listener.kill('SIGKILL');
+        await waitFor(() => aliveCount() === 0, 30_000, 'all real servers down');
+      },
+      1000,
+    );
+    await phase(
+      'all come back at once',
+      async () => {
+        listener = startListener();
+        await waitFor(() => aliveCount() === RS, 30_000, 'all real servers back');
+      },
+      1000,
+    );
+    await phase(
+      'reload with one weight changed',
+      async () => {
+        fs.writeFileSync(mFile, masterConf(7));
+        process.kill(pid, 'SIGHUP');
+        await waitFor(() => mText().includes('Reload finished'), 60_000, 'reload finished');
+      },
+      1000,
+    );
     await phase('full metrics scrape', () => void scrape(), 1000);
-    await phase('SIGUSR1 dumps', async () => {
-      process.kill(pid, 'SIGUSR1');
-      await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')), 30_000, 'JSON dump');
-    }, 1000);
+    await phase(
+      'SIGUSR1 dumps',
+      async () => {
+        process.kill(pid, 'SIGUSR1');
+        await waitFor(() => fs.existsSync(path.join(dir, 'keepalived.json')), 30_000, 'JSON dump');
+      },
+      1000,
+    );
     const times = await capture.stop();
     const gapIn = (from: number, to: number) => {
       let largest = 0;
@@ -187,7 +259,10 @@ describe.skipIf(!canRun)('VRRP adverts stay on time while the checkers, a reload
       return Math.round(largest * 1000);
     };
     const gaps = phases.map((p) => [p.name, gapIn(p.from, p.to)] as const);
-    console.log(`advert_int ${ADVERT_S * 1000} ms, ${times.length} adverts captured; per phase, the largest gap and each process's largest loop delay:\n` + phases.map((p, i) => `  ${p.name}: ${gaps[i]![1]} ms; loops ${JSON.stringify(p.lagMs)}`).join('\n'));
+    console.log(
+      `advert_int ${ADVERT_S * 1000} ms, ${times.length} adverts captured; per phase, the largest gap and each process's largest loop delay:\n` +
+        phases.map((p, i) => `  ${p.name}: ${gaps[i]![1]} ms; loops ${JSON.stringify(p.lagMs)}`).join('\n'),
+    );
 
     expect(bText(), 'keepalived BACKUP never became MASTER').not.toContain('Entering MASTER STATE');
     expect(hasVip('b')).toBe(false);

@@ -48,7 +48,9 @@ function conf(side: 'a' | 'b', priority: number, extra: { statics?: boolean; res
   const f = path.join(dir, `${side}-${priority}-${extra.statics ? 's' : ''}${extra.restore ? 'r' : ''}.conf`);
   const ifn = IF[side];
   const g = extra.restore ? 'global_defs {\n  tskeepalived_restore_deleted_vips\n}\n' : '';
-  const statics = extra.statics ? `static_ipaddress {\n  ${STATIC}/32 dev ${ifn}\n}\nstatic_routes {\n  203.0.113.0/24 via ${IP[side === 'a' ? 'b' : 'a']} dev ${ifn}\n}\n` : '';
+  const statics = extra.statics
+    ? `static_ipaddress {\n  ${STATIC}/32 dev ${ifn}\n}\nstatic_routes {\n  203.0.113.0/24 via ${IP[side === 'a' ? 'b' : 'a']} dev ${ifn}\n}\n`
+    : '';
   fs.writeFileSync(
     f,
     `${g}${statics}vrrp_instance VI_1 {\n  state BACKUP\n  interface ${ifn}\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n` +
@@ -57,7 +59,11 @@ function conf(side: 'a' | 'b', priority: number, extra: { statics?: boolean; res
   return f;
 }
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+}
 let n = 0;
 
 function start(kind: 'ts' | 'ka', side: 'a' | 'b', file: string): Daemon {
@@ -65,7 +71,10 @@ function start(kind: 'ts' | 'ka', side: 'a' | 'b', file: string): Daemon {
   const log = path.join(dir, `${id}.log`);
   const pidFile = path.join(dir, `${id}.pid`);
   const out = fs.openSync(log, 'w');
-  const args = kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`] : ['keepalived', '-n', '-l', '-D', '-P', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
+  const args =
+    kind === 'ts'
+      ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`]
+      : ['keepalived', '-n', '-l', '-D', '-P', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
   const proc = spawn('ip', ['netns', 'exec', NS[side], ...args], { stdio: ['ignore', out, out] });
   procs.push(proc);
   return { proc, log, pidFile };
@@ -142,7 +151,9 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
       }
       const r = await deleteVipAndSettle();
       results[kind] = r.settledMs;
-      console.log(`${kind === 'ts' ? 'tskeepalived' : 'keepalived'} MASTER, VIP deleted: one holder again after ${r.settledMs} ms (the BACKUP ${r.bHeld ? 'took it meanwhile' : 'never held it'})`);
+      console.log(
+        `${kind === 'ts' ? 'tskeepalived' : 'keepalived'} MASTER, VIP deleted: one holder again after ${r.settledMs} ms (the BACKUP ${r.bHeld ? 'took it meanwhile' : 'never held it'})`,
+      );
       expect(r.settledMs).toBeLessThan(MASTER_DOWN_MS);
       if (kind === 'ts') {
         expect(logOf(a)).toContain(`Netlink reports IP ${VIP} removed from ${IF.a}`);
@@ -217,7 +228,10 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
 
   it('unicast_src_ip not on the interface: FAULT as keepalived ("src address not configured"); unlike keepalived, MASTER once the address is added', async () => {
     const f = path.join(dir, 'src.conf');
-    fs.writeFileSync(f, `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.a}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  unicast_src_ip 192.0.2.9\n  unicast_peer {\n    ${IP.b}\n  }\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`);
+    fs.writeFileSync(
+      f,
+      `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${IF.a}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  unicast_src_ip 192.0.2.9\n  unicast_peer {\n    ${IP.b}\n  }\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`,
+    );
     const a = start('ts', 'a', f);
     await waitFor(() => logOf(a).includes('Entering FAULT STATE'), START_MS, 'FAULT');
     expect(logOf(a)).toContain('source address 192.0.2.9 (not configured on');
@@ -234,7 +248,10 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
   it('dynamic_interfaces: an instance whose interface does not exist at start waits in FAULT and starts when it appears', async () => {
     const dyn = `tevd${tag}`;
     const f = path.join(dir, 'dyn.conf');
-    fs.writeFileSync(f, `global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  state MASTER\n  interface ${dyn}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`);
+    fs.writeFileSync(
+      f,
+      `global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  state MASTER\n  interface ${dyn}\n  virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`,
+    );
     const a = start('ts', 'a', f);
     await waitFor(() => logOf(a).includes('Entering FAULT STATE'), START_MS, 'FAULT while the interface is missing');
     expect(logOf(a)).not.toContain('not acted on');
@@ -243,7 +260,11 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
       sh('ip', '-n', NS.a, 'addr', 'add', '198.51.100.1/24', 'dev', dyn);
       sh('ip', '-n', NS.a, 'link', 'set', dyn, 'up');
       sh('ip', '-n', NS.a, 'link', 'set', `${dyn}p`, 'up');
-      await waitFor(() => spawnSync('ip', ['-n', NS.a, '-o', 'addr', 'show', 'dev', dyn], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`), 8000, 'MASTER on the new interface');
+      await waitFor(
+        () => spawnSync('ip', ['-n', NS.a, '-o', 'addr', 'show', 'dev', dyn], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`),
+        8000,
+        'MASTER on the new interface',
+      );
     } finally {
       spawnSync('ip', ['-n', NS.a, 'link', 'del', dyn]);
     }

@@ -36,14 +36,21 @@ function write(name: string, text: string): string {
   return f;
 }
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+}
 let n = 0;
 function start(kind: 'ts' | 'ka', side: 'a' | 'b', file: string): Daemon {
   const id = `${kind}-${side}-${++n}`;
   const log = path.join(dir, `${id}.log`);
   const pidFile = path.join(dir, `${id}.pid`);
   const out = fs.openSync(log, 'w');
-  const args = kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', `${pidFile}.sock`] : ['keepalived', '-n', '-l', '-P', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
+  const args =
+    kind === 'ts'
+      ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '--status-socket', `${pidFile}.sock`]
+      : ['keepalived', '-n', '-l', '-P', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
   const proc = spawn('ip', ['netns', 'exec', NS[side], ...args], { stdio: ['ignore', out, out] });
   procs.push(proc);
   return { proc, log, pidFile };
@@ -55,7 +62,8 @@ function advertTx(d: Daemon): number {
   if (r.status !== 0) throw new Error(`status: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { vrrp: Array<{ stats: { advertTx: number } }> }).vrrp[0]!.stats.advertTx;
 }
-const has = (side: 'a' | 'b', what = ` ${VIP}/`) => spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout.includes(what);
+const has = (side: 'a' | 'b', what = ` ${VIP}/`) =>
+  spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF], { encoding: 'utf8' }).stdout.includes(what);
 const sysctl = (key: string) => spawnSync('ip', ['netns', 'exec', NS.a, 'cat', `/proc/sys/${key}`], { encoding: 'utf8' }).stdout.trim();
 
 function instance(priority: number, extra = '', vip = `${VIP}/32`): string {
@@ -87,15 +95,22 @@ async function adverts(ms: number, ready?: () => void): Promise<Array<[number, n
   cap.kill('SIGINT');
   await new Promise((r) => (cap.exitCode !== null ? r(null) : cap.once('exit', r)));
   const r = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'frame.time_relative', '-e', 'vrrp.prio', '-e', 'ip.src'], { encoding: 'utf8' });
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
-    const [t, p, src] = l.split('\t');
-    return [Number(t), Number(p), src!] as [number, number, string];
-  });
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [t, p, src] = l.split('\t');
+      return [Number(t), Number(p), src!] as [number, number, string];
+    });
 }
 
 /** keepalived on b, VRRPv3, advertising by unicast to a (it does not join the group, so it never hears a). */
 function otherMaster(priority: number): string {
-  return write(`other-${priority}.conf`, `vrrp_instance VI_1 {\n  state MASTER\n  interface ${IF}\n  virtual_router_id 52\n  version 3\n  priority ${priority}\n  advert_int 1\n  unicast_src_ip ${IP.b}\n  unicast_peer {\n    ${IP.a}\n  }\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`);
+  return write(
+    `other-${priority}.conf`,
+    `vrrp_instance VI_1 {\n  state MASTER\n  interface ${IF}\n  virtual_router_id 52\n  version 3\n  priority ${priority}\n  advert_int 1\n  unicast_src_ip ${IP.b}\n  unicast_peer {\n    ${IP.a}\n  }\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`,
+  );
 }
 
 describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
@@ -127,7 +142,13 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
     const log = logOf(a);
     expect(log.indexOf(`startup_script ${up} completed`)).toBeGreaterThan(-1);
     expect(log.indexOf(`startup_script ${up} completed`)).toBeLessThan(log.indexOf('VRRP child process('));
-    const stamp = (line: string) => Date.parse(log.split('\n').find((l) => l.includes(line))!.slice(0, 24));
+    const stamp = (line: string) =>
+      Date.parse(
+        log
+          .split('\n')
+          .find((l) => l.includes(line))!
+          .slice(0, 24),
+      );
     const held = stamp('Entering BACKUP STATE') - stamp('Delaying startup for 2 seconds');
     console.log(`vrrp_startup_delay 2: instance started ${held} ms after the delay began`);
     expect(held).toBeGreaterThanOrEqual(1950);
@@ -186,22 +207,26 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
     expect(counts.true).toBeLessThanOrEqual(7);
   }, 60_000);
 
-  it.skipIf(!haveTshark)('higher_prio_send_advert: our MASTER sends one advert of its own as it yields to a higher priority', async () => {
-    const a = start('ts', 'a', write('hp.conf', instance(100, '  version 3\n  higher_prio_send_advert\n')));
-    await waitFor(() => has('a'), 15_000, 'MASTER');
-    const all = await adverts(4000, () => start('ka', 'b', otherMaster(150)));
-    await waitFor(() => logOf(a).includes('Entering BACKUP STATE'), 2000, 'BACKUP');
-    const ours = all.filter((x) => x[2] === IP.a);
-    const firstTheirs = all.find((x) => x[2] === IP.b)!;
-    console.log(`our adverts: ${ours.map((x) => x[0].toFixed(3)).join(' ')}; keepalived's first: ${firstTheirs[0].toFixed(3)}`);
-    expect(ours.every((x) => x[1] === 100)).toBe(true);
-    // Our last advert answers keepalived's first (without the option a MASTER yields without a word).
-    const last = ours.at(-1)![0];
-    expect(last).toBeGreaterThanOrEqual(firstTheirs[0]);
-    expect(last - firstTheirs[0]).toBeLessThan(0.2);
-  }, 40_000);
+  it.skipIf(!haveTshark)(
+    'higher_prio_send_advert: our MASTER sends one advert of its own as it yields to a higher priority',
+    async () => {
+      const a = start('ts', 'a', write('hp.conf', instance(100, '  version 3\n  higher_prio_send_advert\n')));
+      await waitFor(() => has('a'), 15_000, 'MASTER');
+      const all = await adverts(4000, () => start('ka', 'b', otherMaster(150)));
+      await waitFor(() => logOf(a).includes('Entering BACKUP STATE'), 2000, 'BACKUP');
+      const ours = all.filter((x) => x[2] === IP.a);
+      const firstTheirs = all.find((x) => x[2] === IP.b)!;
+      console.log(`our adverts: ${ours.map((x) => x[0].toFixed(3)).join(' ')}; keepalived's first: ${firstTheirs[0].toFixed(3)}`);
+      expect(ours.every((x) => x[1] === 100)).toBe(true);
+      // Our last advert answers keepalived's first (without the option a MASTER yields without a word).
+      const last = ours.at(-1)![0];
+      expect(last).toBeGreaterThanOrEqual(firstTheirs[0]);
+      expect(last - firstTheirs[0]).toBeLessThan(0.2);
+    },
+    40_000,
+  );
 
-  it('a vrrp_script runs as its `user` (else script_user, else the daemon\'s own user)', async () => {
+  it("a vrrp_script runs as its `user` (else script_user, else the daemon's own user)", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kw-user-'));
     fs.chmodSync(out, 0o777);
     const probe = write('whoami.sh', `#!/bin/sh\nid -u > ${out}/$1\n`);
@@ -213,12 +238,15 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
     const ran = (f: string) => fs.existsSync(`${out}/${f}`) && fs.readFileSync(`${out}/${f}`, 'utf8').endsWith('\n');
     await waitFor(() => ran('own') && ran('default'), 15_000, 'both scripts ran');
     const uid = (name: string) => spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim();
-    expect({ own: fs.readFileSync(`${out}/own`, 'utf8').trim(), dflt: fs.readFileSync(`${out}/default`, 'utf8').trim() }).toEqual({ own: uid('nobody'), dflt: uid('daemon') });
+    expect({ own: fs.readFileSync(`${out}/own`, 'utf8').trim(), dflt: fs.readFileSync(`${out}/default`, 'utf8').trim() }).toEqual({
+      own: uid('nobody'),
+      dflt: uid('daemon'),
+    });
     void a;
     fs.rmSync(out, { recursive: true, force: true });
   }, 40_000);
 
-  it('a vrrp_sync_group\'s track_interface and track_script apply to every member (FAULT when down without sync_group_tracking_weight)', async () => {
+  it("a vrrp_sync_group's track_interface and track_script apply to every member (FAULT when down without sync_group_tracking_weight)", async () => {
     sh('ip', '-n', NS.a, 'link', 'add', 'trk0', 'type', 'veth', 'peer', 'name', 'trk1');
     sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'up');
     sh('ip', '-n', NS.a, 'link', 'set', 'trk1', 'up');
@@ -230,12 +258,12 @@ describe.skipIf(!canRun)('VRRP keywords against the kernel', () => {
       const a = start('ts', 'a', write('group.conf', group + instance(150) + two));
       await waitFor(() => has('a') && has('a', ' 192.0.2.101/'), 15_000, 'both MASTER');
       sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'down');
-      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 3000, 'both released on the group\'s interface going down');
+      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 3000, "both released on the group's interface going down");
       expect(logOf(a).match(/Entering FAULT STATE/g)).toHaveLength(2);
       sh('ip', '-n', NS.a, 'link', 'set', 'trk0', 'up');
       await waitFor(() => has('a') && has('a', ' 192.0.2.101/'), 10_000, 'both MASTER again');
       fs.rmSync(flag);
-      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 5000, 'both released on the group\'s script failing');
+      await waitFor(() => !has('a') && !has('a', ' 192.0.2.101/'), 5000, "both released on the group's script failing");
     } finally {
       spawnSync('ip', ['-n', NS.a, 'link', 'del', 'trk0']);
     }

@@ -46,7 +46,11 @@ function conf(side: 'a' | 'b', priority: number, opts: { pass?: string; version?
   return f;
 }
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+}
 
 function startTs(side: 'a' | 'b', file: string): Daemon {
   const log = path.join(dir, `${side}-${Date.now()}.log`);
@@ -61,7 +65,9 @@ function startKa(side: 'a' | 'b', file: string): Daemon {
   const log = path.join(dir, `ka-${side}-${Date.now()}.log`);
   const pidFile = path.join(dir, `ka-${side}.pid`);
   const out = fs.openSync(log, 'w');
-  const proc = spawn('ip', ['netns', 'exec', NS[side], 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`], { stdio: ['ignore', out, out] });
+  const proc = spawn('ip', ['netns', 'exec', NS[side], 'keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`], {
+    stdio: ['ignore', out, out],
+  });
   procs.push(proc);
   return { proc, log, pidFile };
 }
@@ -82,7 +88,10 @@ async function waitFor(cond: () => boolean, ms: number, stepMs = 10): Promise<nu
 
 /** Time the daemon logged "Entering MASTER STATE" (ms since epoch), from its log. */
 function masterAt(d: Daemon): number | undefined {
-  const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('Entering MASTER STATE'));
+  const lines = fs
+    .readFileSync(d.log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('Entering MASTER STATE'));
   const last = lines[lines.length - 1];
   return last ? lineTime(last) : undefined;
 }
@@ -148,7 +157,7 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     expect(took).toBeLessThanOrEqual(3609 + 100);
   });
 
-  it('the new MASTER sends gratuitous ARP: the client\'s neighbour entry for the VIP moves to its MAC', async () => {
+  it("the new MASTER sends gratuitous ARP: the client's neighbour entry for the VIP moves to its MAC", async () => {
     const a = startTs('a', conf('a', 150));
     startTs('b', conf('b', 100));
     await waitFor(() => hasVip('a'), 8000);
@@ -217,13 +226,16 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
   it('vrrp_sync_group: one member going to FAULT takes the whole group over to the BACKUP', async () => {
     const VIP2 = '192.0.2.101';
     const group = (side: 'a' | 'b', prio: number, trk: boolean) => {
-      const inst = (n: number, vip: string, extra = '') => `vrrp_instance VI_${n} {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id ${50 + n}\n  priority ${prio}\n  advert_int 1\n${extra}  virtual_ipaddress {\n    ${vip}/24\n  }\n}\n`;
-      const text = `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` + inst(1, VIP) + inst(2, VIP2, trk ? `  track_interface {\n    ${TRK}\n  }\n` : '');
+      const inst = (n: number, vip: string, extra = '') =>
+        `vrrp_instance VI_${n} {\n  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id ${50 + n}\n  priority ${prio}\n  advert_int 1\n${extra}  virtual_ipaddress {\n    ${vip}/24\n  }\n}\n`;
+      const text =
+        `vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n` + inst(1, VIP) + inst(2, VIP2, trk ? `  track_interface {\n    ${TRK}\n  }\n` : '');
       const f = path.join(dir, `sg-${side}.conf`);
       fs.writeFileSync(f, text);
       return f;
     };
-    const has = (side: 'a' | 'b', ip: string) => spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' }).stdout.includes(`${ip}/`);
+    const has = (side: 'a' | 'b', ip: string) =>
+      spawnSync('ip', ['-n', NS[side], '-4', '-o', 'addr', 'show', 'dev', IF[side]], { encoding: 'utf8' }).stdout.includes(`${ip}/`);
     startTs('a', group('a', 150, true));
     startTs('b', group('b', 100, false));
     await waitFor(() => has('a', VIP) && has('a', VIP2), 8000);
@@ -244,35 +256,42 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     await waitFor(() => hasVip('b'), 3000);
   });
 
-  it.skipIf(!haveTshark)('tshark, watching from the client, decodes every advert (v2 and v3) as valid VRRP and sees the GARP burst', async () => {
-    for (const version of [2, 3] as const) {
-      const pcap = path.join(dir, `cap-v${version}.pcap`);
-      const cap = spawn('ip', ['netns', 'exec', NS.c, 'tshark', '-q', '-i', IF.c, '-w', pcap, '-f', 'ip proto 112 or arp'], { stdio: 'ignore' });
-      procs.push(cap);
-      await new Promise((r) => setTimeout(r, 1500));
-      const a = startTs('a', conf('a', 150, { version }));
-      startTs('b', conf('b', 100, { version }));
-      await waitFor(() => hasVip('a'), 8000);
-      await new Promise((r) => setTimeout(r, 2500));
-      crash(pidOf(a));
-      await waitFor(() => hasVip('b'), 6000);
-      await new Promise((r) => setTimeout(r, 500));
-      cap.kill('SIGINT');
-      await new Promise((r) => cap.once('exit', r));
-      const fields = (filter: string, ...f: string[]) =>
-        spawnSync('tshark', ['-r', pcap, '-Y', filter, '-T', 'fields', ...f.flatMap((x) => ['-e', x])], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-      const adverts = fields('vrrp', 'vrrp.version', 'vrrp.checksum.status', 'ip.ttl', 'vrrp.prio');
-      expect(adverts.length).toBeGreaterThanOrEqual(3);
-      for (const line of adverts) {
-        const [ver, status, ttl] = line.split('\t');
-        expect({ ver, status, ttl }).toEqual({ ver: String(version), status: '1', ttl: '255' }); // 1 = checksum good
+  it.skipIf(!haveTshark)(
+    'tshark, watching from the client, decodes every advert (v2 and v3) as valid VRRP and sees the GARP burst',
+    async () => {
+      for (const version of [2, 3] as const) {
+        const pcap = path.join(dir, `cap-v${version}.pcap`);
+        const cap = spawn('ip', ['netns', 'exec', NS.c, 'tshark', '-q', '-i', IF.c, '-w', pcap, '-f', 'ip proto 112 or arp'], { stdio: 'ignore' });
+        procs.push(cap);
+        await new Promise((r) => setTimeout(r, 1500));
+        const a = startTs('a', conf('a', 150, { version }));
+        startTs('b', conf('b', 100, { version }));
+        await waitFor(() => hasVip('a'), 8000);
+        await new Promise((r) => setTimeout(r, 2500));
+        crash(pidOf(a));
+        await waitFor(() => hasVip('b'), 6000);
+        await new Promise((r) => setTimeout(r, 500));
+        cap.kill('SIGINT');
+        await new Promise((r) => cap.once('exit', r));
+        const fields = (filter: string, ...f: string[]) =>
+          spawnSync('tshark', ['-r', pcap, '-Y', filter, '-T', 'fields', ...f.flatMap((x) => ['-e', x])], { encoding: 'utf8' })
+            .stdout.trim()
+            .split('\n')
+            .filter(Boolean);
+        const adverts = fields('vrrp', 'vrrp.version', 'vrrp.checksum.status', 'ip.ttl', 'vrrp.prio');
+        expect(adverts.length).toBeGreaterThanOrEqual(3);
+        for (const line of adverts) {
+          const [ver, status, ttl] = line.split('\t');
+          expect({ ver, status, ttl }).toEqual({ ver: String(version), status: '1', ttl: '255' }); // 1 = checksum good
+        }
+        expect(fields('_ws.malformed || _ws.expert.severity >= 8388608')).toEqual([]);
+        const garps = fields(`arp.isgratuitous == 1 && arp.src.proto_ipv4 == ${VIP}`, 'eth.src');
+        expect(garps.length).toBeGreaterThanOrEqual(10); // 5 from each new MASTER at once
+        await stopAll();
       }
-      expect(fields('_ws.malformed || _ws.expert.severity >= 8388608')).toEqual([]);
-      const garps = fields(`arp.isgratuitous == 1 && arp.src.proto_ipv4 == ${VIP}`, 'eth.src');
-      expect(garps.length).toBeGreaterThanOrEqual(10); // 5 from each new MASTER at once
-      await stopAll();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it('VRRPv3 pair', async () => {
     startTs('a', conf('a', 150, { version: 3 }));
@@ -292,30 +311,34 @@ describe.skipIf(!canRun)('VRRP between processes in network namespaces', () => {
     expect(overlap.stop()).toBeGreaterThanOrEqual(1000);
   });
 
-  it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles, VRRPv2 with PASS and VRRPv3', async () => {
-    for (const version of [2, 3] as const) {
-      // Never both holding the VIP for longer than one advert interval (1 s), from start to takeover.
-      let overlap = watchOverlap(hasVip);
-      // keepalived MASTER, tskeepalived BACKUP; then keepalived stops gracefully and tskeepalived takes over
-      const ka = startKa('a', conf('a', 150, { version }));
-      startTs('b', conf('b', 100, { version }));
-      await waitFor(() => hasVip('a'), 8000);
-      await new Promise((r) => setTimeout(r, 2500));
-      expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
-      process.kill(Number(fs.readFileSync(ka.pidFile, 'utf8')), 'SIGTERM');
-      await waitFor(() => hasVip('b'), 3000);
-      await new Promise((r) => setTimeout(r, 1500));
-      expect({ version, kaMasterOverlapMs: overlap.stop() }).toEqual({ version, kaMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
-      await stopAll();
-      // tskeepalived MASTER, keepalived BACKUP: keepalived must accept our adverts and stay BACKUP
-      overlap = watchOverlap(hasVip);
-      startTs('a', conf('a', 150, { version }));
-      startKa('b', conf('b', 100, { version }));
-      await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
-      await new Promise((r) => setTimeout(r, 2500));
-      expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
-      expect({ version, tsMasterOverlapMs: overlap.stop() }).toEqual({ version, tsMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
-      await stopAll();
-    }
-  }, 60_000);
+  it.skipIf(!haveKeepalived)(
+    'interoperates with real keepalived in both roles, VRRPv2 with PASS and VRRPv3',
+    async () => {
+      for (const version of [2, 3] as const) {
+        // Never both holding the VIP for longer than one advert interval (1 s), from start to takeover.
+        let overlap = watchOverlap(hasVip);
+        // keepalived MASTER, tskeepalived BACKUP; then keepalived stops gracefully and tskeepalived takes over
+        const ka = startKa('a', conf('a', 150, { version }));
+        startTs('b', conf('b', 100, { version }));
+        await waitFor(() => hasVip('a'), 8000);
+        await new Promise((r) => setTimeout(r, 2500));
+        expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
+        process.kill(Number(fs.readFileSync(ka.pidFile, 'utf8')), 'SIGTERM');
+        await waitFor(() => hasVip('b'), 3000);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect({ version, kaMasterOverlapMs: overlap.stop() }).toEqual({ version, kaMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
+        await stopAll();
+        // tskeepalived MASTER, keepalived BACKUP: keepalived must accept our adverts and stay BACKUP
+        overlap = watchOverlap(hasVip);
+        startTs('a', conf('a', 150, { version }));
+        startKa('b', conf('b', 100, { version }));
+        await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
+        await new Promise((r) => setTimeout(r, 2500));
+        expect({ version, b: hasVip('b') }).toEqual({ version, b: false });
+        expect({ version, tsMasterOverlapMs: overlap.stop() }).toEqual({ version, tsMasterOverlapMs: expect.toSatisfy((ms: number) => ms < 1000) });
+        await stopAll();
+      }
+    },
+    60_000,
+  );
 });

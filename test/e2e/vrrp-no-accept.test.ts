@@ -15,7 +15,12 @@ import { sh, sleep, waitFor } from '../helpers/netns.js';
 const BIN = path.resolve(__dirname, '../../bin/tskeepalived.js');
 const root = process.getuid?.() === 0;
 const have = (cmd: string, ...args: string[]) => spawnSync(cmd, args).status === 0;
-const canRun = root && fs.existsSync('/usr/sbin/keepalived') && have('nft', '--version') && have('ping', '-V') && spawnSync('ip', ['netns', 'add', `tsknaprobe${process.pid}`]).status === 0;
+const canRun =
+  root &&
+  fs.existsSync('/usr/sbin/keepalived') &&
+  have('nft', '--version') &&
+  have('ping', '-V') &&
+  spawnSync('ip', ['netns', 'add', `tsknaprobe${process.pid}`]).status === 0;
 if (canRun) spawnSync('ip', ['netns', 'del', `tsknaprobe${process.pid}`]);
 if (!canRun) console.log('no_accept tests skipped: they need root, iproute2, nft (nftables), ping and keepalived');
 
@@ -40,7 +45,8 @@ let n = 0;
 function start(kind: 'ts' | 'ka', file: string): { proc: ChildProcess; pid: string } {
   const pid = path.join(dir, `${kind}-${++n}.pid`);
   const out = fs.openSync(path.join(dir, `${kind}-${n}.log`), 'w');
-  const args = kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pid] : ['keepalived', '-n', '-l', '-P', '-f', file, '-p', pid, '-r', `${pid}.vrrp`];
+  const args =
+    kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pid] : ['keepalived', '-n', '-l', '-P', '-f', file, '-p', pid, '-r', `${pid}.vrrp`];
   const proc = spawn('ip', ['netns', 'exec', NS.a, ...args], { stdio: ['ignore', out, out] });
   procs.push(proc);
   return { proc, pid };
@@ -75,7 +81,10 @@ describe.skipIf(!canRun)('no_accept / vrrp_strict with nftables, next to keepali
     const file = conf(
       'rules.conf',
       inst('VI_1', 51, 150, '  no_accept\n', '    2001:db8::100/64\n') +
-        inst('VI_2', 52, 150, '  no_accept\n', '    192.0.2.100/32\n').replace('  }\n}\n', '  }\n  virtual_ipaddress_excluded {\n    192.0.2.102/32\n  }\n}\n') +
+        inst('VI_2', 52, 150, '  no_accept\n', '    192.0.2.100/32\n').replace(
+          '  }\n}\n',
+          '  }\n  virtual_ipaddress_excluded {\n    192.0.2.102/32\n  }\n}\n',
+        ) +
         inst('VI_3', 53, 255, '  no_accept\n', '    192.0.2.103/32\n'),
     );
     const lists: Record<string, string> = {};

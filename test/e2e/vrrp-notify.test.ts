@@ -184,7 +184,14 @@ vrrp_instance VI_1 {
     fs.writeFileSync(tf, '30\n'); // -300 < -253
     await waitFor(() => text().includes('INSTANCE "VI_1" FAULT'), 3000, 'FAULT');
     fs.writeFileSync(tf, '0\n');
-    await waitFor(() => text().split('\n').filter((l) => l.startsWith('INSTANCE "VI_1" MASTER 150')).length === 2, 6000, 'back to MASTER');
+    await waitFor(
+      () =>
+        text()
+          .split('\n')
+          .filter((l) => l.startsWith('INSTANCE "VI_1" MASTER 150')).length === 2,
+      6000,
+      'back to MASTER',
+    );
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
@@ -231,7 +238,14 @@ vrrp_instance VI_1 {
     procs.push(p);
     await waitFor(() => text().includes('INSTANCE "VI_1" MASTER'), 6000, 'MASTER once the process runs');
     p.kill('SIGKILL');
-    await waitFor(() => text().split('\n').filter((l) => l.startsWith('INSTANCE "VI_1" FAULT')).length === 2, 3000, 'FAULT again');
+    await waitFor(
+      () =>
+        text()
+          .split('\n')
+          .filter((l) => l.startsWith('INSTANCE "VI_1" FAULT')).length === 2,
+      3000,
+      'FAULT again',
+    );
     d.kill('SIGTERM');
     await waitFor(() => d.exitCode !== null, 5000, 'the daemon to stop');
   }, 40_000);
@@ -242,9 +256,14 @@ vrrp_instance VI_1 {
     spawnSync('ip', ['-n', NS, 'link', 'set', `${ifx}p`, 'up']);
     spawnSync('ip', ['-n', NS, 'link', 'set', ifx, 'up']);
     const conf = path.join(dir, 'noaddr.conf');
-    fs.writeFileSync(conf, `vrrp_instance VI_1 {\n  state MASTER\n  interface ${ifx}\n  virtual_router_id 63\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    203.0.113.100/24\n  }\n}\n`);
+    fs.writeFileSync(
+      conf,
+      `vrrp_instance VI_1 {\n  state MASTER\n  interface ${ifx}\n  virtual_router_id 63\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    203.0.113.100/24\n  }\n}\n`,
+    );
     const logFile = path.join(dir, 'noaddr.log');
-    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')] });
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], {
+      stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+    });
     procs.push(d);
     const log = () => fs.readFileSync(logFile, 'utf8');
     await waitFor(() => log().includes('Entering FAULT STATE (interface'), 10_000, 'the FAULT line');
@@ -258,7 +277,9 @@ vrrp_instance VI_1 {
   it("checkers' RS/VS lines: on notify_fifo next to VRRP's lines, and alone on lvs_notify_fifo (no IPVS needed)", async () => {
     // The checked real server listens inside the namespace, on the instance's address.
     const port = 18000 + (process.pid % 1000);
-    const srv = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', `require('net').createServer((c) => c.destroy()).listen(${port}, '192.0.2.1')`], { stdio: 'ignore' });
+    const srv = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', `require('net').createServer((c) => c.destroy()).listen(${port}, '192.0.2.1')`], {
+      stdio: 'ignore',
+    });
     procs.push(srv);
     const fifo = path.join(dir, 'all.fifo');
     const lvsFifo = path.join(dir, 'lvs.fifo');
@@ -298,7 +319,9 @@ virtual_server 192.0.2.120 80 {
 `,
     );
     const logFile = path.join(dir, 'lvs.log');
-    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], { stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')] });
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', conf], {
+      stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+    });
     procs.push(d);
     await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('INSTANCE "VI_1" MASTER 150'), 10_000, 'the VRRP line');
     await new Promise((r) => setTimeout(r, 1000));

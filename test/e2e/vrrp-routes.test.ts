@@ -72,7 +72,9 @@ describe.skipIf(!canRun)('virtual_routes and virtual_rules', () => {
     const file = path.join(dir, 'k.conf');
     fs.writeFileSync(file, conf(true));
     const logFile = path.join(dir, 'd.log');
-    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', file], { stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')] });
+    const d = spawn('ip', ['netns', 'exec', NS, process.execPath, BIN, '-n', '-l', '-f', file], {
+      stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+    });
     procs.push(d);
     await waitFor(() => ipn('rule', 'show').includes('from 192.0.2.100 lookup 100'), 10_000, 'the rule');
     expect(ipn('route', 'show')).toMatch(/198\.51\.100\.0\/24 via 192\.0\.2\.254 dev \S+ proto (keepalived|18)/);

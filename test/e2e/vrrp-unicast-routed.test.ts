@@ -42,7 +42,14 @@ function sh(...args: string[]): void {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
 }
 
-interface ConfOpts { version: 2 | 3; priority: number; peer?: string; peerOpts?: string; extra?: string; noPeers?: boolean }
+interface ConfOpts {
+  version: 2 | 3;
+  priority: number;
+  peer?: string;
+  peerOpts?: string;
+  extra?: string;
+  noPeers?: boolean;
+}
 
 function conf(side: 'a' | 'b', o: ConfOpts): string {
   const src = side === 'a' ? A_SRC : B_SRC;
@@ -55,7 +62,11 @@ function conf(side: 'a' | 'b', o: ConfOpts): string {
   return f;
 }
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+}
 
 function start(kind: 'ts' | 'ka', side: 'a' | 'b' | 'r', file: string): Daemon {
   const base = path.join(dir, `${kind}-${side}-${Date.now()}`);
@@ -63,7 +74,11 @@ function start(kind: 'ts' | 'ka', side: 'a' | 'b' | 'r', file: string): Daemon {
   const pidFile = `${base}.pid`;
   const out = fs.openSync(log, 'w');
   const cmd = kind === 'ts' ? [process.execPath, BIN] : ['keepalived'];
-  const proc = spawn('ip', ['netns', 'exec', NS[side], ...cmd, '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
+  const proc = spawn(
+    'ip',
+    ['netns', 'exec', NS[side], ...cmd, '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`],
+    { stdio: ['ignore', out, out] },
+  );
   procs.push(proc);
   return { proc, log, pidFile };
 }
@@ -110,7 +125,11 @@ async function capture(name: string): Promise<{ stop(): Promise<string[][]> }> {
       await new Promise((r) => cap.once('exit', r));
       const fields = ['ip.src', 'ip.dst', 'ip.ttl', 'ip.dsfield', 'vrrp.version', 'vrrp.prio', 'vrrp.checksum.status'];
       const r = spawnSync('tshark', ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'));
     },
   };
 }
@@ -162,36 +181,42 @@ describe.skipIf(!canRun)('unicast VRRP across a router (TTL 254)', () => {
     { version: 3, master: 'ka', backup: 'ts' },
   ] as const;
 
-  it.skipIf(!haveKeepalived).each(cases)('v$version, $master MASTER on A, $backup BACKUP on B: one MASTER, takeover after a crash, adverts arrive with TTL 254 from unicast_src_ip', async ({ version, master, backup }) => {
-    const cap = await capture(`v${version}-${master}`);
-    const overlap = watchOverlap(hasVip);
-    const a = start(master, 'a', conf('a', { version, priority: 150 }));
-    await waitFor(() => hasVip('a'), 15_000);
-    await backupNow(start(backup, 'b', conf('b', { version, priority: 100 })));
-    // Longer than the BACKUP's Master_Down_Interval (3 x 1 s + skew 0.61 s): it hears A or it would be MASTER.
-    await sleep(4500);
-    expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: false });
-    const killedAt = Date.now();
-    crash(await pidOf(a));
-    await waitFor(() => hasVip('b'), 6000);
-    const took = Date.now() - killedAt;
-    console.log(`v${version} ${master} MASTER crashed -> ${backup} MASTER after ${took} ms (Master_Down_Interval 3609 ms)`);
-    expect(took).toBeLessThanOrEqual(3609 + 400);
-    await sleep(300);
-    expect(overlap.stop()).toBeLessThan(1000);
-    const pkts = await cap.stop();
-    const fromA = pkts.filter((p) => p[0] === A_SRC);
-    const fromB = pkts.filter((p) => p[0] === B_SRC);
-    // Every advert of A came from its unicast_src_ip (never its primary address), routed once.
-    expect(pkts.filter((p) => p[0] === A_PRIMARY)).toEqual([]);
-    expect(fromA.length).toBeGreaterThanOrEqual(4);
-    for (const [, dst, ttl, tos, ver, , ck] of fromA) expect({ dst, ttl, tos, ver, ck }).toEqual({ dst: B_SRC, ttl: '254', tos: '0xc0', ver: String(version), ck: version === 3 ? '1' : ck });
-    // B's own adverts (as MASTER after the crash) leave with TTL 255 from its unicast_src_ip.
-    expect(fromB.length).toBeGreaterThanOrEqual(1);
-    for (const [, dst, ttl, tos, ver, , ck] of fromB) expect({ dst, ttl, tos, ver, ck }).toEqual({ dst: A_SRC, ttl: '255', tos: '0xc0', ver: String(version), ck: version === 3 ? '1' : ck });
-  }, 40_000);
+  it.skipIf(!haveKeepalived).each(cases)(
+    'v$version, $master MASTER on A, $backup BACKUP on B: one MASTER, takeover after a crash, adverts arrive with TTL 254 from unicast_src_ip',
+    async ({ version, master, backup }) => {
+      const cap = await capture(`v${version}-${master}`);
+      const overlap = watchOverlap(hasVip);
+      const a = start(master, 'a', conf('a', { version, priority: 150 }));
+      await waitFor(() => hasVip('a'), 15_000);
+      await backupNow(start(backup, 'b', conf('b', { version, priority: 100 })));
+      // Longer than the BACKUP's Master_Down_Interval (3 x 1 s + skew 0.61 s): it hears A or it would be MASTER.
+      await sleep(4500);
+      expect({ a: hasVip('a'), b: hasVip('b') }).toEqual({ a: true, b: false });
+      const killedAt = Date.now();
+      crash(await pidOf(a));
+      await waitFor(() => hasVip('b'), 6000);
+      const took = Date.now() - killedAt;
+      console.log(`v${version} ${master} MASTER crashed -> ${backup} MASTER after ${took} ms (Master_Down_Interval 3609 ms)`);
+      expect(took).toBeLessThanOrEqual(3609 + 400);
+      await sleep(300);
+      expect(overlap.stop()).toBeLessThan(1000);
+      const pkts = await cap.stop();
+      const fromA = pkts.filter((p) => p[0] === A_SRC);
+      const fromB = pkts.filter((p) => p[0] === B_SRC);
+      // Every advert of A came from its unicast_src_ip (never its primary address), routed once.
+      expect(pkts.filter((p) => p[0] === A_PRIMARY)).toEqual([]);
+      expect(fromA.length).toBeGreaterThanOrEqual(4);
+      for (const [, dst, ttl, tos, ver, , ck] of fromA)
+        expect({ dst, ttl, tos, ver, ck }).toEqual({ dst: B_SRC, ttl: '254', tos: '0xc0', ver: String(version), ck: version === 3 ? '1' : ck });
+      // B's own adverts (as MASTER after the crash) leave with TTL 255 from its unicast_src_ip.
+      expect(fromB.length).toBeGreaterThanOrEqual(1);
+      for (const [, dst, ttl, tos, ver, , ck] of fromB)
+        expect({ dst, ttl, tos, ver, ck }).toEqual({ dst: A_SRC, ttl: '255', tos: '0xc0', ver: String(version), ck: version === 3 ? '1' : ck });
+    },
+    40_000,
+  );
 
-  it('unicast_ttl sets the TTL adverts leave with; a peer\'s min_ttl/max_ttl accepts or drops them by it', async () => {
+  it("unicast_ttl sets the TTL adverts leave with; a peer's min_ttl/max_ttl accepts or drops them by it", async () => {
     const cap = await capture('ttl');
     start('ts', 'a', conf('a', { version: 3, priority: 150, extra: '  unicast_ttl 200\n' }));
     await waitFor(() => hasVip('a'), 15_000);
@@ -233,29 +258,38 @@ describe.skipIf(!canRun)('unicast VRRP across a router (TTL 254)', () => {
     expect(await cap.stop()).toEqual([]);
   }, 30_000);
 
-  it.skipIf(!haveKeepalived)('multicast to another group: vrrp_mcast_group4 (tskeepalived) and mcast_dst_ip (keepalived) meet on 224.0.0.88, adverts from mcast_src_ip', async () => {
-    const GROUP = '224.0.0.88';
-    const pcap = path.join(dir, 'mcast.pcap');
-    const cap = spawn('ip', ['netns', 'exec', NS.r, 'tshark', '-q', '-i', R_IF, '-w', pcap, '-f', 'ip proto 112'], { stdio: 'ignore' });
-    procs.push(cap);
-    await sleep(1500);
-    const inst = (dev: string, priority: number, extra: string) => `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${dev}\n  virtual_router_id 62\n  priority ${priority}\n  advert_int 1\n  version 3\n${extra}  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`;
-    const fa = path.join(dir, 'mc-a.conf');
-    const fr = path.join(dir, 'mc-r.conf');
-    fs.writeFileSync(fa, `global_defs {\n  vrrp_mcast_group4 ${GROUP}\n}\n` + inst(IF.a, 150, `  mcast_src_ip ${A_SRC}\n`));
-    fs.writeFileSync(fr, inst(R_IF, 100, `  mcast_dst_ip ${GROUP}\n`));
-    const overlap = watchOverlap((s) => hasVip(s === 'a' ? 'a' : 'r'));
-    start('ts', 'a', fa);
-    await waitFor(() => hasVip('a'), 15_000);
-    await backupNow(start('ka', 'r', fr));
-    await sleep(4500);
-    expect({ a: hasVip('a'), r: hasVip('r') }).toEqual({ a: true, r: false });
-    expect(overlap.stop()).toBeLessThan(1000);
-    cap.kill('SIGINT');
-    await new Promise((r) => cap.once('exit', r));
-    const out = spawnSync('tshark', ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.ttl', '-e', 'vrrp.checksum.status'], { encoding: 'utf8' }).stdout;
-    const rows = [...new Set(out.trim().split('\n').filter(Boolean))];
-    // Only tskeepalived's adverts: keepalived stayed BACKUP. Nothing went to 224.0.0.18.
-    expect(rows).toEqual([`${A_SRC}\t${GROUP}\t255\t1`]);
-  }, 40_000);
+  it.skipIf(!haveKeepalived)(
+    'multicast to another group: vrrp_mcast_group4 (tskeepalived) and mcast_dst_ip (keepalived) meet on 224.0.0.88, adverts from mcast_src_ip',
+    async () => {
+      const GROUP = '224.0.0.88';
+      const pcap = path.join(dir, 'mcast.pcap');
+      const cap = spawn('ip', ['netns', 'exec', NS.r, 'tshark', '-q', '-i', R_IF, '-w', pcap, '-f', 'ip proto 112'], { stdio: 'ignore' });
+      procs.push(cap);
+      await sleep(1500);
+      const inst = (dev: string, priority: number, extra: string) =>
+        `vrrp_instance VI_1 {\n  state BACKUP\n  interface ${dev}\n  virtual_router_id 62\n  priority ${priority}\n  advert_int 1\n  version 3\n${extra}  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`;
+      const fa = path.join(dir, 'mc-a.conf');
+      const fr = path.join(dir, 'mc-r.conf');
+      fs.writeFileSync(fa, `global_defs {\n  vrrp_mcast_group4 ${GROUP}\n}\n` + inst(IF.a, 150, `  mcast_src_ip ${A_SRC}\n`));
+      fs.writeFileSync(fr, inst(R_IF, 100, `  mcast_dst_ip ${GROUP}\n`));
+      const overlap = watchOverlap((s) => hasVip(s === 'a' ? 'a' : 'r'));
+      start('ts', 'a', fa);
+      await waitFor(() => hasVip('a'), 15_000);
+      await backupNow(start('ka', 'r', fr));
+      await sleep(4500);
+      expect({ a: hasVip('a'), r: hasVip('r') }).toEqual({ a: true, r: false });
+      expect(overlap.stop()).toBeLessThan(1000);
+      cap.kill('SIGINT');
+      await new Promise((r) => cap.once('exit', r));
+      const out = spawnSync(
+        'tshark',
+        ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.ttl', '-e', 'vrrp.checksum.status'],
+        { encoding: 'utf8' },
+      ).stdout;
+      const rows = [...new Set(out.trim().split('\n').filter(Boolean))];
+      // Only tskeepalived's adverts: keepalived stayed BACKUP. Nothing went to 224.0.0.18.
+      expect(rows).toEqual([`${A_SRC}\t${GROUP}\t255\t1`]);
+    },
+    40_000,
+  );
 });

@@ -60,7 +60,10 @@ function start(kind: 'ts' | 'ka', side: 'a' | 'b', priority: number, v6 = false)
   fs.writeFileSync(file, v6 ? conf6(side, priority) : conf(side, priority));
   const pidFile = path.join(dir, `${kind}-${side}.pid`);
   const out = fs.openSync(path.join(dir, `${kind}-${side}.log`), 'w');
-  const cmd = kind === 'ts' ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile] : ['keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
+  const cmd =
+    kind === 'ts'
+      ? [process.execPath, BIN, '-n', '-l', '-f', file, '-p', pidFile]
+      : ['keepalived', '-n', '-l', '-D', '-f', file, '-p', pidFile, '-r', `${pidFile}.vrrp`];
   const proc = spawn('ip', ['netns', 'exec', NS[side], ...cmd], { stdio: ['ignore', out, out] });
   procs.push(proc);
   return { proc, pid: () => Number(fs.readFileSync(pidFile, 'utf8')) };
@@ -125,51 +128,59 @@ describe.skipIf(!canRun)('use_vmac', () => {
     await waitFor(() => !hasVmac('b'), 5000, 'vrrp.51 to be deleted');
   }, 40_000);
 
-  it.skipIf(!haveKeepalived)('interoperates with keepalived using use_vmac: keepalived MASTER, tskeepalived BACKUP, then tskeepalived takes over', async () => {
-    const ka = start('ka', 'a', 150);
-    start('ts', 'b', 100);
-    await waitFor(() => vipOn('a'), 10_000, 'keepalived to hold the VIP on vrrp.51');
-    await new Promise((r) => setTimeout(r, 4500)); // longer than tskeepalived's Master_Down_Interval
-    expect(vipOn('b')).toBe(false);
-    expect(ping()).toBe(true);
-    // keepalived 2.2.7 lets the parent interface re-announce the VIP at its own MAC (an ARP request "tell
-    // the VIP" when the reply leaves through the parent); tskeepalived sets arp_announce=2 there. So the
-    // client's entry is checked only once tskeepalived holds the VIP.
-    crash(ka.pid());
-    spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
-    await waitFor(() => vipOn('b'), 6000, 'tskeepalived to take the VIP');
-    expect(clientNeigh()).toContain(VMAC);
-    await waitFor(ping, 3000, 'the client to reach the VIP through tskeepalived');
-  }, 40_000);
+  it.skipIf(!haveKeepalived)(
+    'interoperates with keepalived using use_vmac: keepalived MASTER, tskeepalived BACKUP, then tskeepalived takes over',
+    async () => {
+      const ka = start('ka', 'a', 150);
+      start('ts', 'b', 100);
+      await waitFor(() => vipOn('a'), 10_000, 'keepalived to hold the VIP on vrrp.51');
+      await new Promise((r) => setTimeout(r, 4500)); // longer than tskeepalived's Master_Down_Interval
+      expect(vipOn('b')).toBe(false);
+      expect(ping()).toBe(true);
+      // keepalived 2.2.7 lets the parent interface re-announce the VIP at its own MAC (an ARP request "tell
+      // the VIP" when the reply leaves through the parent); tskeepalived sets arp_announce=2 there. So the
+      // client's entry is checked only once tskeepalived holds the VIP.
+      crash(ka.pid());
+      spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
+      await waitFor(() => vipOn('b'), 6000, 'tskeepalived to take the VIP');
+      expect(clientNeigh()).toContain(VMAC);
+      await waitFor(ping, 3000, 'the client to reach the VIP through tskeepalived');
+    },
+    40_000,
+  );
 
-  it.skipIf(!haveKeepalived)('IPv6: the VMAC carries the parent\'s link-local address and no own one; keepalived and tskeepalived each MASTER in turn, the client keeps the virtual MAC', async () => {
-    // The client needs an address in the VIP's prefix.
-    spawnSync('ip', ['-n', NS.c, 'addr', 'add', '2001:db8::50/64', 'dev', IF.c, 'nodad']);
-    const a = start('ts', 'a', 150, true);
-    const b = start('ka', 'b', 100, true);
-    await waitFor(() => vip6On('a'), 15_000, 'tskeepalived to hold the IPv6 VIP on vrrp.61');
-    await new Promise((r) => setTimeout(r, 4500)); // longer than keepalived's Master_Down_Interval
-    expect(vip6On('b')).toBe(false); // keepalived hears our adverts from the VMAC
-    const link = ipn('a', '-d', 'link', 'show', 'vrrp.61');
-    expect(link).toContain(VMAC6);
-    expect(link).toContain('addrgenmode none');
-    const parentLl = /inet6 (fe80::\S+)\/64/.exec(ipn('a', '-6', 'addr', 'show', 'dev', IF.a))![1]!;
-    const onVmac = ipn('a', '-6', 'addr', 'show', 'dev', 'vrrp.61');
-    expect(onVmac).toContain(`inet6 ${parentLl}/64 scope link nodad deprecated`);
-    expect(onVmac.match(/scope link/g)).toHaveLength(1); // the parent's only
-    await waitFor(ping6, 5000, 'the client to reach the IPv6 VIP');
-    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
-    crash(a.pid());
-    spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
-    spawnSync('ip', ['-n', NS.a, 'link', 'del', 'vrrp.61']);
-    await waitFor(() => vip6On('b'), 6000, 'keepalived to take the IPv6 VIP');
-    await waitFor(ping6, 5000, 'the client to reach the VIP through keepalived');
-    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
-    // tskeepalived back, higher priority: it preempts keepalived.
-    start('ts', 'a', 150, true);
-    await waitFor(() => vip6On('a') && !vip6On('b'), 15_000, 'tskeepalived to take the VIP back');
-    await waitFor(ping6, 5000, 'the client to reach the VIP through tskeepalived again');
-    expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
-    void b;
-  }, 60_000);
+  it.skipIf(!haveKeepalived)(
+    "IPv6: the VMAC carries the parent's link-local address and no own one; keepalived and tskeepalived each MASTER in turn, the client keeps the virtual MAC",
+    async () => {
+      // The client needs an address in the VIP's prefix.
+      spawnSync('ip', ['-n', NS.c, 'addr', 'add', '2001:db8::50/64', 'dev', IF.c, 'nodad']);
+      const a = start('ts', 'a', 150, true);
+      const b = start('ka', 'b', 100, true);
+      await waitFor(() => vip6On('a'), 15_000, 'tskeepalived to hold the IPv6 VIP on vrrp.61');
+      await new Promise((r) => setTimeout(r, 4500)); // longer than keepalived's Master_Down_Interval
+      expect(vip6On('b')).toBe(false); // keepalived hears our adverts from the VMAC
+      const link = ipn('a', '-d', 'link', 'show', 'vrrp.61');
+      expect(link).toContain(VMAC6);
+      expect(link).toContain('addrgenmode none');
+      const parentLl = /inet6 (fe80::\S+)\/64/.exec(ipn('a', '-6', 'addr', 'show', 'dev', IF.a))![1]!;
+      const onVmac = ipn('a', '-6', 'addr', 'show', 'dev', 'vrrp.61');
+      expect(onVmac).toContain(`inet6 ${parentLl}/64 scope link nodad deprecated`);
+      expect(onVmac.match(/scope link/g)).toHaveLength(1); // the parent's only
+      await waitFor(ping6, 5000, 'the client to reach the IPv6 VIP');
+      expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+      crash(a.pid());
+      spawnSync('sh', ['-c', `ip netns pids ${NS.a} | xargs -r kill -9`]);
+      spawnSync('ip', ['-n', NS.a, 'link', 'del', 'vrrp.61']);
+      await waitFor(() => vip6On('b'), 6000, 'keepalived to take the IPv6 VIP');
+      await waitFor(ping6, 5000, 'the client to reach the VIP through keepalived');
+      expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+      // tskeepalived back, higher priority: it preempts keepalived.
+      start('ts', 'a', 150, true);
+      await waitFor(() => vip6On('a') && !vip6On('b'), 15_000, 'tskeepalived to take the VIP back');
+      await waitFor(ping6, 5000, 'the client to reach the VIP through tskeepalived again');
+      expect(ipn('c', '-6', 'neigh', 'show', VIP6)).toContain(VMAC6);
+      void b;
+    },
+    60_000,
+  );
 });

@@ -43,7 +43,11 @@ function sh(...args: string[]): void {
 }
 const out = (...args: string[]): string => spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' }).stdout;
 
-interface ConfOpts { nopreempt?: boolean; extra?: string; version?: 2 }
+interface ConfOpts {
+  nopreempt?: boolean;
+  extra?: string;
+  version?: 2;
+}
 
 function conf(side: 'a' | 'b', priority: number, opts: ConfOpts = {}): string {
   const text = `vrrp_instance VI6 {\n${opts.extra ?? ''}  state BACKUP\n  interface ${IF[side]}\n  virtual_router_id 61\n  priority ${priority}\n  advert_int 1\n${opts.version ? `  version ${opts.version}\n` : ''}${opts.nopreempt ? '  nopreempt\n' : ''}  virtual_ipaddress {\n    ${VIP}\n  }\n}\n`;
@@ -54,7 +58,11 @@ function conf(side: 'a' | 'b', priority: number, opts: ConfOpts = {}): string {
 
 const unicast = (side: 'a' | 'b') => `  unicast_src_ip ${IP[side]}\n  unicast_peer {\n    ${IP[side === 'a' ? 'b' : 'a']}\n  }\n`;
 
-interface Daemon { proc: ChildProcess; log: string; pidFile: string }
+interface Daemon {
+  proc: ChildProcess;
+  log: string;
+  pidFile: string;
+}
 
 function startTs(side: 'a' | 'b', file: string): Daemon {
   const log = path.join(dir, `${side}-${Date.now()}.log`);
@@ -81,7 +89,9 @@ function addrs(side: 'a' | 'b'): string {
 const hasVip = (side: 'a' | 'b') => addrs(side).includes(` ${VIP}/128 `);
 const macOf = (s: 'a' | 'b' | 'c') => out('ip', 'netns', 'exec', NS[s], 'cat', `/sys/class/net/${IF[s]}/address`).trim();
 function linkLocal(s: 'a' | 'b' | 'c'): string | undefined {
-  const line = out('ip', '-n', NS[s], '-6', '-o', 'addr', 'show', 'dev', IF[s], 'scope', 'link').split('\n').find((l) => l.includes('fe80:') && !l.includes('tentative'));
+  const line = out('ip', '-n', NS[s], '-6', '-o', 'addr', 'show', 'dev', IF[s], 'scope', 'link')
+    .split('\n')
+    .find((l) => l.includes('fe80:') && !l.includes('tentative'));
   return line ? /inet6 (fe80:[0-9a-f:]+)\//.exec(line)?.[1] : undefined;
 }
 
@@ -97,7 +107,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Time the daemon logged "Entering MASTER STATE" (ms since epoch), from its log. */
 function masterAt(d: Daemon): number | undefined {
-  const lines = fs.readFileSync(d.log, 'utf8').split('\n').filter((l) => l.includes('Entering MASTER STATE'));
+  const lines = fs
+    .readFileSync(d.log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('Entering MASTER STATE'));
   const last = lines[lines.length - 1];
   return last ? lineTime(last) : undefined;
 }
@@ -136,7 +149,11 @@ function capture(name: string, side: 'a' | 'b' | 'c' = 'c') {
     },
     fields(filter: string, ...f: string[]): string[][] {
       const r = spawnSync('tshark', ['-r', pcap, '-Y', filter, '-T', 'fields', ...f.flatMap((x) => ['-e', x])], { encoding: 'utf8' });
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'));
     },
   };
 }
@@ -194,7 +211,7 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     expect(took).toBeLessThanOrEqual(MASTER_DOWN_MS + 100);
   });
 
-  it('the new MASTER sends unsolicited NAs: the client\'s neighbour entry for the VIP moves to its MAC', async () => {
+  it("the new MASTER sends unsolicited NAs: the client's neighbour entry for the VIP moves to its MAC", async () => {
     const a = startTs('a', conf('a', 150));
     startTs('b', conf('b', 100));
     await waitFor(() => hasVip('a'), 8000);
@@ -255,106 +272,151 @@ describe.skipIf(!canRun)('IPv6 VRRP between processes in network namespaces', ()
     expect(fs.readFileSync(a.log, 'utf8')).toMatch(/running version 3 for IPv6/);
   });
 
-  it.skipIf(!haveTshark)('tshark, watching from the client, decodes every advert as valid VRRPv3 over IPv6 and the NA burst as valid ND', async () => {
-    const cap = capture('v6');
-    await cap.started();
-    const a = startTs('a', conf('a', 150));
-    startTs('b', conf('b', 100));
-    await waitFor(() => hasVip('a'), 8000);
-    await sleep(2500);
-    crash(pidOf(a));
-    await waitFor(() => hasVip('b'), 6000);
-    await sleep(500);
-    await cap.stop();
-    const ll = { a: linkLocal('a')!, b: linkLocal('b')! };
-    const adverts = cap.fields('vrrp', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'vrrp.version', 'vrrp.checksum.status', 'vrrp.ipv6_addr');
-    expect(adverts.length).toBeGreaterThanOrEqual(3);
-    for (const [src, dst, hlim, ver, status, vip] of adverts) {
-      // RFC 5798 §5.1.2: from the interface's link-local address to ff02::12, hop limit 255; 1 = checksum good.
-      expect({ src: [ll.a, ll.b].includes(src!), dst, hlim, ver, status, vip }).toEqual({ src: true, dst: 'ff02::12', hlim: '255', ver: '3', status: '1', vip: VIP });
-    }
-    expect(new Set(adverts.map((x) => x[0]))).toEqual(new Set([ll.a, ll.b]));
-    const nas = cap.fields('icmpv6.type == 136', 'eth.src', 'eth.dst', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'icmpv6.checksum.status', 'icmpv6.nd.na.flag.r', 'icmpv6.nd.na.flag.s', 'icmpv6.nd.na.flag.o', 'icmpv6.nd.na.target_address', 'icmpv6.opt.linkaddr');
-    for (const mac of [macOf('a'), macOf('b')]) {
-      const mine = nas.filter((n) => n[0] === mac);
-      expect(mine.length).toBeGreaterThanOrEqual(5); // garp_master_repeat 5, at once
-      for (const n of mine) expect(n.slice(1)).toEqual(['33:33:00:00:00:01', VIP, 'ff02::1', '255', '1', '0', '0', '1', VIP, mac]);
-    }
-    expect(cap.fields('_ws.malformed || _ws.expert.severity >= 8388608')).toEqual([]);
-  }, 60_000);
+  it.skipIf(!haveTshark)(
+    'tshark, watching from the client, decodes every advert as valid VRRPv3 over IPv6 and the NA burst as valid ND',
+    async () => {
+      const cap = capture('v6');
+      await cap.started();
+      const a = startTs('a', conf('a', 150));
+      startTs('b', conf('b', 100));
+      await waitFor(() => hasVip('a'), 8000);
+      await sleep(2500);
+      crash(pidOf(a));
+      await waitFor(() => hasVip('b'), 6000);
+      await sleep(500);
+      await cap.stop();
+      const ll = { a: linkLocal('a')!, b: linkLocal('b')! };
+      const adverts = cap.fields('vrrp', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'vrrp.version', 'vrrp.checksum.status', 'vrrp.ipv6_addr');
+      expect(adverts.length).toBeGreaterThanOrEqual(3);
+      for (const [src, dst, hlim, ver, status, vip] of adverts) {
+        // RFC 5798 §5.1.2: from the interface's link-local address to ff02::12, hop limit 255; 1 = checksum good.
+        expect({ src: [ll.a, ll.b].includes(src!), dst, hlim, ver, status, vip }).toEqual({
+          src: true,
+          dst: 'ff02::12',
+          hlim: '255',
+          ver: '3',
+          status: '1',
+          vip: VIP,
+        });
+      }
+      expect(new Set(adverts.map((x) => x[0]))).toEqual(new Set([ll.a, ll.b]));
+      const nas = cap.fields(
+        'icmpv6.type == 136',
+        'eth.src',
+        'eth.dst',
+        'ipv6.src',
+        'ipv6.dst',
+        'ipv6.hlim',
+        'icmpv6.checksum.status',
+        'icmpv6.nd.na.flag.r',
+        'icmpv6.nd.na.flag.s',
+        'icmpv6.nd.na.flag.o',
+        'icmpv6.nd.na.target_address',
+        'icmpv6.opt.linkaddr',
+      );
+      for (const mac of [macOf('a'), macOf('b')]) {
+        const mine = nas.filter((n) => n[0] === mac);
+        expect(mine.length).toBeGreaterThanOrEqual(5); // garp_master_repeat 5, at once
+        for (const n of mine) expect(n.slice(1)).toEqual(['33:33:00:00:00:01', VIP, 'ff02::1', '255', '1', '0', '0', '1', VIP, mac]);
+      }
+      expect(cap.fields('_ws.malformed || _ws.expert.severity >= 8388608')).toEqual([]);
+    },
+    60_000,
+  );
 
-  it.skipIf(!haveKeepalived)('interoperates with real keepalived in both roles over IPv6 multicast; both send the same NAs', async () => {
-    const cap = haveTshark ? capture('interop') : undefined;
-    await cap?.started();
-    // Never both holding the VIP longer than one advert interval (1 s) while both are alive.
-    let overlap = watchOverlap(hasVip);
-    // keepalived MASTER, tskeepalived BACKUP; keepalived stops gracefully and tskeepalived takes over
-    const ka = startKa('a', conf('a', 150));
-    const b = startTs('b', conf('b', 100));
-    await waitFor(() => hasVip('a'), 8000);
-    await sleep(2500);
-    expect(hasVip('b')).toBe(false);
-    const termAt = Date.now();
-    process.kill(pidOf(ka), 'SIGTERM');
-    await waitFor(() => hasVip('b'), 3000);
-    console.log(`IPv6 interop: keepalived SIGTERM -> tskeepalived MASTER after ${masterAt(b)! - termAt} ms`);
-    await sleep(300);
-    expect(overlap.stop()).toBeLessThan(1000);
-    await cap?.stop();
-    await stopAll();
-    if (cap) {
-      // keepalived's NAs (vrrp_ndisc.c, from a) and ours (from b) carry the same fields; only the MAC differs.
-      const nas = cap.fields('icmpv6.type == 136', 'eth.src', 'eth.dst', 'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'icmpv6.checksum.status', 'icmpv6.nd.na.flag.r', 'icmpv6.nd.na.flag.s', 'icmpv6.nd.na.flag.o', 'icmpv6.nd.na.target_address', 'icmpv6.opt.linkaddr');
-      const shapes = (mac: string) => nas.filter((n) => n[0] === mac).map((n) => n.slice(1).join(' ').replaceAll(mac, 'MAC'));
-      const theirs = shapes(macOf('a'));
-      const ours = shapes(macOf('b'));
-      expect(theirs.length).toBeGreaterThanOrEqual(1);
-      expect(ours.length).toBeGreaterThanOrEqual(5);
-      expect(new Set(ours)).toEqual(new Set(theirs));
-      expect(new Set(ours).size).toBe(1);
-    }
-    // tskeepalived MASTER, keepalived BACKUP: keepalived accepts our adverts and stays BACKUP...
-    overlap = watchOverlap(hasVip);
-    const a = startTs('a', conf('a', 150));
-    const kb = startKa('b', conf('b', 100));
-    await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
-    await sleep(2500);
-    expect(hasVip('b')).toBe(false);
-    // (until the kill: a MASTER killed with -9 leaves its VIP behind, keepalived's as ours)
-    expect(overlap.stop()).toBeLessThan(1000);
-    // ...and takes over when we die.
-    const killedAt = Date.now();
-    crash(pidOf(a));
-    await waitFor(() => hasVip('b'), 6000);
-    console.log(`IPv6 interop: tskeepalived kill -9 -> keepalived has the VIP after ${Date.now() - killedAt} ms`);
-    expect(fs.readFileSync(kb.log, 'utf8')).not.toMatch(/invalid|checksum|mismatch/i);
-  }, 60_000);
+  it.skipIf(!haveKeepalived)(
+    'interoperates with real keepalived in both roles over IPv6 multicast; both send the same NAs',
+    async () => {
+      const cap = haveTshark ? capture('interop') : undefined;
+      await cap?.started();
+      // Never both holding the VIP longer than one advert interval (1 s) while both are alive.
+      let overlap = watchOverlap(hasVip);
+      // keepalived MASTER, tskeepalived BACKUP; keepalived stops gracefully and tskeepalived takes over
+      const ka = startKa('a', conf('a', 150));
+      const b = startTs('b', conf('b', 100));
+      await waitFor(() => hasVip('a'), 8000);
+      await sleep(2500);
+      expect(hasVip('b')).toBe(false);
+      const termAt = Date.now();
+      process.kill(pidOf(ka), 'SIGTERM');
+      await waitFor(() => hasVip('b'), 3000);
+      console.log(`IPv6 interop: keepalived SIGTERM -> tskeepalived MASTER after ${masterAt(b)! - termAt} ms`);
+      await sleep(300);
+      expect(overlap.stop()).toBeLessThan(1000);
+      await cap?.stop();
+      await stopAll();
+      if (cap) {
+        // keepalived's NAs (vrrp_ndisc.c, from a) and ours (from b) carry the same fields; only the MAC differs.
+        const nas = cap.fields(
+          'icmpv6.type == 136',
+          'eth.src',
+          'eth.dst',
+          'ipv6.src',
+          'ipv6.dst',
+          'ipv6.hlim',
+          'icmpv6.checksum.status',
+          'icmpv6.nd.na.flag.r',
+          'icmpv6.nd.na.flag.s',
+          'icmpv6.nd.na.flag.o',
+          'icmpv6.nd.na.target_address',
+          'icmpv6.opt.linkaddr',
+        );
+        const shapes = (mac: string) => nas.filter((n) => n[0] === mac).map((n) => n.slice(1).join(' ').replaceAll(mac, 'MAC'));
+        const theirs = shapes(macOf('a'));
+        const ours = shapes(macOf('b'));
+        expect(theirs.length).toBeGreaterThanOrEqual(1);
+        expect(ours.length).toBeGreaterThanOrEqual(5);
+        expect(new Set(ours)).toEqual(new Set(theirs));
+        expect(new Set(ours).size).toBe(1);
+      }
+      // tskeepalived MASTER, keepalived BACKUP: keepalived accepts our adverts and stays BACKUP...
+      overlap = watchOverlap(hasVip);
+      const a = startTs('a', conf('a', 150));
+      const kb = startKa('b', conf('b', 100));
+      await waitFor(() => hasVip('a') && !hasVip('b'), 8000);
+      await sleep(2500);
+      expect(hasVip('b')).toBe(false);
+      // (until the kill: a MASTER killed with -9 leaves its VIP behind, keepalived's as ours)
+      expect(overlap.stop()).toBeLessThan(1000);
+      // ...and takes over when we die.
+      const killedAt = Date.now();
+      crash(pidOf(a));
+      await waitFor(() => hasVip('b'), 6000);
+      console.log(`IPv6 interop: tskeepalived kill -9 -> keepalived has the VIP after ${Date.now() - killedAt} ms`);
+      expect(fs.readFileSync(kb.log, 'utf8')).not.toMatch(/invalid|checksum|mismatch/i);
+    },
+    60_000,
+  );
 
-  it.skipIf(!haveKeepalived)('interoperates with real keepalived over IPv6 unicast, whose adverts come with the default hop limit', async () => {
-    // Unicast frames between a and b do not reach the client's port: watch from b.
-    const cap = haveTshark ? capture('unicast', 'b') : undefined;
-    await cap?.started();
-    const ka = startKa('a', conf('a', 150, { extra: unicast('a') }));
-    startTs('b', conf('b', 100, { extra: unicast('b') }));
-    await waitFor(() => hasVip('a'), 8000);
-    await sleep(2500);
-    expect(hasVip('b')).toBe(false);
-    process.kill(pidOf(ka), 'SIGTERM');
-    await waitFor(() => hasVip('b'), 3000);
-    await sleep(1500);
-    await cap?.stop();
-    await stopAll();
-    if (cap) {
-      const hops = (src: string) => new Set(cap.fields(`vrrp && !icmpv6 && ipv6.src == ${src}`, 'ipv6.hlim', 'vrrp.checksum.status').map((x) => x.join('/')));
-      // keepalived sets no hop limit for IPv6 unicast (only unicast_ttl would): the kernel default, 64.
-      // We accept it as keepalived does (no 255 check for unicast) and send ours with 255.
-      expect(hops(IP.a)).toEqual(new Set(['64/1']));
-      expect(hops(IP.b)).toEqual(new Set(['255/1']));
-    }
-    startTs('a', conf('a', 150, { extra: unicast('a') }));
-    startKa('b', conf('b', 100, { extra: unicast('b') }));
-    await waitFor(() => hasVip('a'), 8000);
-    await sleep(2500);
-    expect(hasVip('b')).toBe(false);
-  }, 40_000);
+  it.skipIf(!haveKeepalived)(
+    'interoperates with real keepalived over IPv6 unicast, whose adverts come with the default hop limit',
+    async () => {
+      // Unicast frames between a and b do not reach the client's port: watch from b.
+      const cap = haveTshark ? capture('unicast', 'b') : undefined;
+      await cap?.started();
+      const ka = startKa('a', conf('a', 150, { extra: unicast('a') }));
+      startTs('b', conf('b', 100, { extra: unicast('b') }));
+      await waitFor(() => hasVip('a'), 8000);
+      await sleep(2500);
+      expect(hasVip('b')).toBe(false);
+      process.kill(pidOf(ka), 'SIGTERM');
+      await waitFor(() => hasVip('b'), 3000);
+      await sleep(1500);
+      await cap?.stop();
+      await stopAll();
+      if (cap) {
+        const hops = (src: string) => new Set(cap.fields(`vrrp && !icmpv6 && ipv6.src == ${src}`, 'ipv6.hlim', 'vrrp.checksum.status').map((x) => x.join('/')));
+        // keepalived sets no hop limit for IPv6 unicast (only unicast_ttl would): the kernel default, 64.
+        // We accept it as keepalived does (no 255 check for unicast) and send ours with 255.
+        expect(hops(IP.a)).toEqual(new Set(['64/1']));
+        expect(hops(IP.b)).toEqual(new Set(['255/1']));
+      }
+      startTs('a', conf('a', 150, { extra: unicast('a') }));
+      startKa('b', conf('b', 100, { extra: unicast('b') }));
+      await waitFor(() => hasVip('a'), 8000);
+      await sleep(2500);
+      expect(hasVip('b')).toBe(false);
+    },
+    40_000,
+  );
 });

@@ -22,7 +22,11 @@ fs.mkdirSync(mnt);
 
 /** Runs `script` (sh) in its own mount and network namespaces; $TSK is the daemon command. */
 function inNamespace(script: string): { out: string; status: number | null } {
-  const r = spawnSync('unshare', ['-m', '-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TSK: `${process.execPath} ${BIN}`, MNT: mnt, CONF: conf } });
+  const r = spawnSync('unshare', ['-m', '-n', 'sh', '-c', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, TSK: `${process.execPath} ${BIN}`, MNT: mnt, CONF: conf },
+  });
   return { out: r.stdout + r.stderr, status: r.status };
 }
 

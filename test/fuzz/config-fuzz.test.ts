@@ -41,12 +41,73 @@ function check(text: string, configId: string | null = null): Diagnostic[] {
 }
 
 const TOKENS = [
-  '{', '}', '"', '!', '#', '\\', '$X=1', '${X}', '$X', '@main', '@^main', '~SEQ(I,1,3)', '~LST(A,1,2)', 'include x.conf',
-  'vrrp_instance', 'virtual_server', 'real_server', 'global_defs', 'vrrp_script', 'vrrp_sync_group', 'group', 'state', 'MASTER',
-  'BACKUP', 'priority', 'virtual_router_id', 'interface', 'eth0', 'virtual_ipaddress', '192.0.2.1/24', '2001:db8::1', 'lb_kind',
-  'NAT', 'DR', 'TUN', 'lb_algo', 'wrr', 'TCP_CHECK', 'HTTP_GET', 'url', 'path', 'MISC_CHECK', 'misc_path', 'weight', '-5', '0',
-  '256', '1.5', 'authentication', 'auth_type', 'PASS', 'auth_pass', 'track_script', 'fwmark', 'protocol', 'TCP', 'UDP', 'port',
-  '80', 'advert_int', 'notify', '/bin/true', 'quorum', 'sorry_server', 'unicast_peer', 'static_ipaddress', 'track_file',
+  '{',
+  '}',
+  '"',
+  '!',
+  '#',
+  '\\',
+  '$X=1',
+  '${X}',
+  '$X',
+  '@main',
+  '@^main',
+  '~SEQ(I,1,3)',
+  '~LST(A,1,2)',
+  'include x.conf',
+  'vrrp_instance',
+  'virtual_server',
+  'real_server',
+  'global_defs',
+  'vrrp_script',
+  'vrrp_sync_group',
+  'group',
+  'state',
+  'MASTER',
+  'BACKUP',
+  'priority',
+  'virtual_router_id',
+  'interface',
+  'eth0',
+  'virtual_ipaddress',
+  '192.0.2.1/24',
+  '2001:db8::1',
+  'lb_kind',
+  'NAT',
+  'DR',
+  'TUN',
+  'lb_algo',
+  'wrr',
+  'TCP_CHECK',
+  'HTTP_GET',
+  'url',
+  'path',
+  'MISC_CHECK',
+  'misc_path',
+  'weight',
+  '-5',
+  '0',
+  '256',
+  '1.5',
+  'authentication',
+  'auth_type',
+  'PASS',
+  'auth_pass',
+  'track_script',
+  'fwmark',
+  'protocol',
+  'TCP',
+  'UDP',
+  'port',
+  '80',
+  'advert_int',
+  'notify',
+  '/bin/true',
+  'quorum',
+  'sorry_server',
+  'unicast_peer',
+  'static_ipaddress',
+  'track_file',
 ];
 
 const line = fc.array(fc.constantFrom(...TOKENS), { minLength: 0, maxLength: 6 }).map((ws) => ws.join(' '));
@@ -65,12 +126,29 @@ const mutated = fc
       if (ls.length === 0) break;
       const i = n % ls.length;
       switch (op) {
-        case 'del': ls.splice(i, 1); break;
-        case 'dup': ls.splice(i, 0, ls[i]!); break;
-        case 'swap': { const j = (i * 7 + 3) % ls.length; [ls[i], ls[j]] = [ls[j]!, ls[i]!]; break; }
-        case 'char': { const l = ls[i]!; const k = n % (l.length + 1); ls[i] = l.slice(0, k) + junk + l.slice(k + 1); break; }
-        case 'brace': ls[i] = ls[i]! + (n % 2 ? ' {' : ' }'); break;
-        case 'tok': ls[i] = TOKENS[n % TOKENS.length]! + ' ' + ls[i]!; break;
+        case 'del':
+          ls.splice(i, 1);
+          break;
+        case 'dup':
+          ls.splice(i, 0, ls[i]!);
+          break;
+        case 'swap': {
+          const j = (i * 7 + 3) % ls.length;
+          [ls[i], ls[j]] = [ls[j]!, ls[i]!];
+          break;
+        }
+        case 'char': {
+          const l = ls[i]!;
+          const k = n % (l.length + 1);
+          ls[i] = l.slice(0, k) + junk + l.slice(k + 1);
+          break;
+        }
+        case 'brace':
+          ls[i] = ls[i]! + (n % 2 ? ' {' : ' }');
+          break;
+        case 'tok':
+          ls[i] = TOKENS[n % TOKENS.length]! + ' ' + ls[i]!;
+          break;
       }
     }
     return ls.join('\n');
@@ -81,12 +159,27 @@ const runs = (n: number) => Math.max(n, Number(process.env.FUZZ_CONFIG_RUNS ?? 0
 
 describe('config front end properties', () => {
   it('random token soup never crashes and always names file:line', () => {
-    fc.assert(fc.property(tokenConfig, fc.constantFrom<string | null>(null, 'main'), (text, id) => { check(text, id); }), { numRuns: runs(400) });
+    fc.assert(
+      fc.property(tokenConfig, fc.constantFrom<string | null>(null, 'main'), (text, id) => {
+        check(text, id);
+      }),
+      { numRuns: runs(400) },
+    );
   });
   it('mutated real configurations never crash and always name file:line', () => {
-    fc.assert(fc.property(mutated, (text) => { check(text); }), { numRuns: runs(400) });
+    fc.assert(
+      fc.property(mutated, (text) => {
+        check(text);
+      }),
+      { numRuns: runs(400) },
+    );
   });
   it('arbitrary unicode input never crashes', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => { check(text); }), { numRuns: runs(300) });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (text) => {
+        check(text);
+      }),
+      { numRuns: runs(300) },
+    );
   });
 });

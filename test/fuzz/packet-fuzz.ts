@@ -34,7 +34,17 @@ function seeds(): Buffer[] {
     encode({ version: 2, vrid: 51, priority: 100, advertIntMs: 1000, authType: 1, authData: Buffer.from('secret\0\0'), addresses: addrs }),
     encode({ version: 2, vrid: 51, priority: 100, advertIntMs: 1000, authType: 0, addresses: addrs }),
     encode({ version: 3, vrid: 51, priority: 100, advertIntMs: 100, authType: 0, addresses: addrs }, { srcAddr: SRC4, dstAddr: DST4 }),
-    encode({ version: 3, vrid: 51, priority: 100, advertIntMs: 100, authType: 0, addresses: [Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1])] }, { srcAddr: SRC6, dstAddr: DST6 }),
+    encode(
+      {
+        version: 3,
+        vrid: 51,
+        priority: 100,
+        advertIntMs: 100,
+        authType: 0,
+        addresses: [Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1])],
+      },
+      { srcAddr: SRC6, dstAddr: DST6 },
+    ),
   ];
 }
 
@@ -60,7 +70,13 @@ const KEY = ahKey('secret');
 /** Pushes one input through every decoder; throws only if a decoder does. */
 export function exercise(buf: Buffer, r: () => number): void {
   const ttl = r() < 0.8 ? 255 : Math.floor(r() * 256);
-  decode(buf, { family: 4, ttl, srcAddr: SRC4, dstAddr: DST4, expected: { version: 2, vrid: 51, authType: 1, authData: Buffer.from('secret\0\0'), advertIntMs: 1000 } });
+  decode(buf, {
+    family: 4,
+    ttl,
+    srcAddr: SRC4,
+    dstAddr: DST4,
+    expected: { version: 2, vrid: 51, authType: 1, authData: Buffer.from('secret\0\0'), advertIntMs: 1000 },
+  });
   decode(buf, { family: 4, ttl, srcAddr: SRC4, dstAddr: DST4, unicast: r() < 0.5, expected: { version: 3, vrid: 51 } });
   decode(buf, { family: 6, hopLimit: ttl, srcAddr: SRC6, dstAddr: DST6 });
   // An IPv4 header in front: the AH parser and verifier.
@@ -76,5 +92,8 @@ export function exercise(buf: Buffer, r: () => number): void {
   decodeInfo(buf);
   decodeTimeouts(buf);
   decodeStats(buf, r() < 0.5);
-  toEvent(16 + Math.floor(r() * 20), { data: { family: buf[0], index: buf[1], flags: {} }, attrs: { ifname: r() < 0.5 ? 'eth0' : undefined, address: buf.subarray(0, r() < 0.5 ? 4 : 16), table: buf[2] } });
+  toEvent(16 + Math.floor(r() * 20), {
+    data: { family: buf[0], index: buf[1], flags: {} },
+    attrs: { ifname: r() < 0.5 ? 'eth0' : undefined, address: buf.subarray(0, r() < 0.5 ? 4 : 16), table: buf[2] },
+  });
 }

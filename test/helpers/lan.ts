@@ -130,7 +130,26 @@ export class Lan {
     const log = path.join(this.dir, `${id}.log`);
     const pidFile = path.join(this.dir, `${id}.pid`);
     const out = fs.openSync(log, 'w');
-    const proc = spawn('ip', ['netns', 'exec', this.ns[side], 'keepalived', '-n', ...(quiet ? [] : ['-l', '-D']), '-f', conf, '-p', pidFile, '-r', `${pidFile}.vrrp`, '-c', `${pidFile}.check`], { stdio: ['ignore', out, out] });
+    const proc = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.ns[side],
+        'keepalived',
+        '-n',
+        ...(quiet ? [] : ['-l', '-D']),
+        '-f',
+        conf,
+        '-p',
+        pidFile,
+        '-r',
+        `${pidFile}.vrrp`,
+        '-c',
+        `${pidFile}.check`,
+      ],
+      { stdio: ['ignore', out, out] },
+    );
     this.procs.push(proc);
     return { proc, log, pidFile, vrrpPidFile: `${pidFile}.vrrp` };
   }
@@ -162,13 +181,20 @@ export class Lan {
         await sleep(300);
         p.kill('SIGINT');
         await exited(p);
-        const fields = ['frame.time_epoch', 'eth.src', 'ip.src', 'vrrp.prio', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'arp.opcode'].flatMap((f) => ['-e', f]);
+        const fields = ['frame.time_epoch', 'eth.src', 'ip.src', 'vrrp.prio', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'arp.opcode'].flatMap((f) => [
+          '-e',
+          f,
+        ]);
         const r = spawnSync('tshark', ['-r', file, '-Y', 'vrrp or arp', '-T', 'fields', ...fields], { encoding: 'utf8' });
-        return r.stdout.trim().split('\n').filter(Boolean).map((l) => {
-          const [t, mac, ipSrc, prio, arpSrc, arpDst, op] = l.split('\t');
-          const at = { t: Number(t), mac: mac! };
-          return ipSrc ? { ...at, kind: 'vrrp', src: ipSrc, prio: Number(prio) } : { ...at, kind: 'arp', src: arpSrc!, target: arpDst!, op: Number(op) };
-        });
+        return r.stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => {
+            const [t, mac, ipSrc, prio, arpSrc, arpDst, op] = l.split('\t');
+            const at = { t: Number(t), mac: mac! };
+            return ipSrc ? { ...at, kind: 'vrrp', src: ipSrc, prio: Number(prio) } : { ...at, kind: 'arp', src: arpSrc!, target: arpDst!, op: Number(op) };
+          });
       },
     };
   }
@@ -177,7 +203,11 @@ export class Lan {
 export type Frame = { t: number; mac: string } & ({ kind: 'vrrp'; src: string; prio: number } | { kind: 'arp'; src: string; target: string; op: number });
 
 /** One vrrp_instance on director `side`'s interface. */
-export function instanceConf(lan: Lan, side: Side, o: { vrid: number; priority: number; advertInt?: number; vips: string[]; extra?: string; top?: string }): string {
+export function instanceConf(
+  lan: Lan,
+  side: Side,
+  o: { vrid: number; priority: number; advertInt?: number; vips: string[]; extra?: string; top?: string },
+): string {
   const v3 = o.advertInt !== undefined && o.advertInt < 1 ? '  version 3\n' : '';
   return `${o.top ?? ''}vrrp_instance VI_1 {\n  state BACKUP\n  interface ${lan.ifs[side]}\n  virtual_router_id ${o.vrid}\n  priority ${o.priority}\n  advert_int ${o.advertInt ?? 1}\n${v3}${o.extra ?? ''}  virtual_ipaddress {\n${o.vips.map((v) => `    ${v}\n`).join('')}  }\n}\n`;
 }

@@ -9,7 +9,14 @@ function globToRegex(pattern: string): RegExp {
     else if (c === '?') re += '[^/]';
     else if (c === '{' && pattern.indexOf('}', i) > i) {
       const end = pattern.indexOf('}', i);
-      re += '(' + pattern.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|') + ')';
+      re +=
+        '(' +
+        pattern
+          .slice(i + 1, end)
+          .split(',')
+          .map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+          .join('|') +
+        ')';
       i = end;
     } else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
   }
@@ -32,7 +39,9 @@ export function memFs(files: Record<string, string>): ConfigFs & { reads: string
     },
     glob(pattern: string) {
       const re = globToRegex(pattern);
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
   };
 }

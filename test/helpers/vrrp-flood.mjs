@@ -27,7 +27,8 @@ const vip = ipToBytes('192.0.2.100');
 const dst = ipToBytes('224.0.0.18');
 const srcB = ipToBytes(src);
 
-const good = (o = {}) => encode({ version: 2, vrid, priority: 254, advertIntMs: 1000, addresses: [vip], authType: AUTH_PASS, authData: passAuthData(password), ...o });
+const good = (o = {}) =>
+  encode({ version: 2, vrid, priority: 254, advertIntMs: 1000, addresses: [vip], authType: AUTH_PASS, authData: passAuthData(password), ...o });
 /** A copy of advert `b` with `f` applied, its checksum valid again unless `badChecksum`. */
 const corrupt = (b, f, badChecksum = false) => {
   const c = Buffer.from(b);

@@ -13,9 +13,18 @@ const DIST = path.resolve(__dirname, '../../dist');
 
 describe.skipIf(!fs.existsSync(path.join(DIST, 'check/index.js')))('checks this host cannot make', () => {
   it('EMFILE leaves the real server up and uncounted, is logged, and checks resume once descriptors are free', () => {
-    const r = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${path.join(__dirname, 'fixtures/emfile-child.mjs')}" "${DIST}"`], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${path.join(__dirname, 'fixtures/emfile-child.mjs')}" "${DIST}"`], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { held: number; downWhileStarved: boolean; starved: { up: boolean; failures: number }; fed: { up: boolean; checks: number; failures: number }; warnings: string[] };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      held: number;
+      downWhileStarved: boolean;
+      starved: { up: boolean; failures: number };
+      fed: { up: boolean; checks: number; failures: number };
+      warnings: string[];
+    };
     expect(out.held).toBeGreaterThan(0);
     expect(out.downWhileStarved).toBe(false);
     expect(out.starved).toMatchObject({ up: true, failures: 0 });
@@ -30,7 +39,11 @@ describe.skipIf(!fs.existsSync(path.join(DIST, 'check/index.js')))('checks this 
       const js = `import(${JSON.stringify(path.join(DIST, 'net/rlimit.js'))}).then((m) => console.log(JSON.stringify([m.raiseOpenFilesLimit(5000), m.openFilesLimit(), m.raiseOpenFilesLimit(100)])))`;
       const r = spawnSync('sh', ['-c', `${ulimit} && exec "${process.execPath}" -e '${js}'`], { encoding: 'utf8', timeout: 30_000 });
       expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout.trim()) as [{ before: number; after: number } | { error: string }, { soft: number; hard: number }, { before: number; after: number }];
+      return JSON.parse(r.stdout.trim()) as [
+        { before: number; after: number } | { error: string },
+        { soft: number; hard: number },
+        { before: number; after: number },
+      ];
     };
     // High enough already: left as it is.
     const [enough, nowEnough] = run('ulimit -n 6000');

@@ -18,12 +18,33 @@ const DIST = path.join(ROOT, 'dist');
 const canRun = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0 && fs.existsSync(path.join(DIST, 'net/sockopt.js'));
 const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-marks-'));
 const haveCert =
-  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' }).status === 0;
+  spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '1',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  ).status === 0;
 afterAll(() => fs.rmSync(certDir, { recursive: true, force: true }));
 
 describe.skipIf(!canRun)('bind_if and fwmark on checker sockets (in a network namespace)', () => {
   it('a mark refused by policy routing fails every checker; bind_if lo passes, another interface or a missing one fails', () => {
-    const r = spawnSync('unshare', ['-n', process.execPath, path.join(__dirname, 'fixtures/marks-child.mjs'), DIST, haveCert ? certDir : ''], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('unshare', ['-n', process.execPath, path.join(__dirname, 'fixtures/marks-child.mjs'), DIST, haveCert ? certDir : ''], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, Record<string, string>>;
     const paths = haveCert ? ['tcp', 'tcp-js', 'socket', 'http', 'https', 'udp'] : ['tcp', 'tcp-js', 'socket', 'http', 'udp'];

@@ -17,7 +17,14 @@ import type { Probe } from '../../src/check/probe.js';
 
 const loc = { file: 't', line: 1 } as never;
 const timing = { alpha: false, retry: 0, delayBeforeRetryS: 1, warmupS: 0, delayLoopS: 1, logAllFailures: false };
-const conn = (port: number, timeoutS = 1, ip = '127.0.0.1'): CheckerConnection => ({ connectIp: ip, family: ip.includes(':') ? 'inet6' : 'inet', connectPort: port, bindPort: 0, connectTimeoutS: timeoutS, fwmark: 0 });
+const conn = (port: number, timeoutS = 1, ip = '127.0.0.1'): CheckerConnection => ({
+  connectIp: ip,
+  family: ip.includes(':') ? 'inet6' : 'inet',
+  connectPort: port,
+  bindPort: 0,
+  connectTimeoutS: timeoutS,
+  fwmark: 0,
+});
 const never = new AbortController().signal;
 
 /** Runs `probe` and aborts it after 50 ms: it must resolve at once with ok false. */
@@ -80,7 +87,13 @@ function smtpServer(mode: SmtpMode): net.Server {
     });
   });
 }
-const smtp = (port: number, timeoutS = 1): SmtpCheck => ({ type: 'SMTP_CHECK', loc, ...timing, connection: conn(port, timeoutS), heloName: 'checker.example.org' });
+const smtp = (port: number, timeoutS = 1): SmtpCheck => ({
+  type: 'SMTP_CHECK',
+  loc,
+  ...timing,
+  connection: conn(port, timeoutS),
+  heloName: 'checker.example.org',
+});
 
 // ---- DNS -----------------------------------------------------------------------------------------
 
@@ -105,7 +118,15 @@ dnsServer.on('message', (q, from) => {
   dnsServer.send(q, from.port, from.address);
   dnsServer.send(reply, from.port, from.address);
 });
-const dns = (timeoutS = 1, over: Partial<DnsCheck> = {}): DnsCheck => ({ type: 'DNS_CHECK', loc, ...timing, connection: conn(dnsServer.address().port, timeoutS), dnsType: 'A', name: 'www.example.com', ...over });
+const dns = (timeoutS = 1, over: Partial<DnsCheck> = {}): DnsCheck => ({
+  type: 'DNS_CHECK',
+  loc,
+  ...timing,
+  connection: conn(dnsServer.address().port, timeoutS),
+  dnsType: 'A',
+  name: 'www.example.com',
+  ...over,
+});
 
 // ---- UDP echo ------------------------------------------------------------------------------------
 
@@ -116,7 +137,16 @@ echo.on('message', (m, from) => {
   seenPayloads.push(m);
   if (!echoSilent) echo.send(m, from.port, from.address);
 });
-const udp = (port: number, over: Partial<UdpCheck> = {}, timeoutS = 1): UdpCheck => ({ type: 'UDP_CHECK', loc, ...timing, connection: conn(port, timeoutS), requireReply: false, minReplyLength: 0, maxReplyLength: 255, ...over });
+const udp = (port: number, over: Partial<UdpCheck> = {}, timeoutS = 1): UdpCheck => ({
+  type: 'UDP_CHECK',
+  loc,
+  ...timing,
+  connection: conn(port, timeoutS),
+  requireReply: false,
+  minReplyLength: 0,
+  maxReplyLength: 255,
+  ...over,
+});
 
 beforeAll(async () => {
   for (const m of ['good', '554', 'helo-refused', 'silent', 'multiline', 'no-quit-reply'] as const) {
@@ -171,7 +201,10 @@ describe('DNS_CHECK probe', () => {
   });
   it('NXDOMAIN: down with the rcode; NOERROR without answers: up, as keepalived (it never reads ANCOUNT)', async () => {
     dnsMode = 'nxdomain';
-    expect(await dnsProber(dns())(never)).toMatchObject({ ok: false, reason: `DNS_CHECK ([127.0.0.1]:udp:${dnsServer.address().port}) read error occurred. (rcode = 3)` });
+    expect(await dnsProber(dns())(never)).toMatchObject({
+      ok: false,
+      reason: `DNS_CHECK ([127.0.0.1]:udp:${dnsServer.address().port}) read error occurred. (rcode = 3)`,
+    });
     dnsMode = 'empty';
     expect((await dnsProber(dns())(never)).ok).toBe(true);
   });

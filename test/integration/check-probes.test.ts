@@ -17,7 +17,14 @@ import { tcpProbe as tcpProbeOn } from '../../src/check/probes/tcp.js';
 
 const loc = { file: 't', line: 1 } as never;
 const timing = { alpha: false, retry: 0, delayBeforeRetryS: 1, warmupS: 0, delayLoopS: 1, logAllFailures: false };
-const conn = (port: number, timeoutS = 1): CheckerConnection => ({ connectIp: '127.0.0.1', family: 'inet', connectPort: port, bindPort: 0, connectTimeoutS: timeoutS, fwmark: 0 });
+const conn = (port: number, timeoutS = 1): CheckerConnection => ({
+  connectIp: '127.0.0.1',
+  family: 'inet',
+  connectPort: port,
+  bindPort: 0,
+  connectTimeoutS: timeoutS,
+  fwmark: 0,
+});
 const never = new AbortController().signal;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-probes-'));
 
@@ -61,7 +68,7 @@ describe.each([
     expect(process.getActiveResourcesInfo().filter((x) => x.startsWith('TCP')).length).toBeLessThanOrEqual(before);
     expect(fs.readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
   });
-  it("a stalled event loop does not fail a check whose answer came in time (the limit yields to polled I/O)", async () => {
+  it('a stalled event loop does not fail a check whose answer came in time (the limit yields to polled I/O)', async () => {
     // The handshake completes in the kernel while this process is busy past connect_timeout; when the
     // loop comes back, the due timer must not win over the completion waiting to be polled.
     const pending = tcpProbe(conn(httpPort, 0.05), never);
@@ -82,7 +89,13 @@ describe.each([
 
 describe('HTTP_GET probe', () => {
   const check = (urls: Array<Partial<HttpCheck['urls'][number]>>, timeoutS = 1): HttpCheck => ({
-    type: 'HTTP_GET', loc, ...timing, connection: conn(httpPort, timeoutS), httpProtocol: '1.0', enableSni: false, fastRecovery: false,
+    type: 'HTTP_GET',
+    loc,
+    ...timing,
+    connection: conn(httpPort, timeoutS),
+    httpProtocol: '1.0',
+    enableSni: false,
+    fastRecovery: false,
     urls: urls.map((u) => ({ loc, path: '/', statusCodes: [[200, 299]], ...u })) as HttpCheck['urls'],
   });
   it('status codes, digest, regex, virtual host', async () => {
@@ -122,7 +135,14 @@ describe('MISC_CHECK probe', () => {
     fs.chmodSync(f, 0o755);
     return f;
   };
-  const misc = (f: string, timeoutS = 1, dynamic = false): MiscCheck => ({ type: 'MISC_CHECK', loc, ...timing, script: { cmd: f, argv: [f], loc }, timeoutS, dynamic });
+  const misc = (f: string, timeoutS = 1, dynamic = false): MiscCheck => ({
+    type: 'MISC_CHECK',
+    loc,
+    ...timing,
+    script: { cmd: f, argv: [f], loc },
+    timeoutS,
+    dynamic,
+  });
   it('exit 0 up, 1 down, misc_dynamic weight = status - 2', async () => {
     expect((await miscProbe(misc(script('exit 0')), undefined, never)).ok).toBe(true);
     expect((await miscProbe(misc(script('exit 1')), undefined, never)).ok).toBe(false);

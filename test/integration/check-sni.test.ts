@@ -16,7 +16,25 @@ import type { HttpCheck } from '../../src/config/model/lvs.js';
 
 const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sni-'));
 const haveCert =
-  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' }).status === 0;
+  spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '1',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  ).status === 0;
 const never = new AbortController().signal;
 const seen: { sni: string | false | null; host: string }[] = [];
 let server: https.Server | undefined;
@@ -39,7 +57,12 @@ afterAll(() => {
 const check = (sni: Partial<HttpCheck>): HttpCheck => ({
   type: 'SSL_GET',
   loc: { file: 't', line: 1 },
-  alpha: false, retry: 0, delayBeforeRetryS: 1, warmupS: 0, delayLoopS: 1, logAllFailures: false,
+  alpha: false,
+  retry: 0,
+  delayBeforeRetryS: 1,
+  warmupS: 0,
+  delayLoopS: 1,
+  logAllFailures: false,
   connection: { connectIp: '127.0.0.1', family: 'inet', connectPort: port, bindPort: 0, connectTimeoutS: 2, fwmark: 0 },
   urls: [{ loc: { file: 't', line: 1 }, path: '/', statusCodes: [[200, 299]] }],
   virtualhost: 'www.example.com',

@@ -36,7 +36,13 @@ describe.skipIf(!canRun || !fs.existsSync(ADDON))('native netlink socket', () =>
     const r = spawnSync('ip', ['netns', 'exec', NS, process.execPath, CHILD, batch], { encoding: 'utf8', timeout: 30_000 });
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    const seen = JSON.parse(r.stdout.trim()) as { impl: string; errors: Array<{ code: string; errno: number; message: string }>; before: number; after: number; links: number };
+    const seen = JSON.parse(r.stdout.trim()) as {
+      impl: string;
+      errors: Array<{ code: string; errno: number; message: string }>;
+      before: number;
+      after: number;
+      links: number;
+    };
     expect(seen.impl).toBe('native');
     // The burst overflowed a 4 KiB buffer: some notifications arrived, most were lost, and the loss was said.
     expect(seen.errors.length).toBeGreaterThanOrEqual(1);
@@ -49,13 +55,18 @@ describe.skipIf(!canRun || !fs.existsSync(ADDON))('native netlink socket', () =>
     expect(seen.links).toBeGreaterThanOrEqual(1);
   });
 
-  it('rtnetlink requests: the kernel\'s refusals come back by errno', () => {
+  it("rtnetlink requests: the kernel's refusals come back by errno", () => {
     const r = spawnSync('ip', ['netns', 'exec', NS, process.execPath, CLIENT_CHILD], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim()) as Record<string, 'ok' | { name: string; code: string; errno: number; message: string }>;
     const E = os.constants.errno;
     expect(out.addAddress).toBe('ok');
-    expect(out.addAddressAgain).toEqual({ name: 'NetlinkError', code: 'EEXIST', errno: E.EEXIST, message: 'adding 192.0.2.55/32 to lo: EEXIST (file already exists)' });
+    expect(out.addAddressAgain).toEqual({
+      name: 'NetlinkError',
+      code: 'EEXIST',
+      errno: E.EEXIST,
+      message: 'adding 192.0.2.55/32 to lo: EEXIST (file already exists)',
+    });
     expect(out.addRoute).toBe('ok');
     expect(out.addRouteAgain).toMatchObject({ code: 'EEXIST', errno: E.EEXIST });
     expect(out.delRoute).toBe('ok');

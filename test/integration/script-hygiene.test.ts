@@ -38,7 +38,18 @@ function script(name: string, body: string): string {
 }
 
 function tracker(file: string, marker: string, timeoutS: number): ScriptTracker {
-  const def: VrrpScript = { name: marker, script: { cmd: `${file} ${marker}`, argv: [file, marker], loc: { file: 'k.conf', line: 1 } }, intervalS: 0.005, timeoutS, weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false, loc: { file: 'k.conf', line: 1 } };
+  const def: VrrpScript = {
+    name: marker,
+    script: { cmd: `${file} ${marker}`, argv: [file, marker], loc: { file: 'k.conf', line: 1 } },
+    intervalS: 0.005,
+    timeoutS,
+    weight: 0,
+    weightReverse: false,
+    rise: 1,
+    fall: 1,
+    initFail: false,
+    loc: { file: 'k.conf', line: 1 },
+  };
   return new ScriptTracker(def, () => undefined, { info: () => undefined, warn: () => undefined });
 }
 
@@ -75,7 +86,16 @@ describe('misbehaving scripts leave nothing behind', () => {
 
   it('notify scripts that hang past their limit are killed with their group', async () => {
     const file = script('notify-hang', "trap '' TERM\nsleep 30 & sleep 30");
-    for (let i = 0; i < 100; i++) runNotify({ master: { cmd: file, argv: [file, 'tsk-hyg-notify'], loc: { file: 'k.conf', line: 1 } } }, 'INSTANCE', 'VI_1', 'MASTER', 100, { warn: () => undefined }, { timeoutMs: 600 });
+    for (let i = 0; i < 100; i++)
+      runNotify(
+        { master: { cmd: file, argv: [file, 'tsk-hyg-notify'], loc: { file: 'k.conf', line: 1 } } },
+        'INSTANCE',
+        'VI_1',
+        'MASTER',
+        100,
+        { warn: () => undefined },
+        { timeoutMs: 600 },
+      );
     await sleep(200);
     expect(running('tsk-hyg-notify')).toBeGreaterThan(0); // they were running
     await sleep(1500);

@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckerConnection } from '../../src/config/model/lvs.js';
 import { nativeTcpEngine, nativeTcpEngineError, type NativeTcpEngine } from '../../src/check/probes/tcp-engine.js';
 
-const conn = (port: number, timeoutS = 1): CheckerConnection => ({ connectIp: '127.0.0.1', family: 'inet', connectPort: port, bindPort: 0, connectTimeoutS: timeoutS, fwmark: 0 });
+const conn = (port: number, timeoutS = 1): CheckerConnection => ({
+  connectIp: '127.0.0.1',
+  family: 'inet',
+  connectPort: port,
+  bindPort: 0,
+  connectTimeoutS: timeoutS,
+  fwmark: 0,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const never = new AbortController().signal;
 const GAP_MS = 100;
@@ -107,7 +114,7 @@ describe('native TCP check engine', () => {
     engine.release(b);
   });
 
-  it("12,000 checks due at once: started at most 256 a loop turn, so the loop keeps turning", async () => {
+  it('12,000 checks due at once: started at most 256 a loop turn, so the loop keeps turning', async () => {
     const n = 12_000;
     const slots = Array.from({ length: n }, () => engine.target(conn(closedPort)));
     let results = 0;

@@ -38,7 +38,10 @@ ${opts.quorum ?? ''}${rs(RS.rs1)}${rs(RS.rs2)}}
 }
 
 const table = () => ns('d1', 'ipvsadm -Ln');
-const destLine = (addr: string) => table().split('\n').find((l) => l.includes(`${addr}:`));
+const destLine = (addr: string) =>
+  table()
+    .split('\n')
+    .find((l) => l.includes(`${addr}:`));
 const killHttpd = (r: 'rs1' | 'rs2') => killNetns(r);
 const startHttpd = (r: 'rs1' | 'rs2', port = 80) => ns(r, `busybox httpd -p ${port} -h ${path.join(WORK, r)}`);
 
@@ -84,7 +87,12 @@ describe.skipIf(!HAVE_IPVS).each(['keepalived', 'tskeepalived'] as const)('healt
     killHttpd('rs1');
     await waitFor(() => table().includes(`${RS.rs2}:8080`) && destLine(`${RS.rs1}`) === undefined, 30_000, 'the sorry server');
     await waitFor(() => fs.existsSync(flag), 10_000, 'quorum_down to run');
-    console.log(`${kind}: quorum lost -> ${table().split('\n').filter((l) => l.includes('->') && !l.includes('RemoteAddress')).join(' | ')}`);
+    console.log(
+      `${kind}: quorum lost -> ${table()
+        .split('\n')
+        .filter((l) => l.includes('->') && !l.includes('RemoteAddress'))
+        .join(' | ')}`,
+    );
     await d.stop();
   });
 });

@@ -63,14 +63,20 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     killNetns('rs1'); // rs1's web server is down from the start
     const d = startDaemon('tskeepalived', 'd1', config(), args);
     const has = (rs: string) => savedTable().some((l) => l.includes(`-r ${rs}:80`));
-    await waitFor(() => ns('d1', 'ip -4 addr show dev eth0').includes(`${VIP}/32`) && has(RS.rs2) && !has(RS.rs1), 60_000, `the VIP, rs2 in IPVS, rs1 out (${d.output()})`);
+    await waitFor(
+      () => ns('d1', 'ip -4 addr show dev eth0').includes(`${VIP}/32`) && has(RS.rs2) && !has(RS.rs1),
+      60_000,
+      `the VIP, rs2 in IPVS, rs1 out (${d.output()})`,
+    );
     await waitFor(() => /master sync daemon/.test(ns('d1', 'ipvsadm -L --daemon')), 30_000, 'the master sync daemon');
     const before = savedTable();
     const syncBefore = ns('d1', 'ipvsadm -L --daemon');
 
     // Watchers: the IPVS table polled in the director, and the director's addresses.
     const polls = path.join(WORK, 'polls.txt');
-    const poller = spawn('ip', ['netns', 'exec', 'd1', 'sh', '-c', `while true; do ipvsadm -S -n >> ${polls}; echo --- >> ${polls}; sleep 0.05; done`], { stdio: 'ignore' });
+    const poller = spawn('ip', ['netns', 'exec', 'd1', 'sh', '-c', `while true; do ipvsadm -S -n >> ${polls}; echo --- >> ${polls}; sleep 0.05; done`], {
+      stdio: 'ignore',
+    });
     extra.push(poller);
     const mon = spawn('ip', ['-n', 'd1', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
     extra.push(mon);
@@ -89,7 +95,11 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     expect(ns('d1', 'ipvsadm -L --daemon')).toBe(syncBefore); // and the sync daemon running
 
     const d2 = startDaemon('tskeepalived', 'd1', config(), args);
-    await waitFor(() => /IPVS: start: 1 virtual services, \d+ changes/.test(d2.output()) && /carried on in MASTER STATE/.test(d2.output()), 60_000, `the new daemon's start (${d2.output()})`);
+    await waitFor(
+      () => /IPVS: start: 1 virtual services, \d+ changes/.test(d2.output()) && /carried on in MASTER STATE/.test(d2.output()),
+      60_000,
+      `the new daemon's start (${d2.output()})`,
+    );
     console.log(`handover: ${Date.now() - t0} ms from --handover to the new daemon's IPVS start`);
     // Two delay_loops: the carried checkers have run again.
     await new Promise((r) => setTimeout(r, 5000));
@@ -105,7 +115,10 @@ describe.skipIf(!HAVE_IPVS)('--handover with IPVS and checkers (tskeepalived)', 
     expect(out).toMatch(/IPVS: master sync daemon on eth0 \(syncid 7\) kept from the handover/);
     expect(out).not.toMatch(/sync daemon (started|stopped)/);
     expect(ns('d1', 'ipvsadm -L --daemon')).toBe(syncBefore);
-    const snapshots = fs.readFileSync(polls, 'utf8').split('---\n').filter((s) => s.trim() !== '');
+    const snapshots = fs
+      .readFileSync(polls, 'utf8')
+      .split('---\n')
+      .filter((s) => s.trim() !== '');
     expect(snapshots.length).toBeGreaterThan(10);
     const bad = snapshots.filter((s) => s.includes(`-r ${RS.rs1}:80`) || !s.includes(`-r ${RS.rs2}:80`) || !s.includes(`-A -t ${VIP}:80`));
     console.log(`handover: ${snapshots.length} IPVS snapshots across it, ${bad.length} different from before`);

@@ -26,7 +26,9 @@ virtual_server ${VIP} 80 {
 
 const table = () => ns('d1', 'ipvsadm -Ln');
 const weightOf = (rs: string) => {
-  const line = table().split('\n').find((l) => l.includes(`${rs}:80`));
+  const line = table()
+    .split('\n')
+    .find((l) => l.includes(`${rs}:80`));
   return line ? Number(line.trim().split(/\s+/)[3]) : NaN;
 };
 const intact = () => weightOf(RS.rs1) === 1 && weightOf(RS.rs2) === 2;

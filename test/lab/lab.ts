@@ -57,7 +57,9 @@ export function ns(name: string, cmd: string): string {
 /** True when this kernel has IPVS (inside the VM lab); the suite skips itself otherwise. */
 export function ipvsAvailable(): boolean {
   try {
-    sh('modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge ipip');
+    sh(
+      'modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge ipip',
+    );
   } catch {
     return false;
   }

@@ -47,7 +47,11 @@ describe.skipIf(!HAVE_IPVS).each(DAEMONS)('LVS lab with %s as director', (kind) 
     it(`${mode}: 10 requests through the VIP alternate rs1, rs2 (rr)`, async () => {
       const d = await director(mode);
       const answers = curlVip(10);
-      expect(answers).toEqual(answers[0] === 'rs1' ? ['rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2'] : ['rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1']);
+      expect(answers).toEqual(
+        answers[0] === 'rs1'
+          ? ['rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2']
+          : ['rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1', 'rs2', 'rs1'],
+      );
       if (mode !== 'NAT') {
         // DR/TUN: the reply goes from the real server straight to the client, not back through the director.
         const method = ns('d1', 'ipvsadm -Ln').includes(mode === 'DR' ? 'Route' : 'Tunnel');

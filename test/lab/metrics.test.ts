@@ -41,22 +41,34 @@ describe.skipIf(!HAVE_IPVS)('Prometheus metrics with IPVS and checkers', () => {
     const d = startDaemon('tskeepalived', 'd1', config(), ['-C', '--metrics-listen', `127.0.0.1:${PORT}`, '--status-socket', path.join(WORK, 'metrics.sock')]);
     const vs = `[${VIP}]:tcp:80`;
     const rsLabel = (addr: string) => `{virtual_server="${vs}",real_server="[${addr}]:tcp:80"}`;
-    await waitFor(() => {
-      try {
-        return value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs1)}`) === 1 && value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs2)}`) === 1;
-      } catch {
-        return false;
-      }
-    }, 60_000, `both real servers alive in the metrics (${d.output()})`);
+    await waitFor(
+      () => {
+        try {
+          return (
+            value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs1)}`) === 1 &&
+            value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs2)}`) === 1
+          );
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      `both real servers alive in the metrics (${d.output()})`,
+    );
     expect(new Set(curlVip(10))).toEqual(new Set(['rs1', 'rs2']));
     // The kernel folds its per-CPU counters into the exported ones every 2 s (the rate estimator), so
     // wait for the ten connections to show rather than reading once.
-    const connsIn = (text: string, addr: string) => value(text, `tskeepalived_ipvs_connections_total{virtual_server="${vs}",real_server="[${addr}]:tcp:80"}`) ?? -1;
+    const connsIn = (text: string, addr: string) =>
+      value(text, `tskeepalived_ipvs_connections_total{virtual_server="${vs}",real_server="[${addr}]:tcp:80"}`) ?? -1;
     let m = scrape();
-    await waitFor(() => {
-      m = scrape();
-      return connsIn(m, RS.rs1) + connsIn(m, RS.rs2) >= 10;
-    }, 15_000, 'the kernel counters show the ten connections');
+    await waitFor(
+      () => {
+        m = scrape();
+        return connsIn(m, RS.rs1) + connsIn(m, RS.rs2) >= 10;
+      },
+      15_000,
+      'the kernel counters show the ten connections',
+    );
     expect(value(m, `tskeepalived_real_server_weight${rsLabel(RS.rs1)}`)).toBe(2);
     expect(value(m, `tskeepalived_virtual_server_quorum_up{virtual_server="${vs}"}`)).toBe(1);
     const conns = (addr: string) => connsIn(m, addr);
@@ -68,7 +80,9 @@ describe.skipIf(!HAVE_IPVS)('Prometheus metrics with IPVS and checkers', () => {
     killNetns('rs1');
     await waitFor(() => value(scrape(), `tskeepalived_real_server_alive${rsLabel(RS.rs1)}`) === 0, 20_000, 'rs1 dead in the metrics');
     const after = scrape();
-    expect(value(after, `tskeepalived_checker_failures_total{virtual_server="${vs}",real_server="[${RS.rs1}]:tcp:80",checker="HTTP_GET"}`)).toBeGreaterThanOrEqual(1);
+    expect(
+      value(after, `tskeepalived_checker_failures_total{virtual_server="${vs}",real_server="[${RS.rs1}]:tcp:80",checker="HTTP_GET"}`),
+    ).toBeGreaterThanOrEqual(1);
     expect(value(after, `tskeepalived_real_server_alive${rsLabel(RS.rs2)}`)).toBe(1);
     expect(await d.stop()).toBe(0);
   });

@@ -39,7 +39,9 @@ virtual_server ${VIP} 80 {
 }
 
 const weightOf = (rs: string) => {
-  const line = ns('d1', 'ipvsadm -Ln').split('\n').find((l) => l.includes(`${rs}:80`));
+  const line = ns('d1', 'ipvsadm -Ln')
+    .split('\n')
+    .find((l) => l.includes(`${rs}:80`));
   return line ? Number(line.trim().split(/\s+/)[3]) : NaN;
 };
 
@@ -61,7 +63,18 @@ describe.skipIf(!HAVE_IPVS)('SIGHUP reload with traffic through the VIP (tskeepa
     let events = '';
     mon.stdout!.on('data', (b: Buffer) => (events += b.toString()));
     const codes = path.join(WORK, 'codes.txt');
-    const client = spawn('ip', ['netns', 'exec', 'client', 'sh', '-c', `while true; do curl -s -o /dev/null --max-time 3 -w '%{http_code}\\n' http://${VIP}/ >> ${codes}; sleep 0.05; done`], { stdio: 'ignore' });
+    const client = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'client',
+        'sh',
+        '-c',
+        `while true; do curl -s -o /dev/null --max-time 3 -w '%{http_code}\\n' http://${VIP}/ >> ${codes}; sleep 0.05; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     extra.push(client);
     const lines = () => (fs.existsSync(codes) ? fs.readFileSync(codes, 'utf8').split('\n').filter(Boolean) : []);
     await waitFor(() => lines().length >= 5, 30_000, 'the client loop');
@@ -86,7 +99,12 @@ describe.skipIf(!HAVE_IPVS)('SIGHUP reload with traffic through the VIP (tskeepa
     console.log(`reload: weight in the kernel ${tookMs} ms after SIGHUP; ${all.length} requests through the VIP, ${failed.length} failed`);
     expect(failed).toEqual([]);
     expect(events.split('\n').filter((l) => l.startsWith('Deleted') && l.includes(VIP))).toEqual([]);
-    expect(d.output().split('\n').filter((l) => l.includes('Entering MASTER STATE')).length).toBe(1);
+    expect(
+      d
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('Entering MASTER STATE')).length,
+    ).toBe(1);
     await d.stop();
   });
 });

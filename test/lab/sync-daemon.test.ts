@@ -43,7 +43,11 @@ describe.skipIf(!HAVE_IPVS).each(['keepalived', 'tskeepalived'] as const)('lvs_s
     buildLab('NAT', 2);
     startDaemon(kind, 'd1', director(150));
     const d2 = startDaemon(kind, 'd2', director(100));
-    await waitFor(() => /master sync daemon \(mcast=eth0, syncid=7/.test(daemons('d1')) && /backup sync daemon \(mcast=eth0, syncid=7/.test(daemons('d2')), 60_000, 'the sync daemons');
+    await waitFor(
+      () => /master sync daemon \(mcast=eth0, syncid=7/.test(daemons('d1')) && /backup sync daemon \(mcast=eth0, syncid=7/.test(daemons('d2')),
+      60_000,
+      'the sync daemons',
+    );
     expect(daemons('d1')).not.toMatch(/backup sync daemon/);
     expect(daemons('d2')).not.toMatch(/master sync daemon/);
     ns('d1', 'ip link set eth0 down');

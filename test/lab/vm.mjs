@@ -94,7 +94,10 @@ function moduleOrder(modDir, names) {
   for (const line of fs.readFileSync(path.join(modDir, 'modules.dep'), 'utf8').split('\n')) {
     const [mod, rest] = line.split(':');
     if (!mod) continue;
-    const name = path.basename(mod).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+    const name = path
+      .basename(mod)
+      .replace(/\.ko(\.\w+)?$/, '')
+      .replace(/-/g, '_');
     dep.set(name, { file: mod, deps: (rest ?? '').trim().split(/\s+/).filter(Boolean) });
   }
   const byFile = new Map([...dep.values()].map((d) => [d.file, d]));
@@ -213,13 +216,26 @@ sync
 `,
   );
   const args = [
-    '-accel', 'tcg', '-m', String(memMb), '-smp', String(cpus), '-nographic', '-no-reboot',
-    '-nic', 'none',
-    '-kernel', path.join(kdir, `root/boot/vmlinuz-${version}`),
-    '-initrd', initrd,
-    '-append', `console=ttyS0 quiet loglevel=1 panic=-1 tsk_out=${out} tsk_mods=${path.join(kdir, 'root/lib/modules', version)}`,
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${out},mount_tag=labout,security_model=none`,
+    '-accel',
+    'tcg',
+    '-m',
+    String(memMb),
+    '-smp',
+    String(cpus),
+    '-nographic',
+    '-no-reboot',
+    '-nic',
+    'none',
+    '-kernel',
+    path.join(kdir, `root/boot/vmlinuz-${version}`),
+    '-initrd',
+    initrd,
+    '-append',
+    `console=ttyS0 quiet loglevel=1 panic=-1 tsk_out=${out} tsk_mods=${path.join(kdir, 'root/lib/modules', version)}`,
+    '-virtfs',
+    'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${out},mount_tag=labout,security_model=none`,
   ];
   const started = Date.now();
   const vm = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });

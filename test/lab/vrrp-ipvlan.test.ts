@@ -61,7 +61,13 @@ function made(): { links: string[]; addrs: string[] } {
   const addrs = ns('ipa', 'ip -4 -o addr show')
     .split('\n')
     .filter((l) => l && !/ lo /.test(l))
-    .map((l) => l.replace(/^\d+:\s+/, '').replace(/\\.*$/, '').replace(/\s+/g, ' ').trim())
+    .map((l) =>
+      l
+        .replace(/^\d+:\s+/, '')
+        .replace(/\\.*$/, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
     .sort();
   return { links, addrs };
 }

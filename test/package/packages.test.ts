@@ -52,7 +52,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-pkg-test-'));
 const debRoot = path.join(tmp, 'debian');
 const rpmRoot = path.join(tmp, 'rpm');
 
-interface Ran { code: number | null; out: string; secs: number }
+interface Ran {
+  code: number | null;
+  out: string;
+  secs: number;
+}
 /** Runs a command without blocking the event loop (several run at once); output combined. */
 function run(cmd: string, args: string[], opts: { timeoutS?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
   const t0 = Date.now();
@@ -90,7 +94,17 @@ const inRoot = (root: string, command: string, opts: { netns?: boolean; timeoutS
 /** The network namespaces: NS with v0 (192.0.2.1/24), NS2 with its veth peer v1 (192.0.2.2/24); made once. */
 function makeNs(): void {
   if (spawnSync('ip', ['-n', NS, 'link', 'show', 'v0']).status === 0) return;
-  for (const cmd of [['netns', 'add', NS], ['netns', 'add', NS2], ['-n', NS, 'link', 'set', 'lo', 'up'], ['-n', NS2, 'link', 'set', 'lo', 'up'], ['-n', NS, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS2], ['-n', NS, 'link', 'set', 'v0', 'up'], ['-n', NS2, 'link', 'set', 'v1', 'up'], ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'v0'], ['-n', NS2, 'addr', 'add', '192.0.2.2/24', 'dev', 'v1']]) {
+  for (const cmd of [
+    ['netns', 'add', NS],
+    ['netns', 'add', NS2],
+    ['-n', NS, 'link', 'set', 'lo', 'up'],
+    ['-n', NS2, 'link', 'set', 'lo', 'up'],
+    ['-n', NS, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS2],
+    ['-n', NS, 'link', 'set', 'v0', 'up'],
+    ['-n', NS2, 'link', 'set', 'v1', 'up'],
+    ['-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'v0'],
+    ['-n', NS2, 'addr', 'add', '192.0.2.2/24', 'dev', 'v1'],
+  ]) {
     const r = spawnSync('ip', cmd, { encoding: 'utf8' });
     expect(r.status, `ip ${cmd.join(' ')}: ${r.stderr}`).toBe(0);
   }
@@ -171,9 +185,13 @@ vrrp_instance VI_1 {
 beforeAll(async () => {
   if (skipWhy) return;
   const build = (name: string, extra: string[] = []) =>
-    run(process.execPath, [path.join(ROOT, 'scripts/package.mjs'), '--out', path.join(tmp, name), '--work', path.join(tmp, `work-${name}`), ...extra], { timeoutS: 900 });
+    run(process.execPath, [path.join(ROOT, 'scripts/package.mjs'), '--out', path.join(tmp, name), '--work', path.join(tmp, `work-${name}`), ...extra], {
+      timeoutS: 900,
+    });
   // The machine's own Debian sources (not third-party ones it may also have).
-  const sources = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'].find((f) => fs.existsSync(f) && /deb\.debian\.org|debian/.test(fs.readFileSync(f, 'utf8')));
+  const sources = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'].find(
+    (f) => fs.existsSync(f) && /deb\.debian\.org|debian/.test(fs.readFileSync(f, 'utf8')),
+  );
   const strap = run('mmdebstrap', ['--variant=apt', '--quiet', 'bookworm', debRoot, ...(sources ? [sources] : [])], { timeoutS: 900 });
   const buildA = build('a');
   // The linters start as soon as the first build is there, next to the other builds and mmdebstrap.
@@ -207,7 +225,12 @@ afterAll(async () => {
   spawnSync('sh', ['-c', `for n in ${NS} ${NS2}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done`]);
   // --one-file-system: never into a mount that outlived its namespace.
   spawnSync('rm', ['-rf', '--one-file-system', tmp]);
-  if (Object.keys(timings).length) console.log(`package test timings (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  if (Object.keys(timings).length)
+    console.log(
+      `package test timings (s): ${Object.entries(timings)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ')}`,
+    );
 });
 
 describe('packages', () => {
@@ -254,8 +277,17 @@ describe('packages', () => {
     for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2']) expect(man).toContain(sig);
     const list = (await run('dpkg-deb', ['-c', deb])).out.split('\n').filter(Boolean);
     expect(list.every((l) => l.includes(' root/root '))).toBe(true);
-    for (const f of ['./usr/sbin/tskeepalived', './lib/systemd/system/tskeepalived.service', './usr/share/man/man8/tskeepalived.8.gz', './usr/lib/tskeepalived/node/bin/node', './usr/share/doc/tskeepalived/examples/vrrp-pair.conf']) {
-      expect(list.some((l) => l.endsWith(` ${f}`)), f).toBe(true);
+    for (const f of [
+      './usr/sbin/tskeepalived',
+      './lib/systemd/system/tskeepalived.service',
+      './usr/share/man/man8/tskeepalived.8.gz',
+      './usr/lib/tskeepalived/node/bin/node',
+      './usr/share/doc/tskeepalived/examples/vrrp-pair.conf',
+    ]) {
+      expect(
+        list.some((l) => l.endsWith(` ${f}`)),
+        f,
+      ).toBe(true);
     }
   });
 
@@ -281,7 +313,9 @@ describe('packages', () => {
     fs.writeFileSync(path.join(debRoot, 'etc/keepalived/keepalived.conf'), CONF);
     const test = await inRoot(debRoot, 'tskeepalived -t -f /etc/keepalived/keepalived.conf', { netns: true });
     expect(test.code, test.out).toBe(0);
-    const bad = await inRoot(debRoot, 'printf "vrrp_instance X {\\n  virtual_router_id 300\\n}\\n" > /tmp/bad.conf; tskeepalived -t -f /tmp/bad.conf', { netns: true });
+    const bad = await inRoot(debRoot, 'printf "vrrp_instance X {\\n  virtual_router_id 300\\n}\\n" > /tmp/bad.conf; tskeepalived -t -f /tmp/bad.conf', {
+      netns: true,
+    });
     expect(bad.code, bad.out).not.toBe(0);
 
     // The service, started as systemd would start the unit, is MASTER (priority 150) over keepalived 2.2.7
@@ -293,11 +327,13 @@ describe('packages', () => {
     let ka: ChildProcess | undefined;
     const daemonLog = path.join(debRoot, 'var/log/tskeepalived.log');
     const conf = path.join(debRoot, 'etc/default/tskeepalived');
-    const hasVip = (ns = NS, dev = 'v0') => spawnSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' }).stdout.includes(`${VIP}/24`);
+    const hasVip = (ns = NS, dev = 'v0') =>
+      spawnSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' }).stdout.includes(`${VIP}/24`);
     const waitFor = async (cond: () => boolean, ms: number, what: string) => {
       const t0 = Date.now();
       while (!cond()) {
-        if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms\n${fs.existsSync(daemonLog) ? fs.readFileSync(daemonLog, 'utf8').slice(-3000) : ''}`);
+        if (Date.now() - t0 > ms)
+          throw new Error(`${what}: not within ${ms} ms\n${fs.existsSync(daemonLog) ? fs.readFileSync(daemonLog, 'utf8').slice(-3000) : ''}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       return (Date.now() - t0) / 1000;
@@ -307,7 +343,11 @@ describe('packages', () => {
       expect(started.code, started.out).toBe(0);
       timings['to MASTER'] = await waitFor(() => hasVip(), 30_000, 'the service takes the VIP');
       expect(fs.readFileSync(daemonLog, 'utf8')).toMatch(/\(VI_1\) Entering MASTER STATE/);
-      ka = spawn('ip', ['netns', 'exec', NS2, 'keepalived', '-n', '-l', '-D', '-f', kaConf, '-p', `${tmp}/ka.pid`, '-r', `${tmp}/ka.vrrp.pid`, '-c', `${tmp}/ka.check.pid`], { stdio: ['ignore', fs.openSync(kaLog, 'w'), fs.openSync(kaLog, 'a')] });
+      ka = spawn(
+        'ip',
+        ['netns', 'exec', NS2, 'keepalived', '-n', '-l', '-D', '-f', kaConf, '-p', `${tmp}/ka.pid`, '-r', `${tmp}/ka.vrrp.pid`, '-c', `${tmp}/ka.check.pid`],
+        { stdio: ['ignore', fs.openSync(kaLog, 'w'), fs.openSync(kaLog, 'a')] },
+      );
       await waitFor(() => fs.readFileSync(kaLog, 'utf8').includes('Entering BACKUP STATE'), 15_000, 'keepalived BACKUP');
       // exec all the way down: the process the unit started is the daemon, running the bundled runtime.
       const oldPid = servicePid(debRoot)!;
@@ -334,7 +374,11 @@ describe('packages', () => {
       expect(up.calls).not.toContain('deb-systemd-invoke restart tskeepalived.service');
       expect((await inRoot(debRoot, 'tskeepalived --version')).out).toContain(`tskeepalived v${UPGRADE}`);
       expect(fs.readFileSync(conf, 'utf8')).toMatch(/^DAEMON_ARGS="-D --log-format json"$/m);
-      await waitFor(() => fs.readFileSync(daemonLog, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'), 15_000, 'the new daemon carries on as MASTER');
+      await waitFor(
+        () => fs.readFileSync(daemonLog, 'utf8').includes('(VI_1) carried on in MASTER STATE from the handover'),
+        15_000,
+        'the new daemon carries on as MASTER',
+      );
       const newPid = servicePid(debRoot);
       expect(newPid).toBeDefined();
       expect(newPid).not.toBe(oldPid);
@@ -346,8 +390,14 @@ describe('packages', () => {
       mon.kill('SIGTERM');
       cap.kill('SIGINT');
       await Promise.all([mon, cap].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-      const adverts = spawnSync('tshark', ['-r', capFile, '-Y', 'vrrp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'vrrp.prio'], { encoding: 'utf8' })
-        .stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t')).map(([t, src, prio]) => ({ t: Number(t), src, prio: Number(prio) }));
+      const adverts = spawnSync('tshark', ['-r', capFile, '-Y', 'vrrp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'vrrp.prio'], {
+        encoding: 'utf8',
+      })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'))
+        .map(([t, src, prio]) => ({ t: Number(t), src, prio: Number(prio) }));
       const ours = adverts.filter((a) => a.src === '192.0.2.1');
       let largest = 0;
       for (let i = 1; i < ours.length; i++) largest = Math.max(largest, (ours[i]!.t - ours[i - 1]!.t) * 1000);
@@ -356,7 +406,12 @@ describe('packages', () => {
       expect(ours.filter((a) => a.prio !== 150)).toEqual([]); // no priority 0
       expect(adverts.filter((a) => a.src !== '192.0.2.1')).toEqual([]); // keepalived never advertised
       expect(largest).toBeLessThan(MASTER_DOWN_MS);
-      expect(fs.readFileSync(monFile, 'utf8').split('\n').filter((l) => l.includes(VIP) && l.startsWith('Deleted'))).toEqual([]);
+      expect(
+        fs
+          .readFileSync(monFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(VIP) && l.startsWith('Deleted')),
+      ).toEqual([]);
       expect(hasVip()).toBe(true);
       expect(hasVip(NS2, 'v1')).toBe(false);
       expect(fs.readFileSync(kaLog, 'utf8')).not.toContain('Entering MASTER STATE'); // keepalived started as BACKUP and stayed
@@ -391,7 +446,9 @@ describe('packages', () => {
       return fs.existsSync(p) && !fs.statSync(p).isDirectory();
     });
     expect(left).toEqual([]);
-    const named = spawnSync('find', [debRoot, '-xdev', '-path', path.join(debRoot, 'tmp'), '-prune', '-o', '-name', '*tskeepalived*', '-print'], { encoding: 'utf8' }).stdout.trim();
+    const named = spawnSync('find', [debRoot, '-xdev', '-path', path.join(debRoot, 'tmp'), '-prune', '-o', '-name', '*tskeepalived*', '-print'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     expect(named).toBe('');
   });
 
@@ -402,14 +459,24 @@ describe('packages', () => {
     const scripts = await q('--scripts');
     expect(scripts).toMatch(/postinstall scriptlet[\s\S]*\$1 -ge 2[\s\S]*tskeepalived --handover[\s\S]*systemctl restart/);
     expect(scripts).toMatch(/preuninstall scriptlet[\s\S]*\$1 -eq 0[\s\S]*disable --now/);
-    const requires = (await q('--requires')).split('\n').map((l) => l.trim()).filter(Boolean);
+    const requires = (await q('--requires'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     expect(requires).toContain('iproute');
     expect(requires).toContain('glibc >= 2.28');
     expect(requires.filter((r) => /GLIBC_2\.(29|[3-9]\d)/.test(r) || r === '/usr/bin/env' || /\bnode\b/.test(r))).toEqual([]);
     expect((await q('--provides')).split('\n').filter((l) => /\.node\b|\.so\b/.test(l))).toEqual([]);
     expect((await q('--configfiles')).trim()).toBe('/etc/sysconfig/tskeepalived');
     const list = (await q('-l')).split('\n');
-    for (const f of ['/usr/sbin/tskeepalived', '/usr/lib/systemd/system/tskeepalived.service', '/usr/share/man/man8/tskeepalived.8.gz', '/usr/lib/tskeepalived/node/bin/node', '/usr/share/licenses/tskeepalived/LICENSE']) expect(list, f).toContain(f);
+    for (const f of [
+      '/usr/sbin/tskeepalived',
+      '/usr/lib/systemd/system/tskeepalived.service',
+      '/usr/share/man/man8/tskeepalived.8.gz',
+      '/usr/lib/tskeepalived/node/bin/node',
+      '/usr/share/licenses/tskeepalived/LICENSE',
+    ])
+      expect(list, f).toContain(f);
 
     fs.copyFileSync(rpmFile, path.join(rpmRoot, 'tmp', RPM));
     const inst = await run('sh', ['-c', `rpm --root '${rpmRoot}' --initdb && rpm --root '${rpmRoot}' -i --nodeps '${path.join(rpmRoot, 'tmp', RPM)}'`]);

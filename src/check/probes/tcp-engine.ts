@@ -21,7 +21,18 @@ import { errorText } from '../../util/errors.js';
 
 interface Addon {
   open(onResults: (n: number) => void, results: Int32Array): object;
-  target(e: object, slot: number, family: 4 | 6, addr: string, port: number, bindAddr: string | null, bindPort: number, ifname: string | null, mark: number, timeoutMs: number): number;
+  target(
+    e: object,
+    slot: number,
+    family: 4 | 6,
+    addr: string,
+    port: number,
+    bindAddr: string | null,
+    bindPort: number,
+    ifname: string | null,
+    mark: number,
+    timeoutMs: number,
+  ): number;
   start(e: object, slot: number): number;
   arm(e: object, slot: number, delayMs: number, routineMs: number): number;
   heapLimit(e: object, n: number): void;
@@ -59,7 +70,18 @@ export class NativeTcpEngine {
     const timeoutMs = Math.max(1, Math.round(c.connectTimeoutS * 1000));
     const slot = this.free.pop() ?? this.count;
     try {
-      this.addon.target(this.handle, slot, c.family === 'inet6' ? 6 : 4, c.connectIp, c.connectPort, c.bindTo ?? null, c.bindPort, c.bindIf ?? null, c.fwmark >>> 0, timeoutMs);
+      this.addon.target(
+        this.handle,
+        slot,
+        c.family === 'inet6' ? 6 : 4,
+        c.connectIp,
+        c.connectPort,
+        c.bindTo ?? null,
+        c.bindPort,
+        c.bindIf ?? null,
+        c.fwmark >>> 0,
+        timeoutMs,
+      );
     } catch (e) {
       if (slot < this.count) this.free.push(slot);
       throw e;

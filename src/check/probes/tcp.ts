@@ -31,7 +31,11 @@ export function connectOptions(c: CheckerConnection): net.TcpNetConnectOpts {
 }
 
 /** Opens a TCP connection as the checker's connection settings say; resolves with the socket or the error. */
-export function connect(c: CheckerConnection, signal: AbortSignal, opts: net.TcpNetConnectOpts = connectOptions(c)): Promise<{ socket?: net.Socket; error?: string }> {
+export function connect(
+  c: CheckerConnection,
+  signal: AbortSignal,
+  opts: net.TcpNetConnectOpts = connectOptions(c),
+): Promise<{ socket?: net.Socket; error?: string }> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve({ error: 'aborted' });
     let s: net.Socket;
@@ -68,7 +72,8 @@ function nativeProber(engine: NativeTcpEngine, c: CheckerConnection): Probe | un
     return undefined; // an address the engine does not take (a zone index...): Node's handles do
   }
   const where = endpoint(c);
-  const outcome = (errno: number, us: number): ProbeOutcome => (errno === 0 ? { ok: true, ms: us / 1000 } : { ok: false, reason: `TCP connection to ${where} failed: ${attemptFailure(errno, c)}`, ms: us / 1000 });
+  const outcome = (errno: number, us: number): ProbeOutcome =>
+    errno === 0 ? { ok: true, ms: us / 1000 } : { ok: false, reason: `TCP connection to ${where} failed: ${attemptFailure(errno, c)}`, ms: us / 1000 };
   const probe: Probe = (signal) => new Promise((resolve) => engine.start(slot, signal, (errno, us) => resolve(outcome(errno, us))));
   let onResult: ((o: ProbeOutcome) => void) | undefined;
   const handler = (errno: number, us: number) => onResult?.(outcome(errno, us));

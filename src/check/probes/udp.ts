@@ -56,7 +56,8 @@ export function udpExchange(c: CheckerConnection, payload: Buffer, judge: UdpJud
       if (v !== undefined) finish(v);
     });
     // A refused connect (no route, a prohibit rule) comes to the callback as its error.
-    const go = () => s.connect(c.connectPort, c.connectIp, (e?: Error) => (e ? onError(e as NodeJS.ErrnoException) : !done && s.send(payload, (e2) => e2 && onError(e2))));
+    const go = () =>
+      s.connect(c.connectPort, c.connectIp, (e?: Error) => (e ? onError(e as NodeJS.ErrnoException) : !done && s.send(payload, (e2) => e2 && onError(e2))));
     try {
       if (needsMarks(c)) {
         // bind_if / fwmark: a socket of our own (bound as bindto/bind_port say), wrapped by dgram.
@@ -83,7 +84,10 @@ export function parseReplyPattern(hex: string): ReplyPattern {
   const data = new Uint8Array(n);
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    for (const [k, shift] of [[2 * i, 4], [2 * i + 1, 0]] as const) {
+    for (const [k, shift] of [
+      [2 * i, 4],
+      [2 * i + 1, 0],
+    ] as const) {
       const d = hex[k]!;
       if (d === 'x' || d === 'X') mask[i] |= 0xf << shift;
       else data[i] |= Number.parseInt(d, 16) << shift;
@@ -107,7 +111,8 @@ export function udpProber(c: UdpCheck): Probe {
   const payload = c.payload !== undefined ? Buffer.from(c.payload, 'hex') : Buffer.from('tskeepalived UDP_CHECK probe....'.slice(0, 32));
   const pattern = c.replyPattern !== undefined ? parseReplyPattern(c.replyPattern) : undefined;
   const judge: UdpJudge = {
-    message: (m) => (!c.requireReply || !pattern || replyMatches(m, pattern, c.minReplyLength, c.maxReplyLength) ? true : `UDP check to ${where} reply data mismatch`),
+    message: (m) =>
+      !c.requireReply || !pattern || replyMatches(m, pattern, c.minReplyLength, c.maxReplyLength) ? true : `UDP check to ${where} reply data mismatch`,
     error: (code) => `UDP connection to ${where} failed: ${code}`,
     timeout: () => (c.requireReply ? `UDP connection to ${where} failed: no reply (timeout)` : true),
   };

@@ -59,8 +59,7 @@ export interface ConnWritten {
 }
 
 export const connWritten = (conn: CheckerConnection): ConnWritten => writtenOf<ConnWritten>(conn, () => ({}));
-export const checkerWritten = (ch: object): CheckerWritten =>
-  writtenOf<CheckerWritten>(ch, () => ({ defaultRetry: 1, defaultDelayBeforeRetryS: 1 }));
+export const checkerWritten = (ch: object): CheckerWritten => writtenOf<CheckerWritten>(ch, () => ({ defaultRetry: 1, defaultDelayBeforeRetryS: 1 }));
 
 /** BFD_INAME_MAX - 1. */
 const BFD_NAME_MAX = 31;
@@ -108,7 +107,8 @@ function connectionKeywords<T>(get: (t: T) => CheckerConnection): Schema {
       const w = touch(conn);
       const a = parseSockAddr(c.str(0), undefined);
       if ('why' in a) return c.error(`invalid bindto address '${c.args[0]}' - ignoring: ${a.why}`);
-      if (w.dstFamily && w.dstFamily !== a.family) return c.error(`bindto address ${a.address} does not match the address family of connect_ip (${w.dstFamily}) - skipping`);
+      if (w.dstFamily && w.dstFamily !== a.family)
+        return c.error(`bindto address ${a.address} does not match the address family of connect_ip (${w.dstFamily}) - skipping`);
       conn.bindTo = a.address;
       w.bindFamily = a.family;
     }),
@@ -232,9 +232,30 @@ function networkKeywords<T extends CheckerTiming & { connection: CheckerConnecti
 // ---- HTTP_GET / SSL_GET -------------------------------------------------------------------------------
 
 const REGEX_OPTIONS = [
-  'allow_empty_class', 'alt_bsux', 'auto_callout', 'caseless', 'dollar_endonly', 'dotall', 'dupnames', 'extended', 'firstline',
-  'match_unset_backref', 'multiline', 'never_ucp', 'never_utf', 'no_auto_capture', 'no_auto_possess', 'no_dotstar_anchor',
-  'no_start_optimize', 'ucp', 'ungreedy', 'utf', 'never_backslash_c', 'alt_circumflex', 'alt_verbnames', 'use_offset_limit',
+  'allow_empty_class',
+  'alt_bsux',
+  'auto_callout',
+  'caseless',
+  'dollar_endonly',
+  'dotall',
+  'dupnames',
+  'extended',
+  'firstline',
+  'match_unset_backref',
+  'multiline',
+  'never_ucp',
+  'never_utf',
+  'no_auto_capture',
+  'no_auto_possess',
+  'no_dotstar_anchor',
+  'no_start_optimize',
+  'ucp',
+  'ungreedy',
+  'utf',
+  'never_backslash_c',
+  'alt_circumflex',
+  'alt_verbnames',
+  'use_offset_limit',
 ] as const;
 
 /** A url block while it is read: regex settings are collected and checked at its end (url_check). */
@@ -263,19 +284,22 @@ function statusCodes(c: KwCtx, d: UrlDraft): void {
 }
 
 function offsetArg(c: KwCtx, which: 'min' | 'max'): number | undefined {
-  if (c.n !== 1) return c.info(`missing or too many options for regex_${which}_offset - ignoring: expected one number`), undefined;
-  if (!/^[ \t]*\+?\d*$/.test(c.args[0]!)) return c.info(`invalid regex_${which}_offset '${c.args[0]}' - ignoring: expected a number`), undefined;
+  if (c.n !== 1) return (c.info(`missing or too many options for regex_${which}_offset - ignoring: expected one number`), undefined);
+  if (!/^[ \t]*\+?\d*$/.test(c.args[0]!)) return (c.info(`invalid regex_${which}_offset '${c.args[0]}' - ignoring: expected a number`), undefined);
   return Number(c.args[0]!.trim().replace('+', '') || '0');
 }
 
 const urlKeywords: Schema = {
-  path: value<UrlDraft>((c, d) => { d.url.path = c.str(0); }),
+  path: value<UrlDraft>((c, d) => {
+    d.url.path = c.str(0);
+  }),
   digest: value<UrlDraft>((c, d) => {
     const s = c.str(0);
     if (d.url.digest !== undefined) return c.error(`digest '${s}' is a duplicate - ignoring: one digest per url`);
     if (s.length !== 32) return c.error(`digest '${s}' character length should be 32 rather than ${s.length} - ignoring: expected an MD5 sum in hex`);
     for (let i = 15; i >= 0; i--) {
-      if (!/^[0-9a-fA-F]{2}$/.test(s.slice(2 * i, 2 * i + 2))) return c.error(`unable to interpret hex digit in digest '${s}' at offset ${2 * i}/${2 * i + 1} - ignoring`);
+      if (!/^[0-9a-fA-F]{2}$/.test(s.slice(2 * i, 2 * i + 2)))
+        return c.error(`unable to interpret hex digit in digest '${s}' at offset ${2 * i}/${2 * i + 1} - ignoring`);
     }
     d.url.digest = s.toLowerCase();
   }),
@@ -288,7 +312,9 @@ const urlKeywords: Schema = {
     if (c.n !== 1) return c.info('regex missing or too many fields - ignoring: quote the regular expression');
     d.regex = c.args[0]!;
   }),
-  regex_no_match: value<UrlDraft>((_c, d) => { d.noMatch = true; }),
+  regex_no_match: value<UrlDraft>((_c, d) => {
+    d.noMatch = true;
+  }),
   regex_options: value<UrlDraft>((c, d) => {
     for (const o of c.args) {
       if ((REGEX_OPTIONS as readonly string[]).includes(o)) {
@@ -493,7 +519,8 @@ export function readHex(text: string, wildcards: boolean): string | undefined {
  * scratch 'vrrp.bfdDeclared'; without it, the valid instances are used.
  */
 function checkerBfdNames(c: KwCtx): Set<string> {
-  const declared = (c.state.scratch['vrrp.bfdDeclared'] as Array<{ name: string; vrrp: boolean; checker: boolean }> | undefined) ?? c.state.config.vrrp.bfdInstances;
+  const declared =
+    (c.state.scratch['vrrp.bfdDeclared'] as Array<{ name: string; vrrp: boolean; checker: boolean }> | undefined) ?? c.state.config.vrrp.bfdInstances;
   return new Set(declared.filter((b) => b.checker || !b.vrrp).map((b) => b.name));
 }
 
@@ -515,7 +542,12 @@ export function checkerKeywords(): Schema {
     SSL_GET: httpChecker('SSL_GET'),
     SMTP_CHECK: smtpChecker(),
     MISC_CHECK: checkerBlock<MiscCheck>(
-      (c) => withDefaults<MiscCheck>({ type: 'MISC_CHECK', loc: c.loc, ...timingDefaults(0, 1), script: { cmd: '', argv: [], loc: c.loc }, timeoutS: 0, dynamic: false }, 0, 1),
+      (c) =>
+        withDefaults<MiscCheck>(
+          { type: 'MISC_CHECK', loc: c.loc, ...timingDefaults(0, 1), script: { cmd: '', argv: [], loc: c.loc }, timeoutS: 0, dynamic: false },
+          0,
+          1,
+        ),
       () => ({
         ...timingKeywords<MiscCheck>((t) => t),
         misc_path: value<MiscCheck>((c, ch) => {
@@ -534,7 +566,9 @@ export function checkerKeywords(): Schema {
           ch.timeoutS = v;
           checkerWritten(ch).timeoutS = v > 0;
         }),
-        misc_dynamic: value<MiscCheck>((_c, ch) => { ch.dynamic = true; }),
+        misc_dynamic: value<MiscCheck>((_c, ch) => {
+          ch.dynamic = true;
+        }),
         user: value<MiscCheck>((c, ch) => {
           if (c.n < 1) return c.error(`no user specified for misc checker script${ch.script.cmd ? ' ' + ch.script.cmd : ''}: expected 'user USER [GROUP]'`);
           ch.script.user = c.args[0]!;
@@ -551,7 +585,8 @@ export function checkerKeywords(): Schema {
       },
     ),
     DNS_CHECK: checkerBlock<DnsCheck>(
-      (c, rs) => withDefaults<DnsCheck>({ type: 'DNS_CHECK', loc: c.loc, ...timingDefaults(3, 0), connection: rsConnection(rs, true), dnsType: 'SOA', name: '' }, 3, 0),
+      (c, rs) =>
+        withDefaults<DnsCheck>({ type: 'DNS_CHECK', loc: c.loc, ...timingDefaults(3, 0), connection: rsConnection(rs, true), dnsType: 'SOA', name: '' }, 3, 0),
       networkKeywords<DnsCheck>({
         type: value<DnsCheck>((c, ch) => {
           const t = c.str(0).toUpperCase();
@@ -579,7 +614,15 @@ export function checkerKeywords(): Schema {
     UDP_CHECK: checkerBlock<UdpCheck>(
       (c, rs) =>
         withDefaults<UdpCheck>(
-          { type: 'UDP_CHECK', loc: c.loc, ...timingDefaults(1, 1), connection: rsConnection(rs, true), requireReply: false, minReplyLength: 0, maxReplyLength: 255 },
+          {
+            type: 'UDP_CHECK',
+            loc: c.loc,
+            ...timingDefaults(1, 1),
+            connection: rsConnection(rs, true),
+            requireReply: false,
+            minReplyLength: 0,
+            maxReplyLength: 255,
+          },
           1,
           1,
         ),
@@ -608,7 +651,8 @@ export function checkerKeywords(): Schema {
       }),
       (c, ch) => {
         if (!connectionOk(c, ch.connection)) return false;
-        if (ch.minReplyLength > ch.maxReplyLength) c.error(`UDP_CHECK min_reply_length ${ch.minReplyLength} > max_reply_length ${ch.maxReplyLength} - the check will always fail`);
+        if (ch.minReplyLength > ch.maxReplyLength)
+          c.error(`UDP_CHECK min_reply_length ${ch.minReplyLength} > max_reply_length ${ch.maxReplyLength} - the check will always fail`);
         return true;
       },
     ),
@@ -617,15 +661,23 @@ export function checkerKeywords(): Schema {
       () => ({
         track_file: value<FileCheck>((c, ch) => {
           const n = c.str(0);
-          if (!c.state.config.vrrp.trackFiles.some((t) => t.name === n)) return c.error(`track_file ${n} not found - ignoring: define it with track_file ${n} { file PATH } before use`);
+          if (!c.state.config.vrrp.trackFiles.some((t) => t.name === n))
+            return c.error(`track_file ${n} not found - ignoring: define it with track_file ${n} { file PATH } before use`);
           ch.trackFile = n;
         }),
         weight: value<FileCheck>((c, ch) => {
           if (c.n < 1) return c.error('track file weight missing');
-          const v = readSigned(c, 0, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, () => `weight for track file must be in [${-IPVS_WEIGHT_LIMIT}..${IPVS_WEIGHT_LIMIT}] inclusive - ignoring`);
+          const v = readSigned(
+            c,
+            0,
+            -IPVS_WEIGHT_LIMIT,
+            IPVS_WEIGHT_LIMIT,
+            () => `weight for track file must be in [${-IPVS_WEIGHT_LIMIT}..${IPVS_WEIGHT_LIMIT}] inclusive - ignoring`,
+          );
           if (v === undefined) return;
           const opt = c.args[1];
-          if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse') return c.error(`unknown track file weight option '${opt}' - ignoring: expected reverse or noreverse`);
+          if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse')
+            return c.error(`unknown track file weight option '${opt}' - ignoring: expected reverse or noreverse`);
           ch.weight = v;
           ch.reverse = opt === 'reverse';
           (checkerWritten(ch) as CheckerWritten & { weight?: boolean }).weight = true;
@@ -680,4 +732,3 @@ export function checkerKeywords(): Schema {
     ),
   };
 }
-

@@ -26,7 +26,6 @@ export const TIMER_MAX_US = 2 ** 64 - 2;
 // ---------------------------------------------------------------------------------------------
 // Lines
 
-
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
@@ -131,7 +130,6 @@ export function readTimerS(c: KwCtx, i: number, minUs: number, maxUs: number, wh
 // ---------------------------------------------------------------------------------------------
 // Words
 
-
 /** An optional boolean at word 0 (absent = true); a bad word reports `what` and returns undefined. */
 export function boolArg(c: KwCtx, what: (s: string) => string): boolean | undefined {
   const s = c.opt(0);
@@ -143,10 +141,6 @@ export function boolArg(c: KwCtx, what: (s: string) => string): boolean | undefi
 
 // ---------------------------------------------------------------------------------------------
 // Addresses
-
-
-
-
 
 export interface SockAddr {
   address: string;

@@ -71,21 +71,21 @@ export function parseForwarding(c: KwCtx, who: 'virtual' | 'real' | 'sorry', pre
     const w = c.args[i]!;
     if (w === 'type') {
       const v = c.args[++i];
-      if (v === undefined) return c.error(`missing tunnel type after 'type' for ${who} server: expected ipip, gue or gre`), keep();
-      if (v !== 'ipip' && v !== 'gue' && v !== 'gre') return c.error(`unknown tunnel type '${v}' for ${who} server: expected ipip, gue or gre`), keep();
+      if (v === undefined) return (c.error(`missing tunnel type after 'type' for ${who} server: expected ipip, gue or gre`), keep());
+      if (v !== 'ipip' && v !== 'gue' && v !== 'gre') return (c.error(`unknown tunnel type '${v}' for ${who} server: expected ipip, gue or gre`), keep());
       t.type = v;
     } else if (w === 'port') {
       const v = c.args[++i];
-      if (v === undefined) return c.error(`missing port after 'port' for ${who} server gue tunnel`), keep();
+      if (v === undefined) return (c.error(`missing port after 'port' for ${who} server gue tunnel`), keep());
       const r = parseUnsigned(v, 1, 65535);
-      if (!r.ok) return c.error(`invalid gue tunnel port '${v}' for ${who} server: expected 1-65535`), keep();
+      if (!r.ok) return (c.error(`invalid gue tunnel port '${v}' for ${who} server: expected 1-65535`), keep());
       t.port = r.value;
     } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') t.checksum = w;
-    else return c.error(`invalid tunnel option '${w}' for ${who} server: expected type, port, nocsum, csum or remcsum`), keep();
+    else return (c.error(`invalid tunnel option '${w}' for ${who} server: expected type, port, nocsum, csum or remcsum`), keep());
   }
-  if ((t.type === 'gue') !== (t.port !== 0)) return c.error(`gue tunnels require a port (port N), and other tunnel types cannot have one`), keep();
-  if (t.type === 'ipip' && t.checksum !== 'nocsum') return c.error(`ipip tunnels do not support the ${t.checksum} checksum option`), keep();
-  if (t.type === 'gre' && t.checksum === 'remcsum') return c.error('gre tunnels do not support the remcsum option: use csum or nocsum'), keep();
+  if ((t.type === 'gue') !== (t.port !== 0)) return (c.error(`gue tunnels require a port (port N), and other tunnel types cannot have one`), keep());
+  if (t.type === 'ipip' && t.checksum !== 'nocsum') return (c.error(`ipip tunnels do not support the ${t.checksum} checksum option`), keep());
+  if (t.type === 'gre' && t.checksum === 'remcsum') return (c.error('gre tunnels do not support the remcsum option: use csum or nocsum'), keep());
   return m === 'TUN' ? { method: m, tunnel: t } : { method: m };
 }
 
@@ -158,7 +158,9 @@ function rsName(rs: RealServer): string {
 
 function realServerKeywords(): Schema {
   return {
-    ...timingKeywords<RealServer>('real server', (rs, f) => { rsWritten(rs)[f] = true; }),
+    ...timingKeywords<RealServer>('real server', (rs, f) => {
+      rsWritten(rs)[f] = true;
+    }),
     weight: value<RealServer>((c, rs) => {
       const v = readUnsigned(c, 0, 0, IPVS_WEIGHT_LIMIT, (s) => `real server weight '${s}' is outside range 0-${IPVS_WEIGHT_LIMIT} - ignoring`);
       if (v === undefined) return;
@@ -313,11 +315,14 @@ function virtualServerKeywords(): Schema {
       const f = c.str(0);
       if (f !== 'inet' && f !== 'inet6') return c.error(`unknown address family '${f}': expected inet or inet6`);
       const w = vsWritten(vs);
-      if (w.family && w.family !== f) return c.error(`virtual server specified family ${f} conflicts with the family of its addresses (${w.family}) - ignoring`);
+      if (w.family && w.family !== f)
+        return c.error(`virtual server specified family ${f} conflicts with the family of its addresses (${w.family}) - ignoring`);
       w.family = f;
       vs.family = f;
     }),
-    inhibit_on_failure: value<VirtualServer>((_c, vs) => { vs.inhibitOnFailure = true; }),
+    inhibit_on_failure: value<VirtualServer>((_c, vs) => {
+      vs.inhibitOnFailure = true;
+    }),
     lb_algo: value<VirtualServer>(scheduler),
     lvs_sched: value<VirtualServer>(scheduler),
     hashed: value<VirtualServer>(serviceFlag),
@@ -368,7 +373,9 @@ function virtualServerKeywords(): Schema {
       if (p === 'TCP' || p === 'UDP' || p === 'SCTP') vs.protocol = p;
       else c.error(`unknown protocol '${c.args[0]}' - ignoring: expected TCP, UDP or SCTP`);
     }),
-    ha_suspend: value<VirtualServer>((_c, vs) => { vs.haSuspend = true; }),
+    ha_suspend: value<VirtualServer>((_c, vs) => {
+      vs.haSuspend = true;
+    }),
     smtp_alert: value<VirtualServer>((c, vs) => {
       const b = boolArg(c, (s) => `invalid virtual_server smtp_alert parameter '${s}' - ignoring`);
       if (b === undefined) return;
@@ -377,8 +384,12 @@ function virtualServerKeywords(): Schema {
     }),
     virtualhost: virtualhost<VirtualServer>('virtual server'),
     snmp_name: snmpName<VirtualServer>('virtual server'),
-    alpha: value<VirtualServer>((_c, vs) => { vs.alpha = true; }),
-    omega: value<VirtualServer>((_c, vs) => { vs.omega = true; }),
+    alpha: value<VirtualServer>((_c, vs) => {
+      vs.alpha = true;
+    }),
+    omega: value<VirtualServer>((_c, vs) => {
+      vs.omega = true;
+    }),
     quorum_up: value<VirtualServer>((c, vs) => vsScript(c, vs, 'quorumUp')),
     quorum_down: value<VirtualServer>((c, vs) => vsScript(c, vs, 'quorumDown')),
     quorum: value<VirtualServer>((c, vs) => {
@@ -426,7 +437,11 @@ function virtualServerKeywords(): Schema {
       ss.forwarding = f;
       w.forwarding = true;
     }),
-    real_server: block<VirtualServer, RealServer>(realServerKeywords, (c, vs) => openRealServer(c, vs), (c, rs, vs) => closeRealServer(c, rs, vs)),
+    real_server: block<VirtualServer, RealServer>(
+      realServerKeywords,
+      (c, vs) => openRealServer(c, vs),
+      (c, rs, vs) => closeRealServer(c, rs, vs),
+    ),
   };
 }
 
@@ -466,7 +481,9 @@ function openVirtualServer(c: KwCtx): VirtualServer | null {
     const port = c.opt(1);
     const a = parseSockAddr(p1, portWord(port));
     if ('why' in a) {
-      c.error(`invalid virtual server IP address${port !== undefined ? '/port' : ''} ${p1}${port !== undefined ? '/' + port : ''} - skipping the virtual_server block: ${a.why}; expected 'virtual_server IP [PORT]', 'virtual_server fwmark N' or 'virtual_server group NAME'`);
+      c.error(
+        `invalid virtual server IP address${port !== undefined ? '/port' : ''} ${p1}${port !== undefined ? '/' + port : ''} - skipping the virtual_server block: ${a.why}; expected 'virtual_server IP [PORT]', 'virtual_server fwmark N' or 'virtual_server group NAME'`,
+      );
       return null;
     }
     vs = { kind: 'ip', address: a.address, port: a.port, ...base, family: a.family };
@@ -503,15 +520,16 @@ function vsgEntry(c: KwCtx, g: VirtualServerGroup): VsgEntry | undefined {
   if (first === 'fwmark') {
     const m = c.str(0);
     const r = parseUnsigned(m, 0, UINT_MAX);
-    if (!r.ok) return c.error(`(${g.name}): fwmark '${m}' must be in [0, ${UINT_MAX}] - ignoring (${r.why})`), undefined;
+    if (!r.ok) return (c.error(`(${g.name}): fwmark '${m}' must be in [0, ${UINT_MAX}] - ignoring (${r.why})`), undefined);
     const fam = c.opt(1);
-    if (fam !== undefined && fam !== 'inet' && fam !== 'inet6') return c.error(`(${g.name}): fwmark '${r.value}' family ${fam} unknown - ignoring: expected inet or inet6`), undefined;
+    if (fam !== undefined && fam !== 'inet' && fam !== 'inet6')
+      return (c.error(`(${g.name}): fwmark '${r.value}' family ${fam} unknown - ignoring: expected inet or inet6`), undefined);
     return fam ? { kind: 'fwmark', loc: c.loc, fwmark: r.value, family: fam } : { kind: 'fwmark', loc: c.loc, fwmark: r.value };
   }
   const portText = c.opt(0);
   const a = parseSockAddr(first, portWord(portText));
   if ('why' in a) {
-    return c.error(`invalid virtual server group IP address ${first}${portText !== undefined ? ' ' + portText : ''} - skipping: ${a.why}`), undefined;
+    return (c.error(`invalid virtual server group IP address ${first}${portText !== undefined ? ' ' + portText : ''} - skipping: ${a.why}`), undefined);
   }
   const bits = a.family === 'inet' ? 32 : 128;
   const start = addressToBigInt(a.address);
@@ -521,27 +539,34 @@ function vsgEntry(c: KwCtx, g: VirtualServerGroup): VsgEntry | undefined {
   if (slash >= 0) {
     const maskText = first.slice(slash + 1);
     const mask = /^\d+$/.test(maskText) ? Number(maskText) : NaN;
-    if (!(mask >= 1 && mask <= bits)) return c.error(`invalid netmask - ${first} - skipping: expected /1 to /${bits}`), undefined;
+    if (!(mask >= 1 && mask <= bits)) return (c.error(`invalid netmask - ${first} - skipping: expected /1 to /${bits}`), undefined);
     const host = (1n << BigInt(bits - mask)) - 1n;
-    if ((start & host) !== 0n) return c.error(`address mask bits not empty - ${first} - skipping: the address must be the first of its /${mask}`), undefined;
+    if ((start & host) !== 0n) return (c.error(`address mask bits not empty - ${first} - skipping: the address must be the first of its /${mask}`), undefined);
     end = start | host;
   } else if (dash >= 0) {
     const tail = first.slice(dash + 1);
     if ((a.family === 'inet' && tail.includes('.')) || (a.family === 'inet6' && tail.includes(':'))) {
       const e = parseSockAddr(tail, undefined);
-      if ('why' in e) return c.error(`invalid range end ${first} - skipping: ${e.why}`), undefined;
-      if (e.family !== a.family) return c.error(`range address families do not match ${first} - skipping`), undefined;
+      if ('why' in e) return (c.error(`invalid range end ${first} - skipping: ${e.why}`), undefined);
+      if (e.family !== a.family) return (c.error(`range address families do not match ${first} - skipping`), undefined);
       end = addressToBigInt(e.address);
-      if (end < start) return c.error(`address range end is less than address range start - ${first} - skipping`), undefined;
+      if (end < start) return (c.error(`address range end is less than address range start - ${first} - skipping`), undefined);
     } else {
       const re = a.family === 'inet' ? /^\d+$/ : /^[0-9a-fA-F]+$/;
       const lastMax = a.family === 'inet' ? 255 : 0xffff;
-      if (!re.test(tail)) return c.error(`virtual server group range '${first}' has extra characters at the end of '${tail}' - skipping: expected the last ${a.family === 'inet' ? 'octet (decimal)' : 'group (hex)'}`), undefined;
+      if (!re.test(tail))
+        return (
+          c.error(
+            `virtual server group range '${first}' has extra characters at the end of '${tail}' - skipping: expected the last ${a.family === 'inet' ? 'octet (decimal)' : 'group (hex)'}`,
+          ),
+          undefined
+        );
       const last = Number.parseInt(tail, a.family === 'inet' ? 10 : 16);
-      if (last > lastMax) return c.error(`virtual server group range '${first}' end '${tail}' too large - skipping: at most ${a.family === 'inet' ? 255 : 'ffff'}`), undefined;
+      if (last > lastMax)
+        return (c.error(`virtual server group range '${first}' end '${tail}' too large - skipping: at most ${a.family === 'inet' ? 255 : 'ffff'}`), undefined);
       const shift = a.family === 'inet' ? 8n : 16n;
       const low = start & ((1n << shift) - 1n);
-      if (low >= BigInt(last)) return c.error(`address range end is not greater than address range start - ${first} - skipping`), undefined;
+      if (low >= BigInt(last)) return (c.error(`address range end is not greater than address range start - ${first} - skipping`), undefined);
       end = ((start >> shift) << shift) | BigInt(last);
     }
   }
@@ -584,6 +609,9 @@ export const lvsRootKeywords: Schema = {
     }
     cfg.lvs.groups.push(g);
   }),
-  virtual_server: block<KeepalivedConfig, VirtualServer>(virtualServerKeywords, (c) => openVirtualServer(c), (c, vs, cfg) => closeVirtualServer(c, vs, cfg)),
+  virtual_server: block<KeepalivedConfig, VirtualServer>(
+    virtualServerKeywords,
+    (c) => openVirtualServer(c),
+    (c, vs, cfg) => closeVirtualServer(c, vs, cfg),
+  ),
 };
-

@@ -34,7 +34,7 @@ export function keywordsSection(table: SupportTable = keywordSupport): string {
     SECTION_START,
     'Every keyword below is read and checked as keepalived checks it, and not acted on: `-t` says so at each line that',
     'uses it (an info, which leaves the exit code alone), and the daemon logs the same as a warning at start and on',
-    'every reload. Inside a block that is not acted on, only the block\'s line is reported. Keywords are named by',
+    "every reload. Inside a block that is not acted on, only the block's line is reported. Keywords are named by",
     'their path from the top of the file. Every other keyword tskeepalived accepts is acted on.',
     '',
     '| keywords | not acted on: what is missing |',

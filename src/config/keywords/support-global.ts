@@ -5,9 +5,13 @@ const SNMP = not('SNMP is not built');
 const DBUS = not('D-Bus is not built');
 const BFD = not('BFD is not built');
 const NAMES = not('the processes are named tskeepalived, tskeepalived-vrrp and tskeepalived-checkers');
-const RT = not('processes run at normal scheduling: only the nice value of vrrp_priority/checker_priority is set (a Node process under SCHED_RR would be stopped by its own garbage collector)');
+const RT = not(
+  'processes run at normal scheduling: only the nice value of vrrp_priority/checker_priority is set (a Node process under SCHED_RR would be stopped by its own garbage collector)',
+);
 const NETLINK_BUFS = not('netlink socket receive buffers keep their default sizes');
-const NFT = not('no_accept filtering always uses nftables, in its own table with keepalived\'s default layout; iptables, ipsets and the nftables tuning keywords are not used, nor IPVS fwmark rules');
+const NFT = not(
+  "no_accept filtering always uses nftables, in its own table with keepalived's default layout; iptables, ipsets and the nftables tuning keywords are not used, nor IPVS fwmark rules",
+);
 const RELOAD = not('reloads happen on SIGHUP only, after the file is parsed and checked');
 
 export const globalSupport: SupportTable = {
@@ -20,10 +24,26 @@ export const globalSupport: SupportTable = {
   child_wait_time: not('the time the supervisor waits for its children at stop is fixed'),
   global_defs: ACTED,
   'global_defs.router_id': ACTED,
-  ...each('global_defs', ['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'notification_email', 'smtp_alert', 'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults'], ACTED),
-  'global_defs.no_checker_emails': conditional('mails are always sent per real server added or removed, as with no_checker_emails; without it keepalived also mails each checker change'),
+  ...each(
+    'global_defs',
+    [
+      'notification_email_from',
+      'smtp_server',
+      'smtp_helo_name',
+      'smtp_connect_timeout',
+      'notification_email',
+      'smtp_alert',
+      'smtp_alert_vrrp',
+      'smtp_alert_checker',
+      'no_email_faults',
+    ],
+    ACTED,
+  ),
+  'global_defs.no_checker_emails': conditional(
+    'mails are always sent per real server added or removed, as with no_checker_emails; without it keepalived also mails each checker change',
+  ),
   ...each('global_defs', ['process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'lvs_process_name', 'bfd_process_name'], NAMES),
-  'global_defs.checker_log_all_failures': not('the default of the checkers\' log_all_failures stays off'),
+  'global_defs.checker_log_all_failures': not("the default of the checkers' log_all_failures stays off"),
   ...each('global_defs', ['startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout'], ACTED),
   ...each('global_defs', ['max_auto_priority', 'min_auto_priority_delay'], RT),
   'global_defs.dynamic_interfaces': ACTED,
@@ -33,7 +53,18 @@ export const globalSupport: SupportTable = {
   ...each('global_defs', ['vrrp_mcast_group4', 'vrrp_mcast_group6'], ACTED),
   ...each(
     'global_defs',
-    ['vrrp_garp_master_delay', 'vrrp_garp_master_repeat', 'vrrp_garp_master_refresh', 'vrrp_garp_master_refresh_repeat', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_garp_interval', 'vrrp_gna_interval', 'vrrp_min_garp', 'vrrp_down_timer_adverts'],
+    [
+      'vrrp_garp_master_delay',
+      'vrrp_garp_master_repeat',
+      'vrrp_garp_master_refresh',
+      'vrrp_garp_master_refresh_repeat',
+      'vrrp_garp_lower_prio_delay',
+      'vrrp_garp_lower_prio_repeat',
+      'vrrp_garp_interval',
+      'vrrp_gna_interval',
+      'vrrp_min_garp',
+      'vrrp_down_timer_adverts',
+    ],
     ACTED,
   ),
   ...each('global_defs', ['vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl'], not('no periodic announcements on the interfaces of VIPs with another dev')),
@@ -41,22 +72,70 @@ export const globalSupport: SupportTable = {
   // Received adverts' address lists are never compared with the VIPs: this is always the behaviour.
   'global_defs.vrrp_skip_check_adv_addr': ACTED,
   'global_defs.vrrp_strict': ACTED,
-  ...each('global_defs', ['vrrp_iptables', 'nftables', 'nftables_priority', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'nftables_counters'], NFT),
+  ...each(
+    'global_defs',
+    [
+      'vrrp_iptables',
+      'nftables',
+      'nftables_priority',
+      'nftables_ifindex',
+      'nftables_ipvs',
+      'nftables_ipvs_priority',
+      'nftables_ipvs_start_fwmark',
+      'nftables_counters',
+    ],
+    NFT,
+  ),
   ...each('global_defs', ['vrrp_priority', 'checker_priority'], ACTED),
   'global_defs.bfd_priority': BFD,
   ...each('global_defs', ['vrrp_no_swap', 'vrrp_rt_priority', 'vrrp_cpu_affinity', 'vrrp_rlimit_rttime', 'vrrp_rlimit_rtime'], RT),
   ...each('global_defs', ['checker_no_swap', 'checker_rt_priority', 'checker_cpu_affinity', 'checker_rlimit_rttime', 'checker_rlimit_rtime'], RT),
   ...each('global_defs', ['bfd_no_swap', 'bfd_rt_priority', 'bfd_cpu_affinity', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime'], BFD),
-  ...each('global_defs', ['notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'vrrp_notify_priority_changes', 'lvs_notify_fifo', 'lvs_notify_fifo_script', 'fifo_write_vrrp_states_on_reload'], ACTED),
+  ...each(
+    'global_defs',
+    [
+      'notify_fifo',
+      'notify_fifo_script',
+      'vrrp_notify_fifo',
+      'vrrp_notify_fifo_script',
+      'vrrp_notify_priority_changes',
+      'lvs_notify_fifo',
+      'lvs_notify_fifo_script',
+      'fifo_write_vrrp_states_on_reload',
+    ],
+    ACTED,
+  ),
   'global_defs.tskeepalived_restore_deleted_vips': ACTED,
   'global_defs.tskeepalived_ipvs_check_interval': ACTED,
-  ...each('global_defs', ['snmp_socket', 'enable_traps', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'enable_snmp_checker'], SNMP),
+  ...each(
+    'global_defs',
+    [
+      'snmp_socket',
+      'enable_traps',
+      'enable_snmp_vrrp',
+      'enable_snmp_keepalived',
+      'enable_snmp_rfc',
+      'enable_snmp_rfcv2',
+      'enable_snmp_rfcv3',
+      'enable_snmp_checker',
+    ],
+    SNMP,
+  ),
   ...each('global_defs', ['enable_dbus', 'dbus_service_name'], DBUS),
   'global_defs.script_user': ACTED,
   'global_defs.enable_script_security': ACTED,
   ...each(
     'global_defs',
-    ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force'],
+    [
+      'vrrp_netlink_cmd_rcv_bufs',
+      'vrrp_netlink_cmd_rcv_bufs_force',
+      'process_monitor_rcv_bufs',
+      'process_monitor_rcv_bufs_force',
+      'lvs_netlink_cmd_rcv_bufs',
+      'lvs_netlink_cmd_rcv_bufs_force',
+      'lvs_netlink_monitor_rcv_bufs',
+      'lvs_netlink_monitor_rcv_bufs_force',
+    ],
     NETLINK_BUFS,
   ),
   ...each('global_defs', ['vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force'], ACTED),
@@ -79,8 +158,11 @@ export const globalSupport: SupportTable = {
   'global_defs.dbus_no_interface_name': later('2.3.0', 'D-Bus is not built'),
   ...each('global_defs', ['snmp_vs_stats_update_interval', 'snmp_rs_stats_update_interval'], later('2.3.0', 'SNMP is not built')),
   'global_defs.use_symlink_paths': later('2.3.0', 'script paths are run as written'),
-  'global_defs.set_supplementary_groups': later('after 2.4.3 (development)', "scripts run as their user with no supplementary groups, as keepalived 2.2.7 runs them"),
-  'global_defs.v3_checksum_as_v2': later('2.2.8', 'VRRPv3 IPv4 checksums include the pseudo-header, as keepalived 2.2.7\'s'),
+  'global_defs.set_supplementary_groups': later(
+    'after 2.4.3 (development)',
+    'scripts run as their user with no supplementary groups, as keepalived 2.2.7 runs them',
+  ),
+  'global_defs.v3_checksum_as_v2': later('2.2.8', "VRRPv3 IPv4 checksums include the pseudo-header, as keepalived 2.2.7's"),
   'global_defs.vrrp_delay_after_boot': later('2.4.0', 'instances start after vrrp_startup_delay only'),
   'global_defs.vrrp_owner_ignore_adverts': later('2.3.3', 'an address owner handles adverts as keepalived 2.2.7 does'),
 };

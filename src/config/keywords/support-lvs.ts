@@ -26,7 +26,10 @@ function http(name: 'HTTP_GET' | 'SSL_GET'): SupportTable {
   };
   const tls: SupportTable =
     name === 'SSL_GET'
-      ? { tls_compliant: later('2.2.8', 'TLS connections are closed as Node closes them'), 'url.tls_compliant': later('2.2.8', 'TLS connections are closed as Node closes them') }
+      ? {
+          tls_compliant: later('2.2.8', 'TLS connections are closed as Node closes them'),
+          'url.tls_compliant': later('2.2.8', 'TLS connections are closed as Node closes them'),
+        }
       : {};
   // fast_recovery: every url is fetched in one attempt, with no delay between urls, which is what it asks for
   // (without it keepalived spaces the urls by delay_loop; that default is not reproduced either).
@@ -47,11 +50,42 @@ export const lvsSupport: SupportTable = {
   ...each(
     'virtual_server',
     [
-      'retry', 'delay_before_retry', 'warmup', 'delay_loop', 'connect_timeout', 'ip_family', 'inhibit_on_failure', 'lb_algo',
-      'lvs_sched', 'hashed', 'ops', 'flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback', 'lb_kind',
-      'lvs_method', 'persistence_engine', 'persistence_timeout', 'persistence_granularity', 'protocol', 'ha_suspend',
-      'virtualhost', 'alpha', 'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'weight', 'sorry_server',
-      'sorry_server_inhibit', 'sorry_server_lvs_method', 'real_server',
+      'retry',
+      'delay_before_retry',
+      'warmup',
+      'delay_loop',
+      'connect_timeout',
+      'ip_family',
+      'inhibit_on_failure',
+      'lb_algo',
+      'lvs_sched',
+      'hashed',
+      'ops',
+      'flag-1',
+      'flag-2',
+      'flag-3',
+      'sh-port',
+      'sh-fallback',
+      'mh-port',
+      'mh-fallback',
+      'lb_kind',
+      'lvs_method',
+      'persistence_engine',
+      'persistence_timeout',
+      'persistence_granularity',
+      'protocol',
+      'ha_suspend',
+      'virtualhost',
+      'alpha',
+      'quorum_up',
+      'quorum_down',
+      'quorum',
+      'hysteresis',
+      'weight',
+      'sorry_server',
+      'sorry_server_inhibit',
+      'sorry_server_lvs_method',
+      'real_server',
     ],
     ACTED,
   ),
@@ -60,7 +94,22 @@ export const lvsSupport: SupportTable = {
   'virtual_server.omega': not('no quorum_down or notify_down scripts are run when the daemon stops'),
   ...each(
     RS,
-    ['retry', 'delay_before_retry', 'warmup', 'delay_loop', 'connect_timeout', 'weight', 'lvs_method', 'uthreshold', 'lthreshold', 'inhibit_on_failure', 'notify_up', 'notify_down', 'alpha', 'virtualhost'],
+    [
+      'retry',
+      'delay_before_retry',
+      'warmup',
+      'delay_loop',
+      'connect_timeout',
+      'weight',
+      'lvs_method',
+      'uthreshold',
+      'lthreshold',
+      'inhibit_on_failure',
+      'notify_up',
+      'notify_down',
+      'alpha',
+      'virtualhost',
+    ],
     ACTED,
   ),
   [`${RS}.smtp_alert`]: ACTED,
@@ -80,5 +129,10 @@ export const lvsSupport: SupportTable = {
   ...checker('DNS_CHECK', [...CONNECTION, ...TIMING, 'type', 'name']),
   ...checker('UDP_CHECK', [...CONNECTION, ...TIMING, 'payload', 'require_reply', 'min_reply_length', 'max_reply_length']),
   ...checker('FILE_CHECK', ['track_file', 'weight']),
-  ...checker('BFD_CHECK', [], { name: not('BFD_CHECK is not acted on'), alpha: not('BFD_CHECK is not acted on') }, not('BFD is not built: the checker counts as passing')),
+  ...checker(
+    'BFD_CHECK',
+    [],
+    { name: not('BFD_CHECK is not acted on'), alpha: not('BFD_CHECK is not acted on') },
+    not('BFD is not built: the checker counts as passing'),
+  ),
 };

@@ -869,4 +869,3 @@ export function parseRule(c: KwCtx, staticRule: boolean, counter: RulePriorityCo
   } else r.priorityDefaulted = false;
   return r as VirtualRule;
 }
-

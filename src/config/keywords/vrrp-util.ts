@@ -10,7 +10,6 @@ import { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse } from './commo
 
 export { familyOf, isAddress, isIPv4, isIPv6, itemCtx, trueFalse };
 
-
 /** All words of a value block, whatever the lines (keepalived's read_value_block()). */
 export function blockWords(items: ListItem[]): string[] {
   return items.flatMap((i) => i.tokens);
@@ -18,10 +17,6 @@ export function blockWords(items: ListItem[]): string[] {
 
 // ---------------------------------------------------------------------------------------------
 // Addresses
-
-
-
-
 
 export interface ParsedIp {
   address: string;
@@ -125,7 +120,6 @@ export function isIpv6LinkLocal(addr: string): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // Words
-
 
 /**
  * An optional boolean word at i (absent = true). On a bad word reports `badMsg` (or a default

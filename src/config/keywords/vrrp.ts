@@ -118,14 +118,7 @@ interface Trackable {
  * `NAME [weight N [reverse|noreverse]]` entries of track_script / track_file / track_process /
  * track_bfd, resolved against the objects defined so far.
  */
-function parseTrackRefs(
-  c: KwCtx,
-  owner: string,
-  items: ListItem[],
-  out: TrackRef[],
-  what: 'script' | 'file' | 'process' | 'bfd',
-  defined: Trackable[],
-): void {
+function parseTrackRefs(c: KwCtx, owner: string, items: ListItem[], out: TrackRef[], what: 'script' | 'file' | 'process' | 'bfd', defined: Trackable[]): void {
   const range = what === 'bfd' ? 253 : 254;
   for (const it of items) {
     const e = itemCtx(c, it);
@@ -300,7 +293,8 @@ const useVmac = iv((c, t) => {
         continue;
       }
       const octets = w.split(':');
-      const valid = octets.every((o) => /^[0-9a-fA-F]{1,2}$/.test(o)) && (octets.length === 6 || octets.length === 5 || (octets.length === 6 && octets[5] === ''));
+      const valid =
+        octets.every((o) => /^[0-9a-fA-F]{1,2}$/.test(o)) && (octets.length === 6 || octets.length === 5 || (octets.length === 6 && octets[5] === ''));
       if (!valid) {
         c.error(`(${t.name}) VMAC invalid MAC address ${w} - ignored`);
         continue;
@@ -1185,7 +1179,10 @@ export const vrrpRootKeywords: Schema = {
       }
       const srcFamily = b.sourceIp === undefined ? undefined : parseSockaddr(b.sourceIp)!.family;
       if (srcFamily !== undefined && srcFamily !== b.family) {
-        c.diag.error(`BFD instance ${b.name} source address ${b.sourceIp} and ${nb} address ${b.neighborIp} are not of the same family - disabling the instance`, b.loc);
+        c.diag.error(
+          `BFD instance ${b.name} source address ${b.sourceIp} and ${nb} address ${b.neighborIp} are not of the same family - disabling the instance`,
+          b.loc,
+        );
         return;
       }
       const dup = vrrpOf(c).bfdInstances.find((o) => o.neighborIp === b.neighborIp && o.sourceIp === b.sourceIp);

@@ -42,9 +42,7 @@ export function notifyScriptUserOk(script: Script, what: string, g: GlobalDefs, 
 function checkFifoUser(fifo: NotifyFifo | undefined, what: string, ctx: ValidateContext, g: GlobalDefs): void {
   if (!fifo || fifo.name === undefined) return;
   const bad =
-    fifo.user !== undefined
-      ? !ctx.env.userExists(fifo.user) || (fifo.group !== undefined && !ctx.env.groupExists(fifo.group))
-      : g.scriptUserError === true;
+    fifo.user !== undefined ? !ctx.env.userExists(fifo.user) || (fifo.group !== undefined && !ctx.env.groupExists(fifo.group)) : g.scriptUserError === true;
   if (bad) {
     ctx.diag.info(`invalid user/group for ${what} ${fifo.name} - ignoring it`, fifo.loc);
     delete fifo.name;

@@ -45,7 +45,10 @@ function linkGroup(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diagnostics):
   const g = cfg.lvs.groups.find((x) => x.name === vs.group);
   if (!g) {
     // keepalived 2.2.7 only logs this (at INFO, when running) and drops the service; it is an error here.
-    diag.error(`virtual server group ${vs.group} specified but not configured - ignoring virtual server ${formatVs(vs)}: define virtual_server_group ${vs.group} { ... }`, vs.loc);
+    diag.error(
+      `virtual server group ${vs.group} specified but not configured - ignoring virtual server ${formatVs(vs)}: define virtual_server_group ${vs.group} { ... }`,
+      vs.loc,
+    );
     return false;
   }
   const have4 = g.entries.some((e) => e.family === 'inet');
@@ -118,7 +121,10 @@ function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diag
       vs.flags.ops = false;
     }
     if (vs.kind === 'ip' && !vs.persistenceTimeoutS && !vs.port) {
-      diag.warn(`virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout ${DEFAULT_PERSISTENCE_TIMEOUT_S}`, vs.loc);
+      diag.warn(
+        `virtual server ${name()}: zero port only valid for persistent services - setting persistence_timeout ${DEFAULT_PERSISTENCE_TIMEOUT_S}`,
+        vs.loc,
+      );
       vs.persistenceTimeoutS = DEFAULT_PERSISTENCE_TIMEOUT_S;
     }
   }
@@ -200,18 +206,24 @@ function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diag
   if (group) {
     if (groupFwmarks) {
       for (const rs of vs.realServers) {
-        if (rs.forwarding.method !== 'NAT' && rs.port) diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs, vs.protocol)} has port specified - port will be ignored`, rs.loc);
+        if (rs.forwarding.method !== 'NAT' && rs.port)
+          diag.warn(`fwmark virtual server ${name()}, real server ${formatRs(rs, vs.protocol)} has port specified - port will be ignored`, rs.loc);
       }
-      if (ss && ss.forwarding.method !== 'NAT' && ss.port) diag.warn(`fwmark virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
+      if (ss && ss.forwarding.method !== 'NAT' && ss.port)
+        diag.warn(`fwmark virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
     }
     for (const e of ranges) {
       const ge = `${e.address}${e.rangeEnd !== e.address ? '-' + e.rangeEnd : ''},${e.port}`;
       for (const rs of vs.realServers) {
         if (rs.forwarding.method !== 'NAT' && rs.port && e.port !== rs.port) {
-          diag.warn(`virtual server ${name()}:[${ge}] and real server ${formatRs(rs, vs.protocol)} ports don't match (${rs.forwarding.method} cannot change the port)`, rs.loc);
+          diag.warn(
+            `virtual server ${name()}:[${ge}] and real server ${formatRs(rs, vs.protocol)} ports don't match (${rs.forwarding.method} cannot change the port)`,
+            rs.loc,
+          );
         }
       }
-      if (ss && ss.forwarding.method !== 'NAT' && ss.port && e.port !== ss.port) diag.warn(`virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
+      if (ss && ss.forwarding.method !== 'NAT' && ss.port && e.port !== ss.port)
+        diag.warn(`virtual server ${name()}, sorry server has port specified - port will be ignored`, ss.loc);
     }
   } else {
     const vport = vs.kind === 'ip' ? vs.port : 0;
@@ -227,7 +239,10 @@ function checkVirtualServer(vs: VirtualServer, cfg: KeepalivedConfig, diag: Diag
         }
       } else if (!rs.port) rs.port = vport;
       else if (rs.port !== vport) {
-        diag.warn(`virtual server ${name()} and real server ${formatRs(rs, vs.protocol)} ports don't match - resetting to ${vport} (${rs.forwarding.method} cannot change the port)`, rs.loc);
+        diag.warn(
+          `virtual server ${name()} and real server ${formatRs(rs, vs.protocol)} ports don't match - resetting to ${vport} (${rs.forwarding.method} cannot change the port)`,
+          rs.loc,
+        );
         rs.port = vport;
       }
     }
@@ -293,7 +308,9 @@ export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): voi
       notify(rs.notifyDown, 'notify_down', rsName, () => delete rs.notifyDown);
       for (const ch of [...rs.checkers]) {
         if (ch.type !== 'MISC_CHECK') continue;
-        const remove = () => { rs.checkers = rs.checkers.filter((x) => x !== ch); };
+        const remove = () => {
+          rs.checkers = rs.checkers.filter((x) => x !== ch);
+        };
         const bad = badUser(ch.script, ctx);
         if (bad) {
           diag.error(`failed to set uid/gid for misc checker script ${ch.script.cmd}: ${bad} - removing the checker`, ch.loc);
@@ -307,7 +324,10 @@ export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): voi
   // With virtual servers, the checker process also runs the global notify FIFO scripts.
   if (config.lvs.virtualServers.length > 0) {
     const g = config.global;
-    for (const [fifo, what] of [[g.notifyFifo, 'notify_fifo_script'], [g.lvsNotifyFifo, 'lvs_notify_fifo_script']] as const) {
+    for (const [fifo, what] of [
+      [g.notifyFifo, 'notify_fifo_script'],
+      [g.lvsNotifyFifo, 'lvs_notify_fifo_script'],
+    ] as const) {
       if (fifo?.script) {
         const f = fifo;
         ctx.scripts.push({ script: f.script!, kind: 'check', owner: what, disable: () => delete f.script });

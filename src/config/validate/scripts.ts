@@ -39,7 +39,10 @@ export function checkScripts(ctx: ValidateContext, policy: ScriptPolicy): void {
       if (!defaultUserChecked) {
         defaultUserChecked = true;
         if (!env.userExists('keepalived_script') && policy.scriptSecurity) {
-          diag.error('unable to set default user keepalived_script for script: the user does not exist (create it, or set script_user in global_defs)', use.script.loc);
+          diag.error(
+            'unable to set default user keepalived_script for script: the user does not exist (create it, or set script_user in global_defs)',
+            use.script.loc,
+          );
           defaultUserFailed = true;
         }
       }

@@ -94,7 +94,8 @@ function checkInterfaces(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): vo
     return false;
   };
 
-  const addrOk = (a: VirtualIp): boolean => a.dev === undefined || exists(a.dev) || miss(`WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`, a.loc);
+  const addrOk = (a: VirtualIp): boolean =>
+    a.dev === undefined || exists(a.dev) || miss(`WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`, a.loc);
   const routeOk = (r: VirtualRoute): boolean => {
     for (const d of [r.dev, ...r.nexthops.map((n) => n.dev)]) {
       if (d !== undefined && !exists(d)) return miss(`WARNING - interface ${d} for VROUTE nexthop doesn't exist`, r.loc);
@@ -122,7 +123,11 @@ function checkInterfaces(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): vo
   v.staticRules = v.staticRules.filter(ruleOk);
   // Statics are put back when deleted (daemon/static-net.ts); a track_group's FAULT while one is missing is not built.
   for (const e of [...v.staticAddresses, ...v.staticRoutes, ...v.staticRules]) {
-    if (e.trackGroup !== undefined) diag.info(`track_group ${e.trackGroup} on a static address, route or rule ${NOT_ACTED_ON}: the entry is put back when deleted, the group's instances are not put in FAULT`, e.loc);
+    if (e.trackGroup !== undefined)
+      diag.info(
+        `track_group ${e.trackGroup} on a static address, route or rule ${NOT_ACTED_ON}: the entry is put back when deleted, the group's instances are not put in FAULT`,
+        e.loc,
+      );
   }
 
   for (const sg of v.syncGroups) {
@@ -192,7 +197,10 @@ function checkScriptUsers(v: VrrpConfig, g: GlobalDefs, ctx: ValidateContext): v
   for (const s of [...v.scripts]) {
     if (s.user !== undefined) {
       if (!env.userExists(s.user) || (s.group !== undefined && !env.groupExists(s.group))) {
-        diag.error(`unable to set uid/gid for script ${s.script!.cmd} of vrrp_script ${s.name}: user '${s.user}'${s.group ? ` or group '${s.group}'` : ''} does not exist - removing it`, s.loc);
+        diag.error(
+          `unable to set uid/gid for script ${s.script!.cmd} of vrrp_script ${s.name}: user '${s.user}'${s.group ? ` or group '${s.group}'` : ''} does not exist - removing it`,
+          s.loc,
+        );
         removeScript(v, s, ctx);
       } else {
         s.script!.user = s.user;
@@ -348,7 +356,9 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
     if (inst.unicastPeers.length) inst.unicast = true;
     else if (inst.unicastFaultNoPeer) diag.info(`${n} cannot use unicast without any peers - the instance will be in FAULT state`, at);
     else {
-      warn('A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please add unicast_peer or remove the unicast keywords');
+      warn(
+        'A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please add unicast_peer or remove the unicast keywords',
+      );
     }
   }
   inst.unicast ??= false;
@@ -356,12 +366,16 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
   if (g.vrrpCheckUnicastSrc) inst.checkUnicastSrc = true;
   if (inst.oldUnicastChecksum !== undefined && inst.unicast && inst.version === 3) {
     // info: said by -t (exit code unchanged) and logged by the daemon as a warning (NOT_ACTED_ON).
-    diag.info(`${n} old_unicast_checksum ${NOT_ACTED_ON}: unicast VRRPv3 checksums are computed and checked as RFC 5798 says`, inst.locs['old_unicast_checksum'] ?? at);
+    diag.info(
+      `${n} old_unicast_checksum ${NOT_ACTED_ON}: unicast VRRPv3 checksums are computed and checked as RFC 5798 says`,
+      inst.locs['old_unicast_checksum'] ?? at,
+    );
   }
   if (strict && inst.unicast) stop(v, ctx, `${n} Unicast peers are not supported in strict mode`, inst.locs['unicast_peer'] ?? at);
   // The instance's own garp_extra_if with a time (the global one is reported at its line by the walker).
   const extraIfLoc = inst.locs['garp_extra_if'] ?? inst.locs['vmac_garp_intvl'];
-  if ((inst.garpExtraIfS ?? 0) > 0 && extraIfLoc) diag.info(`${n} garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, extraIfLoc);
+  if ((inst.garpExtraIfS ?? 0) > 0 && extraIfLoc)
+    diag.info(`${n} garp_extra_if ${NOT_ACTED_ON}: no periodic announcements on the interfaces of VIPs with another dev`, extraIfLoc);
 
   if (strict && inst.vmacMac !== undefined) {
     warn('cannot specify a MAC address with strict mode - clearing', inst.locs['use_vmac']);
@@ -385,7 +399,10 @@ function completeInstance(inst: VrrpInstance, v: VrrpConfig, g: GlobalDefs, ctx:
   const hdr = inst.family === 'inet' ? 14 + 20 + 8 + (inst.version === 2 ? 8 + (auth?.type === 'AH' ? 24 : 0) : 0) : 14 + 40 + 8;
   const maxAddr = Math.min(255, Math.floor((DEFAULT_MTU - hdr) / (inst.family === 'inet' ? 4 : 16)));
   if (inst.virtualIps.length > maxAddr) {
-    warn(`number of VIPs (${inst.virtualIps.length}) exceeds the space available in a packet (max ${maxAddr} addresses) - excess moved to eVIPs`, inst.locs['virtual_ipaddress']);
+    warn(
+      `number of VIPs (${inst.virtualIps.length}) exceeds the space available in a packet (max ${maxAddr} addresses) - excess moved to eVIPs`,
+      inst.locs['virtual_ipaddress'],
+    );
     inst.excludedIps.push(...inst.virtualIps.splice(maxAddr));
   }
 

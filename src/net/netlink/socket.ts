@@ -184,7 +184,7 @@ class PackageSocket implements NetlinkSocket {
   }
 
   ref(on: boolean): void {
-    if (!this.closed) (on ? this.raw.ref() : this.raw.unref());
+    if (!this.closed) on ? this.raw.ref() : this.raw.unref();
   }
 
   close(): void {

@@ -14,16 +14,25 @@ describe('alert e-mails', () => {
       'From: lb@example.com\r\nSubject: [DIR1] VRRP Instance VI_1 - Entering BACKUP state\r\nX-Mailer: Keepalived\r\nTo: ops@example.com, noc@example.com\r\n\r\n=> VRRP Instance is no longer owning VRRP VIPs <=\r\n\r\n.\r\n',
     );
     expect(instanceMail('DIR1', 'VI_1', 'MASTER').body).toBe('=> VRRP Instance is now owning VRRP VIPs <=');
-    expect(instanceMail('DIR1', 'VI_1', 'FAULT')).toEqual({ subject: '[DIR1] VRRP Instance VI_1 - Entering FAULT state', body: '=> VRRP Instance is no longer owning VRRP VIPs <=' });
+    expect(instanceMail('DIR1', 'VI_1', 'FAULT')).toEqual({
+      subject: '[DIR1] VRRP Instance VI_1 - Entering FAULT state',
+      body: '=> VRRP Instance is no longer owning VRRP VIPs <=',
+    });
   });
 
   it('a sync group', () => {
-    expect(groupMail('DIR1', 'G1', 'MASTER')).toEqual({ subject: '[DIR1] VRRP Group G1 - Entering MASTER state', body: '=> All VRRP group instances are now in MASTER state <=' });
+    expect(groupMail('DIR1', 'G1', 'MASTER')).toEqual({
+      subject: '[DIR1] VRRP Group G1 - Entering MASTER state',
+      body: '=> All VRRP group instances are now in MASTER state <=',
+    });
   });
 
   it('real servers: subject and the checker-specific body', () => {
     const rs = (up: boolean, c: string) => realServerMail('DIR1', '[127.0.0.1]:tcp:8081', '[192.0.2.200]:tcp:80', up, c);
-    expect(rs(false, 'TCP_CHECK')).toEqual({ subject: '[DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - DOWN', body: '=> TCP CHECK failed on service <=' });
+    expect(rs(false, 'TCP_CHECK')).toEqual({
+      subject: '[DIR1] Realserver [127.0.0.1]:tcp:8081 of virtual server [192.0.2.200]:tcp:80 - DOWN',
+      body: '=> TCP CHECK failed on service <=',
+    });
     expect(rs(true, 'TCP_CHECK').body).toBe('=> TCP CHECK succeed on service <=');
     expect(rs(false, 'HTTP_GET').body).toBe('=> CHECK failed on service : HTTP request failed <=');
     expect(rs(true, 'HTTP_GET').body).toBe('=> CHECK succeed on service <=');
@@ -31,7 +40,7 @@ describe('alert e-mails', () => {
     expect(rs(true, 'MISC_CHECK')).toMatchObject({ subject: expect.stringMatching(/ - UP$/), body: '=> MISC CHECK succeeded on service <=' });
   });
 
-  it('a virtual server\'s quorum (its own smtp_alert): at start, lost, gained', () => {
+  it("a virtual server's quorum (its own smtp_alert): at start, lost, gained", () => {
     const q = (up: boolean, start: boolean, live: number) => quorumMail('DIR1', '[192.0.2.200]:tcp:80', { up, start, quorum: 3, hysteresis: 0, live });
     expect(q(true, true, 3)).toEqual({ subject: '[DIR1] Virtualserver [192.0.2.200]:tcp:80 - UP', body: '=> Starting with quorum up 3+0=3 <= 3 <=' });
     expect(q(false, false, 2)).toEqual({ subject: '[DIR1] Virtualserver [192.0.2.200]:tcp:80 - DOWN', body: '=> Lost quorum 3+0=3 <= 2 <=' });

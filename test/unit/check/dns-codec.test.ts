@@ -17,7 +17,20 @@ describe('DNS codec', () => {
     expect(q.subarray(0, 12)).toEqual(Buffer.from([0xbe, 0xef, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]));
     expect(q.length).toBe(12 + 13 + 4);
     expect(decodeDnsQuestion(q)).toEqual({ name: 'example.org', type: 28, qclass: 1, end: q.length });
-    expect(decodeDnsHeader(q)).toEqual({ id: 0xbeef, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, rcode: 0, qdcount: 1, ancount: 0, nscount: 0, arcount: 0 });
+    expect(decodeDnsHeader(q)).toEqual({
+      id: 0xbeef,
+      qr: false,
+      opcode: 0,
+      aa: false,
+      tc: false,
+      rd: true,
+      ra: false,
+      rcode: 0,
+      qdcount: 1,
+      ancount: 0,
+      nscount: 0,
+      arcount: 0,
+    });
     expect(encodeDnsQuery(0x1ffff, '', 'SOA').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xff]));
     expect(decodeDnsQuestion(encodeDnsQuery(1, '', 'SOA'))).toEqual({ name: '', type: 6, qclass: 1, end: 17 });
   });

@@ -57,9 +57,13 @@ function cfg(text: string): KeepalivedConfig {
 const RS = '203.0.113.11';
 const tcp = `    TCP_CHECK {\n      connect_timeout 1\n      retry 1\n      delay_before_retry 0.5\n    }\n`;
 const rs = (checks: string) => `  real_server ${RS} 80 {\n    weight 10\n${checks}  }\n`;
-const vs = (addr: string, body: string, extra = '') => `virtual_server ${addr} 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${extra}${body}}\n`;
+const vs = (addr: string, body: string, extra = '') =>
+  `virtual_server ${addr} 80 {\n  delay_loop 1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n${extra}${body}}\n`;
 /** Two virtual servers listing the same real server with the same TCP_CHECK; the second adds a FILE_CHECK. */
-const TWO = `track_file W {\n  file /run/tsk-w\n  weight 2\n}\n` + vs('192.0.2.10', rs(tcp), '  quorum 5\n') + vs('192.0.2.11', rs(tcp + `    FILE_CHECK {\n      track_file W\n    }\n`));
+const TWO =
+  `track_file W {\n  file /run/tsk-w\n  weight 2\n}\n` +
+  vs('192.0.2.10', rs(tcp), '  quorum 5\n') +
+  vs('192.0.2.11', rs(tcp + `    FILE_CHECK {\n      track_file W\n    }\n`));
 const VS1 = '[192.0.2.10]:tcp:80';
 const VS2 = '[192.0.2.11]:tcp:80';
 const RSID = `[${RS}]:tcp:80`;
@@ -87,7 +91,13 @@ function world() {
     watchFile: (def, onChange): FileWatch => {
       const f = { value: 0, onChange };
       files.set(def.name, f);
-      return { get value() { return f.value; }, start: () => undefined, stop: () => undefined };
+      return {
+        get value() {
+          return f.value;
+        },
+        start: () => undefined,
+        stop: () => undefined,
+      };
     },
   };
   const setFile = (name: string, value: number) => {
@@ -115,7 +125,14 @@ describe('CheckerSubsystem on a manual clock', () => {
       // One probe, every second from its warmup: 10 checks in 10 s, not 20.
       expect(w.runs.map((r) => r.at)).toEqual([250, 1250, 2250, 3250, 4250, 5250, 6250, 7250, 8250, 9250]);
       expect(view(sub).rsIn(VS1)).toMatchObject({ alive: true, weight: 10 });
-      expect(view(sub).rsIn(VS2).checkers.map((c) => [c.type, c.checks])).toEqual([['TCP_CHECK', 10], ['FILE_CHECK', 0]]);
+      expect(
+        view(sub)
+          .rsIn(VS2)
+          .checkers.map((c) => [c.type, c.checks]),
+      ).toEqual([
+        ['TCP_CHECK', 10],
+        ['FILE_CHECK', 0],
+      ]);
     } finally {
       await sub.stop();
     }
@@ -125,7 +142,9 @@ describe('CheckerSubsystem on a manual clock', () => {
     const w = world();
     const fifo: string[] = [];
     const pushes: Array<{ at: number; changed: unknown }> = [];
-    const sink: HealthSink = { healthChanged: async (_c, _h, changed) => void pushes.push({ at: w.clock.now(), changed: changed === 'all' ? 'all' : changed.length }) };
+    const sink: HealthSink = {
+      healthChanged: async (_c, _h, changed) => void pushes.push({ at: w.clock.now(), changed: changed === 'all' ? 'all' : changed.length }),
+    };
     const sub = CheckerSubsystem.start(cfg(TWO), sink, quiet, undefined, { fifo: (l) => fifo.push(l) }, w.edges);
     try {
       await w.clock.advance(500); // first check at 250 ms (a quarter into the warmup): up

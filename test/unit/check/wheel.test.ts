@@ -54,11 +54,15 @@ describe('TimerWheel', () => {
   it('an item scheduled while firing (a check re-arming itself) goes to a later tick, and earlier waiting slots keep their timer', () => {
     const clock = fakeClock();
     const fired: Array<[string, number]> = [];
-    const w: TimerWheel<string> = new TimerWheel<string>((x) => {
-      fired.push([x, clock.now()]);
-      if (x === 'loop' && fired.length < 5) w.schedule('loop', 0);
-      if (x === 'first') w.schedule('late', 1000);
-    }, 10, clock);
+    const w: TimerWheel<string> = new TimerWheel<string>(
+      (x) => {
+        fired.push([x, clock.now()]);
+        if (x === 'loop' && fired.length < 5) w.schedule('loop', 0);
+        if (x === 'first') w.schedule('late', 1000);
+      },
+      10,
+      clock,
+    );
     w.schedule('first', 10);
     w.schedule('loop', 10);
     w.schedule('mid', 50);
@@ -87,10 +91,11 @@ describe('TimerWheel', () => {
     let n = 0;
     let wakeups = 0;
     const base = clock.setTimeout.bind(clock);
-    clock.setTimeout = (fn, ms) => base(() => {
-      wakeups++;
-      fn();
-    }, ms);
+    clock.setTimeout = (fn, ms) =>
+      base(() => {
+        wakeups++;
+        fn();
+      }, ms);
     const w = new TimerWheel<number>(() => n++, 10, clock);
     for (let i = 0; i < 10_000; i++) w.schedule(i, (i / 10_000) * 1000);
     clock.advance(1100);

@@ -4,7 +4,16 @@ import { OPTIONS, parseArgs, UsageError } from '../../../src/cli/options.js';
 describe('keepalived command line', () => {
   it('parses the forms keepalived accepts', () => {
     const o = parseArgs(['-nlD', '-f', '/tmp/k.conf', '--pid=/run/k.pid', '-r/run/v.pid', '-i', 'main', '--dont-release-ipvs']);
-    expect(o).toMatchObject({ dontFork: true, logConsole: true, logDetail: true, useFile: '/tmp/k.conf', pid: '/run/k.pid', vrrpPid: '/run/v.pid', configId: 'main', dontReleaseIpvs: true });
+    expect(o).toMatchObject({
+      dontFork: true,
+      logConsole: true,
+      logDetail: true,
+      useFile: '/tmp/k.conf',
+      pid: '/run/k.pid',
+      vrrpPid: '/run/v.pid',
+      configId: 'main',
+      dontReleaseIpvs: true,
+    });
   });
   it('takes -t with and without a log file', () => {
     expect(parseArgs(['-t']).configTest).toBe(true);
@@ -24,9 +33,41 @@ describe('keepalived command line', () => {
   });
   it('knows every keepalived 2.2.7 long option', () => {
     const longs = new Set(OPTIONS.map((o) => o.long));
-    for (const l of ['use-file', 'vrrp', 'check', 'no_bfd', 'all', 'log-console', 'log-detail', 'log-facility', 'no-syslog', 'umask',
-      'release-vips', 'dont-release-vrrp', 'dont-release-ipvs', 'dont-respawn', 'dont-fork', 'dump-conf', 'pid', 'vrrp_pid', 'genhash',
-      'checkers_pid', 'address-monitoring', 'bfd_pid', 'snmp', 'snmp-agent-socket', 'namespace', 'core-dump', 'core-dump-pattern',
-      'all-config', 'config-id', 'signum', 'config-test', 'version', 'help']) expect(longs.has(l)).toBe(true);
+    for (const l of [
+      'use-file',
+      'vrrp',
+      'check',
+      'no_bfd',
+      'all',
+      'log-console',
+      'log-detail',
+      'log-facility',
+      'no-syslog',
+      'umask',
+      'release-vips',
+      'dont-release-vrrp',
+      'dont-release-ipvs',
+      'dont-respawn',
+      'dont-fork',
+      'dump-conf',
+      'pid',
+      'vrrp_pid',
+      'genhash',
+      'checkers_pid',
+      'address-monitoring',
+      'bfd_pid',
+      'snmp',
+      'snmp-agent-socket',
+      'namespace',
+      'core-dump',
+      'core-dump-pattern',
+      'all-config',
+      'config-id',
+      'signum',
+      'config-test',
+      'version',
+      'help',
+    ])
+      expect(longs.has(l)).toBe(true);
   });
 });

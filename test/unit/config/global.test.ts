@@ -133,7 +133,9 @@ describe('global_defs: resolved defaults', () => {
   });
 
   it('keeps keywords not acted on yet in `other`, with their words', () => {
-    const r = load('global_defs {\n  enable_snmp_vrrp\n  snmp_socket tcp:localhost:705\n  vrrp_rt_priority 50\n  checker_priority -5\n  enable_dbus\n  umask IWGRP|IWOTH\n  random_seed 42\n}\n');
+    const r = load(
+      'global_defs {\n  enable_snmp_vrrp\n  snmp_socket tcp:localhost:705\n  vrrp_rt_priority 50\n  checker_priority -5\n  enable_dbus\n  umask IWGRP|IWOTH\n  random_seed 42\n}\n',
+    );
     expect(r.diags).toEqual([]);
     expect(r.global.other).toEqual({
       enable_snmp_vrrp: [],
@@ -149,7 +151,15 @@ describe('global_defs: resolved defaults', () => {
   it('reads the root-level globals', () => {
     const r = load('net_namespace blue\nnet_namespace_ipvs\ninstance i1\nuse_pid_dir\nlinkbeat_use_polling\nchild_wait_time 5\nnamespace_with_ipsets\n');
     expect(r.diags).toEqual([]);
-    expect(r.global).toMatchObject({ netNamespace: 'blue', netNamespaceIpvs: '', instance: 'i1', usePidDir: true, linkbeatUsePolling: true, childWaitTimeS: 5, namespaceWithIpsets: true });
+    expect(r.global).toMatchObject({
+      netNamespace: 'blue',
+      netNamespaceIpvs: '',
+      instance: 'i1',
+      usePidDir: true,
+      linkbeatUsePolling: true,
+      childWaitTimeS: 5,
+      namespaceWithIpsets: true,
+    });
     expect(find(load('net_namespace a\nnet_namespace b\n'), /duplicate net_namespace definition b/)[0]!.line).toBe(2);
   });
 });

@@ -57,7 +57,10 @@ describe('reports of keywords not acted on', () => {
   });
 
   it('track scripts run as their user or script_user: nothing is reported', () => {
-    const r = load('global_defs {\n  script_user nobody\n  enable_script_security\n}\nvrrp_script chk {\n  script "/bin/true"\n  user nobody\n}\n' + instance('  track_script {\n    chk\n  }'));
+    const r = load(
+      'global_defs {\n  script_user nobody\n  enable_script_security\n}\nvrrp_script chk {\n  script "/bin/true"\n  user nobody\n}\n' +
+        instance('  track_script {\n    chk\n  }'),
+    );
     expect(r.reports).toEqual([]);
     expect(r.diags.filter((d) => d.message.includes(NOT_ACTED_ON))).toEqual([]);
   });
@@ -69,7 +72,9 @@ describe('reports of keywords not acted on', () => {
     // garp_extra_if: the global keyword is reported by the walker, an instance's own value above 0 by the validator.
     const extra = load(`global_defs {\n  vrrp_garp_extra_if 10\n}\n${instance('  garp_extra_if 0')}${instance('  garp_extra_if 5', 'VI_2')}`);
     expect(extra.reports.map((d) => d.line)).toEqual([2]);
-    expect(extra.diags.filter((d) => d.message.includes(NOT_ACTED_ON)).map((d) => [d.line, d.message.split(' ').slice(0, 2).join(' ')])).toEqual([[15, '(VI_2) garp_extra_if']]);
+    expect(extra.diags.filter((d) => d.message.includes(NOT_ACTED_ON)).map((d) => [d.line, d.message.split(' ').slice(0, 2).join(' ')])).toEqual([
+      [15, '(VI_2) garp_extra_if'],
+    ]);
   });
 
   it('reports a block that is not acted on on its own line only', () => {
@@ -83,7 +88,11 @@ describe('keywords of keepalived releases after 2.2.7', () => {
   it('are read, warned about (exit 5, as keepalived 2.2.7 gives) and reported as not acted on', () => {
     const r = load(
       'global_defs {\n  json_version 2\n  vrrp_delay_after_boot 15.23\n}\n' +
-        instance('  no_virtual_ipaddress\n  timer_expired_backup 200\n  auth_hmac {\n    key 1 hex:' + '0a'.repeat(32) + '\n    active_key 1\n    anti_replay monotonic\n    time_window 5\n    mode receive-only\n  }'),
+        instance(
+          '  no_virtual_ipaddress\n  timer_expired_backup 200\n  auth_hmac {\n    key 1 hex:' +
+            '0a'.repeat(32) +
+            '\n    active_key 1\n    anti_replay monotonic\n    time_window 5\n    mode receive-only\n  }',
+        ),
     );
     expect(r.diags).toEqual([]);
     expect(r.reports.map((d) => [d.line, d.severity, d.message.split(' ')[0]])).toEqual([
@@ -103,14 +112,23 @@ describe('keywords of keepalived releases after 2.2.7', () => {
   });
 
   it('check their arguments as keepalived documents them', () => {
-    const bad = (text: string) => load(text).diags.filter((d) => d.severity === 'error').map((d) => d.message);
+    const bad = (text: string) =>
+      load(text)
+        .diags.filter((d) => d.severity === 'error')
+        .map((d) => d.message);
     expect(bad('global_defs {\n  json_version 3\n  json_dump_file\n  vrrp_delay_after_boot soon\n  use_symlink_paths maybe\n}\n')).toEqual([
       "invalid JSON version '3': expected 1 or 2",
       'json_dump_file requires a non-empty path',
       "vrrp_delay_after_boot 'soon' is invalid: expected seconds from 0.001",
       "invalid value 'maybe' for global use_symlink_paths specified: expected true|false|on|off|yes|no",
     ]);
-    expect(bad(instance('  timer_expired_backup 255\n  owner_ignore_adverts perhaps\n  auth_hmac {\n    key 1 short\n    key 0 x\n    active_key 256\n    time_window 301\n    anti_replay never\n    mode strict\n  }'))).toEqual([
+    expect(
+      bad(
+        instance(
+          '  timer_expired_backup 255\n  owner_ignore_adverts perhaps\n  auth_hmac {\n    key 1 short\n    key 0 x\n    active_key 256\n    time_window 301\n    anti_replay never\n    mode strict\n  }',
+        ),
+      ),
+    ).toEqual([
       '(VI_1) timer_expired_backup highest_other_priority not valid! must be between 1 & 254',
       '(VI_1) invalid owner_ignore_adverts perhaps specified: expected true|false|on|off|yes|no',
       '(VI_1) auth_hmac key 1 length 5 not in range [32, 64]',
@@ -126,7 +144,9 @@ describe('keywords of keepalived releases after 2.2.7', () => {
 
   it('SSL_GET takes tls_compliant (also in its urls, not acted on) and sni_name (acted on); HTTP_GET only sni_name', () => {
     const http = (type: string, extra: string) =>
-      load(`virtual_server 192.0.2.1 443 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 203.0.113.11 443 {\n    ${type} {\n      url {\n        path /\n${extra}\n      }\n      sni_name www.example.com\n    }\n  }\n}\n`);
+      load(
+        `virtual_server 192.0.2.1 443 {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n  real_server 203.0.113.11 443 {\n    ${type} {\n      url {\n        path /\n${extra}\n      }\n      sni_name www.example.com\n    }\n  }\n}\n`,
+      );
     const ssl = http('SSL_GET', '        tls_compliant');
     expect(ssl.diags).toEqual([]);
     expect(ssl.reports.map((d) => [d.line, d.severity, d.message.split(' ')[0]])).toEqual([

@@ -114,9 +114,16 @@ describe('parameters', () => {
       '$VS',
     ].join('\n');
     expect(one(text).lines).toEqual([
-      'virtual_server 203.0.113.1 80', '{',
-      'real_server 192.0.2.1 80', '{', 'weight 1', '}',
-      'real_server 192.0.2.2 80', '{', 'weight 1', '}',
+      'virtual_server 203.0.113.1 80',
+      '{',
+      'real_server 192.0.2.1 80',
+      '{',
+      'weight 1',
+      '}',
+      'real_server 192.0.2.2 80',
+      '{',
+      'weight 1',
+      '}',
       '}',
     ]);
     expect(one(text, 'main').lines.filter((l) => l === 'weight 5')).toHaveLength(2);
@@ -189,8 +196,34 @@ describe('fast path', () => {
   // Ordinary lines skip decomment/splitBraces/tokenize (lexer.ts fastLine); they must come out exactly as
   // the full treatment makes them: same words, same file:line, same diagnostics, on any mix of lines.
   const pieces = [
-    'a', 'bb', 'real_server', '192.0.2.1', ' ', '  ', '\t', '{', '}', '! c', '# c', '"', '"q w"', '$X', '$X=1',
-    '\\', '@h', '@^h', '~SEQ(i,1,2) s $i', 'include /inc.conf', 'includex', '\r', '\v', 'é', '\u00a0', '\n', '\n', '\n',
+    'a',
+    'bb',
+    'real_server',
+    '192.0.2.1',
+    ' ',
+    '  ',
+    '\t',
+    '{',
+    '}',
+    '! c',
+    '# c',
+    '"',
+    '"q w"',
+    '$X',
+    '$X=1',
+    '\\',
+    '@h',
+    '@^h',
+    '~SEQ(i,1,2) s $i',
+    'include /inc.conf',
+    'includex',
+    '\r',
+    '\v',
+    'é',
+    '\u00a0',
+    '\n',
+    '\n',
+    '\n',
   ];
   const lexBoth = (text: string) =>
     [true, false].map((fastPath) => {
@@ -216,7 +249,19 @@ describe('fast path', () => {
     const [fast, full] = lexBoth(text);
     expect(fast).toEqual(full);
     expect(fast!.lines.map((l) => (l[0] as string[]).join(' '))).toEqual([
-      'global_defs', '{', 'router_id r1', '}', 'virtual_server 192.0.2.1 80', '{', 'real_server 192.0.2.2 80', '{', 'weight 1', '}', '}', '}', '{',
+      'global_defs',
+      '{',
+      'router_id r1',
+      '}',
+      'virtual_server 192.0.2.1 80',
+      '{',
+      'real_server 192.0.2.2 80',
+      '{',
+      'weight 1',
+      '}',
+      '}',
+      '}',
+      '{',
     ]);
     expect(fast!.diag.map((d) => `${d.loc?.line}: ${d.message}`)).toEqual(["7: extra '}' found", "8: there are 1 missing '}'s or extra '{'s"]);
   });

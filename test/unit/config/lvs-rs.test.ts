@@ -31,15 +31,30 @@ describe('real_server: resolved defaults and inheritance', () => {
   it('every real_server keyword is read; its own values win over the virtual server', () => {
     const r = load(
       vs(
-        STD + '  weight 7\n  delay_loop 9\n  alpha\n' +
-          rs('    weight 0\n    lvs_method DR\n    uthreshold 100\n    lthreshold 10\n    inhibit_on_failure\n    notify_up "/bin/up.sh a"\n    notify_down /bin/down.sh root root\n' +
-            '    alpha off\n    retry 2\n    delay_before_retry 1.5\n    warmup 4\n    connect_timeout 1\n    delay_loop 2\n    smtp_alert no\n    virtualhost rs.example.com\n    snmp_name rs1'),
+        STD +
+          '  weight 7\n  delay_loop 9\n  alpha\n' +
+          rs(
+            '    weight 0\n    lvs_method DR\n    uthreshold 100\n    lthreshold 10\n    inhibit_on_failure\n    notify_up "/bin/up.sh a"\n    notify_down /bin/down.sh root root\n' +
+              '    alpha off\n    retry 2\n    delay_before_retry 1.5\n    warmup 4\n    connect_timeout 1\n    delay_loop 2\n    smtp_alert no\n    virtualhost rs.example.com\n    snmp_name rs1',
+          ),
       ),
     );
     const real = r.lvs.virtualServers[0]!.realServers[0]!;
     expect(real).toMatchObject({
-      weight: 0, forwarding: { method: 'DR' }, uthreshold: 100, lthreshold: 10, inhibitOnFailure: true, alpha: false, retry: 2,
-      delayBeforeRetryS: 1.5, warmupS: 4, connectTimeoutS: 1, delayLoopS: 2, smtpAlert: false, virtualhost: 'rs.example.com', snmpName: 'rs1',
+      weight: 0,
+      forwarding: { method: 'DR' },
+      uthreshold: 100,
+      lthreshold: 10,
+      inhibitOnFailure: true,
+      alpha: false,
+      retry: 2,
+      delayBeforeRetryS: 1.5,
+      warmupS: 4,
+      connectTimeoutS: 1,
+      delayLoopS: 2,
+      smtpAlert: false,
+      virtualhost: 'rs.example.com',
+      snmpName: 'rs1',
     });
     expect(real.notifyUp).toMatchObject({ cmd: '/bin/up.sh a', argv: ['/bin/up.sh', 'a'], loc: at(14) });
     expect(real.notifyDown).toMatchObject({ argv: ['/bin/down.sh'], user: 'root', group: 'root' });
@@ -52,7 +67,7 @@ describe('real_server: resolved defaults and inheritance', () => {
     expect(r.lvs.virtualServers[0]!.realServers[0]).toMatchObject({ delayLoopS: 4, weight: 3, inhibitOnFailure: true });
   });
 
-  it('global smtp_alert off turns real servers\' default off', () => {
+  it("global smtp_alert off turns real servers' default off", () => {
     const r = load('global_defs {\n  smtp_alert off\n}\n' + vs(STD + rs()));
     expect(r.lvs.virtualServers[0]!.realServers[0]!.smtpAlert).toBe(false);
   });
@@ -72,7 +87,9 @@ describe('real_server: errors', () => {
     }
   });
   it('retry 0, bad thresholds, bad booleans, missing virtualhost', () => {
-    const r = load(vs(STD + rs('    retry 0\n    uthreshold x\n    inhibit_on_failure maybe\n    alpha 1\n    smtp_alert 2\n    virtualhost\n    lvs_method FNAT')));
+    const r = load(
+      vs(STD + rs('    retry 0\n    uthreshold x\n    inhibit_on_failure maybe\n    alpha 1\n    smtp_alert 2\n    virtualhost\n    lvs_method FNAT')),
+    );
     expect(one(r, /^real server retry value '0' invalid/).line).toBe(6);
     expect(one(r, /^invalid real_server uthreshold 'x' - ignoring/).line).toBe(7);
     expect(one(r, /^invalid inhibit_on_failure parameter 'maybe'/).line).toBe(8);
@@ -85,13 +102,19 @@ describe('real_server: errors', () => {
   it('a duplicated real server (same address and port) is removed', () => {
     const r = load(vs(STD + rs() + '\n' + rs()));
     expect(r.lvs.virtualServers[0]!.realServers).toHaveLength(1);
-    expect(one(r, /^VS \[192\.0\.2\.1\]:tcp:80: real server \[203\.0\.113\.11\]:tcp:80 is duplicated - removing second rs$/)).toEqual({ severity: 'error', line: 8 });
+    expect(one(r, /^VS \[192\.0\.2\.1\]:tcp:80: real server \[203\.0\.113\.11\]:tcp:80 is duplicated - removing second rs$/)).toEqual({
+      severity: 'error',
+      line: 8,
+    });
     // Without a port it is not the same server for keepalived (ports are compared as written).
     expect(load(vs(STD + rs('', '203.0.113.11') + '\n' + rs())).diags).toEqual([]);
   });
   it('a second notify_up is an error; a notify script user that does not exist drops the script', () => {
     const r = load(vs(STD + rs('    notify_up /bin/true\n    notify_up /bin/false')));
-    expect(one(r, /^real server \[203\.0\.113\.11\]:80: notify_up script already specified - ignoring '\/bin\/false'$/)).toEqual({ severity: 'error', line: 7 });
+    expect(one(r, /^real server \[203\.0\.113\.11\]:80: notify_up script already specified - ignoring '\/bin\/false'$/)).toEqual({
+      severity: 'error',
+      line: 7,
+    });
     const u = load(vs(STD + rs('    notify_down /bin/true nosuchuser')), { userExists: (n) => n !== 'nosuchuser' });
     expect(u.lvs.virtualServers[0]!.realServers[0]!.notifyDown).toBeUndefined();
     expect(one(u, /invalid user\/group for notify_down script/).severity).toBe('info');
@@ -108,7 +131,14 @@ describe('real_server ports', () => {
     for (const m of ['DR', 'TUN']) {
       const r = load(vs(`  lb_algo rr\n  lb_kind ${m}\n  protocol TCP\n` + rs('', '203.0.113.11 8080') + '\n' + rs('', '203.0.113.12')));
       expect(r.lvs.virtualServers[0]!.realServers.map((x) => x.port)).toEqual([80, 80]);
-      expect(one(r, new RegExp(`^virtual server \\[192\\.0\\.2\\.1\\]:tcp:80 and real server \\[203\\.0\\.113\\.11\\]:tcp:8080 ports don't match - resetting to 80 \\(${m} cannot change the port\\)$`))).toEqual({ severity: 'warning', line: 5 });
+      expect(
+        one(
+          r,
+          new RegExp(
+            `^virtual server \\[192\\.0\\.2\\.1\\]:tcp:80 and real server \\[203\\.0\\.113\\.11\\]:tcp:8080 ports don't match - resetting to 80 \\(${m} cannot change the port\\)$`,
+          ),
+        ),
+      ).toEqual({ severity: 'warning', line: 5 });
     }
   });
   it('the checker connects to the resolved real server port', () => {
@@ -119,9 +149,18 @@ describe('real_server ports', () => {
 
 describe('sorry_server', () => {
   it('takes the service forwarding method unless it has its own; inhibit', () => {
-    const r = load(vs('  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  sorry_server 203.0.113.99 80\n  sorry_server_inhibit\n  sorry_server_lvs_method NAT\n' + rs()));
+    const r = load(
+      vs('  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  sorry_server 203.0.113.99 80\n  sorry_server_inhibit\n  sorry_server_lvs_method NAT\n' + rs()),
+    );
     expect(r.diags).toEqual([]);
-    expect(r.lvs.virtualServers[0]!.sorryServer).toEqual({ loc: at(5), address: '203.0.113.99', family: 'inet', port: 80, inhibit: true, forwarding: { method: 'NAT' } });
+    expect(r.lvs.virtualServers[0]!.sorryServer).toEqual({
+      loc: at(5),
+      address: '203.0.113.99',
+      family: 'inet',
+      port: 80,
+      inhibit: true,
+      forwarding: { method: 'NAT' },
+    });
     const d = load(vs('  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  sorry_server 203.0.113.99\n' + rs()));
     expect(d.lvs.virtualServers[0]!.sorryServer).toMatchObject({ port: 80, forwarding: { method: 'DR' }, inhibit: false });
   });
@@ -131,17 +170,32 @@ describe('sorry_server', () => {
     expect(one(r, /^virtual server \[192\.0\.2\.1\]:tcp:80 and sorry server ports don't match - resetting to 80$/)).toEqual({ severity: 'warning', line: 5 });
   });
   it('sorry_server_inhibit / sorry_server_lvs_method before sorry_server, bad address, other family', () => {
-    expect(one(load(vs(STD + '  sorry_server_inhibit\n' + rs())), /^sorry_server_inhibit used before or without sorry_server - ignoring$/)).toEqual({ severity: 'error', line: 5 });
-    expect(one(load(vs(STD + '  sorry_server_lvs_method DR\n' + rs())), /^sorry_server_lvs_method used before or without sorry_server - ignoring$/)).toEqual({ severity: 'error', line: 5 });
-    expect(one(load(vs(STD + '  sorry_server 203.0.113.999 80\n' + rs())), /^invalid sorry server IP address 203\.0\.113\.999 80 - skipping/)).toEqual({ severity: 'error', line: 5 });
+    expect(one(load(vs(STD + '  sorry_server_inhibit\n' + rs())), /^sorry_server_inhibit used before or without sorry_server - ignoring$/)).toEqual({
+      severity: 'error',
+      line: 5,
+    });
+    expect(one(load(vs(STD + '  sorry_server_lvs_method DR\n' + rs())), /^sorry_server_lvs_method used before or without sorry_server - ignoring$/)).toEqual({
+      severity: 'error',
+      line: 5,
+    });
+    expect(one(load(vs(STD + '  sorry_server 203.0.113.999 80\n' + rs())), /^invalid sorry server IP address 203\.0\.113\.999 80 - skipping/)).toEqual({
+      severity: 'error',
+      line: 5,
+    });
     const f = load(vs(STD + '  sorry_server 2001:db8::99 80\n' + rs()));
     expect(f.lvs.virtualServers[0]!.sorryServer).toBeUndefined();
-    expect(one(f, /^address family of virtual server and sorry server 2001:db8::99 don't match - skipping the sorry server$/)).toEqual({ severity: 'error', line: 1 });
+    expect(one(f, /^address family of virtual server and sorry server 2001:db8::99 don't match - skipping the sorry server$/)).toEqual({
+      severity: 'error',
+      line: 1,
+    });
   });
   it('a real server equal to the sorry server must have the same inhibit setting', () => {
     const r = load(vs(STD + '  sorry_server 203.0.113.11 80\n' + rs('    inhibit_on_failure')));
     expect(r.lvs.virtualServers[0]!.sorryServer!.inhibit).toBe(true);
-    expect(one(r, /real server \[203\.0\.113\.11\]:tcp:80 matches the sorry server, but inhibit setting differs - setting it on the sorry server$/)).toEqual({ severity: 'warning', line: 5 });
+    expect(one(r, /real server \[203\.0\.113\.11\]:tcp:80 matches the sorry server, but inhibit setting differs - setting it on the sorry server$/)).toEqual({
+      severity: 'warning',
+      line: 5,
+    });
   });
   it('a method only on the real server still leaves the sorry server to the NAT default, with the warning', () => {
     const r = load(vs('  lb_algo rr\n  protocol TCP\n  sorry_server 203.0.113.99 80\n' + rs('    lvs_method DR')));

@@ -63,14 +63,21 @@ describe('virtual_server: resolved defaults', () => {
       } satisfies VirtualServer,
     ]);
     expect(r.diags).toEqual([
-      { severity: 'warning', line: 1, message: "virtual server [192.0.2.1]:none:80: no protocol set - defaulting to UDP (add 'protocol TCP' for TCP services)" },
+      {
+        severity: 'warning',
+        line: 1,
+        message: "virtual server [192.0.2.1]:none:80: no protocol set - defaulting to UDP (add 'protocol TCP' for TCP services)",
+      },
       { severity: 'warning', line: 1, message: "virtual server [192.0.2.1]:udp:80: no scheduler set, setting default 'wlc'" },
       { severity: 'warning', line: 1, message: 'virtual server [192.0.2.1]:udp:80: no forwarding method set, setting default NAT' },
     ]);
   });
 
   it('is clean when protocol, scheduler and method are given; lb_algo/lb_kind are aliases of lvs_sched/lvs_method', () => {
-    for (const [a, k] of [['lb_algo', 'lb_kind'], ['lvs_sched', 'lvs_method']]) {
+    for (const [a, k] of [
+      ['lb_algo', 'lb_kind'],
+      ['lvs_sched', 'lvs_method'],
+    ]) {
       const r = load(vs(`  ${a} wrr\n  ${k} DR\n  protocol tcp\n` + rs()));
       expect(r.diags).toEqual([]);
       expect(r.exitCode).toBe(0);
@@ -93,13 +100,37 @@ describe('virtual_server: resolved defaults', () => {
     expect(r.diags).toEqual([]);
     const v = r.lvs.virtualServers[0]!;
     expect(v).toMatchObject({
-      haSuspend: true, smtpAlert: true, virtualhost: 'www.example.com', snmpName: 'web', alpha: true, omega: true, inhibitOnFailure: true,
-      delayLoopS: 3, delayBeforeRetryS: 2, retry: 3, warmupS: 4, connectTimeoutS: 2.5, weight: 5,
-      persistenceTimeoutS: 600, persistenceGranularity: '255.255.255.0', persistenceEngine: 'sip', quorum: 4, hysteresis: 1,
+      haSuspend: true,
+      smtpAlert: true,
+      virtualhost: 'www.example.com',
+      snmpName: 'web',
+      alpha: true,
+      omega: true,
+      inhibitOnFailure: true,
+      delayLoopS: 3,
+      delayBeforeRetryS: 2,
+      retry: 3,
+      warmupS: 4,
+      connectTimeoutS: 2.5,
+      weight: 5,
+      persistenceTimeoutS: 600,
+      persistenceGranularity: '255.255.255.0',
+      persistenceEngine: 'sip',
+      quorum: 4,
+      hysteresis: 1,
       flags: { flag1: true, flag2: true, flag3: true, ops: false },
     });
     // The real server inherits what it does not set itself.
-    expect(v.realServers[0]).toMatchObject({ weight: 5, alpha: true, inhibitOnFailure: true, retry: 3, delayLoopS: 3, connectTimeoutS: 2.5, warmupS: 4, delayBeforeRetryS: 2 });
+    expect(v.realServers[0]).toMatchObject({
+      weight: 5,
+      alpha: true,
+      inhibitOnFailure: true,
+      retry: 3,
+      delayLoopS: 3,
+      connectTimeoutS: 2.5,
+      warmupS: 4,
+      delayBeforeRetryS: 2,
+    });
   });
 
   it('takes the global smtp_alert / smtp_alert_checker defaults', () => {
@@ -115,7 +146,10 @@ describe('virtual_server forms', () => {
     expect(v).toMatchObject({ kind: 'fwmark', fwmark: 7, family: 'inet' });
     expect(v.protocol).toBeUndefined();
     expect(one(r, /^virtual server FWM 7: protocol specified for fwmark - protocol will be ignored$/)).toEqual({ severity: 'warning', line: 1 });
-    expect(one(r, /^fwmark virtual server FWM 7, real server \[203\.0\.113\.11\]:none:80 has port specified - clearing$/)).toEqual({ severity: 'warning', line: 5 });
+    expect(one(r, /^fwmark virtual server FWM 7, real server \[203\.0\.113\.11\]:none:80 has port specified - clearing$/)).toEqual({
+      severity: 'warning',
+      line: 5,
+    });
     expect(v.realServers[0]!.port).toBe(0);
   });
   it('fwmark out of range or not a number skips the block', () => {
@@ -142,7 +176,10 @@ describe('virtual_server forms', () => {
     for (const head of ['192.0.2.1', '192.0.2.1 0']) {
       const r = load(vs(STD + rs(), head));
       expect(r.lvs.virtualServers[0]).toMatchObject({ port: 0, persistenceTimeoutS: 360 });
-      expect(one(r, /^virtual server \[192\.0\.2\.1\]:tcp:0: zero port only valid for persistent services - setting persistence_timeout 360$/)).toEqual({ severity: 'warning', line: 1 });
+      expect(one(r, /^virtual server \[192\.0\.2\.1\]:tcp:0: zero port only valid for persistent services - setting persistence_timeout 360$/)).toEqual({
+        severity: 'warning',
+        line: 1,
+      });
     }
     expect(load(vs(STD + '  persistence_timeout 60\n' + rs(), '192.0.2.1')).diags).toEqual([]);
   });
@@ -162,7 +199,10 @@ describe('virtual_server forms', () => {
   });
   it('a real server of the other family is skipped unless tunnelled', () => {
     const r = load(vs(STD + rs('', '2001:db8::11 80') + '\n' + rs('', '203.0.113.12 80')));
-    expect(one(r, /^address family of virtual server and real server 2001:db8::11 don't match - skipping the real server$/)).toEqual({ severity: 'error', line: 5 });
+    expect(one(r, /^address family of virtual server and real server 2001:db8::11 don't match - skipping the real server$/)).toEqual({
+      severity: 'error',
+      line: 5,
+    });
     expect(r.lvs.virtualServers[0]!.realServers.map((x) => x.address)).toEqual(['203.0.113.12']);
     const t = load(vs('  lb_algo rr\n  lb_kind TUN\n  protocol TCP\n' + rs('    lvs_method TUN', '2001:db8::11 80')));
     expect(t.diags).toEqual([]);
@@ -171,7 +211,7 @@ describe('virtual_server forms', () => {
 });
 
 describe('virtual_server: scheduler, flags, protocol', () => {
-  it('accepts exactly keepalived 2.2.7\'s schedulers, lower case', () => {
+  it("accepts exactly keepalived 2.2.7's schedulers, lower case", () => {
     for (const s of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf', 'lblcr', 'sed', 'nq', 'twos']) {
       const r = load(vs(`  lvs_sched ${s}\n  lvs_method NAT\n  protocol TCP\n` + rs()));
       expect(r.exitCode, s).toBe(0);
@@ -189,7 +229,9 @@ describe('virtual_server: scheduler, flags, protocol', () => {
     expect(ok.lvs.virtualServers[0]!.flags).toMatchObject({ shPort: true, shFallback: true });
     const mh = load(vs('  lb_algo mh\n  mh-port\n  mh-fallback\n  lb_kind NAT\n  protocol TCP\n' + rs()));
     expect(mh.lvs.virtualServers[0]!.flags).toMatchObject({ mhPort: true, mhFallback: true });
-    expect(one(load(vs('  sh-port\n  lb_algo sh\n  lb_kind NAT\n  protocol TCP\n' + rs())), /^sh-port only applies to the sh \(or mh\) scheduler - ignoring/)).toEqual({ severity: 'error', line: 2 });
+    expect(
+      one(load(vs('  sh-port\n  lb_algo sh\n  lb_kind NAT\n  protocol TCP\n' + rs())), /^sh-port only applies to the sh \(or mh\) scheduler - ignoring/),
+    ).toEqual({ severity: 'error', line: 2 });
     expect(one(load(vs(STD + '  hashed\n' + rs())), /^hashed only applies to the sh/)).toEqual({ severity: 'error', line: 5 });
     const cross = load(vs('  lb_algo sh\n  mh-port\n  lb_kind NAT\n  protocol TCP\n' + rs()));
     expect(cross.exitCode).toBe(0);
@@ -198,7 +240,10 @@ describe('virtual_server: scheduler, flags, protocol', () => {
   it('ops only for UDP', () => {
     const r = load(vs(STD + '  ops\n' + rs()));
     expect(r.lvs.virtualServers[0]!.flags.ops).toBe(false);
-    expect(one(r, /^virtual server \[192\.0\.2\.1\]:tcp:80: one packet scheduling \(ops\) requires UDP - resetting$/)).toEqual({ severity: 'warning', line: 1 });
+    expect(one(r, /^virtual server \[192\.0\.2\.1\]:tcp:80: one packet scheduling \(ops\) requires UDP - resetting$/)).toEqual({
+      severity: 'warning',
+      line: 1,
+    });
     const u = load(vs('  lb_algo rr\n  lb_kind NAT\n  protocol UDP\n  ops\n' + rs()));
     expect(u.diags).toEqual([]);
     expect(u.lvs.virtualServers[0]!.flags.ops).toBe(true);
@@ -257,8 +302,13 @@ describe('virtual_server: persistence', () => {
     expect(r.lvs.virtualServers[0]).toMatchObject({ persistenceGranularity: '255.255.255.0', persistenceTimeoutS: 360 });
     const v6 = load(vs(STD + '  persistence_granularity 64\n' + rs('', '2001:db8::11 80'), '2001:db8::1 80'));
     expect(v6.lvs.virtualServers[0]!.persistenceGranularity).toBe('64');
-    expect(one(load(vs(STD + '  persistence_granularity 255.255.255.256\n' + rs())), /^invalid IPv4 persistence_granularity '255\.255\.255\.256'/)).toEqual({ severity: 'error', line: 5 });
-    expect(one(load(vs(STD + '  persistence_granularity 129\n' + rs('', '2001:db8::11 80'), '2001:db8::1 80')), /^invalid IPv6 persistence_granularity '129'/)).toEqual({ severity: 'error', line: 5 });
+    expect(one(load(vs(STD + '  persistence_granularity 255.255.255.256\n' + rs())), /^invalid IPv4 persistence_granularity '255\.255\.255\.256'/)).toEqual({
+      severity: 'error',
+      line: 5,
+    });
+    expect(
+      one(load(vs(STD + '  persistence_granularity 129\n' + rs('', '2001:db8::11 80'), '2001:db8::1 80')), /^invalid IPv6 persistence_granularity '129'/),
+    ).toEqual({ severity: 'error', line: 5 });
   });
   it('persistence_engine longer than 15 characters is truncated with an error', () => {
     const r = load(vs(STD + '  persistence_engine abcdefghijklmnopq\n' + rs()));
@@ -271,7 +321,9 @@ describe('virtual_server: quorum, hysteresis, weights, timers', () => {
   it('quorum above the total real-server weight is reduced to it', () => {
     const r = load(vs(STD + '  quorum 5\n  hysteresis 2\n' + rs('    weight 2') + '\n' + rs('    weight 1', '203.0.113.12 80')));
     expect(r.lvs.virtualServers[0]).toMatchObject({ quorum: 3, hysteresis: 2 });
-    expect(r.diags).toEqual([{ severity: 'warning', line: 1, message: 'quorum 5 for [192.0.2.1]:tcp:80 exceeds total weight of real servers 3, reducing quorum to 3' }]);
+    expect(r.diags).toEqual([
+      { severity: 'warning', line: 1, message: 'quorum 5 for [192.0.2.1]:tcp:80 exceeds total weight of real servers 3, reducing quorum to 3' },
+    ]);
   });
   it('hysteresis >= quorum is lowered (unsigned, as keepalived, when all weights are 0)', () => {
     const r = load(vs(STD + '  quorum 2\n  hysteresis 2\n' + rs('    weight 2')));

@@ -30,7 +30,20 @@ describe('virtual_server_group', () => {
     ]);
     const [, short, cross, mask] = r.lvs.groups[0]!.entries;
     expect(expandVsgEntry(short!)).toEqual(Array.from({ length: 11 }, (_, i) => `192.0.2.${10 + i}`));
-    expect(expandVsgEntry(cross!)).toEqual(['192.0.2.250', '192.0.2.251', '192.0.2.252', '192.0.2.253', '192.0.2.254', '192.0.2.255', '192.0.3.0', '192.0.3.1', '192.0.3.2', '192.0.3.3', '192.0.3.4', '192.0.3.5']);
+    expect(expandVsgEntry(cross!)).toEqual([
+      '192.0.2.250',
+      '192.0.2.251',
+      '192.0.2.252',
+      '192.0.2.253',
+      '192.0.2.254',
+      '192.0.2.255',
+      '192.0.3.0',
+      '192.0.3.1',
+      '192.0.3.2',
+      '192.0.3.3',
+      '192.0.3.4',
+      '192.0.3.5',
+    ]);
     expect(expandVsgEntry(mask!)).toEqual(['198.51.100.0', '198.51.100.1', '198.51.100.2', '198.51.100.3']);
     expect(vsgEntrySize({ kind: 'range', loc: at(1), family: 'inet', address: '10.0.0.0', rangeEnd: '10.255.255.255', port: 0 })).toBe(16777216n);
     expect(expandVsgEntry({ kind: 'range', loc: at(1), family: 'inet', address: '10.0.0.0', rangeEnd: '10.255.255.255', port: 0 }, 3)).toHaveLength(3);
@@ -100,15 +113,21 @@ describe('virtual_server_group', () => {
   it('entries without port need persistence; fwmark-only groups ignore the protocol', () => {
     const p = load(grouped(['192.0.2.1']));
     expect(p.lvs.virtualServers[0]!.persistenceTimeoutS).toBe(360);
-    expect(one(p, /^virtual server \[G\]:0: zero port only valid for persistent services - setting persistence_timeout 360$/)).toEqual({ severity: 'warning', line: 4 });
+    expect(one(p, /^virtual server \[G\]:0: zero port only valid for persistent services - setting persistence_timeout 360$/)).toEqual({
+      severity: 'warning',
+      line: 4,
+    });
     const f = load(grouped(['fwmark 3']));
     expect(f.lvs.virtualServers[0]!.protocol).toBeUndefined();
     expect(one(f, /^virtual server \[G\]:0: protocol specified for fwmark - protocol will be ignored$/)).toEqual({ severity: 'warning', line: 4 });
   });
 
-  it('DR: real server ports must match each entry\'s port (warning only: the port cannot be reset per entry)', () => {
+  it("DR: real server ports must match each entry's port (warning only: the port cannot be reset per entry)", () => {
     const r = load(grouped(['192.0.2.1 80', '192.0.2.2 81'], '  lb_algo rr\n  lb_kind DR\n  protocol TCP\n'));
-    expect(one(r, /^virtual server \[G\]:0:\[192\.0\.2\.2,81\] and real server \[203\.0\.113\.11\]:tcp:80 ports don't match/)).toEqual({ severity: 'warning', line: 9 });
+    expect(one(r, /^virtual server \[G\]:0:\[192\.0\.2\.2,81\] and real server \[203\.0\.113\.11\]:tcp:80 ports don't match/)).toEqual({
+      severity: 'warning',
+      line: 9,
+    });
     expect(r.lvs.virtualServers[0]!.realServers[0]!.port).toBe(80);
   });
 });
@@ -117,7 +136,13 @@ describe('SSL', () => {
   it('password, ca, certificate and key', () => {
     const r = load('SSL {\n  password secret\n  ca /etc/ssl/ca.pem\n  certificate /etc/ssl/c.pem\n  key /etc/ssl/k.pem\n}\n');
     expect(r.diags).toEqual([]);
-    expect(r.lvs.ssl).toEqual({ loc: at(1), password: 'secret', ca: '/etc/ssl/ca.pem', certificate: '/etc/ssl/c.pem', key: '/etc/ssl/k.pem' } satisfies SslConfig);
+    expect(r.lvs.ssl).toEqual({
+      loc: at(1),
+      password: 'secret',
+      ca: '/etc/ssl/ca.pem',
+      certificate: '/etc/ssl/c.pem',
+      key: '/etc/ssl/k.pem',
+    } satisfies SslConfig);
   });
   it('an empty block is an automatic context; no block leaves it unset', () => {
     expect(load('SSL {\n}\n').lvs.ssl).toEqual({ loc: at(1) });

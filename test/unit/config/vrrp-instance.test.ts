@@ -141,9 +141,7 @@ describe('vrrp_instance: keepalived corrections (warnings) and errors', () => {
 
   it('truncates auth_pass to 8 characters with a warning at its line', () => {
     const r = load(instance('  authentication {\n    auth_type PASS\n    auth_pass 123456789012\n  }'));
-    expect(find(r, /Truncating auth_pass/)).toEqual([
-      { severity: 'warning', message: '(VI_1) Truncating auth_pass to 8 characters (was 12)', line: 6 },
-    ]);
+    expect(find(r, /Truncating auth_pass/)).toEqual([{ severity: 'warning', message: '(VI_1) Truncating auth_pass to 8 characters (was 12)', line: 6 }]);
     expect(r.vrrp.instances[0]!.authentication).toMatchObject({ type: 'PASS', pass: '12345678' });
   });
 
@@ -174,7 +172,8 @@ describe('vrrp_instance: keepalived corrections (warnings) and errors', () => {
   });
 
   it('ignores AH on IPv6 with a warning at the authentication block (version 2 given: keepalived 2.2.7 -t says the same, exit 5)', () => {
-    const text = 'vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  version 2\n  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }\n  virtual_ipaddress {\n    fe80::100/64\n  }\n}\n';
+    const text =
+      'vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  version 2\n  authentication {\n    auth_type AH\n    auth_pass s3cret\n  }\n  virtual_ipaddress {\n    fe80::100/64\n  }\n}\n';
     const r = load(text);
     expect(find(r, /cannot use AH authentication with IPv6 - ignoring it/)).toEqual([expect.objectContaining({ severity: 'warning', line: 5 })]);
     expect(r.vrrp.instances[0]!.authentication?.type).toBeUndefined();
@@ -182,17 +181,14 @@ describe('vrrp_instance: keepalived corrections (warnings) and errors', () => {
 
   it('reports a missing virtual_router_id as an error (exit 5, as keepalived -t) and records that VRRP cannot start', () => {
     const r = load('vrrp_instance NOVRID {\n  interface eth0\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n');
-    expect(r.diags).toEqual([
-      { severity: 'error', message: '(NOVRID) the virtual router id must be set: add virtual_router_id (1-255)', line: 1 },
-    ]);
+    expect(r.diags).toEqual([{ severity: 'error', message: '(NOVRID) the virtual router id must be set: add virtual_router_id (1-255)', line: 1 }]);
     expect(r.exitCode).toBe(5);
     expect(r.vrrp.startupError).toMatch(/virtual router id must be set/);
   });
 
   it('stops the VRRP checks at the first instance without an interface, even with unicast peers', () => {
     const r = load(
-      'vrrp_instance U {\n virtual_router_id 1\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n}\n' +
-        'vrrp_instance V {\n interface eth0\n}\n',
+      'vrrp_instance U {\n virtual_router_id 1\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n}\n' + 'vrrp_instance V {\n interface eth0\n}\n',
     );
     expect(r.diags.map((d) => d.message)).toEqual([expect.stringMatching(/^\(U\) Unknown interface!/)]);
     expect(r.vrrp.startupError).toBeDefined();
@@ -262,7 +258,9 @@ describe('vrrp_instance: keepalived corrections (warnings) and errors', () => {
   });
 
   it('strict mode: state must match being owner, no authentication, no preempt_delay', () => {
-    const r = load(`global_defs {\n vrrp_strict\n}\n${instance('  state MASTER\n  priority 100\n  preempt_delay 5\n  authentication {\n auth_type PASS\n auth_pass x\n }')}`);
+    const r = load(
+      `global_defs {\n vrrp_strict\n}\n${instance('  state MASTER\n  priority 100\n  preempt_delay 5\n  authentication {\n auth_type PASS\n auth_pass x\n }')}`,
+    );
     expect(r.diags.map((d) => d.message)).toEqual([
       '(VI_1) State MASTER must match being address owner (priority 255) in strict mode',
       '(VI_1) strict mode does not support authentication - ignoring it',
@@ -369,7 +367,17 @@ describe('vrrp_instance: addresses', () => {
       ),
     );
     const [a, b, c] = r.vrrp.instances[0]!.virtualRoutes;
-    expect(a).toMatchObject({ dst: '10.1.0.0/16', via: '192.0.2.254', dev: 'eth0', table: '100', metric: 5, src: '192.0.2.10', family: 'inet', noTrack: false, protocol: 'keepalived' });
+    expect(a).toMatchObject({
+      dst: '10.1.0.0/16',
+      via: '192.0.2.254',
+      dev: 'eth0',
+      table: '100',
+      metric: 5,
+      src: '192.0.2.10',
+      family: 'inet',
+      noTrack: false,
+      protocol: 'keepalived',
+    });
     expect(b).toMatchObject({ dst: 'default', via: '192.0.2.1', noTrack: true });
     expect(c).toMatchObject({ dst: '10.9.9.9/32', type: 'blackhole' });
     expect(r.diags.map((d) => [d.line, d.severity, d.message])).toEqual([

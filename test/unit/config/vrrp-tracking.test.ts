@@ -25,8 +25,19 @@ describe('vrrp_script', () => {
   });
 
   it('reads every keyword; the timeout follows the interval unless given', () => {
-    const s = load('vrrp_script c {\n script /bin/true\n interval 5\n weight -20 reverse\n rise 2\n fall 3\n user nobody nogroup\n init_fail\n}\n').vrrp.scripts[0]!;
-    expect(s).toMatchObject({ intervalS: 5, timeoutS: 5, weight: -20, weightReverse: true, rise: 2, fall: 3, user: 'nobody', group: 'nogroup', initFail: true });
+    const s = load('vrrp_script c {\n script /bin/true\n interval 5\n weight -20 reverse\n rise 2\n fall 3\n user nobody nogroup\n init_fail\n}\n').vrrp
+      .scripts[0]!;
+    expect(s).toMatchObject({
+      intervalS: 5,
+      timeoutS: 5,
+      weight: -20,
+      weightReverse: true,
+      rise: 2,
+      fall: 3,
+      user: 'nobody',
+      group: 'nogroup',
+      initFail: true,
+    });
     expect(load('vrrp_script c {\n script /bin/true\n interval 5\n timeout 2\n}\n').vrrp.scripts[0]!.timeoutS).toBe(2);
   });
 
@@ -217,9 +228,17 @@ describe('track_file, vrrp_track_process, bfd_instance', () => {
       },
     ]);
     const bad = load('vrrp_track_process p {\n quorum_max 1\n quorum 3\n}\n');
-    expect(bad.diags.map((d) => d.message)).toEqual(['quorum 3 is greater than quorum_max 1 - ignoring', "track process 'p' process name not specified - ignoring it"]);
+    expect(bad.diags.map((d) => d.message)).toEqual([
+      'quorum 3 is greater than quorum_max 1 - ignoring',
+      "track process 'p' process name not specified - ignoring it",
+    ]);
     expect(bad.vrrp.trackProcesses).toEqual([]);
-    expect(load('vrrp_track_process q {\n process x\n}\n').vrrp.trackProcesses[0]).toMatchObject({ quorum: 1, quorumMax: 4294967295, paramMatch: 'none', fullCommand: false });
+    expect(load('vrrp_track_process q {\n process x\n}\n').vrrp.trackProcesses[0]).toMatchObject({
+      quorum: 1,
+      quorumMax: 4294967295,
+      paramMatch: 'none',
+      fullCommand: false,
+    });
   });
 
   it('bfd_instance: defaults and resolved TTL', () => {
@@ -265,7 +284,10 @@ describe('static_ipaddress / static_routes / static_rules / track_group / garp_g
         'static_rules {\n from 10.0.0.0/8 table 10 priority 100 iif eth0\n}\n',
     );
     // track_group on a static entry is reported as not acted on (once per entry that has one).
-    expect(r.diags.map((d) => [d.severity, d.line])).toEqual([['info', 7], ['info', 11]]);
+    expect(r.diags.map((d) => [d.severity, d.line])).toEqual([
+      ['info', 7],
+      ['info', 11],
+    ]);
     expect(r.diags[0]!.message).toContain('is not acted on by tskeepalived');
     expect(r.vrrp.trackGroups).toEqual([{ name: 'TG', members: ['VI_1'], loc: at(1) }]);
     expect(r.vrrp.staticAddresses.map((a) => [a.address, a.dev, a.trackGroup])).toEqual([
@@ -283,7 +305,9 @@ describe('static_ipaddress / static_routes / static_rules / track_group / garp_g
   });
 
   it('reports unknown track groups and invalid rules', () => {
-    const r = load('static_routes {\n 10.0.0.0/8 dev eth0 track_group NOPE\n}\nstatic_rules {\n from 10.0.0.0/8 goto 5 priority 10\n to 192.168.100./24 table 1\n}\n');
+    const r = load(
+      'static_routes {\n 10.0.0.0/8 dev eth0 track_group NOPE\n}\nstatic_rules {\n from 10.0.0.0/8 goto 5 priority 10\n to 192.168.100./24 table 1\n}\n',
+    );
     expect(r.diags.map((d) => [d.line, d.message])).toEqual([
       [2, 'track_group NOPE not found'],
       [5, 'invalid rule - preference 10 >= goto target 5'],
@@ -293,9 +317,13 @@ describe('static_ipaddress / static_routes / static_rules / track_group / garp_g
 
   it('a second track_group is a duplicate: the address keeps the first, the route and rule are rejected', () => {
     const tg = 'track_group TG {\n group {\n  VI_1\n }\n}\n';
-    const r = load(tg + instance() + 'static_ipaddress {\n 192.0.2.1/24 dev eth0 track_group TG track_group TG\n}\n' +
-      'static_routes {\n 10.0.0.0/8 dev eth0 track_group TG track_group TG\n}\n' +
-      'static_rules {\n from 10.0.0.0/8 table 1 priority 10 track_group TG track_group TG\n}\n');
+    const r = load(
+      tg +
+        instance() +
+        'static_ipaddress {\n 192.0.2.1/24 dev eth0 track_group TG track_group TG\n}\n' +
+        'static_routes {\n 10.0.0.0/8 dev eth0 track_group TG track_group TG\n}\n' +
+        'static_rules {\n from 10.0.0.0/8 table 1 priority 10 track_group TG track_group TG\n}\n',
+    );
     expect(find(r, /track_group TG is a duplicate/).map((d) => d.line)).toEqual([15, 18, 21]);
     expect(find(r, /trailing nonsense - TG/).map((d) => d.line)).toEqual([18, 21]);
     expect(r.vrrp.staticAddresses[0]!.trackGroup).toBe('TG');
@@ -304,7 +332,9 @@ describe('static_ipaddress / static_routes / static_rules / track_group / garp_g
   });
 
   it('garp_group: intervals and interfaces; an interface in two groups is an error; no delay removes the group', () => {
-    const r = load('garp_group {\n garp_interval 0.002\n interfaces {\n  eth1 eth2\n }\n}\ngarp_group {\n gna_interval 0.5\n interface eth1\n}\ngarp_group {\n interface eth3\n}\n');
+    const r = load(
+      'garp_group {\n garp_interval 0.002\n interfaces {\n  eth1 eth2\n }\n}\ngarp_group {\n gna_interval 0.5\n interface eth1\n}\ngarp_group {\n interface eth3\n}\n',
+    );
     expect(r.vrrp.garpGroups).toEqual([
       { garpIntervalS: 0.002, interfaces: ['eth1', 'eth2'], loc: at(1) },
       { gnaIntervalS: 0.5, interfaces: [], loc: at(7) },

@@ -45,7 +45,11 @@ function state(patch: Partial<HandoverState> = {}): HandoverState {
     pid: 4242,
     configFile: '/etc/keepalived/keepalived.conf',
     vrrp: { instances: [{ name: 'VI_1', vrid: 51, family: 'inet', interface: 'eth0', state: 'MASTER', priority: 150, vips: [VIP] }] },
-    checkers: { probes: [{ key: 'k', up: false, failures: 0 }], realServers: [{ key: 'r', alive: false, weight: 1 }], virtualServers: [{ key: 'v', quorumUp: true }] },
+    checkers: {
+      probes: [{ key: 'k', up: false, failures: 0 }],
+      realServers: [{ key: 'r', alive: false, weight: 1 }],
+      virtualServers: [{ key: 'v', quorumUp: true }],
+    },
     ...patch,
   };
 }
@@ -72,11 +76,31 @@ describe('handover state file: encoding and checks', () => {
     ['another boot', encodeHandover({ ...state(), bootId: 'other' }), /before the last reboot/],
     ['too old', encodeHandover({ ...state(), writtenAt: NOW - HANDOVER_MAX_AGE_MS - 1 }), /written 60\.0 s ago \(older than 60 s\)/],
     ['from the future', encodeHandover({ ...state(), writtenAt: NOW + 10_000 }), /10\.0 s in the future/],
-    ['an unknown state', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], state: 'LEADER' }] } }), /vrrp\.instances\[0\] is malformed/],
-    ['a VIP without its device', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], vips: [{ address: '192.0.2.1', prefixLen: 24 }] }] } }), /vrrp\.instances\[0\] is malformed/],
-    ['a negative AH sequence', JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], ahSeq: -1 }] } }), /vrrp\.instances\[0\] is malformed/],
-    ['a checker without its verdict', JSON.stringify({ ...state(), checkers: { ...state().checkers, probes: [{ key: 'k', failures: 0 }] } }), /checkers\.probes\[0\] is malformed/],
-    ['no real server list', JSON.stringify({ ...state(), checkers: { probes: [], virtualServers: [] } }), /checkers needs probes, realServers and virtualServers lists/],
+    [
+      'an unknown state',
+      JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], state: 'LEADER' }] } }),
+      /vrrp\.instances\[0\] is malformed/,
+    ],
+    [
+      'a VIP without its device',
+      JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], vips: [{ address: '192.0.2.1', prefixLen: 24 }] }] } }),
+      /vrrp\.instances\[0\] is malformed/,
+    ],
+    [
+      'a negative AH sequence',
+      JSON.stringify({ ...state(), vrrp: { instances: [{ ...state().vrrp!.instances[0], ahSeq: -1 }] } }),
+      /vrrp\.instances\[0\] is malformed/,
+    ],
+    [
+      'a checker without its verdict',
+      JSON.stringify({ ...state(), checkers: { ...state().checkers, probes: [{ key: 'k', failures: 0 }] } }),
+      /checkers\.probes\[0\] is malformed/,
+    ],
+    [
+      'no real server list',
+      JSON.stringify({ ...state(), checkers: { probes: [], virtualServers: [] } }),
+      /checkers needs probes, realServers and virtualServers lists/,
+    ],
   ])('refuses %s, saying why', (_what, text, why) => {
     const r = decodeHandover(text, NOW, BOOT);
     expect(r.ok).toBe(false);
@@ -122,7 +146,10 @@ describe('handover state file: what carries on', () => {
   it('anything else starts as usual, saying why', () => {
     expect(adoption(inst(vrrpConf()), undefined)).toEqual({ adopt: undefined, why: 'no handover state' });
     expect(adoption(inst(vrrpConf().replace('VI_1', 'VI_2')), state().vrrp)).toEqual({ adopt: undefined, why: 'not in the handover state' });
-    expect(adoption(inst(vrrpConf('', 52)), state().vrrp)).toEqual({ adopt: undefined, why: 'its virtual_router_id, family or interface changed (was 51, inet, eth0)' });
+    expect(adoption(inst(vrrpConf('', 52)), state().vrrp)).toEqual({
+      adopt: undefined,
+      why: 'its virtual_router_id, family or interface changed (was 51, inet, eth0)',
+    });
     expect(adoption(inst(vrrpConf('', 51, 'eth1')), state().vrrp)).toMatchObject({ adopt: undefined });
     const fault = { instances: [{ ...state().vrrp!.instances[0]!, state: 'FAULT' as const }] };
     expect(adoption(inst(vrrpConf()), fault)).toEqual({ adopt: undefined, why: 'it was in FAULT state' });
@@ -136,11 +163,24 @@ describe('handover state file: what carries on', () => {
   });
 
   it('IPVS starts from the recorded health: a failed real server stays out, an unknown one is as at start', () => {
-    const cfg = config(`virtual_server 192.0.2.10 80 {\n delay_loop 5\n lb_algo rr\n lb_kind NAT\n protocol TCP\n quorum 2\n real_server 10.0.0.1 80 {\n  weight 1\n  TCP_CHECK {\n  }\n }\n real_server 10.0.0.2 80 {\n  weight 3\n  TCP_CHECK {\n  }\n }\n real_server 10.0.0.3 80 {\n  TCP_CHECK {\n   alpha\n  }\n }\n}\n`);
+    const cfg = config(
+      `virtual_server 192.0.2.10 80 {\n delay_loop 5\n lb_algo rr\n lb_kind NAT\n protocol TCP\n quorum 2\n real_server 10.0.0.1 80 {\n  weight 1\n  TCP_CHECK {\n  }\n }\n real_server 10.0.0.2 80 {\n  weight 3\n  TCP_CHECK {\n  }\n }\n real_server 10.0.0.3 80 {\n  TCP_CHECK {\n   alpha\n  }\n }\n}\n`,
+    );
     const vs = virtualServerIds(cfg.lvs)[0]!;
     const [r1, r2, r3] = cfg.lvs.virtualServers[0]!.realServers.map((rs) => realServerId(vs, rs));
-    const h = carriedHealth(cfg.lvs, { probes: [], realServers: [{ key: r1!, alive: false, weight: 1 }, { key: r2!, alive: true, weight: 7 }], virtualServers: [{ key: vs, quorumUp: false }] });
-    expect([...h.up]).toEqual([[r1, false], [r2, true], [r3, false]]);
+    const h = carriedHealth(cfg.lvs, {
+      probes: [],
+      realServers: [
+        { key: r1!, alive: false, weight: 1 },
+        { key: r2!, alive: true, weight: 7 },
+      ],
+      virtualServers: [{ key: vs, quorumUp: false }],
+    });
+    expect([...h.up]).toEqual([
+      [r1, false],
+      [r2, true],
+      [r3, false],
+    ]);
     expect([...h.weight]).toEqual([[r2, 7]]);
     expect([...h.quorumUp]).toEqual([[vs, false]]);
   });
@@ -152,15 +192,31 @@ function fakeClock(): Clock & { fire(): void } {
   let n = 0;
   return {
     now: () => t,
-    setTimeout: (fn, ms) => { const h = ++n; timers.push({ at: t + ms, fn, h }); return h; },
-    clearTimeout: (h) => { const i = timers.findIndex((x) => x.h === h); if (i >= 0) timers.splice(i, 1); },
-    fire() { timers.sort((a, b) => a.at - b.at); const x = timers.shift(); if (x) { t = x.at; x.fn(); } },
+    setTimeout: (fn, ms) => {
+      const h = ++n;
+      timers.push({ at: t + ms, fn, h });
+      return h;
+    },
+    clearTimeout: (h) => {
+      const i = timers.findIndex((x) => x.h === h);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    fire() {
+      timers.sort((a, b) => a.at - b.at);
+      const x = timers.shift();
+      if (x) {
+        t = x.at;
+        x.fn();
+      }
+    },
   };
 }
 
 describe('the runner across a handover', () => {
   function runner(extra = '') {
-    const inst = config(`vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 150\n${extra} virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`).vrrp.instances[0]!;
+    const inst = config(
+      `vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 150\n${extra} virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`,
+    ).vrrp.instances[0]!;
     const sent: number[] = [];
     const ops: string[] = [];
     const garps: string[] = [];
@@ -179,7 +235,10 @@ describe('the runner across a handover', () => {
     };
     const clock = fakeClock();
     const r = new VrrpRunner(inst, {
-      transport, clock, primaryAddress: '192.0.2.1', destination: '224.0.0.18',
+      transport,
+      clock,
+      primaryAddress: '192.0.2.1',
+      destination: '224.0.0.18',
       addresses: { add: async (v) => void ops.push(`add ${v.address}`), remove: async (v) => void ops.push(`remove ${v.address}`), close: () => {} },
       log: { info: () => {}, warn: () => {} },
       garp: (vip) => garps.push([...vip].join('.')),
@@ -237,7 +296,9 @@ describe('the runner across a handover', () => {
   });
 
   it('auth_type AH: the sequence goes on from the recorded one (a BACKUP drops numbers not above its last)', async () => {
-    const inst = config(`vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 150\n authentication {\n  auth_type AH\n  auth_pass s3cret\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`).vrrp.instances[0]!;
+    const inst = config(
+      `vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 150\n authentication {\n  auth_type AH\n  auth_pass s3cret\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`,
+    ).vrrp.instances[0]!;
     const seqs: number[] = [];
     const transport: VrrpTransport = {
       destinations: ['224.0.0.18'],
@@ -248,7 +309,14 @@ describe('the runner across a handover', () => {
       onPacket: () => {},
       close: () => {},
     };
-    const r = new VrrpRunner(inst, { transport, clock: fakeClock(), primaryAddress: '192.0.2.1', destination: '224.0.0.18', addresses: { add: async () => {}, remove: async () => {}, close: () => {} }, log: { info: () => {}, warn: () => {} } });
+    const r = new VrrpRunner(inst, {
+      transport,
+      clock: fakeClock(),
+      primaryAddress: '192.0.2.1',
+      destination: '224.0.0.18',
+      addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
     r.adopt('MASTER', [], 41);
     await r.handover();
     expect(seqs).toEqual([42, 43]);
@@ -284,7 +352,12 @@ describe('the checkers across a handover', () => {
     const rec = first.handoverState();
     expect(rec.probes.map((p) => p.up)).toEqual([true, true]);
     // As if the checks of port 1 had failed before the handover.
-    const failed = { ...rec, probes: rec.probes.map((p, i) => (i === 0 ? { ...p, up: false } : p)), realServers: rec.realServers.map((r, i) => (i === 0 ? { ...r, alive: false } : r)), virtualServers: rec.virtualServers.map((v) => ({ ...v, quorumUp: false })) };
+    const failed = {
+      ...rec,
+      probes: rec.probes.map((p, i) => (i === 0 ? { ...p, up: false } : p)),
+      realServers: rec.realServers.map((r, i) => (i === 0 ? { ...r, alive: false } : r)),
+      virtualServers: rec.virtualServers.map((v) => ({ ...v, quorumUp: false })),
+    };
     pushed.length = 0;
     const log = { info: (m: string) => void logs.push(m), warn: (m: string) => void logs.push(m), error: (m: string) => void logs.push(m) };
     const next = CheckerSubsystem.start(cfg, sink, log, CheckerSubsystem.carryFrom(cfg, failed));

@@ -23,10 +23,41 @@ const snap = (): DaemonSnapshot => {
     configFile: '/etc/keepalived/keepalived.conf',
     startedAt: '2026-11-22T10:00:00.000Z',
     reloads: { ok: 2, failed: 1 },
-    vrrp: [{ name: 'VI_1', vrid: 51, family: 'inet', interface: 'eth0', version: 2, state: 'MASTER', priority: 140, basePriority: 150, faulty: false, sinceMs: 1, vips: ['192.0.2.100/24 dev eth0'], stats, syncGroup: 'G', trackers: [{ kind: 'interface', name: 'eth0', up: true, weight: 0, reverse: false }, { kind: 'script', name: 'chk_web', up: false, weight: -10, reverse: false }] }],
+    vrrp: [
+      {
+        name: 'VI_1',
+        vrid: 51,
+        family: 'inet',
+        interface: 'eth0',
+        version: 2,
+        state: 'MASTER',
+        priority: 140,
+        basePriority: 150,
+        faulty: false,
+        sinceMs: 1,
+        vips: ['192.0.2.100/24 dev eth0'],
+        stats,
+        syncGroup: 'G',
+        trackers: [
+          { kind: 'interface', name: 'eth0', up: true, weight: 0, reverse: false },
+          { kind: 'script', name: 'chk_web', up: false, weight: -10, reverse: false },
+        ],
+      },
+    ],
     ipvs: true,
     checkers: {
-      realServers: [{ id: '[198.51.100.11]:tcp:80', key: 'k', virtualServer: '[192.0.2.100]:tcp:80', address: '198.51.100.11', port: 80, alive: false, weight: 1, checkers: [{ type: 'HTTP_GET', up: false, checks: 9, failures: 3, lastReason: 'HTTP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED' }] }],
+      realServers: [
+        {
+          id: '[198.51.100.11]:tcp:80',
+          key: 'k',
+          virtualServer: '[192.0.2.100]:tcp:80',
+          address: '198.51.100.11',
+          port: 80,
+          alive: false,
+          weight: 1,
+          checkers: [{ type: 'HTTP_GET', up: false, checks: 9, failures: 3, lastReason: 'HTTP connection to [198.51.100.11]:tcp:80 failed: ECONNREFUSED' }],
+        },
+      ],
       virtualServers: [{ id: '[192.0.2.100]:tcp:80', key: 'v', quorumUp: true }],
     },
   };
@@ -63,9 +94,26 @@ describe('dumps and status', () => {
     const t = statsDump(snap());
     expect(t).toBe(
       [
-        'VRRP Instance: VI_1', '  Advertisements:', '    Received: 7', '    Sent: 42', '  Became master: 2', '  Released master: 1', '  Packet Errors:', '    Length: 0', '    TTL: 3',
-        '    Invalid Type: 0', '    Advertisement Interval: 0', '    Address List: 0', '  Authentication Errors:', '    Invalid Type: 0', '    Type Mismatch: 0', '    Failure: 4',
-        '  Priority Zero:', '    Received: 0', '    Sent: 1', '',
+        'VRRP Instance: VI_1',
+        '  Advertisements:',
+        '    Received: 7',
+        '    Sent: 42',
+        '  Became master: 2',
+        '  Released master: 1',
+        '  Packet Errors:',
+        '    Length: 0',
+        '    TTL: 3',
+        '    Invalid Type: 0',
+        '    Advertisement Interval: 0',
+        '    Address List: 0',
+        '  Authentication Errors:',
+        '    Invalid Type: 0',
+        '    Type Mismatch: 0',
+        '    Failure: 4',
+        '  Priority Zero:',
+        '    Received: 0',
+        '    Sent: 1',
+        '',
       ].join('\n'),
     );
   });

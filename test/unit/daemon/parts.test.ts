@@ -9,7 +9,8 @@ import { withoutLocs } from '../../../src/daemon/vrrp.js';
 import { instance, load, rs, STD, vs } from '../config/helpers.js';
 
 const vrrpOnly = instance('  priority 100');
-const withVs = (weight: number) => vrrpOnly + 'vrrp_track_file tf {\n  file /tmp/tf\n}\n' + vs(`${STD}${rs(`    weight ${weight}\n    TCP_CHECK {\n      connect_timeout 1\n    }`)}`);
+const withVs = (weight: number) =>
+  vrrpOnly + 'vrrp_track_file tf {\n  file /tmp/tf\n}\n' + vs(`${STD}${rs(`    weight ${weight}\n    TCP_CHECK {\n      connect_timeout 1\n    }`)}`);
 
 describe('configuration parts per process', () => {
   it('a VRRP-only file needs only the VRRP process; virtual servers add the checker process; -P/-C choose one', () => {

@@ -12,7 +12,19 @@ import { FAMILY, FakeIpvsKernel, FakeSocket, ManualClock } from './fake-netlink.
 
 const svc = (n: number, extra: Partial<IpvsService> = {}): IpvsService =>
   ({ af: 'inet', protocol: 'tcp', address: `192.0.2.${n}`, port: 80, scheduler: 'wrr', flags: 0, timeoutS: 0, netmask: 0xffffffff, ...extra }) as IpvsService;
-const dest = (n: number, extra: Partial<IpvsDest> = {}): IpvsDest => ({ af: 'inet', address: `198.51.100.${n}`, port: 80, fwd: FWD.MASQ, weight: 1, uThreshold: 0, lThreshold: 0, tunType: 0, tunPort: 0, tunFlags: 0, ...extra });
+const dest = (n: number, extra: Partial<IpvsDest> = {}): IpvsDest => ({
+  af: 'inet',
+  address: `198.51.100.${n}`,
+  port: 80,
+  fwd: FWD.MASQ,
+  weight: 1,
+  uThreshold: 0,
+  lThreshold: 0,
+  tunType: 0,
+  tunPort: 0,
+  tunFlags: 0,
+  ...extra,
+});
 
 function table(entries: Array<[IpvsService, IpvsDest[]]>): IpvsTable {
   return new Map(entries.map(([s, ds]) => [serviceKey(s), { service: s, dests: new Map(ds.map((d) => [destKey(d), d])) }]));
@@ -33,7 +45,10 @@ function setup(opts: { window?: number; timeoutMs?: number; ack?: 'each' | 'batc
 describe.skipIf(endianness() !== 'LE')('IpvsClient.apply', () => {
   const desired = table([
     [svc(1), [dest(11), dest(12, { weight: 3 })]],
-    [svc(2, { af: 'inet6', address: '2001:db8::2', scheduler: 'sh', flags: SVC_F.SCHED1, netmask: 128 }), [dest(13, { fwd: FWD.TUNNEL, tunType: 1, tunPort: 6080 })]],
+    [
+      svc(2, { af: 'inet6', address: '2001:db8::2', scheduler: 'sh', flags: SVC_F.SCHED1, netmask: 128 }),
+      [dest(13, { fwd: FWD.TUNNEL, tunType: 1, tunPort: 6080 })],
+    ],
     [{ af: 'inet', fwmark: 5, scheduler: 'rr', flags: SVC_F.PERSISTENT, timeoutS: 300, netmask: 0xffffff00 }, [dest(14, { port: 0, fwd: FWD.DROUTE })]],
   ]);
 
@@ -54,7 +69,9 @@ describe.skipIf(endianness() !== 'LE')('IpvsClient.apply', () => {
   it('a one-weight reload sends exactly one request', async () => {
     const { client } = setup();
     await client.apply(diffTables(desired, new Map(), { owned: new Set(), flush: false }));
-    const changed = table([...desired.values()].map((e) => [e.service, [...e.dests.values()].map((d) => (d.address === '198.51.100.12' ? { ...d, weight: 7 } : d))]));
+    const changed = table(
+      [...desired.values()].map((e) => [e.service, [...e.dests.values()].map((d) => (d.address === '198.51.100.12' ? { ...d, weight: 7 } : d))]),
+    );
     const before = client.requestsSent;
     const ops = diffTables(changed, desired, { owned: new Set(desired.keys()), flush: false });
     const [r] = await client.apply(ops);
@@ -106,7 +123,9 @@ describe.skipIf(endianness() !== 'LE')('IpvsClient.apply', () => {
       [true, undefined],
     ]);
     expect(r[0]!.message).toBe("adding virtual server TCP 192.0.2.3:80 failed: ENOENT: unknown scheduler 'foo' (kernel module ip_vs_foo not loaded?)");
-    expect(r[1]!.message).toBe('adding real server 198.51.100.11:80 of virtual server TCP 192.0.2.3:80 failed: ESRCH: the virtual server does not exist (adding it failed: ENOENT)');
+    expect(r[1]!.message).toBe(
+      'adding real server 198.51.100.11:80 of virtual server TCP 192.0.2.3:80 failed: ESRCH: the virtual server does not exist (adding it failed: ENOENT)',
+    );
     expect(r[2]!.message).toBe('updating real server 198.51.100.11:80 of virtual server TCP 192.0.2.4:80 failed: ESRCH: the virtual server does not exist');
     expect(r[3]!.message).toBe('adding real server 2001:db8::12:80 of virtual server TCP 192.0.2.3:80 failed: not sent: 2001:db8::12 is not an inet address');
   });
@@ -160,7 +179,12 @@ describe.skipIf(endianness() !== 'LE')('IpvsClient queries', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(IpvsRequestError);
-    expect(err).toMatchObject({ code: 'IPVS_REQUEST_FAILED', errno: 'EINVAL', cmd: 'IPVS_CMD_GET_CONFIG', message: 'reading IPVS timeouts failed: EINVAL (IPVS_CMD_GET_CONFIG)' });
+    expect(err).toMatchObject({
+      code: 'IPVS_REQUEST_FAILED',
+      errno: 'EINVAL',
+      cmd: 'IPVS_CMD_GET_CONFIG',
+      message: 'reading IPVS timeouts failed: EINVAL (IPVS_CMD_GET_CONFIG)',
+    });
   });
 
   it('close() closes both sockets; later calls fail with EBADF', async () => {

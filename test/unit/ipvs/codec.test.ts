@@ -32,7 +32,18 @@ const buf = (...parts: string[]) => Buffer.from(hx(...parts), 'hex');
 const Z12 = '00'.repeat(12);
 
 const TCP80: IpvsService = { af: 'inet', protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'rr', flags: 0, timeoutS: 0, netmask: 0xffffffff };
-const RS1: IpvsDest = { af: 'inet', address: '198.51.100.11', port: 8080, fwd: FWD.MASQ, weight: 1, uThreshold: 0, lThreshold: 0, tunType: 0, tunPort: 0, tunFlags: 0 };
+const RS1: IpvsDest = {
+  af: 'inet',
+  address: '198.51.100.11',
+  port: 8080,
+  fwd: FWD.MASQ,
+  weight: 1,
+  uThreshold: 0,
+  lThreshold: 0,
+  tunType: 0,
+  tunPort: 0,
+  tunFlags: 0,
+};
 
 /** The key of TCP 192.0.2.1:80 inside its nest: AF 2, PROTOCOL 6, ADDR (16 bytes), PORT 80 big endian. */
 const TCP80_KEY = hx('06000100 0200 0000', '06000200 0600 0000', `14000300 c0000201 ${Z12}`, '06000400 0050 0000');
@@ -53,7 +64,16 @@ describe.skipIf(endianness() !== 'LE')('IPVS codec: requests, byte for byte (x86
   });
 
   it('an IPv6 service: AF 10, 16-byte address, PERSISTENT with a timeout, prefix length in host order', () => {
-    const s: IpvsService = { af: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 443, scheduler: 'wlc', flags: SVC_F.PERSISTENT, timeoutS: 300, netmask: 128 };
+    const s: IpvsService = {
+      af: 'inet6',
+      protocol: 'tcp',
+      address: '2001:db8::1',
+      port: 443,
+      scheduler: 'wlc',
+      flags: SVC_F.PERSISTENT,
+      timeoutS: 300,
+      netmask: 128,
+    };
     expect(hex(encodeService(s))).toBe(
       hx(
         '54000180',
@@ -188,13 +208,44 @@ describe.skipIf(endianness() !== 'LE')('IPVS codec: replies as the kernel fills 
     const r = decodeService(SERVICE_REPLY);
     expect(r?.service).toEqual({ ...TCP80, flags: SVC_F.PERSISTENT, timeoutS: 300, netmask: 0xffffff00 });
     expect(r?.stats?.conns).toBe(1n << 33n);
-    expect(decodeStats(buf('08000100 05000000', '04000b00', '0c000400 00000000 00010000'), false)).toMatchObject({ conns: 5n, inBytes: 1n << 40n, outPkts: 0n });
+    expect(decodeStats(buf('08000100 05000000', '04000b00', '0c000400 00000000 00010000'), false)).toMatchObject({
+      conns: 5n,
+      inBytes: 1n << 40n,
+      outPkts: 0n,
+    });
   });
 
   it('an IPv6 service reads its prefix length in host order; a fwmark service has no address', () => {
-    const v6 = buf('54000100', '06000100 0a00 0000', '06000200 1100 0000', `14000300 20010db8 ${'00'.repeat(11)}01`, '06000400 0035 0000', '07000600 6d6800 00', '0c000700 02000000 ffffffff', '08000800 00000000', '08000900 40000000');
-    expect(decodeService(v6)?.service).toEqual({ af: 'inet6', protocol: 'udp', address: '2001:db8::1', port: 53, scheduler: 'mh', flags: 0, timeoutS: 0, netmask: 64 });
-    const fw = buf('38000100', '06000100 0200 0000', '08000500 09000000', '07000600 6c6300 00', '0c000700 00000000 ffffffff', '08000800 00000000', '08000900 ffffffff');
+    const v6 = buf(
+      '54000100',
+      '06000100 0a00 0000',
+      '06000200 1100 0000',
+      `14000300 20010db8 ${'00'.repeat(11)}01`,
+      '06000400 0035 0000',
+      '07000600 6d6800 00',
+      '0c000700 02000000 ffffffff',
+      '08000800 00000000',
+      '08000900 40000000',
+    );
+    expect(decodeService(v6)?.service).toEqual({
+      af: 'inet6',
+      protocol: 'udp',
+      address: '2001:db8::1',
+      port: 53,
+      scheduler: 'mh',
+      flags: 0,
+      timeoutS: 0,
+      netmask: 64,
+    });
+    const fw = buf(
+      '38000100',
+      '06000100 0200 0000',
+      '08000500 09000000',
+      '07000600 6c6300 00',
+      '0c000700 00000000 ffffffff',
+      '08000800 00000000',
+      '08000900 ffffffff',
+    );
     expect(decodeService(fw)?.service).toEqual({ af: 'inet', fwmark: 9, scheduler: 'lc', flags: 0, timeoutS: 0, netmask: 0xffffffff });
   });
 
@@ -225,7 +276,16 @@ describe.skipIf(endianness() !== 'LE')('IPVS codec: replies as the kernel fills 
   it('GET_INFO, GET_CONFIG and GET_DAEMON replies', () => {
     expect(decodeInfo(buf('08000100 01020100', '08000200 00100000'))).toEqual({ version: 0x010201, connTableSize: 4096 });
     expect(decodeTimeouts(buf('08000400 84030000', '08000500 78000000', '08000600 2c010000'))).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
-    const daemon = buf('40000300', '08000100 01000000', '09000200 65746830 00 000000', '08000300 05000000', '06000400 7805 0000', '06000700 9022 0000', '05000800 01 000000', '08000500 e0000051');
+    const daemon = buf(
+      '40000300',
+      '08000100 01000000',
+      '09000200 65746830 00 000000',
+      '08000300 05000000',
+      '06000400 7805 0000',
+      '06000700 9022 0000',
+      '05000800 01 000000',
+      '08000500 e0000051',
+    );
     expect(decodeDaemon(daemon)).toEqual({ state: 'master', ifname: 'eth0', syncId: 5, maxLen: 1400, group: '224.0.0.81', port: 8848, ttl: 1 });
   });
 });
@@ -241,31 +301,65 @@ const sched = fc.constantFrom('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', '
 const flags = fc.nat(0x3f).map((f) => f & ~SVC_F.HASHED);
 
 const service: fc.Arbitrary<IpvsService> = family.chain((af) =>
-  fc.record({ addr: af === 'inet' ? v4 : v6, fwmark: fc.option(fc.integer({ min: 1, max: 0xffffffff }), { nil: undefined }), protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const), port: fc.nat(65535), scheduler: sched, flags, timeoutS: u32, peName: fc.option(fc.constant('sip'), { nil: undefined }), netmask: af === 'inet' ? u32 : fc.integer({ min: 1, max: 128 }) }).map((r): IpvsService => {
-    const common = { scheduler: r.scheduler, flags: r.flags, timeoutS: r.timeoutS, netmask: r.netmask, ...(r.peName ? { peName: r.peName } : {}) };
-    return r.fwmark !== undefined ? { af, fwmark: r.fwmark, ...common } : { af, protocol: r.protocol, address: r.addr, port: r.port, ...common };
-  }),
+  fc
+    .record({
+      addr: af === 'inet' ? v4 : v6,
+      fwmark: fc.option(fc.integer({ min: 1, max: 0xffffffff }), { nil: undefined }),
+      protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const),
+      port: fc.nat(65535),
+      scheduler: sched,
+      flags,
+      timeoutS: u32,
+      peName: fc.option(fc.constant('sip'), { nil: undefined }),
+      netmask: af === 'inet' ? u32 : fc.integer({ min: 1, max: 128 }),
+    })
+    .map((r): IpvsService => {
+      const common = { scheduler: r.scheduler, flags: r.flags, timeoutS: r.timeoutS, netmask: r.netmask, ...(r.peName ? { peName: r.peName } : {}) };
+      return r.fwmark !== undefined ? { af, fwmark: r.fwmark, ...common } : { af, protocol: r.protocol, address: r.addr, port: r.port, ...common };
+    }),
 );
 const dest: fc.Arbitrary<IpvsDest> = family.chain((af) =>
-  fc.record({ address: af === 'inet' ? v4 : v6, port: fc.nat(65535), fwd: fc.constantFrom(FWD.MASQ, FWD.LOCAL, FWD.TUNNEL, FWD.DROUTE), weight: u32, uThreshold: u32, lThreshold: u32, tunType: fc.nat(2), tunPort: fc.nat(65535), tunFlags: fc.nat(3) }).map((d): IpvsDest => ({
-    af,
-    ...d,
-    // Tunnel attributes are only sent for TUNNEL; the kernel reads 0 for the others.
-    ...(d.fwd === FWD.TUNNEL ? {} : { tunType: 0, tunPort: 0, tunFlags: 0 }),
-  })),
+  fc
+    .record({
+      address: af === 'inet' ? v4 : v6,
+      port: fc.nat(65535),
+      fwd: fc.constantFrom(FWD.MASQ, FWD.LOCAL, FWD.TUNNEL, FWD.DROUTE),
+      weight: u32,
+      uThreshold: u32,
+      lThreshold: u32,
+      tunType: fc.nat(2),
+      tunPort: fc.nat(65535),
+      tunFlags: fc.nat(3),
+    })
+    .map(
+      (d): IpvsDest => ({
+        af,
+        ...d,
+        // Tunnel attributes are only sent for TUNNEL; the kernel reads 0 for the others.
+        ...(d.fwd === FWD.TUNNEL ? {} : { tunType: 0, tunPort: 0, tunFlags: 0 }),
+      }),
+    ),
 );
 
 describe('IPVS codec: round trips and junk', () => {
   it('every service and destination decodes back to itself', () => {
-    fc.assert(fc.property(service, (s) => {
+    fc.assert(
+      fc.property(service, (s) => {
         expect(decodeService(encodeService(s))).toEqual({ service: s });
-      }), { numRuns: 1000 });
-    fc.assert(fc.property(dest, (d) => {
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(dest, (d) => {
         expect(decodeDest(encodeDest(d), 'inet')?.dest).toEqual(d);
-      }), { numRuns: 1000 });
-    fc.assert(fc.property(u32, u32, u32, (tcp, tcpFin, udp) => {
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(u32, u32, u32, (tcp, tcpFin, udp) => {
         expect(decodeTimeouts(encodeTimeouts({ tcp, tcpFin, udp }))).toEqual({ tcp, tcpFin, udp });
-      }));
+      }),
+    );
     const d = { state: 'backup' as const, ifname: 'bond0.12', syncId: 255, maxLen: 1472, group: 'ff02::12', port: 9000, ttl: 3 };
     expect(decodeDaemon(encodeDaemon(d))).toEqual(d);
   });
@@ -280,10 +374,17 @@ describe('IPVS codec: round trips and junk', () => {
       decodeTimeouts(b);
       decodeDaemon(b);
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         expect(() => decodeAll(Buffer.from(bytes))).not.toThrow();
-      }), { numRuns: 3000 });
-    const samples = [encodeService({ ...TCP80, peName: 'sip' }), encodeDest({ ...RS1, fwd: FWD.TUNNEL, tunType: 1, tunPort: 1 }), encodeDaemon({ state: 'master', ifname: 'eth0', syncId: 1, group: '224.0.0.81' })];
+      }),
+      { numRuns: 3000 },
+    );
+    const samples = [
+      encodeService({ ...TCP80, peName: 'sip' }),
+      encodeDest({ ...RS1, fwd: FWD.TUNNEL, tunType: 1, tunPort: 1 }),
+      encodeDaemon({ state: 'master', ifname: 'eth0', syncId: 1, group: '224.0.0.81' }),
+    ];
     for (const whole of samples) for (let n = 0; n <= whole.length; n++) expect(() => decodeAll(whole.subarray(0, n))).not.toThrow();
     fc.assert(
       fc.property(fc.constantFrom(...samples), fc.nat(), fc.nat(255), (whole, at, v) => {

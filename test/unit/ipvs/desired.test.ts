@@ -120,15 +120,27 @@ describe('desiredTable: virtual_server_group', () => {
   const grp = (entries: string, body: string, name = 'G') => `virtual_server_group ${name} {\n${entries}\n}\n${vs(body, `group ${name}`)}`;
 
   it('one service per range address and per fwmark; DR takes the entry port, NAT keeps its own (0 when none)', () => {
-    const t = table(grp('  192.0.2.200-201 80\n  192.0.2.210 81\n  fwmark 9', `  lb_algo lc\n  protocol TCP\n${rs('  lvs_method DR', '203.0.113.11')}\n${rs('  lvs_method NAT', '203.0.113.12')}`));
+    const t = table(
+      grp(
+        '  192.0.2.200-201 80\n  192.0.2.210 81\n  fwmark 9',
+        `  lb_algo lc\n  protocol TCP\n${rs('  lvs_method DR', '203.0.113.11')}\n${rs('  lvs_method NAT', '203.0.113.12')}`,
+      ),
+    );
     expect([...t.keys()]).toEqual(['tcp|inet|192.0.2.200|80', 'tcp|inet|192.0.2.201|80', 'tcp|inet|192.0.2.210|81', 'fwm|inet|9']);
     expect(dests(t, 'tcp|inet|192.0.2.210|81')).toEqual(['203.0.113.11:81/1', '203.0.113.12:0/1']);
     expect(dests(t, 'fwm|inet|9')).toEqual(['203.0.113.11:0/1', '203.0.113.12:0/1']);
   });
 
-  it('masks expand; fwmark entries take their family, else the virtual server\'s', () => {
+  it("masks expand; fwmark entries take their family, else the virtual server's", () => {
     const t = table(grp('  2001:db8::/126 80\n  fwmark 5\n  fwmark 6 inet6', `${STD}${rs('', '2001:db8:1::11 80')}`));
-    expect([...t.keys()]).toEqual(['tcp|inet6|2001:db8::|80', 'tcp|inet6|2001:db8::1|80', 'tcp|inet6|2001:db8::2|80', 'tcp|inet6|2001:db8::3|80', 'fwm|inet6|5', 'fwm|inet6|6']);
+    expect([...t.keys()]).toEqual([
+      'tcp|inet6|2001:db8::|80',
+      'tcp|inet6|2001:db8::1|80',
+      'tcp|inet6|2001:db8::2|80',
+      'tcp|inet6|2001:db8::3|80',
+      'fwm|inet6|5',
+      'fwm|inet6|6',
+    ]);
   });
 
   it('persistence_granularity is ignored for group services, as keepalived 2.2.7 does (and said)', () => {
@@ -206,7 +218,11 @@ describe('desiredTable: health, quorum and the sorry server', () => {
   });
 
   it('sorry_server_inhibit keeps the sorry server at weight 0 while quorum holds', () => {
-    expect(dests(table(two('  sorry_server 203.0.113.20 80\n  sorry_server_inhibit\n')))).toEqual(['203.0.113.11:80/2', '203.0.113.12:80/1', '203.0.113.20:80/0']);
+    expect(dests(table(two('  sorry_server 203.0.113.20 80\n  sorry_server_inhibit\n')))).toEqual([
+      '203.0.113.11:80/2',
+      '203.0.113.12:80/1',
+      '203.0.113.20:80/0',
+    ]);
   });
 
   it('a NAT sorry server without a port is sent port 0; a DR one takes the service port', () => {
@@ -259,7 +275,7 @@ describe('health helpers', () => {
     expect(dests(table(text, healthView(s)))).toEqual(['203.0.113.12:80/1']);
   });
 
-  it('ids follow keepalived\'s matching (vs_iseq/rs_iseq), not positions', () => {
+  it("ids follow keepalived's matching (vs_iseq/rs_iseq), not positions", () => {
     const a = vs(`${STD}${rs()}`);
     const g = `virtual_server_group G {\n  192.0.2.5 80\n}\n${vs(`${STD}${rs()}`, 'group G')}${vs(`${STD}${rs()}`, 'group G')}`;
     const ids = virtualServerIds(build(a + g).lvs);
@@ -282,6 +298,10 @@ describe('health helpers', () => {
     expect(desiredTimeouts({})).toBeUndefined();
     expect(desiredTimeouts({ tcpS: 0 })).toBeUndefined();
     expect(desiredTimeouts({ tcpFinS: 30 })).toEqual({ tcp: 0, tcpFin: 30, udp: 0 });
-    expect(desiredTimeouts(load('global_defs {\n  lvs_timeouts tcp 900 tcpfin 60 udp 300\n}\n').global.lvsTimeouts)).toEqual({ tcp: 900, tcpFin: 60, udp: 300 });
+    expect(desiredTimeouts(load('global_defs {\n  lvs_timeouts tcp 900 tcpfin 60 udp 300\n}\n').global.lvsTimeouts)).toEqual({
+      tcp: 900,
+      tcpFin: 60,
+      udp: 300,
+    });
   });
 });

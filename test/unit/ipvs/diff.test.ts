@@ -33,7 +33,14 @@ const names = (ops: IpvsOp[]) => ops.map((o) => `${o.op} ${serviceKey(o.service)
 
 describe('diffTables: examples', () => {
   it('an empty kernel gets each service followed by its destinations', () => {
-    const ops = diffTables(tbl([[svc(1), [dest(1), dest(2)]], [svc(2), [dest(3)]]]), new Map(), none);
+    const ops = diffTables(
+      tbl([
+        [svc(1), [dest(1), dest(2)]],
+        [svc(2), [dest(3)]],
+      ]),
+      new Map(),
+      none,
+    );
     expect(names(ops)).toEqual([
       'new-service tcp|inet|192.0.2.1|80',
       'new-dest tcp|inet|192.0.2.1|80 198.51.100.1',
@@ -44,14 +51,26 @@ describe('diffTables: examples', () => {
   });
 
   it('a one-weight change is exactly one set-dest carrying the whole destination', () => {
-    const before = tbl([[svc(1), [dest(1), dest(2)]], [svc(2), [dest(1)]]]);
-    const after = tbl([[svc(1), [dest(1), dest(2, 7)]], [svc(2), [dest(1)]]]);
+    const before = tbl([
+      [svc(1), [dest(1), dest(2)]],
+      [svc(2), [dest(1)]],
+    ]);
+    const after = tbl([
+      [svc(1), [dest(1), dest(2, 7)]],
+      [svc(2), [dest(1)]],
+    ]);
     expect(diffTables(after, before, none)).toEqual([{ op: 'set-dest', service: svc(1), dest: dest(2, 7) }]);
   });
 
   it('each compared service field makes a set-service; equal tables need nothing', () => {
     const k = tbl([[svc(1), [dest(1)]]]);
-    const changes: Array<Partial<IpvsService>> = [{ scheduler: 'wlc' }, { flags: SVC_F.PERSISTENT }, { timeoutS: 60 }, { netmask: 0xffffff00 }, { peName: 'sip' }];
+    const changes: Array<Partial<IpvsService>> = [
+      { scheduler: 'wlc' },
+      { flags: SVC_F.PERSISTENT },
+      { timeoutS: 60 },
+      { netmask: 0xffffff00 },
+      { peName: 'sip' },
+    ];
     for (const c of changes) expect(diffTables(tbl([[svc(1, c), [dest(1)]]]), k, none)).toEqual([{ op: 'set-service', service: svc(1, c) }]);
     expect(diffTables(k, k, none)).toEqual([]);
   });
@@ -69,15 +88,26 @@ describe('diffTables: examples', () => {
   });
 
   it("services not desired go only when owned (or when flushing); someone else's are left alone", () => {
-    const k = tbl([[svc(1), [dest(1)]], [svc(9), [dest(9)]]]);
+    const k = tbl([
+      [svc(1), [dest(1)]],
+      [svc(9), [dest(9)]],
+    ]);
     expect(diffTables(new Map(), k, none)).toEqual([]);
     expect(diffTables(new Map(), k, { owned: new Set([serviceKey(svc(1))]), flush: false })).toEqual([{ op: 'del-service', service: svc(1) }]);
-    expect(names(diffTables(new Map(), k, { owned: new Set(), flush: true }))).toEqual(['del-service tcp|inet|192.0.2.1|80', 'del-service tcp|inet|192.0.2.9|80']);
+    expect(names(diffTables(new Map(), k, { owned: new Set(), flush: true }))).toEqual([
+      'del-service tcp|inet|192.0.2.1|80',
+      'del-service tcp|inet|192.0.2.9|80',
+    ]);
   });
 
   it('a desired service already in the kernel is adopted: settings fixed, extra destinations out, missing ones in', () => {
     const ops = diffTables(tbl([[svc(1), [dest(1, 2), dest(3)]]]), tbl([[svc(1, { scheduler: 'sh' }), [dest(1, 5), dest(2)]]]), none);
-    expect(names(ops)).toEqual(['set-service tcp|inet|192.0.2.1|80', 'del-dest tcp|inet|192.0.2.1|80 198.51.100.2', 'set-dest tcp|inet|192.0.2.1|80 198.51.100.1', 'new-dest tcp|inet|192.0.2.1|80 198.51.100.3']);
+    expect(names(ops)).toEqual([
+      'set-service tcp|inet|192.0.2.1|80',
+      'del-dest tcp|inet|192.0.2.1|80 198.51.100.2',
+      'set-dest tcp|inet|192.0.2.1|80 198.51.100.1',
+      'new-dest tcp|inet|192.0.2.1|80 198.51.100.3',
+    ]);
   });
 
   it('services are deleted before anything is created', () => {
@@ -87,11 +117,16 @@ describe('diffTables: examples', () => {
 });
 
 describe('teardownOps: lvs_flush_on_stop', () => {
-  const k = tbl([[svc(1), [dest(1)]], [svc(2), []], [svc(3, { scheduler: 'sh' }), [dest(3)]]]);
+  const k = tbl([
+    [svc(1), [dest(1)]],
+    [svc(2), []],
+    [svc(3, { scheduler: 'sh' }), [dest(3)]],
+  ]);
   const owned = new Set([serviceKey(svc(2)), serviceKey(svc(1)), serviceKey(svc(7))]);
 
   it('default and VS: the configured (owned) services still there, whole; others stay', () => {
-    for (const mode of ['owned', 'vs'] as const) expect(names(teardownOps(k, owned, mode))).toEqual(['del-service tcp|inet|192.0.2.1|80', 'del-service tcp|inet|192.0.2.2|80']);
+    for (const mode of ['owned', 'vs'] as const)
+      expect(names(teardownOps(k, owned, mode))).toEqual(['del-service tcp|inet|192.0.2.1|80', 'del-service tcp|inet|192.0.2.2|80']);
     expect(teardownOps(k, owned)).toEqual(teardownOps(k, owned, 'owned'));
   });
 
@@ -123,7 +158,10 @@ describe('applyOpsToTable: the kernel answers', () => {
 
   it('does not modify its input', () => {
     const k = tbl([[svc(1), [dest(1)]]]);
-    applyOpsToTable(k, [{ op: 'del-dest', service: svc(1), dest: dest(1) }, { op: 'set-service', service: svc(1, { scheduler: 'wlc' }) }]);
+    applyOpsToTable(k, [
+      { op: 'del-dest', service: svc(1), dest: dest(1) },
+      { op: 'set-service', service: svc(1, { scheduler: 'wlc' }) },
+    ]);
     expect(k).toEqual(tbl([[svc(1), [dest(1)]]]));
   });
 });
@@ -161,7 +199,13 @@ const arbService = fc
     return { af: 'inet', protocol: 'tcp', address: `192.0.2.${n}`, port: 80, ...common, netmask: persistent ? 0xffffff00 : 0xffffffff };
   });
 const arbDest = fc
-  .record({ n: fc.integer({ min: 1, max: 6 }), weight: fc.integer({ min: 0, max: 3 }), fwd: fc.constantFrom(FWD.MASQ, FWD.DROUTE, FWD.TUNNEL), tun: fc.integer({ min: 0, max: 2 }), u: fc.integer({ min: 0, max: 2 }) })
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    weight: fc.integer({ min: 0, max: 3 }),
+    fwd: fc.constantFrom(FWD.MASQ, FWD.DROUTE, FWD.TUNNEL),
+    tun: fc.integer({ min: 0, max: 2 }),
+    u: fc.integer({ min: 0, max: 2 }),
+  })
   .map(({ n, weight, fwd, tun, u }) => dest(n, weight, { fwd, uThreshold: u, ...(fwd === FWD.TUNNEL ? { tunType: tun, tunPort: tun === 1 ? 6080 : 0 } : {}) }));
 const arbTable = fc.array(fc.tuple(arbService, fc.array(arbDest, { maxLength: 5 })), { maxLength: 6 }).map(tbl);
 
@@ -197,14 +241,26 @@ describe('diffTables: properties', () => {
       fc.property(arbCase, ({ desired, kernel, owned, flush }) => {
         const ops = diffTables(desired, kernel, { owned, flush });
         const goal = canonical(target(desired, kernel, owned, flush));
-        for (let i = 0; i < ops.length; i++) expect(canonical(applyOpsToTable(kernel, ops.filter((_, j) => j !== i)))).not.toEqual(goal);
+        for (let i = 0; i < ops.length; i++)
+          expect(
+            canonical(
+              applyOpsToTable(
+                kernel,
+                ops.filter((_, j) => j !== i),
+              ),
+            ),
+          ).not.toEqual(goal);
         let needed = 0;
         for (const key of kernel.keys()) if (!desired.has(key) && (flush || owned.has(key))) needed++;
         for (const [key, d] of desired) {
           const k = kernel.get(key);
           if (!k) needed += 1 + d.dests.size;
           else {
-            if (JSON.stringify(canonical(new Map([[key, { service: d.service, dests: new Map() }]]))) !== JSON.stringify(canonical(new Map([[key, { service: k.service, dests: new Map() }]])))) needed++;
+            if (
+              JSON.stringify(canonical(new Map([[key, { service: d.service, dests: new Map() }]]))) !==
+              JSON.stringify(canonical(new Map([[key, { service: k.service, dests: new Map() }]])))
+            )
+              needed++;
             for (const dk of new Set([...d.dests.keys(), ...k.dests.keys()])) if (JSON.stringify(d.dests.get(dk)) !== JSON.stringify(k.dests.get(dk))) needed++;
           }
         }
@@ -244,7 +300,9 @@ describe('diffTables: properties', () => {
         const [e, d] = all[pick % all.length]!;
         const desired: IpvsTable = new Map([...kernel].map(([k, x]) => [k, { service: x.service, dests: new Map(x.dests) }]));
         desired.get(serviceKey(e.service))!.dests.set(destKey(d), { ...d, weight });
-        expect(diffTables(desired, kernel, { owned: new Set(kernel.keys()), flush: false })).toEqual([{ op: 'set-dest', service: e.service, dest: { ...d, weight } }]);
+        expect(diffTables(desired, kernel, { owned: new Set(kernel.keys()), flush: false })).toEqual([
+          { op: 'set-dest', service: e.service, dest: { ...d, weight } },
+        ]);
       }),
       { numRuns: 300 },
     );

@@ -22,7 +22,13 @@ function rng(seed: number) {
 
 const flat = (t: IpvsTable) =>
   [...t.entries()]
-    .map(([k, e]) => `${k} ${[...e.dests.values()].map((d) => `${d.address}:${d.port}/${d.weight}/${d.fwd}`).sort().join(',')}`)
+    .map(
+      ([k, e]) =>
+        `${k} ${[...e.dests.values()]
+          .map((d) => `${d.address}:${d.port}/${d.weight}/${d.fwd}`)
+          .sort()
+          .join(',')}`,
+    )
     .sort();
 
 const CONFIGS: Record<string, string> = {

@@ -11,7 +11,14 @@ describe.skipIf(endianness() !== 'LE')('netlink framing', () => {
   it('AttrWriter: each scalar with its padding, strings with their NUL, nests with their length patched', () => {
     const w = new AttrWriter(8); // small on purpose: it grows
     const n = w.begin(1);
-    w.u8(2, 0xab).u16(3, 0x1234).u32(4, 0xdeadbeef).be16(5, 0x1234).be32(6, 0xc0000201).str(7, 'abc').bytes(8, Buffer.from([1, 2, 3, 4, 5])).u32x2(9, 1, 0xffffffff);
+    w.u8(2, 0xab)
+      .u16(3, 0x1234)
+      .u32(4, 0xdeadbeef)
+      .be16(5, 0x1234)
+      .be32(6, 0xc0000201)
+      .str(7, 'abc')
+      .bytes(8, Buffer.from([1, 2, 3, 4, 5]))
+      .u32x2(9, 1, 0xffffffff);
     w.end(n);
     expect(w.finish().toString('hex')).toBe(
       hx(

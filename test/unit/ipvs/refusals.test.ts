@@ -4,7 +4,8 @@ import { RefusalMemory } from '../../../src/ipvs/refusals.js';
 import type { IpvsOp } from '../../../src/ipvs/types.js';
 
 const svc = { af: 'inet', protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
-const dest = (port: number) => ({ af: 'inet', address: '203.0.113.1', port, fwd: 'masq', weight: 1, uThreshold: 0, lThreshold: 0, tunType: 0, tunPort: 0, tunFlags: 0 }) as never;
+const dest = (port: number) =>
+  ({ af: 'inet', address: '203.0.113.1', port, fwd: 'masq', weight: 1, uThreshold: 0, lThreshold: 0, tunType: 0, tunPort: 0, tunFlags: 0 }) as never;
 const newDest = (port: number): IpvsOp => ({ op: 'new-dest', service: svc as never, dest: dest(port) });
 const newSvc: IpvsOp = { op: 'new-service', service: { ...svc, scheduler: 'nosuch' } as never };
 
@@ -26,7 +27,12 @@ describe('RefusalMemory', () => {
     expect(m.sort([{ ok: false, op: newDest(81), message: 'ENOMEM' }]).fresh).toEqual(['ENOMEM']);
     // The service and a destination of it are different entries even with the same message.
     const same = 'EINVAL';
-    expect(m.sort([{ ok: false, op: newSvc, message: same }, { ok: false, op: newDest(82), message: same }]).fresh).toEqual([same, same]);
+    expect(
+      m.sort([
+        { ok: false, op: newSvc, message: same },
+        { ok: false, op: newDest(82), message: same },
+      ]).fresh,
+    ).toEqual([same, same]);
     m.clear();
     expect(m.sort(refused).fresh).toHaveLength(3);
   });

@@ -86,14 +86,14 @@ describe('Requester: the window', () => {
     expect(sock.referenced).toBe(false); // nothing outstanding: the socket no longer holds the process
   });
 
-  it('a per-request window below the socket\'s', async () => {
+  it("a per-request window below the socket's", async () => {
     const { sock, rq } = setup({ window: 64 });
     for (let i = 0; i < 10; i++) void rq.request(5, Buffer.alloc(0), { window: 2 });
     await tick();
     expect(sock.requests).toHaveLength(2);
   });
 
-  it('batch acks: only the last of a sendmsg() asks for an ack; an error is still that request\'s own', async () => {
+  it("batch acks: only the last of a sendmsg() asks for an ack; an error is still that request's own", async () => {
     const { sock, rq } = setup({ window: 8 });
     const got = track(Array.from({ length: 5 }, () => rq.request(5, Buffer.alloc(0), { batchAck: true })));
     await tick();
@@ -124,7 +124,7 @@ describe('Requester: deadlines and failures', () => {
     expect(sock.referenced).toBe(false);
   });
 
-  it('each request\'s deadline counts from its own sending', async () => {
+  it("each request's deadline counts from its own sending", async () => {
     const { sock, clock, rq } = setup({ window: 1, timeoutMs: 1000 });
     const got = track([rq.request(5, Buffer.alloc(0)), rq.request(5, Buffer.alloc(0))]);
     await tick();
@@ -139,7 +139,7 @@ describe('Requester: deadlines and failures', () => {
     expect(got[1]?.errno).toBe('ETIMEDOUT');
   });
 
-  it('a socket error fails everything outstanding with its code; a failed send fails that send\'s requests', async () => {
+  it("a socket error fails everything outstanding with its code; a failed send fails that send's requests", async () => {
     const { sock, rq } = setup({ window: 2 });
     const got = track(Array.from({ length: 3 }, () => rq.request(5, Buffer.alloc(0))));
     await tick();

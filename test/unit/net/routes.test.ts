@@ -4,7 +4,16 @@ import type { VirtualRoute, VirtualRule } from '../../../src/config/model/vrrp.j
 import { routeMessage, ruleMessage, RTPROT_KEEPALIVED, tableId } from '../../../src/net/routes.js';
 
 const loc = { file: 'k.conf', line: 1 } as never;
-const route = (r: Partial<VirtualRoute>): VirtualRoute => ({ words: [], family: 'inet', dst: 'default', onlink: false, nexthops: [], noTrack: false, loc, ...r });
+const route = (r: Partial<VirtualRoute>): VirtualRoute => ({
+  words: [],
+  family: 'inet',
+  dst: 'default',
+  onlink: false,
+  nexthops: [],
+  noTrack: false,
+  loc,
+  ...r,
+});
 const ifindex = (dev: string) => ({ eth0: 2, eth1: 3 })[dev as 'eth0'] ?? 0;
 
 describe('routeMessage', () => {
@@ -29,10 +38,32 @@ describe('routeMessage', () => {
     expect(() => routeMessage(route({ type: 'warp' }), undefined, ifindex)).toThrow(/route type 'warp'/);
   });
   it('multipath nexthops are encoded as struct rtnexthop + RTA_GATEWAY', () => {
-    const m = routeMessage(route({ dst: '198.51.100.0/24', nexthops: [{ via: '192.0.2.1', dev: 'eth0', weight: 2, onlink: false, words: [] }, { via: '192.0.2.2', dev: 'eth1', onlink: true, words: [] }] }), undefined, ifindex);
+    const m = routeMessage(
+      route({
+        dst: '198.51.100.0/24',
+        nexthops: [
+          { via: '192.0.2.1', dev: 'eth0', weight: 2, onlink: false, words: [] },
+          { via: '192.0.2.2', dev: 'eth1', onlink: true, words: [] },
+        ],
+      }),
+      undefined,
+      ifindex,
+    );
     expect((m.attrs.multipath as Buffer).toString('hex')).toBe(
-      '1000' + '00' + '01' + '02000000' + '0800' + '0500' + 'c0000201' + // len 16, flags 0, hops weight-1, ifindex 2, gateway
-        '1000' + '04' + '00' + '03000000' + '0800' + '0500' + 'c0000202',
+      '1000' +
+        '00' +
+        '01' +
+        '02000000' +
+        '0800' +
+        '0500' +
+        'c0000201' + // len 16, flags 0, hops weight-1, ifindex 2, gateway
+        '1000' +
+        '04' +
+        '00' +
+        '03000000' +
+        '0800' +
+        '0500' +
+        'c0000202',
     );
     expect(m.data.scope).toBe(0);
   });
@@ -45,7 +76,17 @@ describe('routeMessage', () => {
 });
 
 describe('ruleMessage', () => {
-  const rule = (r: Partial<VirtualRule>): VirtualRule => ({ words: [], family: 'inet', not: false, priority: 100, priorityDefaulted: false, action: 'table', noTrack: false, loc, ...r });
+  const rule = (r: Partial<VirtualRule>): VirtualRule => ({
+    words: [],
+    family: 'inet',
+    not: false,
+    priority: 100,
+    priorityDefaulted: false,
+    action: 'table',
+    noTrack: false,
+    loc,
+    ...r,
+  });
   it('from/to prefixes, table, priority, fwmark/mask, not, goto', () => {
     const m = ruleMessage(rule({ from: '192.0.2.100', to: '198.51.100.0/24', table: '100', fwmark: '0x10/0xff', not: true }));
     expect(m.data).toMatchObject({ family: 2, srcLen: 32, dstLen: 24, table: 100, action: 1, flags: { invert: true } });

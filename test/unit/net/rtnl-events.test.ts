@@ -21,21 +21,42 @@ describe('links', () => {
   });
 
   it('RTM_NEWLINK / RTM_DELLINK give name, index and state; a deleted link is down', () => {
-    expect(toEvent(RTM.NEWLINK, { kind: 'link', data: { index: 3, flags: { up: true, running: true } }, attrs: { ifname: 'eth1', operstate: 6 } })).toEqual({ kind: 'link', op: 'new', index: 3, name: 'eth1', up: true });
-    expect(toEvent(RTM.DELLINK, { kind: 'link', data: { index: 3, flags: { up: true } }, attrs: { ifname: 'eth1', operstate: 6 } })).toEqual({ kind: 'link', op: 'del', index: 3, name: 'eth1', up: false });
+    expect(toEvent(RTM.NEWLINK, { kind: 'link', data: { index: 3, flags: { up: true, running: true } }, attrs: { ifname: 'eth1', operstate: 6 } })).toEqual({
+      kind: 'link',
+      op: 'new',
+      index: 3,
+      name: 'eth1',
+      up: true,
+    });
+    expect(toEvent(RTM.DELLINK, { kind: 'link', data: { index: 3, flags: { up: true } }, attrs: { ifname: 'eth1', operstate: 6 } })).toEqual({
+      kind: 'link',
+      op: 'del',
+      index: 3,
+      name: 'eth1',
+      up: false,
+    });
     expect(toEvent(RTM.NEWLINK, { kind: 'link', data: { index: 3 }, attrs: {} })).toBeUndefined();
   });
 });
 
 describe('addresses', () => {
   it('IPv4 and IPv6 deletions with the interface index and prefix', () => {
-    expect(toEvent(RTM.DELADDR, { data: { family: 2, prefixlen: 32, index: 4 }, attrs: { address: hex('c0000264'), local: hex('c0000264') } })).toEqual({ kind: 'addr', op: 'del', index: 4, family: 4, address: '192.0.2.100', prefixLen: 32 });
+    expect(toEvent(RTM.DELADDR, { data: { family: 2, prefixlen: 32, index: 4 }, attrs: { address: hex('c0000264'), local: hex('c0000264') } })).toEqual({
+      kind: 'addr',
+      op: 'del',
+      index: 4,
+      family: 4,
+      address: '192.0.2.100',
+      prefixLen: 32,
+    });
     const v6 = toEvent(RTM.NEWADDR, { data: { family: 10, prefixlen: 64, index: 2 }, attrs: { address: hex('20010db8000000000000000000000064') } });
     expect(v6).toMatchObject({ kind: 'addr', op: 'new', family: 6, prefixLen: 64 });
   });
 
   it('point-to-point: IFA_LOCAL is ours, IFA_ADDRESS the peer', () => {
-    expect(toEvent(RTM.DELADDR, { data: { family: 2, prefixlen: 32, index: 4 }, attrs: { address: hex('c0000202'), local: hex('c0000201') } })).toMatchObject({ address: '192.0.2.1' });
+    expect(toEvent(RTM.DELADDR, { data: { family: 2, prefixlen: 32, index: 4 }, attrs: { address: hex('c0000202'), local: hex('c0000201') } })).toMatchObject({
+      address: '192.0.2.1',
+    });
   });
 
   it('the key of a notification equals the key of the removal we made (any IPv6 spelling)', () => {
@@ -44,12 +65,35 @@ describe('addresses', () => {
   });
 });
 
-const route = (o: Partial<VirtualRoute>): VirtualRoute => ({ words: [], family: 'inet', dst: '198.51.100.0/24', onlink: false, nexthops: [], noTrack: false, loc, ...o });
-const rule = (o: Partial<VirtualRule>): VirtualRule => ({ words: [], family: 'inet', not: false, priority: 300, priorityDefaulted: false, action: 'table', table: '100', noTrack: false, loc, ...o });
+const route = (o: Partial<VirtualRoute>): VirtualRoute => ({
+  words: [],
+  family: 'inet',
+  dst: '198.51.100.0/24',
+  onlink: false,
+  nexthops: [],
+  noTrack: false,
+  loc,
+  ...o,
+});
+const rule = (o: Partial<VirtualRule>): VirtualRule => ({
+  words: [],
+  family: 'inet',
+  not: false,
+  priority: 300,
+  priorityDefaulted: false,
+  action: 'table',
+  table: '100',
+  noTrack: false,
+  loc,
+  ...o,
+});
 
 describe('routes and rules: configured entries match the kernel notifications', () => {
   it('a route in table 100 with a metric (as RTM_DELROUTE carries it)', () => {
-    const kernel = toEvent(RTM.DELROUTE, { data: { family: 2, dstLen: 24, tos: 0, table: 100 }, attrs: { table: 100, dst: hex('c6336400'), priority: 5, gateway: hex('c0000201'), oif: 3 } });
+    const kernel = toEvent(RTM.DELROUTE, {
+      data: { family: 2, dstLen: 24, tos: 0, table: 100 },
+      attrs: { table: 100, dst: hex('c6336400'), priority: 5, gateway: hex('c0000201'), oif: 3 },
+    });
     expect(kernel).toEqual({ kind: 'route', op: 'del', key: configuredRouteKey(route({ via: '192.0.2.1', table: '100', metric: 5, dev: 'eth0' })) });
   });
 
@@ -71,7 +115,10 @@ describe('routes and rules: configured entries match the kernel notifications', 
   });
 
   it('a rule (as RTM_DELRULE carries it: the table in both places)', () => {
-    const kernel = toEvent(RTM.DELRULE, { data: { family: 2, dstLen: 0, srcLen: 32, tos: 0, table: 100, action: 'toTbl' }, attrs: { table: 100, priority: 300, src: hex('c0000209'), protocol: 18 } });
+    const kernel = toEvent(RTM.DELRULE, {
+      data: { family: 2, dstLen: 0, srcLen: 32, tos: 0, table: 100, action: 'toTbl' },
+      attrs: { table: 100, priority: 300, src: hex('c0000209'), protocol: 18 },
+    });
     expect(kernel).toEqual({ kind: 'rule', op: 'del', key: configuredRuleKey(rule({ from: '192.0.2.9/32' })) });
     expect(ruleKey({ family: 2, srcLen: 32, table: 100 }, { priority: 301, src: hex('c0000209') })).not.toBe(configuredRuleKey(rule({ from: '192.0.2.9/32' })));
   });

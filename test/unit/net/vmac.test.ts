@@ -10,8 +10,14 @@ describe('use_vmac building blocks', () => {
   });
   it('IFLA_LINKINFO: kind "macvlan", nested data with IFLA_MACVLAN_MODE private (1)', () => {
     expect(macvlanLinkInfo().toString('hex')).toBe(
-      '0c00' + '0100' + '6d6163766c616e00' + // IFLA_INFO_KIND "macvlan\0"
-        '0c00' + '0280' + '0800' + '0100' + '01000000', // IFLA_INFO_DATA (nested) { IFLA_MACVLAN_MODE = 1 }
+      '0c00' +
+        '0100' +
+        '6d6163766c616e00' + // IFLA_INFO_KIND "macvlan\0"
+        '0c00' +
+        '0280' +
+        '0800' +
+        '0100' +
+        '01000000', // IFLA_INFO_DATA (nested) { IFLA_MACVLAN_MODE = 1 }
     );
   });
   it('IFLA_LINKINFO: kind "ipvlan", nested data with IFLA_IPVLAN_MODE l2 (0) and IFLA_IPVLAN_FLAGS per type', () => {

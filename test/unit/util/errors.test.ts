@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { NetlinkError } from '../../../src/net/netlink/errors.js';
-import { ConfigError, errorText, exitStatusOf, NotRunningError, PermissionError, reportText, ScriptError, TskError, UsageError } from '../../../src/util/errors.js';
+import {
+  ConfigError,
+  errorText,
+  exitStatusOf,
+  NotRunningError,
+  PermissionError,
+  reportText,
+  ScriptError,
+  TskError,
+  UsageError,
+} from '../../../src/util/errors.js';
 
 describe('errors: kinds, codes and exit statuses', () => {
   it('each kind has its stable code and exit status', () => {

@@ -25,20 +25,34 @@ const PEER = '192.0.2.9';
 const OTHER = '192.0.2.8';
 
 function instance(unicast: string, top = '', version = 3) {
-  return load(`${top}vrrp_instance V {\n interface eth0\n state BACKUP\n virtual_router_id 7\n priority 100\n version ${version}\n${unicast} virtual_ipaddress {\n  203.0.113.10/32\n }\n}\n`);
+  return load(
+    `${top}vrrp_instance V {\n interface eth0\n state BACKUP\n virtual_router_id 7\n priority 100\n version ${version}\n${unicast} virtual_ipaddress {\n  203.0.113.10/32\n }\n}\n`,
+  );
 }
 
 const peersOf = (extra = '') => ` unicast_src_ip ${ME}\n unicast_peer {\n  ${PEER}${extra}\n }\n`;
 
 describe('admit.ts', () => {
   it('multicast addresses: 224.0.0.0/4 and ff00::/8', () => {
-    expect(['224.0.0.18', '239.255.255.255', '192.0.2.1', '223.255.255.255', 'ff02::12', 'fe80::1'].map((a) => isMulticastAddr(ipToBytes(a)))).toEqual([true, true, false, false, true, false]);
+    expect(['224.0.0.18', '239.255.255.255', '192.0.2.1', '223.255.255.255', 'ff02::12', 'fe80::1'].map((a) => isMulticastAddr(ipToBytes(a)))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it('the TTL 255 check is skipped only for a unicast instance receiving a unicast-addressed advert', () => {
     const uni = peerPolicy(instance(peersOf()));
     const multi = peerPolicy(instance(''));
-    expect([skipsTtlCheck(uni, ipToBytes(ME)), skipsTtlCheck(uni, ipToBytes('224.0.0.18')), skipsTtlCheck(multi, ipToBytes(ME)), skipsTtlCheck(multi, ipToBytes('224.0.0.18'))]).toEqual([true, false, false, false]);
+    expect([
+      skipsTtlCheck(uni, ipToBytes(ME)),
+      skipsTtlCheck(uni, ipToBytes('224.0.0.18')),
+      skipsTtlCheck(multi, ipToBytes(ME)),
+      skipsTtlCheck(multi, ipToBytes('224.0.0.18')),
+    ]).toEqual([true, false, false, false]);
   });
 
   it('check_unicast_src: off by default; on with the keyword, the global vrrp_check_unicast_src, or min_ttl/max_ttl', () => {
@@ -81,9 +95,23 @@ function fakeClock(): Clock & { fire(): void } {
   let n = 0;
   return {
     now: () => t,
-    setTimeout: (fn, ms) => { const h = ++n; timers.push({ at: t + ms, fn, h }); return h; },
-    clearTimeout: (h) => { const i = timers.findIndex((x) => x.h === h); if (i >= 0) timers.splice(i, 1); },
-    fire() { timers.sort((a, b) => a.at - b.at); const x = timers.shift(); if (x) { t = x.at; x.fn(); } },
+    setTimeout: (fn, ms) => {
+      const h = ++n;
+      timers.push({ at: t + ms, fn, h });
+      return h;
+    },
+    clearTimeout: (h) => {
+      const i = timers.findIndex((x) => x.h === h);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    fire() {
+      timers.sort((a, b) => a.at - b.at);
+      const x = timers.shift();
+      if (x) {
+        t = x.at;
+        x.fn();
+      }
+    },
   };
 }
 
@@ -95,7 +123,11 @@ describe('VrrpRunner applying the unicast rules to IPv4 adverts', () => {
     const transport: VrrpTransport = { destinations: [dest], send: () => {}, onPacket: (cb) => (rx = cb), close: () => {} };
     const debug: string[] = [];
     const r = new VrrpRunner(inst, {
-      transport, clock: fakeClock(), primaryAddress: ME, destination: dest, peers: peerPolicy(inst),
+      transport,
+      clock: fakeClock(),
+      primaryAddress: ME,
+      destination: dest,
+      peers: peerPolicy(inst),
       addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
       log: { info: () => {}, warn: () => {}, debug: (m) => debug.push(m) },
     });
@@ -103,7 +135,10 @@ describe('VrrpRunner applying the unicast rules to IPv4 adverts', () => {
     const inject = (o: { src?: string; dst?: string; ttl: number; vrid?: number }) => {
       const src = ipToBytes(o.src ?? PEER);
       const dst = ipToBytes(o.dst ?? ME);
-      const pkt = encode({ version, vrid: o.vrid ?? 7, priority: 150, advertIntMs: 1000, addresses: [ipToBytes('203.0.113.10')] }, { srcAddr: src, dstAddr: dst });
+      const pkt = encode(
+        { version, vrid: o.vrid ?? 7, priority: 150, advertIntMs: 1000, addresses: [ipToBytes('203.0.113.10')] },
+        { srcAddr: src, dstAddr: dst },
+      );
       rx!(pkt, { src, dst, ttl: o.ttl, ...(isMulticastAddr(dst) ? {} : { unicast: true }) });
     };
     return { r, inject, debug };
@@ -124,7 +159,7 @@ describe('VrrpRunner applying the unicast rules to IPv4 adverts', () => {
     expect([r.stats.advertRx, r.stats.drops.ttl]).toEqual([0, 2]);
   });
 
-  it('check_unicast_src: an advert from a non-peer is dropped (reason source), with keepalived\'s words at debug level', () => {
+  it("check_unicast_src: an advert from a non-peer is dropped (reason source), with keepalived's words at debug level", () => {
     const { r, inject, debug } = rig(peersOf() + ' check_unicast_src\n');
     inject({ ttl: 254, src: OTHER });
     expect([r.stats.advertRx, r.stats.drops.source]).toEqual([0, 1]);
@@ -136,7 +171,7 @@ describe('VrrpRunner applying the unicast rules to IPv4 adverts', () => {
     expect(r.stats.advertRx).toBe(1);
   });
 
-  it('min_ttl/max_ttl: outside the peer\'s range counts as a TTL drop; inside is accepted', () => {
+  it("min_ttl/max_ttl: outside the peer's range counts as a TTL drop; inside is accepted", () => {
     const { r, inject, debug } = rig(peersOf(' min_ttl 254 max_ttl 254'));
     inject({ ttl: 253 });
     inject({ ttl: 255 });

@@ -13,18 +13,31 @@ import { AUTH_AH, decode, encode } from '../../../src/vrrp/packet.js';
  * { auth_type AH; auth_pass s3cret }; virtual_ipaddress { 192.0.2.100/24 } }` on 192.0.2.1 as MASTER.
  * The IP datagrams, without the Ethernet header.
  */
-const KA_SEQ1 = Buffer.from('45c0004000010000ff3318b6c0000201e000001270040000c000020100000001dbf63c07114bcf7ec73aeafa2133960102018465c00002640000000000000000', 'hex');
-const KA_SEQ2 = Buffer.from('45c0004000020000ff3318b5c0000201e000001270040000c0000201000000022d9b568de9e218e97945af402133960102018465c00002640000000000000000', 'hex');
+const KA_SEQ1 = Buffer.from(
+  '45c0004000010000ff3318b6c0000201e000001270040000c000020100000001dbf63c07114bcf7ec73aeafa2133960102018465c00002640000000000000000',
+  'hex',
+);
+const KA_SEQ2 = Buffer.from(
+  '45c0004000020000ff3318b5c0000201e000001270040000c0000201000000022d9b568de9e218e97945af402133960102018465c00002640000000000000000',
+  'hex',
+);
 /**
  * The same instance with `unicast_src_ip 192.0.2.1` and `unicast_peer { 192.0.2.2 192.0.2.9 }`: one round,
  * one datagram per peer (same IP ID and sequence number, TTL 255).
  */
-const KA_UNI_TO_2 = Buffer.from('45c0004000030000ff3336c4c0000201c000020270040000c0000201000000033d1b39e61de5ce2638e0f57b2133960102018465c00002640000000000000000', 'hex');
-const KA_UNI_TO_9 = Buffer.from('45c0004000030000ff3336bdc0000201c000020970040000c000020100000003d116c8a99309430aa4fe0e4b2133960102018465c00002640000000000000000', 'hex');
+const KA_UNI_TO_2 = Buffer.from(
+  '45c0004000030000ff3336c4c0000201c000020270040000c0000201000000033d1b39e61de5ce2638e0f57b2133960102018465c00002640000000000000000',
+  'hex',
+);
+const KA_UNI_TO_9 = Buffer.from(
+  '45c0004000030000ff3336bdc0000201c000020970040000c000020100000003d116c8a99309430aa4fe0e4b2133960102018465c00002640000000000000000',
+  'hex',
+);
 const KEY = ahKey('s3cret');
 const SRC = ipToBytes('192.0.2.1');
 const GROUP = ipToBytes('224.0.0.18');
-const vrrp = (priority = 150) => encode({ version: 2, vrid: 51, priority, advertIntMs: 1000, authType: AUTH_AH, authData: new Uint8Array(8), addresses: [ipToBytes('192.0.2.100')] });
+const vrrp = (priority = 150) =>
+  encode({ version: 2, vrid: 51, priority, advertIntMs: 1000, authType: AUTH_AH, authData: new Uint8Array(8), addresses: [ipToBytes('192.0.2.100')] });
 
 describe('AH datagram: keepalived 2.2.7 test vector', () => {
   it('builds byte for byte what keepalived sent (IP header, SPI = source address, sequence, ICV, VRRP)', () => {
@@ -32,9 +45,14 @@ describe('AH datagram: keepalived 2.2.7 test vector', () => {
     expect(buildAhDatagram({ src: SRC, dst: GROUP, ipId: 2, seq: 2, ttl: 255, key: KEY, vrrp: vrrp() }).toString('hex')).toBe(KA_SEQ2.toString('hex'));
   });
 
-  it('unicast: builds keepalived\'s datagrams to each peer byte for byte; their ICV leaves the TTL out, the multicast ones keep it in', () => {
-    for (const [dst, pkt] of [['192.0.2.2', KA_UNI_TO_2], ['192.0.2.9', KA_UNI_TO_9]] as const) {
-      expect(buildAhDatagram({ src: SRC, dst: ipToBytes(dst), ipId: 3, seq: 3, ttl: 255, unicast: true, key: KEY, vrrp: vrrp() }).toString('hex')).toBe(pkt.toString('hex'));
+  it("unicast: builds keepalived's datagrams to each peer byte for byte; their ICV leaves the TTL out, the multicast ones keep it in", () => {
+    for (const [dst, pkt] of [
+      ['192.0.2.2', KA_UNI_TO_2],
+      ['192.0.2.9', KA_UNI_TO_9],
+    ] as const) {
+      expect(buildAhDatagram({ src: SRC, dst: ipToBytes(dst), ipId: 3, seq: 3, ttl: 255, unicast: true, key: KEY, vrrp: vrrp() }).toString('hex')).toBe(
+        pkt.toString('hex'),
+      );
       expect(verifyAhDatagram(pkt, KEY, true)).toBe(true);
       expect(verifyAhDatagram(pkt, KEY, false)).toBe(false);
       const routed = Buffer.from(pkt);
@@ -44,14 +62,20 @@ describe('AH datagram: keepalived 2.2.7 test vector', () => {
     expect(verifyAhDatagram(KA_SEQ1, KEY, true)).toBe(false);
   });
 
-  it('verifies keepalived\'s ICV with its auth_pass, and the inner VRRP message decodes', () => {
+  it("verifies keepalived's ICV with its auth_pass, and the inner VRRP message decodes", () => {
     expect(verifyAhDatagram(KA_SEQ1, KEY)).toBe(true);
     expect(verifyAhDatagram(KA_SEQ2, ahKey('s3cret\0\0'))).toBe(true); // HMAC pads short keys with zeros
     const p = parseAhDatagram(KA_SEQ1);
     expect(p.ok).toBe(true);
     if (!p.ok) return;
     expect({ spi: p.ah.spi, seq: p.ah.seq, ttl: p.ah.ttl, len: p.ah.vrrp.length }).toEqual({ spi: 0xc0000201, seq: 1, ttl: 255, len: 20 });
-    const d = decode(p.ah.vrrp, { family: 4, ttl: 255, srcAddr: p.ah.src, dstAddr: p.ah.dst, expected: { version: 2, vrid: 51, authType: AUTH_AH, advertIntMs: 1000 } });
+    const d = decode(p.ah.vrrp, {
+      family: 4,
+      ttl: 255,
+      srcAddr: p.ah.src,
+      dstAddr: p.ah.dst,
+      expected: { version: 2, vrid: 51, authType: AUTH_AH, advertIntMs: 1000 },
+    });
     expect(d.ok && { prio: d.advert.priority, auth: d.advert.authType }).toEqual({ prio: 150, auth: AUTH_AH });
   });
 

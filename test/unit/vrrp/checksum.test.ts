@@ -4,7 +4,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, onesComplementSum, pseudoHeaderSum, updateChecksum16, vrrpChecksum } from '../../../src/vrrp/checksum.js';
+import {
+  internetChecksum,
+  ipv4PseudoHeader,
+  ipv6PseudoHeader,
+  onesComplementSum,
+  pseudoHeaderSum,
+  updateChecksum16,
+  vrrpChecksum,
+} from '../../../src/vrrp/checksum.js';
 import { ipToBytes } from '../../../src/net/ip.js';
 
 /** The textbook definition, no cleverness: add 16-bit words as plain numbers, fold at the end. */

@@ -5,7 +5,12 @@ import { DropLog } from '../../../src/vrrp/drop-log.js';
 function setup(burst = 3, windowMs = 10_000) {
   let now = 0;
   const lines: string[] = [];
-  const log = new DropLog(() => now, (l) => lines.push(l), '(VI_1)', { burst, windowMs });
+  const log = new DropLog(
+    () => now,
+    (l) => lines.push(l),
+    '(VI_1)',
+    { burst, windowMs },
+  );
   return { log, lines, at: (t: number) => (now = t) };
 }
 

@@ -38,7 +38,12 @@ const P = (o: Partial<VrrpParams> = {}): VrrpParams => ({
 });
 /** A machine in `state`, as if it had got there (timers per the invariants are the caller's business). */
 const S = (state: VrrpState, o: Partial<FsmState> = {}, p: Partial<VrrpParams> = {}): FsmState => ({ ...initialFsm(P(p)), state, ...o });
-const adv = (priority: number, from = '192.0.2.20', advertIntMs = 1000): FsmEvent => ({ type: 'advertReceived', priority, srcAddr: ipToBytes(from), advertIntMs });
+const adv = (priority: number, from = '192.0.2.20', advertIntMs = 1000): FsmEvent => ({
+  type: 'advertReceived',
+  priority,
+  srcAddr: ipToBytes(from),
+  advertIntMs,
+});
 const fire = (timer: TimerName): FsmEvent => ({ type: 'timerFired', timer });
 const arm = (timer: TimerName, ms: number): FsmAction => ({ type: 'armTimer', timer, ms });
 const cancel = (timer: TimerName): FsmAction => ({ type: 'cancelTimer', timer });
@@ -78,7 +83,15 @@ describe('timer formulas', () => {
     expect(compareAddr(ipToBytes(ME), ipToBytes(ME))).toBe(0);
   });
   it('initialFsm() refuses impossible parameters', () => {
-    for (const bad of [{ priority: 0 }, { priority: 256 }, { vrid: 0 }, { advertIntMs: 0 }, { preemptDelayMs: -1 }, { version: 4 as 3 }, { primaryAddr: new Uint8Array(5) }]) {
+    for (const bad of [
+      { priority: 0 },
+      { priority: 256 },
+      { vrid: 0 },
+      { advertIntMs: 0 },
+      { preemptDelayMs: -1 },
+      { version: 4 as 3 },
+      { primaryAddr: new Uint8Array(5) },
+    ]) {
       expect(() => initialFsm(P(bad))).toThrow(RangeError);
     }
   });
@@ -95,79 +108,349 @@ interface Row {
 
 const rows: Row[] = [
   // RFC 5798 §6.4.1 Initialize
-  { name: 'INIT startup -> BACKUP, Master_Down_Timer = Master_Down_Interval', from: S('INIT'), ev: { type: 'startup' }, now: 7, to: { state: 'BACKUP', masterDownAtMs: 7 + 3609.375, sinceMs: 7 }, actions: [arm('masterDown', 3609.375), notify('BACKUP')] },
-  { name: 'INIT startup, v2 3 s -> v2 Master_Down_Interval', from: S('INIT', {}, { version: 2, advertIntMs: 3000 }), ev: { type: 'startup' }, to: { state: 'BACKUP' }, actions: [arm('masterDown', 9609.375), notify('BACKUP')] },
-  { name: 'INIT startup, owner (255) -> MASTER at once, always accepting', from: S('INIT', { priority: 255 }, { priority: 255 }), ev: { type: 'startup' }, to: { state: 'MASTER' }, actions: BECOME_MASTER(255, true) },
-  { name: 'INIT startup, state MASTER -> BACKUP for one interval + minimum skew (keepalived)', from: S('INIT', {}, { initialState: 'MASTER' }), ev: { type: 'startup' }, to: { state: 'BACKUP' }, actions: [arm('masterDown', 1003.90625), notify('BACKUP')] },
-  { name: 'INIT startup while faulty -> FAULT', from: S('INIT', { faulty: true }), ev: { type: 'startup' }, to: { state: 'FAULT', faulty: true }, actions: [notify('FAULT')] },
+  {
+    name: 'INIT startup -> BACKUP, Master_Down_Timer = Master_Down_Interval',
+    from: S('INIT'),
+    ev: { type: 'startup' },
+    now: 7,
+    to: { state: 'BACKUP', masterDownAtMs: 7 + 3609.375, sinceMs: 7 },
+    actions: [arm('masterDown', 3609.375), notify('BACKUP')],
+  },
+  {
+    name: 'INIT startup, v2 3 s -> v2 Master_Down_Interval',
+    from: S('INIT', {}, { version: 2, advertIntMs: 3000 }),
+    ev: { type: 'startup' },
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 9609.375), notify('BACKUP')],
+  },
+  {
+    name: 'INIT startup, owner (255) -> MASTER at once, always accepting',
+    from: S('INIT', { priority: 255 }, { priority: 255 }),
+    ev: { type: 'startup' },
+    to: { state: 'MASTER' },
+    actions: BECOME_MASTER(255, true),
+  },
+  {
+    name: 'INIT startup, state MASTER -> BACKUP for one interval + minimum skew (keepalived)',
+    from: S('INIT', {}, { initialState: 'MASTER' }),
+    ev: { type: 'startup' },
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 1003.90625), notify('BACKUP')],
+  },
+  {
+    name: 'INIT startup while faulty -> FAULT',
+    from: S('INIT', { faulty: true }),
+    ev: { type: 'startup' },
+    to: { state: 'FAULT', faulty: true },
+    actions: [notify('FAULT')],
+  },
   { name: 'startup when already running: nothing', from: S('BACKUP'), ev: { type: 'startup' }, to: { state: 'BACKUP' }, actions: [] },
   // RFC 5798 §6.4.2 Backup
-  { name: 'BACKUP Master_Down_Timer fires -> MASTER', from: S('BACKUP', { masterDownAtMs: 5 }), ev: fire('masterDown'), to: { state: 'MASTER', masterDownAtMs: null }, actions: BECOME_MASTER() },
-  { name: 'BACKUP -> MASTER passes Accept_Mode on', from: S('BACKUP', {}, { acceptMode: true }), ev: fire('masterDown'), to: { state: 'MASTER' }, actions: BECOME_MASTER(100, true) },
+  {
+    name: 'BACKUP Master_Down_Timer fires -> MASTER',
+    from: S('BACKUP', { masterDownAtMs: 5 }),
+    ev: fire('masterDown'),
+    to: { state: 'MASTER', masterDownAtMs: null },
+    actions: BECOME_MASTER(),
+  },
+  {
+    name: 'BACKUP -> MASTER passes Accept_Mode on',
+    from: S('BACKUP', {}, { acceptMode: true }),
+    ev: fire('masterDown'),
+    to: { state: 'MASTER' },
+    actions: BECOME_MASTER(100, true),
+  },
   { name: 'BACKUP stale Adver_Timer: ignored', from: S('BACKUP'), ev: fire('adver'), to: { state: 'BACKUP' }, actions: [] },
-  { name: 'BACKUP priority 0 -> Master_Down_Timer = Skew_Time', from: S('BACKUP'), ev: adv(0), now: 100, to: { state: 'BACKUP', masterDownAtMs: 709.375 }, actions: [arm('masterDown', 609.375)] },
-  { name: 'BACKUP priority 0, v3 learnt interval -> skew of that interval', from: S('BACKUP', { masterAdverIntervalMs: 500 }), ev: adv(0), to: { state: 'BACKUP' }, actions: [arm('masterDown', 304.6875)] },
-  { name: 'BACKUP higher priority (v3) -> adopts Master_Adver_Interval, resets the timer', from: S('BACKUP'), ev: adv(200, '192.0.2.20', 500), to: { state: 'BACKUP', masterAdverIntervalMs: 500 }, actions: [arm('masterDown', 1804.6875)] },
-  { name: 'BACKUP higher priority (v2) -> keeps its own interval', from: S('BACKUP', {}, { version: 2 }), ev: adv(200, '192.0.2.20', 3000), to: { state: 'BACKUP', masterAdverIntervalMs: 1000 }, actions: [arm('masterDown', 3609.375)] },
+  {
+    name: 'BACKUP priority 0 -> Master_Down_Timer = Skew_Time',
+    from: S('BACKUP'),
+    ev: adv(0),
+    now: 100,
+    to: { state: 'BACKUP', masterDownAtMs: 709.375 },
+    actions: [arm('masterDown', 609.375)],
+  },
+  {
+    name: 'BACKUP priority 0, v3 learnt interval -> skew of that interval',
+    from: S('BACKUP', { masterAdverIntervalMs: 500 }),
+    ev: adv(0),
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 304.6875)],
+  },
+  {
+    name: 'BACKUP higher priority (v3) -> adopts Master_Adver_Interval, resets the timer',
+    from: S('BACKUP'),
+    ev: adv(200, '192.0.2.20', 500),
+    to: { state: 'BACKUP', masterAdverIntervalMs: 500 },
+    actions: [arm('masterDown', 1804.6875)],
+  },
+  {
+    name: 'BACKUP higher priority (v2) -> keeps its own interval',
+    from: S('BACKUP', {}, { version: 2 }),
+    ev: adv(200, '192.0.2.20', 3000),
+    to: { state: 'BACKUP', masterAdverIntervalMs: 1000 },
+    actions: [arm('masterDown', 3609.375)],
+  },
   { name: 'BACKUP equal priority -> accepted', from: S('BACKUP'), ev: adv(100, '192.0.2.1'), to: { state: 'BACKUP' }, actions: [arm('masterDown', 3609.375)] },
-  { name: 'BACKUP lower priority, preempt -> discarded (timer runs on)', from: S('BACKUP', { masterDownAtMs: 3000 }), ev: adv(50), to: { state: 'BACKUP', masterDownAtMs: 3000 }, actions: [] },
-  { name: 'BACKUP lower priority, nopreempt -> accepted (no preemption)', from: S('BACKUP', {}, { preemptMode: false }), ev: adv(50), to: { state: 'BACKUP' }, actions: [arm('masterDown', 3609.375)] },
-  { name: 'BACKUP lower priority, preempt_delay idle -> accepted, delay starts', from: S('BACKUP', {}, { preemptDelayMs: 30_000 }), ev: adv(50), to: { state: 'BACKUP', preemptDelay: 'running' }, actions: [arm('masterDown', 3609.375), arm('preemptDelay', 30_000)] },
-  { name: 'BACKUP lower priority, preempt_delay running -> accepted', from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }), ev: adv(50), to: { state: 'BACKUP', preemptDelay: 'running' }, actions: [arm('masterDown', 3609.375)] },
-  { name: 'BACKUP lower priority, preempt_delay expired -> discarded', from: S('BACKUP', { preemptDelay: 'expired' }, { preemptDelayMs: 30_000 }), ev: adv(50), to: { state: 'BACKUP', preemptDelay: 'expired' }, actions: [] },
-  { name: 'BACKUP higher priority while delaying -> delay stopped', from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }), ev: adv(150), to: { state: 'BACKUP', preemptDelay: 'idle' }, actions: [arm('masterDown', 3609.375), cancel('preemptDelay')] },
-  { name: 'BACKUP preempt_delay timer fires -> expired', from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }), ev: fire('preemptDelay'), to: { state: 'BACKUP', preemptDelay: 'expired' }, actions: [] },
+  {
+    name: 'BACKUP lower priority, preempt -> discarded (timer runs on)',
+    from: S('BACKUP', { masterDownAtMs: 3000 }),
+    ev: adv(50),
+    to: { state: 'BACKUP', masterDownAtMs: 3000 },
+    actions: [],
+  },
+  {
+    name: 'BACKUP lower priority, nopreempt -> accepted (no preemption)',
+    from: S('BACKUP', {}, { preemptMode: false }),
+    ev: adv(50),
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 3609.375)],
+  },
+  {
+    name: 'BACKUP lower priority, preempt_delay idle -> accepted, delay starts',
+    from: S('BACKUP', {}, { preemptDelayMs: 30_000 }),
+    ev: adv(50),
+    to: { state: 'BACKUP', preemptDelay: 'running' },
+    actions: [arm('masterDown', 3609.375), arm('preemptDelay', 30_000)],
+  },
+  {
+    name: 'BACKUP lower priority, preempt_delay running -> accepted',
+    from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }),
+    ev: adv(50),
+    to: { state: 'BACKUP', preemptDelay: 'running' },
+    actions: [arm('masterDown', 3609.375)],
+  },
+  {
+    name: 'BACKUP lower priority, preempt_delay expired -> discarded',
+    from: S('BACKUP', { preemptDelay: 'expired' }, { preemptDelayMs: 30_000 }),
+    ev: adv(50),
+    to: { state: 'BACKUP', preemptDelay: 'expired' },
+    actions: [],
+  },
+  {
+    name: 'BACKUP higher priority while delaying -> delay stopped',
+    from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }),
+    ev: adv(150),
+    to: { state: 'BACKUP', preemptDelay: 'idle' },
+    actions: [arm('masterDown', 3609.375), cancel('preemptDelay')],
+  },
+  {
+    name: 'BACKUP preempt_delay timer fires -> expired',
+    from: S('BACKUP', { preemptDelay: 'running' }, { preemptDelayMs: 30_000 }),
+    ev: fire('preemptDelay'),
+    to: { state: 'BACKUP', preemptDelay: 'expired' },
+    actions: [],
+  },
   { name: 'stale preempt_delay timer: ignored', from: S('MASTER'), ev: fire('preemptDelay'), to: { state: 'MASTER' }, actions: [] },
   // RFC 5798 §6.4.3 Master
   // keepalived: a tracked VIP, virtual route or rule deleted by someone else
-  { name: 'MASTER owned address deleted -> priority 0, released, BACKUP, election after its Skew_Time', from: S('MASTER'), ev: { type: 'ownedDeleted' }, now: 50, to: { state: 'BACKUP', masterDownAtMs: 50 + 609.375 }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, arm('masterDown', 609.375), notify('BACKUP')] },
+  {
+    name: 'MASTER owned address deleted -> priority 0, released, BACKUP, election after its Skew_Time',
+    from: S('MASTER'),
+    ev: { type: 'ownedDeleted' },
+    now: 50,
+    to: { state: 'BACKUP', masterDownAtMs: 50 + 609.375 },
+    actions: [cancel('adver'), send(0), { type: 'removeVips' }, arm('masterDown', 609.375), notify('BACKUP')],
+  },
   { name: 'BACKUP owned address deleted: nothing (it holds none)', from: S('BACKUP'), ev: { type: 'ownedDeleted' }, to: { state: 'BACKUP' }, actions: [] },
   { name: 'FAULT owned address deleted: nothing', from: S('FAULT'), ev: { type: 'ownedDeleted' }, to: { state: 'FAULT' }, actions: [] },
   // keepalived's down_timer_adverts, lower_prio_no_advert, higher_prio_send_advert
-  { name: 'down_timer_adverts 5: Master_Down_Interval = 5 intervals + skew', from: S('INIT', {}, { downTimerAdverts: 5 }), ev: { type: 'startup' }, now: 0, to: { state: 'BACKUP', masterDownAtMs: 5609.375 }, actions: [arm('masterDown', 5609.375), notify('BACKUP')] },
-  { name: 'down_timer_adverts 1: an advert re-arms one interval + skew', from: S('BACKUP', {}, { downTimerAdverts: 1 }), ev: adv(150), to: { state: 'BACKUP' }, actions: [arm('masterDown', 1609.375)] },
-  { name: 'lower_prio_no_advert: a MASTER ignores a lower priority (RFC)', from: S('MASTER', {}, { lowerPrioNoAdvert: true }), ev: adv(99, '192.0.2.200'), to: { state: 'MASTER' }, actions: [] },
-  { name: 'higher_prio_send_advert: one advert of ours before stepping down', from: S('MASTER', {}, { higherPrioSendAdvert: true }), ev: adv(101, '192.0.2.1'), to: { state: 'BACKUP' }, actions: [send(100), cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')] },
+  {
+    name: 'down_timer_adverts 5: Master_Down_Interval = 5 intervals + skew',
+    from: S('INIT', {}, { downTimerAdverts: 5 }),
+    ev: { type: 'startup' },
+    now: 0,
+    to: { state: 'BACKUP', masterDownAtMs: 5609.375 },
+    actions: [arm('masterDown', 5609.375), notify('BACKUP')],
+  },
+  {
+    name: 'down_timer_adverts 1: an advert re-arms one interval + skew',
+    from: S('BACKUP', {}, { downTimerAdverts: 1 }),
+    ev: adv(150),
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 1609.375)],
+  },
+  {
+    name: 'lower_prio_no_advert: a MASTER ignores a lower priority (RFC)',
+    from: S('MASTER', {}, { lowerPrioNoAdvert: true }),
+    ev: adv(99, '192.0.2.200'),
+    to: { state: 'MASTER' },
+    actions: [],
+  },
+  {
+    name: 'higher_prio_send_advert: one advert of ours before stepping down',
+    from: S('MASTER', {}, { higherPrioSendAdvert: true }),
+    ev: adv(101, '192.0.2.1'),
+    to: { state: 'BACKUP' },
+    actions: [send(100), cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')],
+  },
   { name: 'MASTER Adver_Timer -> advert + re-arm', from: S('MASTER'), ev: fire('adver'), to: { state: 'MASTER' }, actions: [send(100), arm('adver', 1000)] },
   { name: 'MASTER stale Master_Down_Timer: ignored', from: S('MASTER'), ev: fire('masterDown'), to: { state: 'MASTER' }, actions: [] },
-  { name: 'MASTER priority 0 -> advert at once, Adver_Timer reset', from: S('MASTER'), ev: adv(0), to: { state: 'MASTER' }, actions: [send(100), arm('adver', 1000)] },
-  { name: 'MASTER higher priority -> BACKUP with the sender interval', from: S('MASTER'), ev: adv(101, '192.0.2.1', 2000), now: 10, to: { state: 'BACKUP', masterAdverIntervalMs: 2000, masterDownAtMs: 10 + 6000 + 1218.75 }, actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 7218.75), notify('BACKUP')] },
-  { name: 'MASTER equal priority, higher address -> BACKUP', from: S('MASTER'), ev: adv(100, '192.0.2.11'), to: { state: 'BACKUP' }, actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')] },
-  { name: 'MASTER equal priority, lower address -> advert at once (keepalived)', from: S('MASTER'), ev: adv(100, '192.0.2.9'), to: { state: 'MASTER' }, actions: [send(100)] },
+  {
+    name: 'MASTER priority 0 -> advert at once, Adver_Timer reset',
+    from: S('MASTER'),
+    ev: adv(0),
+    to: { state: 'MASTER' },
+    actions: [send(100), arm('adver', 1000)],
+  },
+  {
+    name: 'MASTER higher priority -> BACKUP with the sender interval',
+    from: S('MASTER'),
+    ev: adv(101, '192.0.2.1', 2000),
+    now: 10,
+    to: { state: 'BACKUP', masterAdverIntervalMs: 2000, masterDownAtMs: 10 + 6000 + 1218.75 },
+    actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 7218.75), notify('BACKUP')],
+  },
+  {
+    name: 'MASTER equal priority, higher address -> BACKUP',
+    from: S('MASTER'),
+    ev: adv(100, '192.0.2.11'),
+    to: { state: 'BACKUP' },
+    actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')],
+  },
+  {
+    name: 'MASTER equal priority, lower address -> advert at once (keepalived)',
+    from: S('MASTER'),
+    ev: adv(100, '192.0.2.9'),
+    to: { state: 'MASTER' },
+    actions: [send(100)],
+  },
   { name: 'MASTER equal priority, our own address (looped back) -> nothing', from: S('MASTER'), ev: adv(100, ME), to: { state: 'MASTER' }, actions: [] },
-  { name: 'MASTER lower priority -> advert at once so it steps down (keepalived)', from: S('MASTER'), ev: adv(99, '192.0.2.200'), to: { state: 'MASTER' }, actions: [send(100)] },
-  { name: 'owner MASTER stays against anything but another owner', from: S('MASTER', { priority: 255 }, { priority: 255 }), ev: adv(254, '192.0.2.200'), to: { state: 'MASTER' }, actions: [send(255)] },
+  {
+    name: 'MASTER lower priority -> advert at once so it steps down (keepalived)',
+    from: S('MASTER'),
+    ev: adv(99, '192.0.2.200'),
+    to: { state: 'MASTER' },
+    actions: [send(100)],
+  },
+  {
+    name: 'owner MASTER stays against anything but another owner',
+    from: S('MASTER', { priority: 255 }, { priority: 255 }),
+    ev: adv(254, '192.0.2.200'),
+    to: { state: 'MASTER' },
+    actions: [send(255)],
+  },
   // Shutdown
-  { name: 'MASTER shutdown -> priority 0, addresses removed, INIT', from: S('MASTER'), ev: { type: 'shutdown' }, to: { state: 'INIT' }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('STOP')] },
-  { name: 'BACKUP shutdown -> INIT', from: S('BACKUP', { masterDownAtMs: 9 }), ev: { type: 'shutdown' }, to: { state: 'INIT', masterDownAtMs: null }, actions: [cancel('masterDown'), notify('STOP')] },
-  { name: 'BACKUP shutdown while delaying preemption', from: S('BACKUP', { preemptDelay: 'running' }), ev: { type: 'shutdown' }, to: { state: 'INIT', preemptDelay: 'idle' }, actions: [cancel('masterDown'), cancel('preemptDelay'), notify('STOP')] },
+  {
+    name: 'MASTER shutdown -> priority 0, addresses removed, INIT',
+    from: S('MASTER'),
+    ev: { type: 'shutdown' },
+    to: { state: 'INIT' },
+    actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('STOP')],
+  },
+  {
+    name: 'BACKUP shutdown -> INIT',
+    from: S('BACKUP', { masterDownAtMs: 9 }),
+    ev: { type: 'shutdown' },
+    to: { state: 'INIT', masterDownAtMs: null },
+    actions: [cancel('masterDown'), notify('STOP')],
+  },
+  {
+    name: 'BACKUP shutdown while delaying preemption',
+    from: S('BACKUP', { preemptDelay: 'running' }),
+    ev: { type: 'shutdown' },
+    to: { state: 'INIT', preemptDelay: 'idle' },
+    actions: [cancel('masterDown'), cancel('preemptDelay'), notify('STOP')],
+  },
   { name: 'FAULT shutdown -> INIT', from: S('FAULT', { faulty: true }), ev: { type: 'shutdown' }, to: { state: 'INIT' }, actions: [notify('STOP')] },
   { name: 'INIT shutdown: nothing', from: S('INIT'), ev: { type: 'shutdown' }, to: { state: 'INIT' }, actions: [] },
   // Fault (keepalived)
-  { name: 'MASTER fault -> priority 0, addresses removed, FAULT', from: S('MASTER'), ev: { type: 'fault', down: true }, to: { state: 'FAULT', faulty: true }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('FAULT')] },
-  { name: 'BACKUP fault -> FAULT', from: S('BACKUP'), ev: { type: 'fault', down: true }, to: { state: 'FAULT', faulty: true }, actions: [cancel('masterDown'), notify('FAULT')] },
+  {
+    name: 'MASTER fault -> priority 0, addresses removed, FAULT',
+    from: S('MASTER'),
+    ev: { type: 'fault', down: true },
+    to: { state: 'FAULT', faulty: true },
+    actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('FAULT')],
+  },
+  {
+    name: 'BACKUP fault -> FAULT',
+    from: S('BACKUP'),
+    ev: { type: 'fault', down: true },
+    to: { state: 'FAULT', faulty: true },
+    actions: [cancel('masterDown'), notify('FAULT')],
+  },
   { name: 'INIT fault -> remembered for startup', from: S('INIT'), ev: { type: 'fault', down: true }, to: { state: 'INIT', faulty: true }, actions: [] },
-  { name: 'FAULT cleared -> BACKUP with our own interval', from: S('FAULT', { faulty: true, masterAdverIntervalMs: 500 }), ev: { type: 'fault', down: false }, to: { state: 'BACKUP', faulty: false, masterAdverIntervalMs: 1000 }, actions: [arm('masterDown', 3609.375), notify('BACKUP')] },
-  { name: 'FAULT cleared, owner -> MASTER', from: S('FAULT', { faulty: true, priority: 255 }, { priority: 255 }), ev: { type: 'fault', down: false }, to: { state: 'MASTER' }, actions: BECOME_MASTER(255, true) },
+  {
+    name: 'FAULT cleared -> BACKUP with our own interval',
+    from: S('FAULT', { faulty: true, masterAdverIntervalMs: 500 }),
+    ev: { type: 'fault', down: false },
+    to: { state: 'BACKUP', faulty: false, masterAdverIntervalMs: 1000 },
+    actions: [arm('masterDown', 3609.375), notify('BACKUP')],
+  },
+  {
+    name: 'FAULT cleared, owner -> MASTER',
+    from: S('FAULT', { faulty: true, priority: 255 }, { priority: 255 }),
+    ev: { type: 'fault', down: false },
+    to: { state: 'MASTER' },
+    actions: BECOME_MASTER(255, true),
+  },
   { name: 'fault repeated: nothing', from: S('FAULT', { faulty: true }), ev: { type: 'fault', down: true }, to: { state: 'FAULT' }, actions: [] },
   { name: 'FAULT ignores adverts', from: S('FAULT', { faulty: true }), ev: adv(0), to: { state: 'FAULT' }, actions: [] },
   { name: 'INIT ignores adverts and timers', from: S('INIT'), ev: fire('masterDown'), to: { state: 'INIT' }, actions: [] },
   // Tracking (keepalived vrrp_set_effective_priority)
-  { name: 'MASTER priority change: next advert carries it, nothing now', from: S('MASTER'), ev: { type: 'effectivePriorityChanged', priority: 90 }, to: { state: 'MASTER', priority: 90 }, actions: [] },
-  { name: 'BACKUP priority change moves the Master_Down_Timer by the skew difference', from: S('BACKUP', { masterDownAtMs: 5000 }), ev: { type: 'effectivePriorityChanged', priority: 200 }, now: 2000, to: { state: 'BACKUP', priority: 200, masterDownAtMs: 4609.375 }, actions: [arm('masterDown', 2609.375)] },
-  { name: 'priority clamps to 1..254', from: S('BACKUP'), ev: { type: 'effectivePriorityChanged', priority: 300 }, to: { state: 'BACKUP', priority: 254 }, actions: [] },
+  {
+    name: 'MASTER priority change: next advert carries it, nothing now',
+    from: S('MASTER'),
+    ev: { type: 'effectivePriorityChanged', priority: 90 },
+    to: { state: 'MASTER', priority: 90 },
+    actions: [],
+  },
+  {
+    name: 'BACKUP priority change moves the Master_Down_Timer by the skew difference',
+    from: S('BACKUP', { masterDownAtMs: 5000 }),
+    ev: { type: 'effectivePriorityChanged', priority: 200 },
+    now: 2000,
+    to: { state: 'BACKUP', priority: 200, masterDownAtMs: 4609.375 },
+    actions: [arm('masterDown', 2609.375)],
+  },
+  {
+    name: 'priority clamps to 1..254',
+    from: S('BACKUP'),
+    ev: { type: 'effectivePriorityChanged', priority: 300 },
+    to: { state: 'BACKUP', priority: 254 },
+    actions: [],
+  },
   { name: 'priority clamps at 1', from: S('FAULT'), ev: { type: 'effectivePriorityChanged', priority: -5 }, to: { state: 'FAULT', priority: 1 }, actions: [] },
-  { name: 'the owner keeps 255', from: S('MASTER', { priority: 255 }, { priority: 255 }), ev: { type: 'effectivePriorityChanged', priority: 100 }, to: { state: 'MASTER', priority: 255 }, actions: [] },
+  {
+    name: 'the owner keeps 255',
+    from: S('MASTER', { priority: 255 }, { priority: 255 }),
+    ev: { type: 'effectivePriorityChanged', priority: 100 },
+    to: { state: 'MASTER', priority: 255 },
+    actions: [],
+  },
   // Nonsense in, nothing out
   { name: 'advert with an impossible priority: ignored', from: S('BACKUP'), ev: adv(300), to: { state: 'BACKUP' }, actions: [] },
   { name: 'advert with a zero interval: ignored', from: S('BACKUP'), ev: adv(200, '192.0.2.20', 0), to: { state: 'BACKUP' }, actions: [] },
   // Sync groups (keepalived vrrp_sync.c)
   { name: 'follow MASTER from BACKUP', from: S('BACKUP'), ev: { type: 'follow', state: 'MASTER' }, to: { state: 'MASTER' }, actions: BECOME_MASTER() },
-  { name: 'follow BACKUP from MASTER: no priority 0', from: S('MASTER'), ev: { type: 'follow', state: 'BACKUP' }, to: { state: 'BACKUP' }, actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')] },
-  { name: 'follow FAULT from MASTER: priority 0, not faulty itself', from: S('MASTER'), ev: { type: 'follow', state: 'FAULT' }, to: { state: 'FAULT', faulty: false }, actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('FAULT')] },
-  { name: 'follow BACKUP out of group FAULT', from: S('FAULT'), ev: { type: 'follow', state: 'BACKUP' }, to: { state: 'BACKUP' }, actions: [arm('masterDown', 3609.375), notify('BACKUP')] },
+  {
+    name: 'follow BACKUP from MASTER: no priority 0',
+    from: S('MASTER'),
+    ev: { type: 'follow', state: 'BACKUP' },
+    to: { state: 'BACKUP' },
+    actions: [cancel('adver'), { type: 'removeVips' }, arm('masterDown', 3609.375), notify('BACKUP')],
+  },
+  {
+    name: 'follow FAULT from MASTER: priority 0, not faulty itself',
+    from: S('MASTER'),
+    ev: { type: 'follow', state: 'FAULT' },
+    to: { state: 'FAULT', faulty: false },
+    actions: [cancel('adver'), send(0), { type: 'removeVips' }, notify('FAULT')],
+  },
+  {
+    name: 'follow BACKUP out of group FAULT',
+    from: S('FAULT'),
+    ev: { type: 'follow', state: 'BACKUP' },
+    to: { state: 'BACKUP' },
+    actions: [arm('masterDown', 3609.375), notify('BACKUP')],
+  },
   { name: 'follow MASTER out of group FAULT', from: S('FAULT'), ev: { type: 'follow', state: 'MASTER' }, to: { state: 'MASTER' }, actions: BECOME_MASTER() },
-  { name: 'a member with its own fault does not follow', from: S('FAULT', { faulty: true }), ev: { type: 'follow', state: 'MASTER' }, to: { state: 'FAULT' }, actions: [] },
+  {
+    name: 'a member with its own fault does not follow',
+    from: S('FAULT', { faulty: true }),
+    ev: { type: 'follow', state: 'MASTER' },
+    to: { state: 'FAULT' },
+    actions: [],
+  },
   { name: 'INIT does not follow', from: S('INIT'), ev: { type: 'follow', state: 'MASTER' }, to: { state: 'INIT' }, actions: [] },
   { name: 'follow into the state it is in: nothing', from: S('MASTER'), ev: { type: 'follow', state: 'MASTER' }, to: { state: 'MASTER' }, actions: [] },
 ];
@@ -188,7 +471,12 @@ describe('random event sequences keep the invariants', () => {
     const evArb = fc.oneof(
       fc.constant<FsmEvent>({ type: 'startup' }),
       fc.constant<FsmEvent>({ type: 'shutdown' }),
-      fc.record({ type: fc.constant('advertReceived' as const), priority: fc.integer({ min: -1, max: 256 }), srcAddr: fc.constantFrom(ipToBytes('192.0.2.1'), ipToBytes(ME), ipToBytes('192.0.2.200')), advertIntMs: fc.constantFrom(0, 10, 500, 1000) }),
+      fc.record({
+        type: fc.constant('advertReceived' as const),
+        priority: fc.integer({ min: -1, max: 256 }),
+        srcAddr: fc.constantFrom(ipToBytes('192.0.2.1'), ipToBytes(ME), ipToBytes('192.0.2.200')),
+        advertIntMs: fc.constantFrom(0, 10, 500, 1000),
+      }),
       fc.record({ type: fc.constant('timerFired' as const), timer: fc.constantFrom<TimerName>('adver', 'masterDown', 'preemptDelay') }),
       fc.record({ type: fc.constant('effectivePriorityChanged' as const), priority: fc.integer({ min: -10, max: 300 }) }),
       fc.record({ type: fc.constant('fault' as const), down: fc.boolean() }),
@@ -303,7 +591,7 @@ describe('elections on a simulated LAN (adverts go through the codec)', () => {
     }
   });
 
-  it("preempt_delay (keepalived): lower-priority adverts are accepted for the delay after the first one, then the timer runs out", () => {
+  it('preempt_delay (keepalived): lower-priority adverts are accepted for the delay after the first one, then the timer runs out', () => {
     const lan = new Lan(L);
     const a = lan.add('a', 150, { preemptDelayMs: 30_500 });
     const b = lan.add('b', 100);
@@ -528,7 +816,17 @@ describe('sync groups', () => {
   });
 
   it('a member whose Master_Down timer runs out waits in BACKUP until every other member wants MASTER', () => {
-    const p: VrrpParams = { vrid: 1, priority: 100, version: 2, advertIntMs: 1000, preemptMode: true, preemptDelayMs: 0, acceptMode: false, initialState: 'BACKUP', primaryAddr: new Uint8Array([192, 0, 2, 2]) };
+    const p: VrrpParams = {
+      vrid: 1,
+      priority: 100,
+      version: 2,
+      advertIntMs: 1000,
+      preemptMode: true,
+      preemptDelayMs: 0,
+      acceptMode: false,
+      initialState: 'BACKUP',
+      primaryAddr: new Uint8Array([192, 0, 2, 2]),
+    };
     let s = step(initialFsm(p), { type: 'startup' }, 0).state;
     const held = step(s, { type: 'timerFired', timer: 'masterDown', groupReady: false }, 3_609);
     expect(held.state.state).toBe('BACKUP');

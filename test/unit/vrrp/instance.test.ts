@@ -20,26 +20,47 @@ function fakeClock(): Clock & { fire(): void } {
   let n = 0;
   return {
     now: () => t,
-    setTimeout: (fn, ms) => { const h = ++n; timers.push({ at: t + ms, fn, h }); return h; },
-    clearTimeout: (h) => { const i = timers.findIndex((x) => x.h === h); if (i >= 0) timers.splice(i, 1); },
-    fire() { timers.sort((a, b) => a.at - b.at); const x = timers.shift(); if (x) { t = x.at; x.fn(); } },
+    setTimeout: (fn, ms) => {
+      const h = ++n;
+      timers.push({ at: t + ms, fn, h });
+      return h;
+    },
+    clearTimeout: (h) => {
+      const i = timers.findIndex((x) => x.h === h);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    fire() {
+      timers.sort((a, b) => a.at - b.at);
+      const x = timers.shift();
+      if (x) {
+        t = x.at;
+        x.fn();
+      }
+    },
   };
 }
 
 describe('VrrpRunner on the wire', () => {
   it('v3 unicast to several peers: every peer gets an advert whose checksum is right for it', () => {
-    const inst = instance('vrrp_instance V {\n interface eth0\n state MASTER\n virtual_router_id 7\n priority 200\n version 3\n unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n  192.0.2.3\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n');
+    const inst = instance(
+      'vrrp_instance V {\n interface eth0\n state MASTER\n virtual_router_id 7\n priority 200\n version 3\n unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n  192.0.2.3\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n',
+    );
     const sent: Array<{ to: string; buf: Buffer }> = [];
     const peers = inst.unicastPeers.map((p) => p.address);
     const transport: VrrpTransport = {
       destinations: peers,
-      send: (buf, to) => { for (const d of to ? [to] : peers) sent.push({ to: d, buf: Buffer.from(buf) }); },
+      send: (buf, to) => {
+        for (const d of to ? [to] : peers) sent.push({ to: d, buf: Buffer.from(buf) });
+      },
       onPacket: () => {},
       close: () => {},
     };
     const clock = fakeClock();
     const r = new VrrpRunner(inst, {
-      transport, clock, primaryAddress: '192.0.2.1', destination: peers[0]!,
+      transport,
+      clock,
+      primaryAddress: '192.0.2.1',
+      destination: peers[0]!,
       addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
       log: { info: () => {}, warn: () => {} },
     });
@@ -55,7 +76,9 @@ describe('VrrpRunner on the wire', () => {
 
 describe('VrrpRunner announcements (keepalived timing)', () => {
   function master(extra: string) {
-    const inst = instance(`vrrp_instance V {\n interface eth0\n state MASTER\n virtual_router_id 7\n priority 200\n${extra} virtual_ipaddress {\n  192.0.2.100/24\n }\n virtual_ipaddress_excluded {\n  198.51.100.7/32\n }\n}\n`);
+    const inst = instance(
+      `vrrp_instance V {\n interface eth0\n state MASTER\n virtual_router_id 7\n priority 200\n${extra} virtual_ipaddress {\n  192.0.2.100/24\n }\n virtual_ipaddress_excluded {\n  198.51.100.7/32\n }\n}\n`,
+    );
     let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
     const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: () => {}, onPacket: (cb) => (onPacket = cb as never), close: () => {} };
     const clock = fakeClock();
@@ -63,17 +86,30 @@ describe('VrrpRunner announcements (keepalived timing)', () => {
     const added: string[] = [];
     const events: string[] = [];
     const r = new VrrpRunner(inst, {
-      transport, clock, primaryAddress: '192.0.2.1', destination: '224.0.0.18',
+      transport,
+      clock,
+      primaryAddress: '192.0.2.1',
+      destination: '224.0.0.18',
       addresses: { add: async (v) => void added.push(v.address), remove: async () => {}, close: () => {} },
       log: { info: () => {}, warn: () => {} },
       garp: (vip) => garps.push({ at: clock.now(), vip: [...vip].join('.') }),
       onEvent: (e, p) => events.push(`${e} ${p}`),
     });
     r.start();
-    return { r, clock, garps, added, events, rx: (prio: number) => onPacket!(encodeAdvert(prio), { src: ipToBytes('192.0.2.2'), dst: ipToBytes('224.0.0.18'), ttl: 255 } as never) };
+    return {
+      r,
+      clock,
+      garps,
+      added,
+      events,
+      rx: (prio: number) => onPacket!(encodeAdvert(prio), { src: ipToBytes('192.0.2.2'), dst: ipToBytes('224.0.0.18'), ttl: 255 } as never),
+    };
   }
   const encodeAdvert = (priority: number) =>
-    encode({ version: 2, vrid: 7, priority, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] }, { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') });
+    encode(
+      { version: 2, vrid: 7, priority, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] },
+      { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') },
+    );
   const flush = () => new Promise((r) => setTimeout(r, 0));
   const runUntil = async (clock: ReturnType<typeof fakeClock>, ms: number) => {
     for (let i = 0; i < 10_000 && clock.now() < ms; i++) {
@@ -112,17 +148,32 @@ describe('VrrpRunner announcements (keepalived timing)', () => {
 
 describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transport)', () => {
   // keepalived 2.2.7's first two adverts as MASTER 192.0.2.1, priority 150 (see test/unit/vrrp/ah.test.ts).
-  const KA_SEQ1 = Buffer.from('45c0004000010000ff3318b6c0000201e000001270040000c000020100000001dbf63c07114bcf7ec73aeafa2133960102018465c00002640000000000000000', 'hex');
-  const KA_SEQ2 = Buffer.from('45c0004000020000ff3318b5c0000201e000001270040000c0000201000000022d9b568de9e218e97945af402133960102018465c00002640000000000000000', 'hex');
-  const text = (prio: number, pass = 's3cret') => `vrrp_instance V {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n advert_int 1\n authentication {\n  auth_type AH\n  auth_pass ${pass}\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`;
+  const KA_SEQ1 = Buffer.from(
+    '45c0004000010000ff3318b6c0000201e000001270040000c000020100000001dbf63c07114bcf7ec73aeafa2133960102018465c00002640000000000000000',
+    'hex',
+  );
+  const KA_SEQ2 = Buffer.from(
+    '45c0004000020000ff3318b5c0000201e000001270040000c0000201000000022d9b568de9e218e97945af402133960102018465c00002640000000000000000',
+    'hex',
+  );
+  const text = (prio: number, pass = 's3cret') =>
+    `vrrp_instance V {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n advert_int 1\n authentication {\n  auth_type AH\n  auth_pass ${pass}\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n`;
   function runner(prio: number, pass?: string) {
     const inst = instance(text(prio, pass));
     const sent: Buffer[] = [];
     let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
-    const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: (b) => void sent.push(Buffer.from(b)), onPacket: (cb) => (onPacket = cb as never), close: () => {} };
+    const transport: VrrpTransport = {
+      destinations: ['224.0.0.18'],
+      send: (b) => void sent.push(Buffer.from(b)),
+      onPacket: (cb) => (onPacket = cb as never),
+      close: () => {},
+    };
     const clock = fakeClock();
     const r = new VrrpRunner(inst, {
-      transport, clock, primaryAddress: '192.0.2.2', destination: '224.0.0.18',
+      transport,
+      clock,
+      primaryAddress: '192.0.2.2',
+      destination: '224.0.0.18',
       addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
       log: { info: () => {}, warn: () => {} },
     });
@@ -140,33 +191,70 @@ describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transpo
     expect(sent.map((d) => d.readUInt16BE(4))).toEqual([1, 2, 3]);
     for (const d of sent) {
       expect(verifyAhDatagram(d, ahKey('s3cret'))).toBe(true);
-      expect({ proto: d[9], ttl: d[8], spi: d.readUInt32BE(24).toString(16), vrrpAuthType: d[44 + 4] }).toEqual({ proto: 51, ttl: 255, spi: 'c0000202', vrrpAuthType: 2 });
+      expect({ proto: d[9], ttl: d[8], spi: d.readUInt32BE(24).toString(16), vrrpAuthType: d[44 + 4] }).toEqual({
+        proto: 51,
+        ttl: 255,
+        spi: 'c0000202',
+        vrrpAuthType: 2,
+      });
     }
   });
 
-  it('takes keepalived\'s adverts (BACKUP), drops a replay (ahSequence) and another key (authMismatch), then goes on from its sequence', () => {
+  it("takes keepalived's adverts (BACKUP), drops a replay (ahSequence) and another key (authMismatch), then goes on from its sequence", () => {
     const { r, sent, clock, rx } = runner(100);
     r.start();
     rx(KA_SEQ1);
     rx(KA_SEQ2);
     rx(KA_SEQ2);
-    rx(buildAhDatagram({ src: ipToBytes('192.0.2.1'), dst: ipToBytes('224.0.0.18'), ipId: 3, seq: 3, ttl: 255, key: ahKey('other'), vrrp: KA_SEQ1.subarray(44) }));
-    expect({ rx: r.stats.advertRx, seq: r.stats.drops.ahSequence, key: r.stats.drops.authMismatch, state: r.state.state }).toEqual({ rx: 2, seq: 1, key: 1, state: 'BACKUP' });
+    rx(
+      buildAhDatagram({
+        src: ipToBytes('192.0.2.1'),
+        dst: ipToBytes('224.0.0.18'),
+        ipId: 3,
+        seq: 3,
+        ttl: 255,
+        key: ahKey('other'),
+        vrrp: KA_SEQ1.subarray(44),
+      }),
+    );
+    expect({ rx: r.stats.advertRx, seq: r.stats.drops.ahSequence, key: r.stats.drops.authMismatch, state: r.state.state }).toEqual({
+      rx: 2,
+      seq: 1,
+      key: 1,
+      state: 'BACKUP',
+    });
     for (let i = 0; i < 10 && sent.length === 0; i++) clock.fire();
     expect(r.state.state).toBe('MASTER');
     expect(seqOf(sent[0]!)).toBe(3);
   });
 
-  it('unicast peers: one datagram each with the round\'s sequence number and IP ID, the TTL left out of the ICV', () => {
+  it("unicast peers: one datagram each with the round's sequence number and IP ID, the TTL left out of the ICV", () => {
     const inst = instance(text(150).replace(' advert_int 1\n', ' advert_int 1\n unicast_src_ip 192.0.2.2\n unicast_peer {\n  192.0.2.1\n  192.0.2.9\n }\n'));
     const sent: Array<{ to: string; d: Buffer }> = [];
     const peers = inst.unicastPeers.map((p) => p.address);
-    const transport: VrrpTransport = { destinations: peers, send: (b, to) => void sent.push({ to: to!, d: Buffer.from(b) }), onPacket: () => {}, close: () => {} };
+    const transport: VrrpTransport = {
+      destinations: peers,
+      send: (b, to) => void sent.push({ to: to!, d: Buffer.from(b) }),
+      onPacket: () => {},
+      close: () => {},
+    };
     const clock = fakeClock();
-    const r = new VrrpRunner(inst, { transport, clock, primaryAddress: '192.0.2.2', destination: peers[0]!, addresses: { add: async () => {}, remove: async () => {}, close: () => {} }, log: { info: () => {}, warn: () => {} } });
+    const r = new VrrpRunner(inst, {
+      transport,
+      clock,
+      primaryAddress: '192.0.2.2',
+      destination: peers[0]!,
+      addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
     r.start();
     for (let i = 0; i < 10 && sent.length < 4; i++) clock.fire();
-    expect(sent.map((s) => `${s.to} id ${s.d.readUInt16BE(4)} seq ${seqOf(s.d)}`)).toEqual(['192.0.2.1 id 1 seq 1', '192.0.2.9 id 1 seq 1', '192.0.2.1 id 2 seq 2', '192.0.2.9 id 2 seq 2']);
+    expect(sent.map((s) => `${s.to} id ${s.d.readUInt16BE(4)} seq ${seqOf(s.d)}`)).toEqual([
+      '192.0.2.1 id 1 seq 1',
+      '192.0.2.9 id 1 seq 1',
+      '192.0.2.1 id 2 seq 2',
+      '192.0.2.9 id 2 seq 2',
+    ]);
     for (const s of sent) {
       expect([...s.d.subarray(16, 20)].join('.')).toBe(s.to);
       expect(verifyAhDatagram(s.d, ahKey('s3cret'), true)).toBe(true);
@@ -189,22 +277,33 @@ describe('VrrpRunner with auth_type AH (whole IPv4 datagrams through the transpo
 describe('VrrpRunner after a stalled event loop', () => {
   /** A BACKUP (priority 100) whose clock defers afterPendingIo callbacks until `io()` runs them. */
   function backup() {
-    const inst = instance('vrrp_instance V {\n interface eth0\n state BACKUP\n virtual_router_id 7\n priority 100\n advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n');
+    const inst = instance(
+      'vrrp_instance V {\n interface eth0\n state BACKUP\n virtual_router_id 7\n priority 100\n advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n',
+    );
     let onPacket: ((p: Uint8Array, m: never) => void) | undefined;
     const transport: VrrpTransport = { destinations: ['224.0.0.18'], send: () => {}, onPacket: (cb) => (onPacket = cb as never), close: () => {} };
     const deferred: Array<() => void> = [];
     const clock = { ...fakeClock(), afterPendingIo: (fn: () => void) => void deferred.push(fn) };
     const r = new VrrpRunner(inst, {
-      transport, clock, primaryAddress: '192.0.2.1', destination: '224.0.0.18',
+      transport,
+      clock,
+      primaryAddress: '192.0.2.1',
+      destination: '224.0.0.18',
       addresses: { add: async () => {}, remove: async () => {}, close: () => {} },
       log: { info: () => {}, warn: () => {} },
     });
     r.start();
-    const advert = encode({ version: 2, vrid: 7, priority: 150, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] }, { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') });
+    const advert = encode(
+      { version: 2, vrid: 7, priority: 150, advertIntMs: 1000, authType: AUTH_NONE, addresses: [ipToBytes('192.0.2.100')] },
+      { srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18') },
+    );
     return {
-      r, clock,
+      r,
+      clock,
       rx: () => onPacket!(advert, { src: ipToBytes('192.0.2.2'), dst: ipToBytes('224.0.0.18'), ttl: 255 } as never),
-      io: () => { for (const fn of deferred.splice(0)) fn(); },
+      io: () => {
+        for (const fn of deferred.splice(0)) fn();
+      },
     };
   }
 

@@ -81,7 +81,10 @@ function rig(extra = '') {
   });
   const inject = (priority: number, meta: Partial<RxMeta> & { dstText?: string } = {}) => {
     const dst = ipToBytes(meta.dstText ?? GROUP);
-    const pkt = encode({ version: 3, vrid: 9, priority, advertIntMs: 1000, addresses: [ipToBytes('2001:db8::100')] }, { srcAddr: ipToBytes(PEER), dstAddr: dst });
+    const pkt = encode(
+      { version: 3, vrid: 9, priority, advertIntMs: 1000, addresses: [ipToBytes('2001:db8::100')] },
+      { srcAddr: ipToBytes(PEER), dstAddr: dst },
+    );
     rx!(pkt, { src: ipToBytes(PEER), dst: meta.dst ?? dst, ttl: meta.ttl ?? 255, ...(meta.unicast ? { unicast: true } : {}) });
   };
   return { inst, r, sent, added, una, garp, clock, inject };
@@ -96,7 +99,11 @@ describe('VrrpRunner, IPv6 instance', () => {
     expect(r.state.state).toBe('MASTER');
     expect(sent.length).toBeGreaterThan(0);
     const d = decode(sent[0]!, { family: 6, hopLimit: 255, srcAddr: ipToBytes(ME), dstAddr: ipToBytes(GROUP) });
-    expect(d.ok && { v: d.advert.version, prio: d.advert.priority, vips: d.advert.addresses.map(bytesToIp) }).toEqual({ v: 3, prio: 100, vips: ['2001:db8::100', '2001:db8::101'] });
+    expect(d.ok && { v: d.advert.version, prio: d.advert.priority, vips: d.advert.addresses.map(bytesToIp) }).toEqual({
+      v: 3,
+      prio: 100,
+      vips: ['2001:db8::100', '2001:db8::101'],
+    });
   });
 
   it('adds the IPv6 VIPs as keepalived does: /128 by default with preferred_lft 0 (deprecated), /64 preferred forever', async () => {

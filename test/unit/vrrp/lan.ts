@@ -6,8 +6,28 @@
  * silent), shut down (priority 0), fault, be partitioned, and be tied into sync groups.
  * No sockets, no real time: hours of timers run in a second. Time is exact (binary fractions of a ms).
  */
-import { initialFsm, step, syncGroupTransitions, type FsmAction, type FsmEvent, type FsmState, type TimerName, type VrrpParams, type VrrpState } from '../../../src/vrrp/fsm.js';
-import { AUTH_NONE, AUTH_PASS, decode, encode, newDropCounters, passAuthData, patchPriority, type DropCounters, type Expected } from '../../../src/vrrp/packet.js';
+import {
+  initialFsm,
+  step,
+  syncGroupTransitions,
+  type FsmAction,
+  type FsmEvent,
+  type FsmState,
+  type TimerName,
+  type VrrpParams,
+  type VrrpState,
+} from '../../../src/vrrp/fsm.js';
+import {
+  AUTH_NONE,
+  AUTH_PASS,
+  decode,
+  encode,
+  newDropCounters,
+  passAuthData,
+  patchPriority,
+  type DropCounters,
+  type Expected,
+} from '../../../src/vrrp/packet.js';
 import { ipToBytes } from '../../../src/net/ip.js';
 
 export interface Router {
@@ -326,5 +346,8 @@ export function assertInvariants(r: Router): void {
     (st === 'BACKUP' && !adver && down && !r.vips && r.timers.masterDown === r.s.masterDownAtMs) ||
     ((st === 'FAULT' || st === 'INIT') && !adver && !down && !r.vips && r.timers.preemptDelay === undefined);
   const delayOk = (r.s.preemptDelay === 'running') === (r.timers.preemptDelay !== undefined);
-  if (!ok || !delayOk) throw new Error(`invariant broken for ${r.name}: state ${st}, timers ${JSON.stringify(r.timers)}, vips ${r.vips}, preemptDelay ${r.s.preemptDelay}, masterDownAtMs ${r.s.masterDownAtMs}`);
+  if (!ok || !delayOk)
+    throw new Error(
+      `invariant broken for ${r.name}: state ${st}, timers ${JSON.stringify(r.timers)}, vips ${r.vips}, preemptDelay ${r.s.preemptDelay}, masterDownAtMs ${r.s.masterDownAtMs}`,
+    );
 }

@@ -33,14 +33,23 @@ describe('unsolicited Neighbor Advertisement frame', () => {
     const f = unsolicitedNaFrame(MAC, VIP);
     expect(f.length).toBe(NA_FRAME_LEN);
     expect(f.toString('hex')).toBe(
-      '333300000001' + '02005e000133' + '86dd' + // Ethernet: 33:33:00:00:00:01 (ff02::1), from us, IPv6
-        '60000000' + '0020' + '3a' + 'ff' + // IPv6: version 6, payload 32, next header ICMPv6, hop limit 255
+      '333300000001' +
+        '02005e000133' +
+        '86dd' + // Ethernet: 33:33:00:00:00:01 (ff02::1), from us, IPv6
+        '60000000' +
+        '0020' +
+        '3a' +
+        'ff' + // IPv6: version 6, payload 32, next header ICMPv6, hop limit 255
         '20010db8000000000000000000000100' + // source: the VIP
         'ff020000000000000000000000000001' + // destination: all-nodes
-        '88' + '00' + '97fa' + // ICMPv6 type 136 (NA), code 0, checksum
+        '88' +
+        '00' +
+        '97fa' + // ICMPv6 type 136 (NA), code 0, checksum
         '20000000' + // flags: R=0 S=0 O=1
         '20010db8000000000000000000000100' + // target: the VIP
-        '02' + '01' + '02005e000133', // option: Target Link-Layer Address, 8 bytes, our MAC
+        '02' +
+        '01' +
+        '02005e000133', // option: Target Link-Layer Address, 8 bytes, our MAC
     );
   });
 

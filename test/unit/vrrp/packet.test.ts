@@ -39,9 +39,20 @@ const V2_PASS = Buffer.from([
   0x01, // Count IP Addrs 1
   0x01, // Auth Type 1 (simple text password)
   0x01, // Adver Int 1 s
-  0x7b, 0x7c, // Checksum
-  0xc0, 0x00, 0x02, 0x01, // IP Address 192.0.2.1
-  0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x00, 0x00, // Authentication Data "secret", zero padded to 8
+  0x7b,
+  0x7c, // Checksum
+  0xc0,
+  0x00,
+  0x02,
+  0x01, // IP Address 192.0.2.1
+  0x73,
+  0x65,
+  0x63,
+  0x72,
+  0x65,
+  0x74,
+  0x00,
+  0x00, // Authentication Data "secret", zero padded to 8
 ]);
 const V2_RX: RxContext = { family: 4, srcAddr: ipToBytes('192.0.2.2'), dstAddr: ipToBytes('224.0.0.18'), ttl: 255 };
 
@@ -60,10 +71,42 @@ const V3_V6 = Buffer.from([
   0x07, // Virtual Rtr ID 7
   0xc8, // Priority 200
   0x02, // Count IPv6 Addrs 2
-  0x00, 0x64, // rsvd (4 bits) 0 | Max Adver Int 100 centiseconds = 1 s
-  0xac, 0xcf, // Checksum
-  0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x10, // 2001:db8::10
-  0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x11, // 2001:db8::11
+  0x00,
+  0x64, // rsvd (4 bits) 0 | Max Adver Int 100 centiseconds = 1 s
+  0xac,
+  0xcf, // Checksum
+  0x20,
+  0x01,
+  0x0d,
+  0xb8,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0x00,
+  0x10, // 2001:db8::10
+  0x20,
+  0x01,
+  0x0d,
+  0xb8,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0x00,
+  0x11, // 2001:db8::11
 ]);
 const V3_V6_PSEUDO: PseudoHeader = { srcAddr: ipToBytes('fe80::1'), dstAddr: ipToBytes('ff02::12') };
 const V3_V6_RX: RxContext = { family: 6, ...V3_V6_PSEUDO, hopLimit: 255 };
@@ -82,28 +125,62 @@ const PASS_EXPECTED: Expected = { version: 2, vrid: 51, authType: AUTH_PASS, aut
 describe('hand-built fixtures', () => {
   it('the v2 PASS fixture: checksum verifies, encode() reproduces it, decode() reads every field', () => {
     expect(onesComplementSum(V2_PASS)).toBe(0xffff);
-    const built = encode({ version: 2, vrid: 51, priority: 100, advertIntMs: 1000, authType: AUTH_PASS, authData: passAuthData('secret'), addresses: [ipToBytes('192.0.2.1')] });
+    const built = encode({
+      version: 2,
+      vrid: 51,
+      priority: 100,
+      advertIntMs: 1000,
+      authType: AUTH_PASS,
+      authData: passAuthData('secret'),
+      addresses: [ipToBytes('192.0.2.1')],
+    });
     expect(built.toString('hex')).toBe(V2_PASS.toString('hex'));
     const r = decode(V2_PASS, { ...V2_RX, expected: PASS_EXPECTED });
     expect(r).toEqual({
       ok: true,
-      advert: { version: 2, type: 1, vrid: 51, priority: 100, countIp: 1, authType: 1, advertIntMs: 1000, checksum: 0x7b7c, addresses: [ipToBytes('192.0.2.1')], authData: passAuthData('secret') },
+      advert: {
+        version: 2,
+        type: 1,
+        vrid: 51,
+        priority: 100,
+        countIp: 1,
+        authType: 1,
+        advertIntMs: 1000,
+        checksum: 0x7b7c,
+        addresses: [ipToBytes('192.0.2.1')],
+        authData: passAuthData('secret'),
+      },
     });
   });
 
   it('the v3 IPv6 fixture: checksum verifies with the pseudo-header, encode() reproduces it, decode() reads it', () => {
     const ph = Buffer.concat([Buffer.from(V3_V6_PSEUDO.srcAddr), Buffer.from(V3_V6_PSEUDO.dstAddr), Buffer.from([0, 0, 0, 40, 0, 0, 0, 112])]);
     expect(onesComplementSum(V3_V6, onesComplementSum(ph))).toBe(0xffff);
-    const built = encode({ version: 3, vrid: 7, priority: 200, advertIntMs: 1000, addresses: [ipToBytes('2001:db8::10'), ipToBytes('2001:db8::11')] }, V3_V6_PSEUDO);
+    const built = encode(
+      { version: 3, vrid: 7, priority: 200, advertIntMs: 1000, addresses: [ipToBytes('2001:db8::10'), ipToBytes('2001:db8::11')] },
+      V3_V6_PSEUDO,
+    );
     expect(built.toString('hex')).toBe(V3_V6.toString('hex'));
     const r = decode(V3_V6, V3_V6_RX);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect({ ...r.advert, addresses: r.advert.addresses.map(bytesToIp) }).toEqual({ version: 3, type: 1, vrid: 7, priority: 200, countIp: 2, authType: 0, advertIntMs: 1000, checksum: 0xaccf, addresses: ['2001:db8::10', '2001:db8::11'] });
+    expect({ ...r.advert, addresses: r.advert.addresses.map(bytesToIp) }).toEqual({
+      version: 3,
+      type: 1,
+      vrid: 7,
+      priority: 200,
+      countIp: 2,
+      authType: 0,
+      advertIntMs: 1000,
+      checksum: 0xaccf,
+      addresses: ['2001:db8::10', '2001:db8::11'],
+    });
   });
 
   it('the v3 IPv4 fixture', () => {
-    expect(encode({ version: 3, vrid: 9, priority: 150, advertIntMs: 10, addresses: [ipToBytes('192.0.2.100')] }, V3_V4_RX).toString('hex')).toBe(V3_V4.toString('hex'));
+    expect(encode({ version: 3, vrid: 9, priority: 150, advertIntMs: 10, addresses: [ipToBytes('192.0.2.100')] }, V3_V4_RX).toString('hex')).toBe(
+      V3_V4.toString('hex'),
+    );
     expect(decode(V3_V4, V3_V4_RX)).toMatchObject({ ok: true, advert: { version: 3, vrid: 9, priority: 150, advertIntMs: 10, checksum: 0xd3fd } });
   });
 
@@ -154,7 +231,9 @@ const input = (a: Arb): AdvertInput => {
   return rest;
 };
 const rxOf = (a: Arb, expected?: Expected): RxContext =>
-  a.family === 4 ? { family: 4, srcAddr: a.src, dstAddr: a.dst, ttl: 255, ...(expected ? { expected } : {}) } : { family: 6, srcAddr: a.src, dstAddr: a.dst, hopLimit: 255, ...(expected ? { expected } : {}) };
+  a.family === 4
+    ? { family: 4, srcAddr: a.src, dstAddr: a.dst, ttl: 255, ...(expected ? { expected } : {}) }
+    : { family: 6, srcAddr: a.src, dstAddr: a.dst, hopLimit: 255, ...(expected ? { expected } : {}) };
 
 describe('round trips', () => {
   it('decode(encode(a)) gives a back, for v2 and v3 over IPv4 and IPv6', () => {
@@ -166,7 +245,14 @@ describe('round trips', () => {
         const r = decode(b, rxOf(a, expected));
         expect(r.ok).toBe(true);
         if (!r.ok) return;
-        expect(r.advert).toMatchObject({ version: a.version, vrid: a.vrid, priority: a.priority, advertIntMs: a.advertIntMs, countIp: a.addresses.length, addresses: a.addresses });
+        expect(r.advert).toMatchObject({
+          version: a.version,
+          vrid: a.vrid,
+          priority: a.priority,
+          advertIntMs: a.advertIntMs,
+          countIp: a.addresses.length,
+          addresses: a.addresses,
+        });
         if (a.version === 2) expect(r.advert).toMatchObject({ authType: a.authType, authData: a.authData });
       }),
       { numRuns: 500 },
@@ -341,7 +427,15 @@ describe('fuzz: decode() never throws', () => {
         fc.uint8Array({ maxLength: 300 }),
         fc.constantFrom(4 as const, 6 as const),
         fc.integer({ min: 250, max: 255 }),
-        fc.option(fc.record({ version: fc.constantFrom(2 as const, 3 as const), vrid: fc.integer({ min: 1, max: 255 }), authType: fc.integer({ min: 0, max: 2 }), authData: fc.uint8Array({ maxLength: 12 }) }), { nil: undefined }),
+        fc.option(
+          fc.record({
+            version: fc.constantFrom(2 as const, 3 as const),
+            vrid: fc.integer({ min: 1, max: 255 }),
+            authType: fc.integer({ min: 0, max: 2 }),
+            authData: fc.uint8Array({ maxLength: 12 }),
+          }),
+          { nil: undefined },
+        ),
         (bytes, family, ttl, expected) => {
           const n = family === 4 ? 4 : 16;
           const common = { srcAddr: new Uint8Array(n), dstAddr: new Uint8Array(n), ...(expected ? { expected } : {}) };

@@ -6,7 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import type { KeepalivedConfig } from '../../../src/config/model.js';
 import type { VrrpInstance } from '../../../src/config/model/vrrp.js';
-import { addedVips, planReload, reloadKey, resolvedInstance, retiringRemoves, sameTrackedDefinitions, type ReloadPlan, type Running } from '../../../src/vrrp/reload-plan.js';
+import {
+  addedVips,
+  planReload,
+  reloadKey,
+  resolvedInstance,
+  retiringRemoves,
+  sameTrackedDefinitions,
+  type ReloadPlan,
+  type Running,
+} from '../../../src/vrrp/reload-plan.js';
 import { load } from '../config/helpers.js';
 
 function cfg(text: string): KeepalivedConfig {
@@ -29,7 +38,13 @@ function running(c: KeepalivedConfig): Running[] {
 /** The plan as names: step kind -> instance names (a resumed/kept step also names what it came from). */
 function summary(p: ReloadPlan<Running>) {
   return {
-    steps: p.steps.map((s) => (s.kind === 'keep' || s.kind === 'resume' ? `${s.kind} ${s.prev.inst.name}->${s.inst.name}` : s.kind === 'wait' ? `wait ${s.inst.name}${s.isNew ? ' (new)' : ''}` : `start ${s.inst.name}`)),
+    steps: p.steps.map((s) =>
+      s.kind === 'keep' || s.kind === 'resume'
+        ? `${s.kind} ${s.prev.inst.name}->${s.inst.name}`
+        : s.kind === 'wait'
+          ? `wait ${s.inst.name}${s.isNew ? ' (new)' : ''}`
+          : `start ${s.inst.name}`,
+    ),
     stop: p.stop.map((r) => r.inst.name),
   };
 }
@@ -73,7 +88,10 @@ describe('reload identity (keepalived vrrp_exist: VRID, family, interface)', () 
 
   it('removed instances stop, new ones start, in the new file order', () => {
     expect(plan(inst('A') + inst('B', { vrid: 52 }), inst('A') + inst('C', { vrid: 53 }))).toEqual({ steps: ['keep A->A', 'start C'], stop: ['B'] });
-    expect(plan(inst('A') + inst('B', { vrid: 52 }), inst('C', { vrid: 53 }) + inst('B', { vrid: 52 }))).toEqual({ steps: ['start C', 'keep B->B'], stop: ['A'] });
+    expect(plan(inst('A') + inst('B', { vrid: 52 }), inst('C', { vrid: 53 }) + inst('B', { vrid: 52 }))).toEqual({
+      steps: ['start C', 'keep B->B'],
+      stop: ['A'],
+    });
   });
 });
 
@@ -121,7 +139,10 @@ describe('instances waiting for an address', () => {
 
   it('a new instance whose interface has no address waits; reported as new only if it was not waiting already', () => {
     expect(plan(inst('A'), inst('A') + inst('B', { vrid: 52 }), { lacks: lacksB })).toEqual({ steps: ['keep A->A', 'wait B (new)'], stop: [] });
-    expect(plan(inst('A'), inst('A') + inst('B', { vrid: 52 }), { lacks: lacksB, waiting: ['52|inet|eth0'] })).toEqual({ steps: ['keep A->A', 'wait B'], stop: [] });
+    expect(plan(inst('A'), inst('A') + inst('B', { vrid: 52 }), { lacks: lacksB, waiting: ['52|inet|eth0'] })).toEqual({
+      steps: ['keep A->A', 'wait B'],
+      stop: [],
+    });
   });
 
   it('an instance that runs is never put back to waiting (its address is not asked about)', () => {
@@ -134,10 +155,19 @@ describe('instances waiting for an address', () => {
 
 describe('address hand-over between a MASTER and its successor', () => {
   const key = (v: string) => v;
-  const held = (vips: string[], routes: string[] = [], rules: string[] = []) => ({ vips, routes: routes.map((r) => ({ words: r.split(' ') })), rules: rules.map((r) => ({ words: r.split(' ') })) });
+  const held = (vips: string[], routes: string[] = [], rules: string[] = []) => ({
+    vips,
+    routes: routes.map((r) => ({ words: r.split(' ') })),
+    rules: rules.map((r) => ({ words: r.split(' ') })),
+  });
 
   it('the retiring MASTER removes only what its MASTER successor does not hold', () => {
-    const r = retiringRemoves(held(['a', 'b'], ['to 10.0.0.0/8 dev eth0', 'to 10.1.0.0/16 dev eth0'], ['from 10.0.0.1 table 5']), held(['b', 'c'], ['to 10.1.0.0/16 dev eth0'], ['from 10.0.0.1 table 5']), true, key);
+    const r = retiringRemoves(
+      held(['a', 'b'], ['to 10.0.0.0/8 dev eth0', 'to 10.1.0.0/16 dev eth0'], ['from 10.0.0.1 table 5']),
+      held(['b', 'c'], ['to 10.1.0.0/16 dev eth0'], ['from 10.0.0.1 table 5']),
+      true,
+      key,
+    );
     expect(r).toEqual({ vips: ['a'], routes: [{ words: ['to', '10.0.0.0/8', 'dev', 'eth0'] }], rules: [] });
   });
 

@@ -3,7 +3,19 @@ import { describe, expect, it } from 'vitest';
 import type { TrackProcess } from '../../../src/config/model/vrrp.js';
 import { ProcessTracker, processMatches, processQuorumUp, type ProcInfo } from '../../../src/vrrp/track-process.js';
 
-const def = (d: Partial<TrackProcess>): TrackProcess => ({ name: 'p', process: 'haproxy', params: [], paramMatch: 'none', weight: 0, weightReverse: false, quorum: 1, quorumMax: 2 ** 32 - 1, fullCommand: false, loc: {} as never, ...d });
+const def = (d: Partial<TrackProcess>): TrackProcess => ({
+  name: 'p',
+  process: 'haproxy',
+  params: [],
+  paramMatch: 'none',
+  weight: 0,
+  weightReverse: false,
+  quorum: 1,
+  quorumMax: 2 ** 32 - 1,
+  fullCommand: false,
+  loc: {} as never,
+  ...d,
+});
 const proc = (comm: string, ...argv: string[]): ProcInfo => ({ comm, argv });
 
 describe('processMatches', () => {
@@ -37,7 +49,12 @@ describe('ProcessTracker', () => {
   it('applies fork_delay going up and terminate_delay going down, and ignores a bounce', () => {
     let procs: ProcInfo[] = [];
     let changes = 0;
-    const t = new ProcessTracker([def({ forkDelayS: 1, terminateDelayS: 2 })], () => changes++, { info: () => {} }, () => procs);
+    const t = new ProcessTracker(
+      [def({ forkDelayS: 1, terminateDelayS: 2 })],
+      () => changes++,
+      { info: () => {} },
+      () => procs,
+    );
     expect(t.isUp('p')).toBe(false);
     procs = [proc('haproxy', 'haproxy')];
     t.tick(0);

@@ -17,11 +17,19 @@ function inst(extra: string, o: { name?: string; priority?: number; vrid?: numbe
   return `vrrp_instance ${o.name ?? 'VI'} {\n  interface eth0\n  state BACKUP\n  virtual_router_id ${o.vrid ?? 51}\n  priority ${o.priority ?? 100}\n${extra}  virtual_ipaddress {\n    192.0.2.10/24\n  }\n}\n`;
 }
 
-const script = (name: string, weight: number, reverse = false) => `vrrp_script ${name} {\n  script /bin/true\n  weight ${weight}${reverse ? ' reverse' : ''}\n}\n`;
+const script = (name: string, weight: number, reverse = false) =>
+  `vrrp_script ${name} {\n  script /bin/true\n  weight ${weight}${reverse ? ' reverse' : ''}\n}\n`;
 const block = (kw: string, lines: string[]) => `  ${kw} {\n${lines.map((l) => `    ${l}\n`).join('')}  }\n`;
 
 /** Readings: interfaces down / scripts / processes / files as given; an absent name is untracked. */
-function readings(r: { down?: string[]; scripts?: Record<string, BlockReading>; processes?: Record<string, BlockReading>; files?: Record<string, { value: number; weight: number; weightReverse: boolean }> } = {}): TrackerReadings {
+function readings(
+  r: {
+    down?: string[];
+    scripts?: Record<string, BlockReading>;
+    processes?: Record<string, BlockReading>;
+    files?: Record<string, { value: number; weight: number; weightReverse: boolean }>;
+  } = {},
+): TrackerReadings {
   return {
     interfaceUp: (n) => !r.down?.includes(n),
     script: (n) => r.scripts?.[n],

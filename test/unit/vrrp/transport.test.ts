@@ -20,6 +20,11 @@ describe('ipv4Header', () => {
 
 describe('sendTtl', () => {
   it('255 to a multicast group whatever unicast_ttl says; unicast_ttl (default 255) to a unicast peer', () => {
-    expect([sendTtl(ipToBytes('224.0.0.18'), 10), sendTtl(ipToBytes('224.0.0.88'), undefined), sendTtl(ipToBytes('192.0.2.2'), 10), sendTtl(ipToBytes('192.0.2.2'), undefined)]).toEqual([255, 255, 10, 255]);
+    expect([
+      sendTtl(ipToBytes('224.0.0.18'), 10),
+      sendTtl(ipToBytes('224.0.0.88'), undefined),
+      sendTtl(ipToBytes('192.0.2.2'), 10),
+      sendTtl(ipToBytes('192.0.2.2'), undefined),
+    ]).toEqual([255, 255, 10, 255]);
   });
 });
