@@ -82,7 +82,20 @@ describe.skipIf(missing !== undefined)('kill -9 of the daemon while MASTER, then
     const killedAt = Date.now();
     crash(supervisor);
     await exited(ts.proc);
-    const alive = () => tree.filter((p) => fs.existsSync(`/proc/${p}`)).map((p) => `${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+    // A zombie (state Z) has released everything and only waits for its reaper (init, once its parent is
+    // gone), which on a busy machine may take a moment: it counts as gone.
+    const procState = (p: number) => {
+      try {
+        const st = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+        return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+      } catch {
+        return undefined;
+      }
+    };
+    const alive = () =>
+      tree
+        .filter((p) => procState(p) !== undefined && procState(p) !== 'Z')
+        .map((p) => `${p} [${procState(p) ?? 'gone'}] ${fs.existsSync(`/proc/${p}`) ? fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ') : ''}`);
     await waitFor(() => alive().length === 0, 2000, `the daemon's processes gone (${alive().join('; ')})`);
     expect(state()).toEqual(asMaster); // a kill -9 releases nothing
     await waitFor(() => lan.hasAddr('b', VIP), 8000, 'keepalived takes over');
