@@ -19,7 +19,7 @@ import { GENL_HDRLEN, genlHeader, messageErrno, splitMessages } from './nlmsg.js
 import { lateTimer, type LateTimer } from '../util/late-timer.js';
 import type { Clock } from '../util/clock.js';
 
-/** The surface of the netlink package's RawNetlinkSocket this uses. */
+/** What this needs of a netlink socket: net/netlink/socket.ts in the daemon, a fake kernel in tests. */
 export interface Transport {
   /** One sendmsg() carrying every buffer, in order. */
   send(bufs: Buffer[], cb: (err?: Error & { code?: string }) => void): void;

@@ -112,14 +112,14 @@ function client(): { counts: () => { ok: number; failed: number }; stop: () => v
     `import net from 'node:net'; import fs from 'node:fs';
 let ok = 0, failed = 0;
 const once = () => { const s = net.connect({ host: '${VIP1}', port: ${PORT}, timeout: 1000 });
-  const end = (good) => { s.destroy(); good ? ok++ : failed++; fs.writeFileSync('${counts}', JSON.stringify({ ok, failed })); setTimeout(once, 20); };
+  const end = (good) => { s.destroy(); good ? ok++ : failed++; fs.writeFileSync('${counts}.tmp', JSON.stringify({ ok, failed })); fs.renameSync('${counts}.tmp', '${counts}'); setTimeout(once, 20); };
   s.once('data', () => end(true)); s.once('error', () => end(false)); s.once('timeout', () => end(false)); };
 once();`,
   );
   const p = spawn('ip', ['netns', 'exec', NS.c, process.execPath, script], { stdio: 'ignore' });
   procs.push(p);
-  // The client rewrites the file after every connection: a read can land between truncation and write,
-  // and then the last complete reading stands.
+  // The client replaces the file (write, then rename) after every connection, so a read sees a whole one;
+  // a failed read (the file not there yet) keeps the last reading.
   let last = { ok: 0, failed: 0 };
   return {
     counts: () => {
