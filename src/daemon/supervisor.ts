@@ -365,6 +365,8 @@ export class Supervisor {
       if (out.ok) this.reloads.ok++;
       else this.reloads.failed++;
       this.reloads.last = { ...out, at: new Date().toISOString() };
+      // Whatever the outcome, the parse left its garbage behind.
+      collectGarbageSoon();
       return out;
     };
     if (this.stopping) return done({ ok: false, error: 'stopping' });
@@ -372,7 +374,6 @@ export class Supervisor {
     const loaded = load(this.o, this.log);
     if (typeof loaded === 'string') {
       this.log.error(`reload: ${loaded} - keeping the running configuration`);
-      collectGarbageSoon();
       return done({ ok: false, error: loaded });
     }
     const fresh = loaded.errors.filter((e) => !this.acceptedErrors.has(e));
@@ -421,12 +422,10 @@ export class Supervisor {
     }
     if (work.length === 0) {
       this.log.info('reload: configuration unchanged');
-      collectGarbageSoon();
       return done({ ok: true, ipvsChanges: 0 });
     }
     await Promise.all(work);
     this.log.info(`Reload finished${out.ok ? '' : ' with errors'}`);
-    collectGarbageSoon();
     return done(out);
   }
 
