@@ -136,6 +136,7 @@ class NativeSocket implements NetlinkSocket {
 class PackageSocket implements NetlinkSocket {
   readonly impl = 'package';
   private readonly raw: RawNetlinkSocket;
+  private onErr: (e: NetlinkError) => void = () => {};
   private closed = false;
 
   constructor(
@@ -153,6 +154,7 @@ class PackageSocket implements NetlinkSocket {
   }
 
   onError(fn: (e: NetlinkError) => void): void {
+    this.onErr = fn;
     this.raw.on('error', (e: Error & { errno?: number }) => {
       if (!this.closed) fn(new NetlinkError(e.errno ?? 5, `reading ${this.what}`, { cause: e }));
     });
@@ -179,8 +181,11 @@ class PackageSocket implements NetlinkSocket {
     return this.raw.getRecvBufferSize();
   }
 
+  /** The package sends asynchronously: a failure is reported to onError, as a read error would be. */
   send(buf: Buffer): void {
-    this.raw.send(buf, { port: 0 }, () => {});
+    this.raw.send(buf, { port: 0 }, (e?: Error & { errno?: number }) => {
+      if (e && !this.closed) this.onErr(new NetlinkError(e.errno ?? 5, `sending on ${this.what}`, { cause: e }));
+    });
   }
 
   ref(on: boolean): void {
