@@ -2,7 +2,7 @@
 /**
  * Netlink transport benchmark: the cost of one generic netlink request and its answer through the IPVS
  * client's Requester (src/ipvs/requester.ts), over the `netlink` package's RawNetlinkSocket and over our own
- * socket (native/netlink.c, src/net/netlink/socket.ts), in the same run. The request is CTRL_CMD_GETFAMILY for
+ * socket (native/netlink.c, src/net/netlink/socket.ts) as the IPVS client opens it, in the same run. The request is CTRL_CMD_GETFAMILY for
  * "nlctrl", which every kernel answers, so it runs on any host (IPVS requests need the VM lab; the socket
  * work per request and answer is the same). `--n N` requests (default 20,000) in windows of 64, `--rounds K`
  * alternating (default 5); prints the median time per request and the CPU per request of each, and the
@@ -20,7 +20,10 @@ const { RawNetlinkSocket } = await import('netlink');
 /** @type {typeof import('../src/ipvs/requester.js')} */
 const { Requester } = await import(path.join(ROOT, 'dist/ipvs/requester.js'));
 /** @type {typeof import('../src/net/netlink/socket.js')} */
-const { openNetlink, NETLINK_GENERIC, nativeNetlinkError } = await import(path.join(ROOT, 'dist/net/netlink/socket.js'));
+const { NETLINK_GENERIC, nativeNetlinkError } = await import(path.join(ROOT, 'dist/net/netlink/socket.js'));
+/** @type {typeof import('../src/ipvs/client.js')} */
+const { socketTransport } = await import(path.join(ROOT, 'dist/ipvs/client.js'));
+const nativeTransport = () => socketTransport('the bench socket');
 /** @type {typeof import('../src/ipvs/nlmsg.js')} */
 const { AttrWriter } = await import(path.join(ROOT, 'dist/ipvs/nlmsg.js'));
 /** @type {typeof import('../src/util/errno.js')} */
@@ -39,27 +42,6 @@ function packageTransport() {
     ref: () => raw.ref(),
     unref: () => raw.unref(),
     close: () => raw.close(),
-  };
-}
-
-/** @returns {import('../src/ipvs/requester.js').Transport} */
-function nativeTransport() {
-  const s = openNetlink(NETLINK_GENERIC, 'the bench socket');
-  s.setReceiveBuffer(1 << 20, false);
-  return {
-    send: (bufs, cb) => {
-      try {
-        s.send(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs));
-        process.nextTick(cb);
-      } catch (e) {
-        process.nextTick(cb, /** @type {Error & { code?: string }} */ (e));
-      }
-    },
-    onMessage: (fn) => s.onDatagrams((ds) => ds.forEach(fn)),
-    onError: (fn) => s.onError(fn),
-    ref: () => s.ref(true),
-    unref: () => s.ref(false),
-    close: () => s.close(),
   };
 }
 

@@ -93,7 +93,7 @@ export class IpvsRequestError extends Error {
  * outstanding. One sendmsg() per call: the buffers go out as one datagram, which the kernel runs message by
  * message in order.
  */
-function socketTransport(what: string): Transport {
+export function socketTransport(what: string): Transport {
   const s = openNetlink(NETLINK_GENERIC, what);
   s.setReceiveBuffer(1 << 20, false);
   return {
