@@ -174,6 +174,17 @@ static nlsock_t *unwrap(napi_env env, napi_value v) {
   return s;
 }
 
+/* The socket in argv[0], after reading up to `n` arguments into argv; NULL with an exception thrown otherwise. */
+static nlsock_t *socket_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, size_t *argc) {
+  size_t got = n;
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "netlink: napi_get_cb_info failed");
+    return NULL;
+  }
+  if (argc) *argc = got;
+  return unwrap(env, argv[0]);
+}
+
 static napi_value int_value(napi_env env, int v) {
   napi_value out;
   napi_create_int32(env, v, &out);
@@ -234,10 +245,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_rcvbuf(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
+  size_t argc;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 3, argv, &argc);
   if (!s) return NULL;
   int32_t bytes = 0;
   bool force = false;
@@ -248,10 +258,8 @@ static napi_value js_rcvbuf(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_rcvbuf_size(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 1, argv, NULL);
   if (!s) return NULL;
   int v = 0;
   socklen_t l = sizeof v;
@@ -260,10 +268,9 @@ static napi_value js_rcvbuf_size(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_membership(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
+  size_t argc;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 3, argv, &argc);
   if (!s) return NULL;
   int32_t group = 0;
   bool add = true;
@@ -274,10 +281,8 @@ static napi_value js_membership(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 2, argv, NULL);
   if (!s) return NULL;
   void *data;
   size_t len;
@@ -293,10 +298,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_port(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 1, argv, NULL);
   if (!s) return NULL;
   struct sockaddr_nl sa;
   socklen_t l = sizeof sa;
@@ -307,10 +310,8 @@ static napi_value js_port(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  nlsock_t *s = unwrap(env, argv[0]);
+  nlsock_t *s = socket_args(env, info, 2, argv, NULL);
   if (!s) return NULL;
   bool on = false;
   napi_get_value_bool(env, argv[1], &on);
