@@ -29,6 +29,7 @@ import { afterResult, fileCheckStatus, initialCheckerState, type CheckerState } 
 import { FileTracker } from '../script/file-tracker.js';
 import type { HandoverCheckers } from '../daemon/handover.js';
 import { realClock, type Clock } from '../util/clock.js';
+import { withoutLocs } from '../util/locs.js';
 
 /** What a start carries over: checker states by key; after a handover also misc_dynamic weights and quorum. */
 export interface CheckerCarry {
@@ -102,6 +103,10 @@ interface Probed {
   /** The native engine runs its schedule (TCP_CHECK without ha_suspend); results reach settle() through onResult. */
   engineRun?: boolean;
   onResult?: (o: ProbeOutcome) => void;
+  /** What the probe was made with beyond its checker (SSL, script_user, virtualhost): a reload reuses it only when equal. */
+  made: string;
+  /** Set when a reload dropped it: a check in flight or due ends without effect. */
+  retired?: boolean;
 }
 
 /** A FILE_CHECK: no probe, the tracked file's value decides (fileCheckStatus). */
@@ -201,13 +206,13 @@ export class CheckerSubsystem {
   ): CheckerSubsystem {
     const s = new CheckerSubsystem(cfg, ipvs, log, hooks, edges);
     const c: CheckerCarry | undefined = carry instanceof Map ? { states: carry } : carry;
-    s.build(c?.states);
+    const fresh = s.build(c?.states);
     if (c?.weights) for (const [k, w] of c.weights) if (s.probes.has(k)) s.probes.get(k)!.weight = w;
     if (c?.quorumUp) for (const [k, q] of c.quorumUp) s.health.quorumUp.set(k, q);
     s.sayTcpPath();
     s.ensureOpenFiles();
     s.recomputeAll(true);
-    s.schedule();
+    s.schedule(fresh);
     return s;
   }
 
@@ -278,7 +283,13 @@ export class CheckerSubsystem {
     this.log.info(`TCP_CHECK runs on Node's TCP handles: the native TCP check engine is not available (${nativeTcpEngineError()})`);
   }
 
-  private build(carry?: Map<string, CheckerState>): void {
+  /**
+   * The real servers and probes of this.cfg. `carry`: states by key for new probes; `reuse`: the probes of
+   * the configuration a reload replaces, taken over (still running, state and schedule kept) when their
+   * checker and what they were made with are unchanged. Returns the probes made afresh.
+   */
+  private build(carry?: Map<string, CheckerState>, reuse?: Map<string, Probed>): Probed[] {
+    const fresh: Probed[] = [];
     const ids = virtualServerIds(this.cfg.lvs);
     this.cfg.lvs.virtualServers.forEach((vs, v) => {
       for (const rs of vs.realServers) {
@@ -301,16 +312,28 @@ export class CheckerSubsystem {
           let p = this.probes.get(key);
           if (!p) {
             const virtualhost = rs.virtualhost ?? vs.virtualhost;
-            const probe = (this.edges.createProbe ?? createProbe)(c, {
-              ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
-              ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
-              ...(virtualhost ? { virtualhost } : {}),
-            });
-            if (!probe) {
-              this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
-              continue;
+            const made =
+              virtualhost === undefined && !this.cfg.lvs.ssl && !this.cfg.global.scriptUser
+                ? ''
+                : withoutLocs([this.cfg.lvs.ssl, this.cfg.global.scriptUser, virtualhost]);
+            const old = reuse?.get(key);
+            if (old && old.made === made && !old.retired) {
+              p = old;
+              p.checker = c;
+              p.users = [];
+            } else {
+              const probe = (this.edges.createProbe ?? createProbe)(c, {
+                ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
+                ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
+                ...(virtualhost ? { virtualhost } : {}),
+              });
+              if (!probe) {
+                this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
+                continue;
+              }
+              p = { key, checker: c, probe, made, state: carry?.get(key) ?? initialCheckerState(c), users: [], checks: 0, failures: 0 };
+              fresh.push(p);
             }
-            p = { key, checker: c, probe, state: carry?.get(key) ?? initialCheckerState(c), users: [], checks: 0, failures: 0 };
             this.probes.set(key, p);
           }
           p.users.push(id);
@@ -320,6 +343,7 @@ export class CheckerSubsystem {
         this.servers.set(id, info);
       }
     });
+    return fresh;
   }
 
   /** The FILE_CHECK `key`, watching its track_file (one watcher per file however many checks use it). */
@@ -365,14 +389,17 @@ export class CheckerSubsystem {
     this.log.warn(`checker ${what} is not implemented yet in tskeepalived: it is treated as always passing`);
   }
 
-  /** First checks spread evenly over each checker's delay_loop (or a random warmup when given). */
-  private schedule(): void {
+  /** ha_suspend asks before each check whether the address is held: such a probe stays on the JS timer. */
+  private engineCanRun(p: Probed): boolean {
+    return p.probe.native !== undefined && !p.users.some((id) => this.cfg.lvs.virtualServers[this.servers.get(id)!.vsIndex]!.haSuspend);
+  }
+
+  /** First checks of `all` (the new probes) spread evenly over each checker's delay_loop (or a random warmup when given). */
+  private schedule(all: Probed[]): void {
     for (const t of this.trackers.values()) t.start();
-    const all = [...this.probes.values()];
     all.forEach((p, i) => {
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
-      // ha_suspend asks before each check whether the address is held: that one stays on the JS timer.
-      if (p.probe.native && !p.users.some((id) => this.cfg.lvs.virtualServers[this.servers.get(id)!.vsIndex]!.haSuspend)) {
+      if (this.engineCanRun(p)) {
         p.engineRun = true;
         p.onResult = (out) => this.settle(p, out, this.clock.now() - out.ms);
       }
@@ -382,7 +409,7 @@ export class CheckerSubsystem {
   }
 
   private arm(p: Probed, ms: number): void {
-    if (this.stopped) return;
+    if (this.stopped || p.retired) return;
     if (p.engineRun) {
       // Routine (up, no failure counted, no debug line wanted): the engine repeats successes itself.
       const c = p.checker as Extract<Checker, { delayLoopS: number }>;
@@ -392,7 +419,7 @@ export class CheckerSubsystem {
   }
 
   private run(p: Probed): void {
-    if (this.stopped) return;
+    if (this.stopped || p.retired) return;
     const c = p.checker as Extract<Checker, { delayLoopS: number }>;
     if (this.suspended(p)) {
       // ha_suspend: no checks while this director does not hold the virtual address; state kept.
@@ -410,7 +437,7 @@ export class CheckerSubsystem {
 
   /** One attempt's outcome: keepalived's retry rule, logs, health changes, and the next check. */
   private settle(p: Probed, out: ProbeOutcome, started: number): void {
-    if (this.stopped) return;
+    if (this.stopped || p.retired) return;
     const c = p.checker as Extract<Checker, { delayLoopS: number }>;
     if (isLocalFailure(out)) {
       // This director could not make the attempt (EMFILE...): no verdict on the real server. keepalived
@@ -515,6 +542,7 @@ export class CheckerSubsystem {
       const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
       if (dyn !== undefined || info.files.length > 0)
         this.health.weight.set(id, realWeight((dyn ?? info.rs.weight) + info.files.reduce((sum, k) => sum + this.fileChecks.get(k)!.delta, 0)));
+      else this.health.weight.delete(id);
     }
     // A quorum carried over by a handover is the previous state: crossing it logs and runs scripts as usual.
     const ids = virtualServerIds(this.cfg.lvs);
@@ -566,11 +594,69 @@ export class CheckerSubsystem {
     this.pushing = this.ipvs.healthChanged(this.cfg, this.view, changed).catch((e: Error) => this.log.error(`IPVS: ${e.message}`));
   }
 
-  /** Reload: a new subsystem for `next`, carrying the state of checkers whose definition did not change. */
+  /**
+   * Reload, in place: the real servers and virtual servers of `next`. A probe whose checker (without
+   * file:line) and making are unchanged is kept running with its state and schedule, so a reload costs the
+   * checks nothing and only new checkers start (spread over their delay_loop, as at start); the others end.
+   * As keepalived does, each virtual server kept keeps its quorum state: only a real change is reported.
+   * Returns this subsystem.
+   */
   async reload(next: KeepalivedConfig): Promise<CheckerSubsystem> {
-    const carry = new Map([...this.probes].map(([k, p]) => [k, p.state] as const));
-    await this.stop();
-    return CheckerSubsystem.start(next, this.ipvs, this.log, carry, this.hooks, this.edges);
+    if (this.stopped) return CheckerSubsystem.start(next, this.ipvs, this.log, undefined, this.hooks, this.edges);
+    const before = this.probes;
+    for (const t of this.trackers.values()) t.stop();
+    this.trackers = new Map();
+    this.fileChecks = new Map();
+    this.unsupportedSaid = new Set();
+    this.cfg = next;
+    this.probes = new Map();
+    this.servers = new Map();
+    const fresh = this.build(undefined, before);
+    const isFresh = new Set(fresh);
+    for (const p of this.probes.values()) {
+      // A kept probe whose place changed (ha_suspend now or no longer used) is made again.
+      if (isFresh.has(p) || Boolean(p.engineRun) === this.engineCanRun(p)) continue;
+      const q = this.remake(p);
+      this.probes.set(q.key, q);
+      fresh.push(q);
+    }
+    for (const [key, p] of before) {
+      if (this.probes.get(key) === p) continue;
+      p.retired = true;
+      p.probe.release?.();
+    }
+    for (const id of this.health.up.keys()) if (!this.servers.has(id)) this.health.up.delete(id);
+    const vsIds = new Set(virtualServerIds(next.lvs));
+    for (const id of this.health.quorumUp.keys()) if (!vsIds.has(id)) this.health.quorumUp.delete(id);
+    this.ensureOpenFiles();
+    this.recomputeAll(true);
+    this.schedule(fresh);
+    return this;
+  }
+
+  /** A probe made again for the same checker and users, with its state; the old one retires. */
+  private remake(p: Probed): Probed {
+    p.retired = true;
+    p.probe.release?.();
+    const info = this.servers.get(p.users[0]!)!;
+    const vs = this.cfg.lvs.virtualServers[info.vsIndex]!;
+    const virtualhost = info.rs.virtualhost ?? vs.virtualhost;
+    const probe = (this.edges.createProbe ?? createProbe)(p.checker, {
+      ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
+      ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
+      ...(virtualhost ? { virtualhost } : {}),
+    })!;
+    return {
+      key: p.key,
+      checker: p.checker,
+      probe,
+      made: p.made,
+      state: p.state,
+      users: p.users,
+      checks: p.checks,
+      failures: p.failures,
+      ...(p.weight !== undefined ? { weight: p.weight } : {}),
+    };
   }
 
   async stop(): Promise<void> {

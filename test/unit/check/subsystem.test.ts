@@ -169,7 +169,7 @@ describe('CheckerSubsystem on a manual clock', () => {
     }
   });
 
-  it('a reload with unchanged checkers carries their state (a down server stays down, nothing flaps); it comes back on its next success', async () => {
+  it('a reload with unchanged checkers keeps them running with their state (a down server stays down, nothing flaps, quorum kept); it comes back on its next success', async () => {
     const w = world();
     const fifo: string[] = [];
     let sub = CheckerSubsystem.start(cfg(TWO), undefined, quiet, undefined, { fifo: (l) => fifo.push(l) }, w.edges);
@@ -178,19 +178,43 @@ describe('CheckerSubsystem on a manual clock', () => {
       await w.clock.advance(1800);
       expect(view(sub).rsIn(VS1).alive).toBe(false);
       fifo.length = 0;
+      const runsBefore = w.runs.length;
       sub = await sub.reload(cfg(TWO));
       await w.clock.advance(0);
       expect(view(sub).rsIn(VS1).alive).toBe(false);
       expect(view(sub).quorum(VS1)).toBe(false);
-      // No real server line: nothing flapped. The quorum is not carried over a reload (a handover carries
-      // it): the new subsystem finds it down and reports it as a start does.
-      expect(fifo).toEqual([`VS ${VS1} DOWN`, `VS ${VS2} DOWN`]);
-      fifo.length = 0;
+      // Nothing flapped and the quorum states were kept (keepalived copies them to the new configuration):
+      // not a line. The probe was not made again and did not check at the reload.
+      expect(fifo).toEqual([]);
+      expect(w.created).toEqual([`${RS}:80`]);
+      expect(w.runs.length).toBe(runsBefore);
       w.down.delete(`${RS}:80`);
       await w.clock.advance(1000);
       expect(view(sub).rsIn(VS1).alive).toBe(true);
       expect(view(sub).quorum(VS1)).toBe(true);
       expect(fifo).toEqual([`RS ${RSID} ${VS1} UP`, `RS ${RSID} ${VS2} UP`, `VS ${VS1} UP`, `VS ${VS2} UP`]);
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('a reload keeps the schedule of kept probes, starts new ones, and ends the removed ones', async () => {
+    const w = world();
+    const other = '203.0.113.12';
+    const withOther = TWO + vs('192.0.2.12', rs(tcp).replace(RS, other));
+    let sub = CheckerSubsystem.start(cfg(TWO), undefined, quiet, undefined, {}, w.edges);
+    try {
+      await w.clock.advance(1000); // first check at 250 ms
+      sub = await sub.reload(cfg(withOther));
+      expect(w.created).toEqual([`${RS}:80`, `${other}:80`]);
+      await w.clock.advance(2000);
+      // The kept probe stays on its grid (1250, 2250); the new one starts a quarter into its warmup.
+      expect(w.runs.filter((r) => r.target === `${RS}:80`).map((r) => r.at)).toEqual([250, 1250, 2250]);
+      expect(w.runs.filter((r) => r.target === `${other}:80`).map((r) => r.at)).toEqual([1250, 2250]);
+      sub = await sub.reload(cfg(TWO));
+      await w.clock.advance(2000);
+      expect(w.runs.filter((r) => r.target === `${other}:80`).map((r) => r.at)).toEqual([1250, 2250]);
+      expect(view(sub).rsIn('[192.0.2.12]:tcp:80')).toBeUndefined();
     } finally {
       await sub.stop();
     }
