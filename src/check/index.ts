@@ -155,6 +155,17 @@ function checkerKey(c: Checker): string {
   return JSON.stringify(c, (k, v) => (k === 'loc' ? undefined : v));
 }
 
+/** A checker's key on its real server, made once per checker object (a reload by difference keeps most objects). */
+const probeKeys = new WeakMap<Checker, { rs: RealServer; key: string }>();
+
+function probeKey(rs: RealServer, c: Checker): string {
+  const m = probeKeys.get(c);
+  if (m?.rs === rs) return m.key;
+  const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+  probeKeys.set(c, { rs, key });
+  return key;
+}
+
 export class CheckerSubsystem {
   /** BOUNDED by the configured checkers (deduplicated). */
   private probes = new Map<string, Probed>();
@@ -232,7 +243,7 @@ export class CheckerSubsystem {
         const dead = deadRs.has(realServerId(ids[v]!, rs));
         for (const c of rs.checkers) {
           if (c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') continue;
-          const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+          const key = probeKey(rs, c);
           const r = rec.get(key);
           if (r) {
             states.set(key, { up: r.up, failures: r.failures });
@@ -262,6 +273,8 @@ export class CheckerSubsystem {
    * Each check in flight holds a descriptor, and one that outlasts delay_loop overlaps the next: the
    * limit is raised (as keepalived does) to what the checkers can hold at once, plus room for the rest.
    */
+  private openFilesAsked = 0;
+
   private ensureOpenFiles(): void {
     let need = 1024;
     for (const p of this.probes.values()) {
@@ -269,7 +282,9 @@ export class CheckerSubsystem {
       const limitS = 'connection' in c ? c.connection.connectTimeoutS : 'timeoutS' in c ? c.timeoutS : 5;
       need += 1 + Math.ceil(limitS / Math.max(0.001, c.delayLoopS));
     }
-    if (need <= 4096) return;
+    if (need <= 4096 || need === this.openFilesAsked) return;
+    // Asked (and said) again only when a reload changes what the checkers need.
+    this.openFilesAsked = need;
     const r = raiseOpenFilesLimit(need);
     if ('error' in r) this.log.warn(`the checkers may need ${need} open files: ${r.error}; raise LimitNOFILE`);
     else if (r.after > r.before) this.log.info(`open-files limit raised from ${r.before} to ${r.after} for ${this.probes.size} checkers`);
@@ -297,7 +312,7 @@ export class CheckerSubsystem {
         const info: RsInfo = { vsIndex: v, vsId: ids[v]!, rs, probes: [], files: [], alive: true };
         for (const c of rs.checkers) {
           if (c.type === 'FILE_CHECK') {
-            const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+            const key = probeKey(rs, c);
             const fc = this.fileCheck(key, c);
             if (!fc) continue;
             fc.users.push(id);
@@ -308,7 +323,7 @@ export class CheckerSubsystem {
             this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
             continue;
           }
-          const key = `${rs.family}|${rs.address}|${rs.port}|${checkerKey(c)}`;
+          const key = probeKey(rs, c);
           let p = this.probes.get(key);
           if (!p) {
             const virtualhost = rs.virtualhost ?? vs.virtualhost;
@@ -534,7 +549,7 @@ export class CheckerSubsystem {
     return (this.health.up.get(id) ?? true) ? realWeight(this.health.weight.get(id) ?? rs.weight) : 0;
   }
 
-  private recomputeAll(atStart: boolean): void {
+  private recomputeAll(atStart: boolean, push = true): void {
     this.liveWeight.clear();
     for (const [id, info] of this.servers) {
       this.health.up.set(id, info.alive);
@@ -547,7 +562,7 @@ export class CheckerSubsystem {
     // A quorum carried over by a handover is the previous state: crossing it logs and runs scripts as usual.
     const ids = virtualServerIds(this.cfg.lvs);
     for (let v = 0; v < this.cfg.lvs.virtualServers.length; v++) this.recomputeQuorum(v, atStart && !this.health.quorumUp.has(ids[v]!));
-    this.push('all');
+    if (push) this.push('all');
   }
 
   /** keepalived update_quorum_state: quorum_up / quorum_down when the live weight crosses the quorum. */
@@ -599,9 +614,10 @@ export class CheckerSubsystem {
    * file:line) and making are unchanged is kept running with its state and schedule, so a reload costs the
    * checks nothing and only new checkers start (spread over their delay_loop, as at start); the others end.
    * As keepalived does, each virtual server kept keeps its quorum state: only a real change is reported.
-   * Returns this subsystem.
+   * `push: false` when the caller brings IPVS up to date itself (a reload by difference); otherwise the
+   * whole health view is pushed, as at start. Returns this subsystem.
    */
-  async reload(next: KeepalivedConfig): Promise<CheckerSubsystem> {
+  async reload(next: KeepalivedConfig, opts: { push?: boolean } = {}): Promise<CheckerSubsystem> {
     if (this.stopped) return CheckerSubsystem.start(next, this.ipvs, this.log, undefined, this.hooks, this.edges);
     const before = this.probes;
     for (const t of this.trackers.values()) t.stop();
@@ -629,7 +645,7 @@ export class CheckerSubsystem {
     const vsIds = new Set(virtualServerIds(next.lvs));
     for (const id of this.health.quorumUp.keys()) if (!vsIds.has(id)) this.health.quorumUp.delete(id);
     this.ensureOpenFiles();
-    this.recomputeAll(true);
+    this.recomputeAll(true, opts.push !== false);
     this.schedule(fresh);
     return this;
   }

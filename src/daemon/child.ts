@@ -15,6 +15,8 @@
  * by busy-waiting N ms (a stalled event loop, as a long garbage collection or a swapped-out page would
  * cause); test/e2e/stall-netns.test.ts injects stalls with it. Without the variable SIGUSR2 is ignored.
  */
+import { applyVsDelta, type ReloadRequest } from './lvs-delta.js';
+import type { VirtualServer } from '../config/model/lvs.js';
 import { Daemon, type HandoverPart, type RoleReloadOutcome, type RoleSnapshot, type RunOptions } from './daemon.js';
 import { RpcPeer } from './ipc.js';
 import { createLogger, type Logger } from './log.js';
@@ -72,6 +74,8 @@ function main(): void {
   process.on('SIGTERM', () => stopAndExit('SIGTERM received: stopping'));
   process.on('disconnect', () => stopAndExit(daemon ? 'the supervising process went away: stopping' : undefined));
 
+  /** The generation of the configuration this process runs (lvs-delta.ts); 0 is the one it started with. */
+  let generation = 0;
   const rpc = new RpcPeer(process, {
     start: async (arg): Promise<ChildStartReply> => {
       const a = arg as ChildStart;
@@ -96,7 +100,20 @@ function main(): void {
     },
     reload: async (arg): Promise<RoleReloadOutcome> => {
       if (!daemon) throw new Error('not started');
-      const out = await daemon.apply(arg as KeepalivedConfig);
+      const r = arg as ReloadRequest<KeepalivedConfig>;
+      let next = r.config;
+      let by: { previous: KeepalivedConfig; movedFrom: Map<VirtualServer, VirtualServer> } | undefined;
+      if (r.delta) {
+        // Its virtual servers as a difference from the list of generation `base`, which must be this one's.
+        const previous = daemon.config;
+        const d = r.delta.base === generation ? applyVsDelta(previous.lvs.virtualServers, r.delta.vs) : undefined;
+        if (!d) return { ok: false, stale: true };
+        next = { ...next, lvs: { ...next.lvs, virtualServers: d.list } };
+        by = { previous, movedFrom: d.movedFrom };
+      }
+      const out = await daemon.apply(next, by);
+      // A reload refused before it took the configuration (stopping) leaves the generation as it was.
+      if (daemon.config === next) generation = r.gen;
       if (role !== 'vrrp') collectGarbageSoon();
       return out;
     },

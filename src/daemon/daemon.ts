@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import type { KeepalivedConfig } from '../config/model.js';
 import { RtnlAddressManager } from '../net/rtnl.js';
 import type { IpvsManager } from './ipvs.js';
+import type { VirtualServer } from '../config/model/lvs.js';
+import { reloadSlice } from './lvs-delta.js';
 import type { HandoverCheckers, HandoverVrrp } from './handover.js';
 import type { SyncDaemonDriver } from './ipvs-sync.js';
 import type { CheckerSubsystem, CheckerSnapshot } from '../check/index.js';
@@ -71,9 +73,17 @@ export interface ReloadOutcome {
 }
 
 /** What one process's reload did. */
+/** A reload rebuilt by difference: the configuration it was rebuilt from, and the virtual servers that only moved. */
+export interface ReloadBy {
+  previous: KeepalivedConfig;
+  movedFrom: ReadonlyMap<VirtualServer, VirtualServer>;
+}
+
 export interface RoleReloadOutcome {
   ok: boolean;
   error?: string;
+  /** A reload by difference that did not fit the process's configuration: the whole part must be sent. */
+  stale?: boolean;
   vrrp?: VrrpReloadReport;
   ipvsChanges?: number;
 }
@@ -225,13 +235,18 @@ export class Daemon {
    * Applies a new configuration (already validated by the supervisor, and different from the running
    * one in this process's part). Serialised: one that arrives during another waits for it.
    */
-  apply(next: KeepalivedConfig): Promise<RoleReloadOutcome> {
-    const run = this.busy.then(() => this.doApply(next));
+  apply(next: KeepalivedConfig, by?: ReloadBy): Promise<RoleReloadOutcome> {
+    const run = this.busy.then(() => this.doApply(next, by));
     this.busy = run.catch(() => undefined);
     return run;
   }
 
-  private async doApply(next: KeepalivedConfig): Promise<RoleReloadOutcome> {
+  /**
+   * `by`: given when `next` was rebuilt by difference (lvs-delta.ts) from `previous`: the virtual servers
+   * that are the same objects in both, or stand for one that only moved, did not change, and the checkers
+   * and IPVS work only on the others.
+   */
+  private async doApply(next: KeepalivedConfig, by?: ReloadBy): Promise<RoleReloadOutcome> {
     if (this.stopping) return { ok: false, error: 'stopping' };
     const out: RoleReloadOutcome = { ok: true };
     if (this.vrrp) {
@@ -249,13 +264,14 @@ export class Daemon {
       this.sync = undefined;
       await this.startSync();
     }
+    const slice = by ? reloadSlice(by.previous, next, by.movedFrom) : undefined;
     if (this.checkers) {
       this.openLvsFifos();
-      this.checkers = await this.checkers.reload(next);
+      this.checkers = await this.checkers.reload(next, { push: slice === undefined || !this.ipvs });
     }
     if (this.ipvs) {
       try {
-        out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload')).ops;
+        out.ipvsChanges = (await this.ipvs.reconcile(next, 'reload', undefined, slice)).ops;
         this.ipvs.scheduleRepair(next, next.global.ipvsCheckIntervalS);
       } catch (e) {
         this.log.error(`reload: IPVS: ${errorText(e)}`);

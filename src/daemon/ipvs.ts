@@ -5,7 +5,9 @@
  *
  * Start: lvs_flush empties the table first, lvs_timeouts are set, then the table is reconciled against a
  * dump (entries that already exist are adopted, not re-added). Reload: the same reconciliation against
- * what this process believes the kernel holds, so a one-weight change is one netlink request. Stop: the services this process programmed are
+ * what this process believes the kernel holds, so a one-weight change is one netlink request; when the
+ * reload says which virtual servers it replaced (ReloadSlice), only their services are built and compared,
+ * so its cost does not grow with the rest of the table. Stop: the services this process programmed are
  * removed (lvs_flush_on_stop: everything), unless -I/--dont-release-ipvs. Entries made by someone else
  * are left alone. Without IPVS in the kernel the daemon says so and VRRP carries on.
  *
@@ -17,7 +19,9 @@
 import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, type DumpedService } from '../ipvs/client.js';
 import type { RealServer } from '../config/model/lvs.js';
+import type { ReloadSlice } from './lvs-delta.js';
 import {
+  desiredSlice,
   desiredTable,
   entryLocations,
   healthFingerprint,
@@ -97,12 +101,14 @@ export class IpvsManager {
    * is kept for later calls); serialised with any other change. A health change costs only the netlink
    * operations its difference needs.
    */
-  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload' | 'health' | 'repair', health?: HealthView): Promise<IpvsApplyReport> {
+  reconcile(cfg: KeepalivedConfig, why: 'start' | 'reload' | 'health' | 'repair', health?: HealthView, slice?: ReloadSlice): Promise<IpvsApplyReport> {
     if (health) {
       this.health = health;
       this.healthGen++;
     }
-    const run = this.busy.then(() => (why === 'reload' && this.isSettled(cfg) ? this.settledReload() : this.doReconcile(cfg, why)));
+    const run = this.busy.then(() =>
+      why === 'reload' && this.isSettled(cfg) ? this.settledReload() : why === 'reload' && slice ? this.doSlice(cfg, slice) : this.doReconcile(cfg, why),
+    );
     this.busy = run.catch(() => undefined);
     return run;
   }
@@ -248,6 +254,43 @@ export class IpvsManager {
         `IPVS: ${why}: ${table.size} virtual services, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
       );
     }
+    return report;
+  }
+
+  /**
+   * A reload that replaced some virtual servers: only the services they make (and made) are built and
+   * compared with what the kernel holds. The whole table is reconciled instead when the slice cannot stand
+   * alone (desiredSlice) or health changes are still waiting to be applied.
+   */
+  private async doSlice(cfg: KeepalivedConfig, r: ReloadSlice): Promise<IpvsApplyReport> {
+    const t0 = performance.now();
+    const requests0 = this.client.requestsSent;
+    if (this.healthAll || this.healthPending.size > 0) return this.doReconcile(cfg, 'reload');
+    this.health ??= healthView(initialHealth(cfg.lvs));
+    const slice = desiredSlice(cfg.lvs, r.changed, r.previous, r.gone, this.health);
+    if (!slice) return this.doReconcile(cfg, 'reload');
+    this.healthCfg = cfg;
+    this.settled = undefined;
+    for (const p of slice.problems) this.log.warn(`IPVS: ${p}`);
+    const kernel: IpvsTable = new Map();
+    for (const key of slice.keys) {
+      const e = this.believed.get(key);
+      if (e) kernel.set(key, e);
+    }
+    const ops = diffTables(slice.table, kernel, { owned: this.owned, flush: false });
+    this.refusals.clear();
+    const results = await this.client.apply(ops);
+    const failed = this.logResults(results, cfg);
+    applyOpsInPlace(
+      this.believed,
+      results.filter((x) => x.ok).map((x) => x.op),
+    );
+    for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
+    for (const key of slice.table.keys()) this.owned.add(key);
+    const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
+    this.log.info(
+      `IPVS: reload: ${r.changed.length + r.gone.length} virtual server(s) replaced, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
+    );
     return report;
   }
 

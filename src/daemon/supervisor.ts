@@ -32,6 +32,8 @@ import { releasePidFiles, writePidFile } from './pidfile.js';
 import { processInfo, type ProcessInfo } from './proc-info.js';
 import type { VrrpReloadReport } from './vrrp.js';
 import { withoutLocs } from '../util/locs.js';
+import type { LvsConfig } from '../config/model/lvs.js';
+import { vsDelta, type ReloadRequest } from './lvs-delta.js';
 import { READY_ENV } from './background.js';
 import type { HandoverPart } from './daemon.js';
 import { bootId, HANDOVER_FORMAT, type HandoverState } from './handover.js';
@@ -114,6 +116,13 @@ interface Child {
   rpc: RpcPeer;
   startedAt: number;
   exited: Promise<void>;
+  /** The last generation asked of the child (lvs-delta.ts). */
+  gen: number;
+  /**
+   * The checker process's part as it last took it (its virtual servers, the rest as a key without file:line),
+   * to send a reload as a difference; undefined when unknown (a reload failed), and the whole part goes.
+   */
+  sent?: { gen: number; lvs: LvsConfig; rest: string };
 }
 
 export interface SupervisorHooks {
@@ -279,7 +288,7 @@ export class Supervisor {
     Supervisor.dropPrefork(role);
     const rpc = new RpcPeer(proc);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const child: Child = { role, proc, rpc, startedAt: performance.now(), exited };
+    const child: Child = { role, proc, rpc, startedAt: performance.now(), exited, gen: 0 };
     this.children.set(role, child);
     proc.on('error', (e) => this.log.error(`${ROLE_TITLE[role]} child process: ${e.message}`));
     proc.once('exit', (code, sig) => this.exited(child, code, sig));
@@ -293,7 +302,8 @@ export class Supervisor {
       }
     }
     const part = partFor(role, cfg);
-    this.partKeys.set(role, withoutLocs(part));
+    if (role === 'checkers') child.sent = { gen: 0, lvs: part.lvs, rest: restKey(part) };
+    else this.partKeys.set(role, withoutLocs(part));
     const options: RunOptions = {
       ...this.o,
       ...(this.netns !== undefined ? { namespace: this.netns } : {}),
@@ -390,9 +400,17 @@ export class Supervisor {
     this.cfg = next;
     const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
     const work: Array<Promise<void>> = [];
+    const merge = (r: RoleReloadOutcome | undefined) => {
+      if (!r) {
+        out.ok = false; // it did not answer (logged)
+        return;
+      }
+      if (!r.ok) out.ok = false;
+      if (r.vrrp) out.vrrp = r.vrrp satisfies VrrpReloadReport;
+      if (r.ipvsChanges !== undefined) out.ipvsChanges = r.ipvsChanges;
+    };
     for (const role of rolesFor(next, this.o)) {
       const part = partFor(role, next);
-      const key = withoutLocs(part);
       const child = this.children.get(role);
       if (!child) {
         // Newly needed (the first virtual server), or being respawned: it starts on the new part.
@@ -404,21 +422,15 @@ export class Supervisor {
         );
         continue;
       }
+      if (role === 'checkers') {
+        const send = this.checkersReload(child, part);
+        if (send) work.push(send.then(merge));
+        continue;
+      }
+      const key = withoutLocs(part);
       if (key === this.partKeys.get(role)) continue;
       this.partKeys.set(role, key);
-      work.push(
-        child.rpc.request<RoleReloadOutcome>('reload', part, START_TIMEOUT_MS).then(
-          (r) => {
-            if (!r.ok) out.ok = false;
-            if (r.vrrp) out.vrrp = r.vrrp satisfies VrrpReloadReport;
-            if (r.ipvsChanges !== undefined) out.ipvsChanges = r.ipvsChanges;
-          },
-          (e: Error) => {
-            this.log.error(`reload: ${ROLE_TITLE[role]} child process: ${e.message}`);
-            out.ok = false;
-          },
-        ),
-      );
+      work.push(this.ask(child, { config: part, gen: ++child.gen }).then(merge));
     }
     if (work.length === 0) {
       this.log.info('reload: configuration unchanged');
@@ -427,6 +439,42 @@ export class Supervisor {
     await Promise.all(work);
     this.log.info(`Reload finished${out.ok ? '' : ' with errors'}`);
     return done(out);
+  }
+
+  /**
+   * The checker process's reload: its virtual servers as a difference from what it runs (lvs-delta.ts), or
+   * the whole part when that is unknown or the difference does not fit; undefined when nothing but file:line
+   * changed (nothing to send, as for the VRRP process).
+   */
+  private checkersReload(child: Child, part: KeepalivedConfig): Promise<RoleReloadOutcome | undefined> | undefined {
+    const sent = child.sent;
+    const rest = restKey(part);
+    const took = (r: RoleReloadOutcome | undefined, gen: number) => {
+      child.sent = r ? { gen, lvs: part.lvs, rest } : undefined;
+      return r;
+    };
+    const whole = () => {
+      const gen = ++child.gen;
+      return this.ask(child, { config: part, gen }).then((r) => took(r, gen));
+    };
+    // TSKEEPALIVED_FULL_RELOAD=1: every reload sends the whole part (to compare, or to rule the difference out).
+    if (!sent || process.env.TSKEEPALIVED_FULL_RELOAD === '1') return whole();
+    const d = vsDelta(sent.lvs, part.lvs);
+    if (d.changed === d.moved && rest === sent.rest) return undefined;
+    const gen = ++child.gen;
+    const config = { ...part, lvs: { ...part.lvs, virtualServers: [] } };
+    return this.ask(child, { config, gen, delta: { base: sent.gen, vs: d.vs } }).then((r) => (r?.stale ? whole() : took(r, gen)));
+  }
+
+  /** One reload request to a child; undefined (logged) when it did not answer. */
+  private ask(child: Child, req: ReloadRequest<KeepalivedConfig>): Promise<RoleReloadOutcome | undefined> {
+    return child.rpc.request<RoleReloadOutcome>('reload', req, START_TIMEOUT_MS).then(
+      (r) => r,
+      (e: Error) => {
+        this.log.error(`reload: ${ROLE_TITLE[child.role]} child process: ${e.message}`);
+        return undefined;
+      },
+    );
   }
 
   /** Graceful stop (SIGTERM/SIGINT): every child stops in parallel and is waited for. Idempotent. */
@@ -524,6 +572,11 @@ export interface Loaded {
   config: KeepalivedConfig;
   /** Error messages without file:line (a reload is refused only for new ones). */
   errors: string[];
+}
+
+/** A part without its virtual servers, as a key without file:line (lvs-delta.ts compares those). */
+function restKey(part: KeepalivedConfig): string {
+  return withoutLocs({ ...part, lvs: { ...part.lvs, virtualServers: [] } });
 }
 
 /** Why the daemon cannot work in network namespace `name` (it must exist: `ip netns add NAME`). */

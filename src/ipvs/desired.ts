@@ -370,6 +370,36 @@ export function desiredTable(lvs: LvsConfig, health: HealthView = ALL_UP): { tab
   return { table, problems: [...problems] };
 }
 
+/**
+ * The part of the desired table that some virtual servers make, for a reload that replaced only those:
+ * `changed` (indices in `lvs`, new or edited) and `gone` (virtual servers of `prev` no longer in `lvs`).
+ * `table` is what the changed ones make, `keys` every service either side makes (the only ones the reload
+ * may touch). Undefined when the slice cannot stand alone and the whole table must be rebuilt: a group
+ * service, or a service that another virtual server also makes.
+ */
+export function desiredSlice(
+  lvs: LvsConfig,
+  changed: readonly number[],
+  prev: LvsConfig,
+  gone: readonly VirtualServer[],
+  health: HealthView,
+): { table: IpvsTable; keys: Set<string>; problems: string[] } | undefined {
+  const edited = changed.map((v) => lvs.virtualServers[v]!);
+  if ([...edited, ...gone].some((vs) => vs.kind === 'group')) return undefined;
+  const ids = virtualServerIds(lvs);
+  const count = new Map<string, number>(); // BOUNDED by the virtual servers
+  for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
+  if (changed.some((v) => count.get(ids[v]!) !== 1)) return undefined;
+  const editedIds = new Set(changed.map((v) => ids[v]!));
+  const goneIds = computeIds({ ...prev, virtualServers: [...gone] });
+  // A service of a removed virtual server that one kept still makes: not the slice's alone.
+  if (goneIds.some((id, g) => (count.has(id) && !editedIds.has(id)) || goneIds.indexOf(id) !== g)) return undefined;
+  const { table, problems } = desiredTable({ ...lvs, virtualServers: edited }, health);
+  const keys = new Set(table.keys());
+  for (const key of desiredTable({ ...prev, virtualServers: [...gone] }).table.keys()) keys.add(key);
+  return { table, keys, problems };
+}
+
 // ---- one real server's entries (the health fast path) ---------------------------------------------
 
 /** Per configuration: each virtual server's services, and what makes a one-server update unsafe. */
