@@ -95,6 +95,8 @@ describe.skipIf(!HAVE_IPVS)('SIGHUP reload with traffic through the VIP (tskeepa
     expect(weightOf(RS.rs1)).toBe(3);
 
     client.kill('SIGKILL');
+    // The monitor holds the namespace open (its links would outlive `ip netns del`): it goes now.
+    mon.kill('SIGKILL');
     const all = lines();
     const failed = all.filter((c) => c !== '200');
     console.log(`reload: weight in the kernel ${tookMs} ms after SIGHUP; ${all.length} requests through the VIP, ${failed.length} failed`);
