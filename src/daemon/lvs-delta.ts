@@ -74,7 +74,12 @@ export function vsDelta(prev: LvsConfig, next: LvsConfig): { vs: VsDeltaList; ch
     if (verdict === 'different') {
       if (!byId) {
         byId = new Map();
-        virtualServerIds(prev).forEach((id, j) => byId!.set(id, [...(byId!.get(id) ?? []), j]));
+        const ids = virtualServerIds(prev);
+        for (let j = 0; j < ids.length; j++) {
+          const list = byId.get(ids[j]!);
+          if (list) list.push(j);
+          else byId.set(ids[j]!, [j]);
+        }
       }
       for (const j of byId.get(nextIds[i]!) ?? []) {
         verdict = tryAt(j);

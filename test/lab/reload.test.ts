@@ -143,17 +143,52 @@ describe.skipIf(!HAVE_IPVS)('SIGHUP reload with traffic through the VIP (tskeepa
     await waitFor(() => dests() === 27, 60_000, `the first table (${d.output()})`);
     const reloads = () => (d.output().match(/Reload finished|reload: configuration unchanged/g) ?? []).length;
     const edits: Array<[string, () => void]> = [
-      ['a weight', () => void (vss[3]!.rs[0]![1] = 7)],
+      [
+        'a weight',
+        () => {
+          vss[3]!.rs[0]![1] = 7;
+        },
+      ],
       ['a real server added', () => void vss[5]!.rs.push(['198.51.100.70', 3])],
       ['a real server removed', () => void vss[6]!.rs.pop()],
-      ['a scheduler', () => void (vss[7]!.algo = 'sh')],
-      ['a port', () => void (vss[8]!.head = '203.0.113.18 8888')],
+      [
+        'a scheduler',
+        () => {
+          vss[7]!.algo = 'sh';
+        },
+      ],
+      [
+        'a port',
+        () => {
+          vss[8]!.head = '203.0.113.18 8888';
+        },
+      ],
       ['a virtual server removed', () => void vss.splice(9, 1)],
       ['a virtual server added', () => void vss.splice(2, 0, { head: '203.0.113.50 80', algo: 'wrr', rs: [['198.51.100.71', 4]] })],
-      ['the fwmark service', () => void (vss.find((v) => v.head === 'fwmark 9')!.rs[0]![1] = 5)],
-      ['the group service', () => void (vss.find((v) => v.head === 'group G')!.rs[0]![1] = 6)],
-      ['lines moved only', () => void (top = '# a comment\n')],
-      ['a weight after the move', () => void (vss[0]!.rs[1]![1] = 9)],
+      [
+        'the fwmark service',
+        () => {
+          vss.find((v) => v.head === 'fwmark 9')!.rs[0]![1] = 5;
+        },
+      ],
+      [
+        'the group service',
+        () => {
+          vss.find((v) => v.head === 'group G')!.rs[0]![1] = 6;
+        },
+      ],
+      [
+        'lines moved only',
+        () => {
+          top = '# a comment\n';
+        },
+      ],
+      [
+        'a weight after the move',
+        () => {
+          vss[0]!.rs[1]![1] = 9;
+        },
+      ],
     ];
     for (const [what, edit] of edits) {
       edit();

@@ -69,7 +69,13 @@ type Edit = { name: string; plain: boolean; apply: (w: ReturnType<typeof base>, 
 
 /** Plain edits touch one virtual server that is neither a group nor a duplicate; the slice must be taken for those. */
 const EDITS: Edit[] = [
-  { name: 'weight', plain: true, apply: (w, pick) => void (w.vss[pick(w.vss.length)]!.rs[0]!.weight += 1) },
+  {
+    name: 'weight',
+    plain: true,
+    apply: (w, pick) => {
+      w.vss[pick(w.vss.length)]!.rs[0]!.weight += 1;
+    },
+  },
   {
     name: 'add real server',
     plain: true,
@@ -86,7 +92,13 @@ const EDITS: Edit[] = [
       if (v.rs.length > 1) v.rs.splice(pick(v.rs.length), 1);
     },
   },
-  { name: 'scheduler', plain: true, apply: (w, pick) => void (w.vss[pick(w.vss.length)]!.algo = ['rr', 'wrr', 'wlc', 'sh', 'lc'][pick(5)]!) },
+  {
+    name: 'scheduler',
+    plain: true,
+    apply: (w, pick) => {
+      w.vss[pick(w.vss.length)]!.algo = ['rr', 'wrr', 'wlc', 'sh', 'lc'][pick(5)]!;
+    },
+  },
   {
     name: 'port',
     plain: true,
