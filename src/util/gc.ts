@@ -6,22 +6,28 @@
  * is never done in the VRRP process, whose adverts must not wait.
  *
  * V8's own collector is reached through `--expose-gc`, set at run time and then read from a fresh context
- * (the flag only affects contexts created after it).
+ * (the flag only affects contexts created after it). It is asked for its "last resort" collection, the one
+ * that also gives the emptied pages back: an ordinary full collection leaves the heap's committed size where
+ * the parse took it (measured: a 1 MB file parsed ten times left 16 MB live in a 145 MB heap and 177 MB of
+ * RSS; with this collection 17 MB and 82 MB).
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
-let gc: (() => void) | null | undefined;
+type Gc = (o?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
+let gc: Gc | null | undefined;
 
 /** Collects garbage once the current work has finished (setImmediate); a no-op where V8 refuses. */
 export function collectGarbageSoon(): void {
   if (gc === undefined) {
     try {
       v8.setFlagsFromString('--expose-gc');
-      gc = vm.runInNewContext('gc') as () => void;
+      gc = vm.runInNewContext('gc') as Gc;
     } catch {
       gc = null;
     }
   }
-  if (gc) setImmediate(gc).unref();
+  const collect = gc;
+  if (collect) setImmediate(() => collect({ type: 'major', execution: 'sync', flavor: 'last-resort' })).unref();
 }
