@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import { ipToBytes } from '../net/ip.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { TrackFile, VrrpInstance, VrrpScript } from '../config/model/vrrp.js';
-import { ifIndex, primaryAddress } from '../net/iface.js';
+import { ifIndex, linkIsUp, primaryAddress } from '../net/iface.js';
 import { interfaceMac, PacketSender } from '../net/packet-socket.js';
 import { addressKey, type RtnlAddressManager, type VipSpec } from '../net/rtnl.js';
 import { configuredRouteKey, configuredRuleKey, RtnlRouteManager } from '../net/routes.js';
@@ -303,12 +303,17 @@ export class VrrpSubsystem {
     return primaryAddress(inst.interface, v6 ? 'IPv6' : 'IPv4', new Set(inst.virtualIps.map((v) => v.address))) === undefined;
   }
 
-  /** keepalived: FAULT until the interface has an address; retried every second. */
+  /**
+   * keepalived: FAULT until the interface is up with an address; retried at each address or link
+   * notification (every second without the monitor).
+   */
   private wait(inst: VrrpInstance): void {
     if (!this.waiting.has(reloadKey(inst))) {
-      this.log.warn(
-        `(${inst.name}) Entering FAULT STATE (interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address): starting when it has one`,
-      );
+      const why =
+        linkIsUp(inst.interface!) === false
+          ? `interface ${inst.interface} is down`
+          : `interface ${inst.interface} has no ${inst.family === 'inet6' ? 'IPv6 link-local' : 'IPv4'} address`;
+      this.log.warn(`(${inst.name}) Entering FAULT STATE (${why}): starting when it is up with an address`);
     }
     this.waiting.set(reloadKey(inst), inst);
     // With the monitor an address notification retries at once; without it, every second.
@@ -677,6 +682,9 @@ export class VrrpSubsystem {
       case 'link':
         for (const t of this.ifaces.values()) t.refresh();
         this.linkChanged(ev);
+        // An interface coming up shows its addresses (a link up brings no address notification when the
+        // addresses were there before, IPv6 off).
+        if (this.waiting.size > 0) void this.retryWaiting();
         return;
       case 'addr':
         // A configured source address came or went (only then: a burst of VIP changes costs no recompute).

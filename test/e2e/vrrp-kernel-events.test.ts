@@ -269,4 +269,30 @@ describe.skipIf(!canRun)('kernel events: deleted VIPs, routes, statics, recreate
       spawnSync('ip', ['-n', NS.a, 'link', 'del', dyn]);
     }
   }, 40_000);
+
+  it('an interface without carrier at start (IPv6 off: no address notification comes with the link): FAULT saying it is down, MASTER once it is up', async () => {
+    const ifn = `tevc${tag}`;
+    const f = path.join(dir, 'carrier.conf');
+    fs.writeFileSync(
+      f,
+      `vrrp_instance VI_1 {\n  state MASTER\n  interface ${ifn}\n  virtual_router_id 52\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/32\n  }\n}\n`,
+    );
+    try {
+      sh('ip', '-n', NS.a, 'link', 'add', ifn, 'type', 'veth', 'peer', 'name', `${ifn}p`);
+      for (const i of [ifn, `${ifn}p`]) sh('ip', 'netns', 'exec', NS.a, 'sysctl', '-qw', `net.ipv6.conf.${i}.disable_ipv6=1`);
+      sh('ip', '-n', NS.a, 'addr', 'add', '198.51.100.1/24', 'dev', ifn);
+      sh('ip', '-n', NS.a, 'link', 'set', ifn, 'up');
+      const a = start('ts', 'a', f);
+      await waitFor(() => logOf(a).includes('Entering FAULT STATE'), START_MS, 'FAULT while the link has no carrier');
+      expect(logOf(a)).toContain(`(interface ${ifn} is down)`);
+      sh('ip', '-n', NS.a, 'link', 'set', `${ifn}p`, 'up');
+      await waitFor(
+        () => spawnSync('ip', ['-n', NS.a, '-o', 'addr', 'show', 'dev', ifn], { encoding: 'utf8' }).stdout.includes(` ${VIP}/`),
+        8000,
+        'MASTER once the link is up',
+      );
+    } finally {
+      spawnSync('ip', ['-n', NS.a, 'link', 'del', ifn]);
+    }
+  }, 40_000);
 });
