@@ -6,12 +6,13 @@
  */
 import { ConfigAbort, Diagnostics } from './diagnostics.js';
 import { hostEnv, type SystemEnv } from './env.js';
-import { Lexer, type ConfigFs } from './lexer.js';
+import { Lexer, type ConfigFs, type LineTable } from './lexer.js';
 import { emptyConfig, type KeepalivedConfig } from './model.js';
 import { rootKeywords } from './keywords/index.js';
 import { supportOf } from './keywords/support.js';
 import type { ParseState } from './schema.js';
 import { validate } from './validate/index.js';
+import type { VsReuse } from './validate/lvs.js';
 import { Walker } from './walk.js';
 
 export interface LoadOptions {
@@ -36,27 +37,60 @@ export interface LoadResult {
 }
 
 export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
+  return loadWatched(file, opts);
+}
+
+/** The config-id a load uses: -i's, else the host name up to the first dot. */
+export function configIdOf(opts: LoadOptions, env: SystemEnv): string | null {
+  return opts.configId === undefined ? env.shortHostname() : opts.configId;
+}
+
+/** Where validation looks at the machine: the namespace of -s or net_namespace, when there is one. */
+export function validationEnv(opts: LoadOptions, env: SystemEnv, config: KeepalivedConfig): SystemEnv {
+  const ns = opts.namespace ?? config.global.netNamespace;
+  return opts.env === undefined && ns !== undefined ? hostEnv(ns) : env;
+}
+
+/** What reload.ts watches of a full load to remember it (loadConfig watches nothing). */
+export interface LoadWatch {
+  /** Used instead of opts.fs and opts.random. */
+  fs: ConfigFs;
+  random: () => number;
+  /** The file and its includes were read into `lines`, with this config-id. */
+  lexed(lexer: Lexer, lines: LineTable, diag: Diagnostics, configId: string | null): void;
+  /** A top-level keyword starts at line `line` of `lines`. */
+  topLevel(line: number, diag: Diagnostics, config: KeepalivedConfig): void;
+  /** Every line was walked; validation comes next. */
+  walked(config: KeepalivedConfig, diag: Diagnostics): void;
+  reuse: VsReuse;
+}
+
+/** loadConfig(), telling `watch` each step. */
+export function loadWatched(file: string, opts: LoadOptions, watch?: LoadWatch): LoadResult {
   const diag = new Diagnostics();
   const env = opts.env ?? hostEnv();
-  const configId = opts.configId === undefined ? env.shortHostname() : opts.configId;
+  const configId = configIdOf(opts, env);
   const config = emptyConfig();
+  const fs = watch?.fs ?? opts.fs;
+  const random = watch?.random ?? opts.random;
   let lineCount = 0;
   try {
     const lexer = new Lexer({
       diag,
       configId,
-      ...(opts.fs ? { fs: opts.fs } : {}),
-      ...(opts.random ? { random: opts.random } : {}),
+      ...(fs ? { fs } : {}),
+      ...(random ? { random } : {}),
       ...(opts.allConfig ? { allConfig: true } : {}),
     });
     const lines = lexer.readTable(file);
     lineCount = lines.length;
+    watch?.lexed(lexer, lines, diag, configId);
     const state: ParseState = { config, scratch: {} };
-    new Walker(lines, diag, state, supportOf).run(rootKeywords(), config);
+    const topLevel = watch && ((i: number) => watch.topLevel(i, diag, config));
+    new Walker(lines, diag, state, supportOf, topLevel).run(rootKeywords(), config);
+    watch?.walked(config, diag);
     // Interfaces are checked where the daemon will work: the namespace of -s or net_namespace.
-    const ns = opts.namespace ?? config.global.netNamespace;
-    const venv = opts.env === undefined && ns !== undefined ? hostEnv(ns) : env;
-    validate(config, { diag, env: venv, scripts: [] });
+    validate(config, { diag, env: validationEnv(opts, env, config), scripts: [] }, watch?.reuse);
   } catch (e) {
     if (!(e instanceof ConfigAbort)) throw e;
   }

@@ -68,6 +68,9 @@ interface FileFrame {
   dir: string;
 }
 
+/** Most logical lines a configuration may expand to, unless LexOptions says otherwise (maxWork: twice as many). */
+export const DEFAULT_MAX_LINES = 2_000_000;
+
 const INCLUDE_RE = /^include([rmwba]?)[ \t]+(.*)$/;
 
 export class Lexer {
@@ -102,7 +105,7 @@ export class Lexer {
     this.maxSequence = opts.maxSequence ?? 1_000_000;
     this.random = opts.random ?? Math.random;
     this.maxLineLength = opts.maxLineLength ?? 1 << 20;
-    this.maxLines = opts.maxLines ?? 2_000_000;
+    this.maxLines = opts.maxLines ?? DEFAULT_MAX_LINES;
     this.maxWork = opts.maxWork ?? 2 * this.maxLines;
   }
 
@@ -121,14 +124,34 @@ export class Lexer {
       this.opts.diag.fatal(`cannot read configuration file ${file}: ${errText(e)}`);
       return out;
     }
-    this.readText(file, path.resolve(file), text, out);
-    if (this.depth > 0) {
-      this.opts.diag.error(`there are ${this.depth} missing '}'s or extra '{'s`, this.lastLoc ?? { file: this.lastFile, line: this.lastLine });
-    }
+    this.readText(file, path.resolve(file), text, out, 1);
+    this.reportOpenBraces();
     return out;
   }
 
-  private readText(display: string, abs: string, text: string, out: LineTable): void {
+  /**
+   * The lines of part of a file: `text` is its lines from line `firstLine` on, read as readTable() reads a
+   * whole file (reload.ts reads again only the part of a file that changed).
+   */
+  readPart(display: string, text: string, firstLine: number): LineTable {
+    const out = new LineTable();
+    this.readText(display, path.resolve(display), text, out, firstLine);
+    this.reportOpenBraces();
+    return out;
+  }
+
+  /** Braces left open and lines processed so far (reload.ts keeps them to bound what it reads again). */
+  get counters(): { openBraces: number; work: number } {
+    return { openBraces: this.depth, work: this.work };
+  }
+
+  private reportOpenBraces(): void {
+    if (this.depth > 0) {
+      this.opts.diag.error(`there are ${this.depth} missing '}'s or extra '{'s`, this.lastLoc ?? { file: this.lastFile, line: this.lastLine });
+    }
+  }
+
+  private readText(display: string, abs: string, text: string, out: LineTable, firstLine: number): void {
     this.stack.push({ display, abs, dir: path.dirname(abs) });
     const [src, fileIndex] = out.addFile(display, text);
     try {
@@ -136,7 +159,7 @@ export class Lexer {
       let joined: { text: string; loc: Loc } | null = null;
       // Physical lines are walked as offsets into `text`: most lines take the fast path, which never
       // makes a string of the whole line.
-      for (let i = 0, start = 0; start <= text.length; i++) {
+      for (let i = firstLine - 1, start = 0; start <= text.length; i++) {
         let end = text.indexOf('\n', start);
         if (end < 0) end = text.length;
         const next = end + 1;
@@ -411,7 +434,7 @@ export class Lexer {
         else this.opts.diag.info(msg, loc);
         continue;
       }
-      this.readText(f, f, text, out);
+      this.readText(f, f, text, out, 1);
     }
   }
 

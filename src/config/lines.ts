@@ -128,6 +128,27 @@ export class LineTable {
     return line;
   }
 
+  /** The file name of line i (as diagnostics show it), without making the line's object. */
+  fileAt(i: number): string {
+    return this.files[this.lineFile.a[i]!]!;
+  }
+
+  /** The index in `files` of line i's file: two lines of the same file have the same index. */
+  fileIndexAt(i: number): number {
+    return this.lineFile.a[i]!;
+  }
+
+  /** The line number of line i in its file. */
+  lineAt(i: number): number {
+    return this.lineNo.a[i]!;
+  }
+
+  /** The first word of line i. */
+  firstWordAt(i: number): string {
+    const w = this.lineWord0.a[i]!;
+    return this.sources[this.wordSrc.a[w]!]!.slice(this.wordStart.a[w]!, this.wordEnd.a[w]!);
+  }
+
   /** Every line as an object. */
   toArray(): Line[] {
     const out: Line[] = [];

@@ -73,6 +73,8 @@ export class Walker {
     private readonly diag: Diagnostics,
     private readonly state: ParseState,
     private readonly support?: SupportLookup,
+    /** Told the index of the first line of each top-level keyword (reload.ts cuts the file into its blocks). */
+    private readonly onTopLevel?: (line: number) => void,
   ) {}
 
   run(root: Schema, target: unknown): void {
@@ -142,6 +144,7 @@ export class Walker {
 
   private level(schema: Schema, target: unknown, depth: number, path: string, quiet: boolean): void {
     while (this.i < this.lines.length) {
+      if (depth === 0) this.onTopLevel?.(this.i);
       const line = this.lines.at(this.i++)!;
       const kw = line.tokens[0]!;
       if (kw === '}' && line.tokens.length === 1) {

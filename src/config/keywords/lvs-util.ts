@@ -272,7 +272,7 @@ export interface SorryWritten {
  * Where a node keeps its written-fields record: a non-enumerable symbol property, invisible to JSON, YAML,
  * deep equality and structured clones, and (unlike a WeakMap) no hash lookup per keyword line.
  */
-const WRITTEN = Symbol('written');
+export const WRITTEN = Symbol('written');
 
 export function writtenOf<T extends object>(node: object, init: () => T): T {
   let w = (node as { [WRITTEN]?: T })[WRITTEN];

@@ -13,7 +13,7 @@
  * The scripts the checker process would run (MISC_CHECK, notify_up/down, quorum_up/down and the
  * global notify FIFO scripts) are registered for the script-security pass.
  */
-import type { Diagnostics } from '../diagnostics.js';
+import type { Diagnostic, Diagnostics } from '../diagnostics.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT_S,
   DEFAULT_SCHEDULER,
@@ -271,7 +271,24 @@ function badUser(s: Script, ctx: ValidateContext): string | undefined {
   return undefined;
 }
 
-export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): void {
+/** What checking one virtual server said: whether it is kept, and the diagnostics it added. */
+export interface VsVerdict {
+  kept: boolean;
+  diags: Diagnostic[];
+}
+
+/**
+ * How reload.ts validates again only the virtual servers it parsed again: a virtual server with a verdict
+ * was validated by an earlier load (it is that load's resolved object, or stands for one that was dropped)
+ * and is neither checked nor touched again; its verdict's diagnostics are said in its place.
+ */
+export interface VsReuse {
+  verdictOf(vs: VirtualServer): VsVerdict | undefined;
+  /** Told the verdict of each virtual server checked here. */
+  checked(vs: VirtualServer, verdict: VsVerdict): void;
+}
+
+export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext, reuse?: VsReuse): void {
   const { diag } = ctx;
   config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => linkGroup(vs, config, diag));
   // keepalived numbers the virtual servers of each group (it shows the number as their port).
@@ -283,7 +300,18 @@ export function validateLvs(config: KeepalivedConfig, ctx: ValidateContext): voi
     members.set(vs, n);
     perGroup.set(vs.group, n + 1);
   }
-  config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => checkVirtualServer(vs, config, diag, members.get(vs) ?? 0));
+  config.lvs.virtualServers = config.lvs.virtualServers.filter((vs) => {
+    if (!reuse) return checkVirtualServer(vs, config, diag, members.get(vs) ?? 0);
+    const done = reuse.verdictOf(vs);
+    if (done) {
+      diag.list.push(...done.diags);
+      return done.kept;
+    }
+    const from = diag.list.length;
+    const kept = checkVirtualServer(vs, config, diag, members.get(vs) ?? 0);
+    reuse.checked(vs, { kept, diags: diag.list.slice(from) });
+    return kept;
+  });
 
   // Scripts the checker process runs: quorum and real server notifications, MISC_CHECK.
   for (const vs of config.lvs.virtualServers) {
