@@ -280,7 +280,9 @@ export interface VsVerdict {
 /**
  * How reload.ts validates again only the virtual servers it parsed again: a virtual server with a verdict
  * was validated by an earlier load (it is that load's resolved object, or stands for one that was dropped)
- * and is neither checked nor touched again; its verdict's diagnostics are said in its place.
+ * and is neither checked nor touched again; its verdict's diagnostics are said in its place. So a check
+ * across virtual servers added here must leave such a virtual server unchanged (reload.ts hands it out as
+ * it is, in the new result and the running one).
  */
 export interface VsReuse {
   verdictOf(vs: VirtualServer): VsVerdict | undefined;
