@@ -17,7 +17,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { formatDiagnostic } from '../config/index.js';
+import { reloadConfig, type LoadMemo } from '../config/reload.js';
 import { collectGarbageSoon } from '../util/gc.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import { runStartStopScript } from './start-stop-script.js';
@@ -144,6 +145,8 @@ export class Supervisor {
   /** The last pid of each role's child, to remove the -r/-c pid files naming it at stop. */
   private readonly lastPids = new Map<Role, number>();
   private busy: Promise<unknown> = Promise.resolve();
+  /** The load of the running configuration: a reload parses again only what changed since (reload.ts). */
+  private memo: LoadMemo | undefined;
   private stopping = false;
   /** Set once the first start succeeded: a child that fails to start later is stopped and retried. */
   private running = false;
@@ -235,6 +238,7 @@ export class Supervisor {
     }
     if (cfg.vrrp.startupError) log.warn(`VRRP: ${cfg.vrrp.startupError}`);
     const s = new Supervisor(o, log, cfg, new Set(loaded.errors), hooks, netns);
+    s.memo = loaded.memo;
     await runStartStopScript('startup', cfg.global, log);
     const roles = rolesFor(cfg, o);
     const part = (r: Role): HandoverPart | undefined => {
@@ -381,7 +385,7 @@ export class Supervisor {
     };
     if (this.stopping) return done({ ok: false, error: 'stopping' });
     this.log.info(`Reloading: ${this.o.file}`);
-    const loaded = load(this.o, this.log);
+    const loaded = load(this.o, this.log, this.memo);
     if (typeof loaded === 'string') {
       this.log.error(`reload: ${loaded} - keeping the running configuration`);
       return done({ ok: false, error: loaded });
@@ -398,6 +402,7 @@ export class Supervisor {
       this.log.warn(`net_namespace cannot be changed on a reload: still running in ${this.netns ?? 'the namespace it was started in'}`);
     this.acceptedErrors = new Set(loaded.errors);
     this.cfg = next;
+    this.memo = loaded.memo;
     const out: Omit<ReloadOutcome, 'ms'> = { ok: true };
     const work: Array<Promise<void>> = [];
     const merge = (r: RoleReloadOutcome | undefined) => {
@@ -572,6 +577,8 @@ export interface Loaded {
   config: KeepalivedConfig;
   /** Error messages without file:line (a reload is refused only for new ones). */
   errors: string[];
+  /** Its load, for the first reload (reload.ts). */
+  memo?: LoadMemo;
 }
 
 /** A part without its virtual servers, as a key without file:line (lvs-delta.ts compares those). */
@@ -588,14 +595,23 @@ export function namespaceProblem(name: string): string | undefined {
 
 /**
  * The configuration and its error messages (without file:line), or why it cannot be run. Every
- * diagnostic is logged with its file:line.
+ * diagnostic is logged with its file:line. From `memo` (the running configuration's load), only the
+ * virtual_server blocks that changed are parsed again when reload.ts can tell the result is the same;
+ * TSKEEPALIVED_FULL_RELOAD=1 in the environment makes every load parse the whole file.
  */
-function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: string[] } | string {
-  const res = loadConfig(o.file, {
+function load(o: RunOptions, log: Logger, memo?: LoadMemo): { config: KeepalivedConfig; errors: string[]; memo: LoadMemo } | string {
+  const previous = process.env.TSKEEPALIVED_FULL_RELOAD === '1' ? undefined : memo;
+  const {
+    result: res,
+    memo: next,
+    reparsed,
+    fullBecause,
+  } = reloadConfig(previous, o.file, {
     ...(o.configId !== undefined ? { configId: o.configId } : {}),
     ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
     allConfig: o.allConfig === true,
   });
+  if (previous) log.debug(reparsed === 'all' ? `reload: whole file parsed (${fullBecause})` : `reload: ${reparsed} virtual_server block(s) parsed again`);
   const errors: string[] = [];
   for (const d of res.diagnostics.list) {
     if (d.severity === 'info' && !d.message.includes(NOT_ACTED_ON)) continue;
@@ -605,5 +621,5 @@ function load(o: RunOptions, log: Logger): { config: KeepalivedConfig; errors: s
     } else log.warn(formatDiagnostic(d));
   }
   if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
-  return { config: res.config, errors };
+  return { config: res.config, errors, memo: next };
 }
