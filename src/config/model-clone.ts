@@ -11,6 +11,7 @@
  */
 import type { Loc } from './diagnostics.js';
 import { WRITTEN } from './keywords/lvs-util.js';
+import type { VirtualServer } from './model/lvs.js';
 
 /** The line a location's line becomes; undefined when that line itself changed. */
 export type LineMap = (file: string, line: number) => number | undefined;
@@ -46,4 +47,23 @@ export function cloneModel<T>(value: T, map?: LineMap): T {
     return o;
   };
   return copy(value) as T;
+}
+
+/** `copy` with the written-field record of `from` (the same record: it is not changed after validation). */
+function withWritten<T extends object>(copy: T, from: object): T {
+  const w = (from as { [WRITTEN]?: unknown })[WRITTEN];
+  if (w !== undefined) Object.defineProperty(copy, WRITTEN, { value: w, enumerable: false, writable: false, configurable: true });
+  return copy;
+}
+
+/**
+ * A copy of a checked virtual server down to what validation's script checks change (validate/lvs.ts,
+ * validate/scripts.ts drop a script by deleting it from its virtual or real server, or by giving a real
+ * server a new checker list): the virtual server, its real servers and their checker lists; the rest is
+ * shared, never changed after validation.
+ */
+export function copyForScriptChecks(vs: VirtualServer): VirtualServer {
+  const c = withWritten({ ...vs }, vs);
+  c.realServers = vs.realServers.map((rs) => withWritten({ ...rs, checkers: rs.checkers.slice() }, rs));
+  return c;
 }

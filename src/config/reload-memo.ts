@@ -8,15 +8,19 @@
  *   - its blocks (top-level keywords) in order: file, first and last line, keyword, logical lines, what
  *     walking it said, and for a virtual_server block the virtual server it added;
  *   - what the lexer said, and the model but its virtual servers (`rest`) as parsed, before validation.
- * A virtual server whose validation cannot differ from one load to the next (`fixedVerdict`) is kept as
- * validated, with what validation said of it; another is kept as parsed and validated again (a copy) at
- * each load. Nothing remembered is ever changed: a later load copies what it must change.
+ * Checking a virtual server (validate/lvs.ts checkVirtualServer) depends on its own text, global_defs and the
+ * virtual_server_groups only, so its verdict is kept, but for a group's (numbered among the group's
+ * services: kept as parsed, validated again at each load). The scripts it runs are checked against the
+ * machine at each load, which may drop them: a virtual server running none is kept as validated (the
+ * very object of the result), one running some as it was once checked, before its scripts were (a copy
+ * of that goes through the script checks at each load). Nothing remembered is ever changed: a later
+ * load copies what it must change.
  */
 import type { Diagnostic, Diagnostics } from './diagnostics.js';
 import type { SystemEnv } from './env.js';
 import { loadWatched, type LoadOptions, type LoadResult } from './index.js';
 import { DEFAULT_MAX_LINES, nodeFs, type ConfigFs, type LineTable } from './lexer.js';
-import { CloneRefused, cloneModel } from './model-clone.js';
+import { CloneRefused, cloneModel, copyForScriptChecks } from './model-clone.js';
 import type { VirtualServer } from './model/lvs.js';
 import type { KeepalivedConfig } from './model.js';
 import type { VsVerdict } from './validate/lvs.js';
@@ -24,10 +28,13 @@ import type { VsVerdict } from './validate/lvs.js';
 /** A read of a file, or the files an include pattern matched. */
 export type FsStep = { read: string; text: string } | { glob: string; files: string[] };
 
+/** What is kept of a virtual server: one of the three. */
 export interface VsMemo {
-  /** For a virtual server of fixed verdict: as validated (in the load's result when kept) and what validation said. */
+  /** Running no script (or dropped): as validated (in the load's result when kept), with its verdict. */
   resolved?: { vs: VirtualServer; verdict: VsVerdict };
-  /** For another: as parsed, before validation (never handed out: copies of it are validated). */
+  /** Running scripts: as checked, before the script checks (never handed out), with its verdict. */
+  checked?: { vs: VirtualServer; verdict: VsVerdict };
+  /** A group's: as parsed, before validation (never handed out: copies of it are validated). */
   parsed?: VirtualServer;
 }
 
@@ -69,14 +76,10 @@ export interface LoadMemo {
 /** Logical lines and lexer work a reload may reach: half the lexer's bounds, so that it never reaches them. */
 export const RELOAD_MAX_LINES = DEFAULT_MAX_LINES / 2;
 
-/**
- * A virtual server whose validation depends on nothing but its own text, global_defs and the
- * virtual_server_groups: not a group's (numbered among the group's services), running no script (checked
- * against the machine at each load).
- */
-export function fixedVerdict(vs: VirtualServer): boolean {
-  if (vs.kind === 'group' || vs.quorumUp || vs.quorumDown) return false;
-  return vs.realServers.every((rs) => !rs.notifyUp && !rs.notifyDown && rs.checkers.every((ch) => ch.type !== 'MISC_CHECK'));
+/** Whether validation checks scripts of this virtual server against the machine. */
+export function runsScripts(vs: VirtualServer): boolean {
+  if (vs.quorumUp || vs.quorumDown) return true;
+  return vs.realServers.some((rs) => rs.notifyUp || rs.notifyDown || rs.checkers.some((ch) => ch.type === 'MISC_CHECK'));
 }
 
 /**
@@ -117,9 +120,25 @@ export function blocksOf(
   return refused === undefined ? { blocks } : { blocks, refused };
 }
 
-/** The memo of a virtual server about to be validated (kept as parsed when its verdict is not fixed). */
+/** The memo of a virtual server about to be validated: a group's is kept as parsed; the others are told by `checked`. */
 export function vsMemoBefore(vs: VirtualServer): VsMemo {
-  return fixedVerdict(vs) ? {} : { parsed: cloneModel(vs) };
+  return vs.kind === 'group' ? { parsed: cloneModel(vs) } : {};
+}
+
+/** What validation's `checked` hook keeps of a virtual server just checked (copied before its scripts are). */
+export interface Checked {
+  verdict: VsVerdict;
+  /** For one running scripts: a copy as checked. */
+  before?: VirtualServer;
+}
+
+export function whenChecked(vs: VirtualServer, verdict: VsVerdict): Checked {
+  return verdict.kept && runsScripts(vs) ? { verdict, before: copyForScriptChecks(vs) } : { verdict };
+}
+
+/** The memo of a virtual server (not a group's) once validated, from what `checked` kept. */
+export function vsMemoAfter(vs: VirtualServer, c: Checked): VsMemo {
+  return c.before ? { checked: { vs: c.before, verdict: c.verdict } } : { resolved: { vs, verdict: c.verdict } };
 }
 
 /** loadConfig(file, opts), remembered. */
@@ -167,7 +186,7 @@ export function loadRemembered(file: string, opts: LoadOptions): { result: LoadR
   let blocks: Array<BlockMemo & { added?: VirtualServer }> = [];
   let rest: KeepalivedConfig | undefined;
   // BOUNDED by the virtual servers of the file.
-  const verdicts = new Map<VirtualServer, VsVerdict>();
+  const checks = new Map<VirtualServer, Checked>();
   const result = loadWatched(file, opts, {
     fs,
     random: () => {
@@ -207,14 +226,14 @@ export function loadRemembered(file: string, opts: LoadOptions): { result: LoadR
         refuse(e.message);
       }
     },
-    reuse: { verdictOf: () => undefined, checked: (vs, verdict) => verdicts.set(vs, verdict) },
+    reuse: { verdictOf: () => undefined, checked: (vs, verdict) => checks.set(vs, whenChecked(vs, verdict)) },
   });
   if (result.diagnostics.aborted) refuse('parsing stopped');
   if (rest === undefined) refuse('the file was not walked');
   const out: BlockMemo[] = blocks.map(({ added, ...b }) => {
     if (added && b.vs && !b.vs.parsed) {
-      const verdict = verdicts.get(added);
-      if (verdict) b.vs.resolved = { vs: added, verdict };
+      const c = checks.get(added);
+      if (c) b.vs = vsMemoAfter(added, c);
       else refuse('a virtual server was not validated');
     }
     return b;

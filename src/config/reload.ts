@@ -8,19 +8,31 @@
  *     parse on its own (no parameters, conditions, includes, FILE_CHECK or BFD_CHECK there).
  * Then the changed blocks are parsed again; the other blocks keep what they gave (their lines, locations
  * and diagnostics moved when lines were added or removed above them); the rest of the model is copied
- * from its parse and validated again, as are the virtual servers whose validation may differ from one
- * load to the next. A virtual server of fixed verdict (reload-memo.ts) keeps its validated object, and
- * when no line moved above it, that object is the very one of the last result (===). Nothing of the last
- * result or memo is changed. Anything the fast path cannot vouch for loads the whole file.
+ * from its parse and validated again, as are a group's virtual servers; the others keep their verdict
+ * (reload-memo.ts) and have only their scripts checked again. A virtual server running no script keeps
+ * its validated object, and when no line moved above it, that object is the very one of the last result
+ * (===). Nothing of the last result or memo is changed. Anything the fast path cannot vouch for loads the
+ * whole file.
  */
 import type { Diagnostic } from './diagnostics.js';
 import { Diagnostics } from './diagnostics.js';
 import { hostEnv } from './env.js';
 import { configIdOf, validationEnv, type LoadOptions, type LoadResult } from './index.js';
 import { nodeFs } from './lexer.js';
-import { CloneRefused, cloneModel, type LineMap } from './model-clone.js';
+import { CloneRefused, cloneModel, copyForScriptChecks, type LineMap } from './model-clone.js';
 import type { VirtualServer } from './model/lvs.js';
-import { loadRemembered, RELOAD_MAX_LINES, vsMemoBefore, type BlockMemo, type FsStep, type LoadMemo, type VsMemo } from './reload-memo.js';
+import {
+  loadRemembered,
+  RELOAD_MAX_LINES,
+  vsMemoAfter,
+  vsMemoBefore,
+  whenChecked,
+  type BlockMemo,
+  type Checked,
+  type FsStep,
+  type LoadMemo,
+  type VsMemo,
+} from './reload-memo.js';
 import { changedRegion, type Region } from './reload-region.js';
 import { validate } from './validate/index.js';
 import type { VsVerdict } from './validate/lvs.js';
@@ -138,6 +150,7 @@ function fastReload(prev: LoadMemo, file: string, opts: LoadOptions): Reloaded |
   const preVs: VirtualServer[] = [];
   // BOUNDED by the virtual servers of the file.
   const verdicts = new Map<VirtualServer, VsVerdict>();
+  const checks = new Map<VirtualServer, Checked>();
   // BOUNDED by the files read.
   const insertAt = new Map<number, Region>();
   for (const r of regions) {
@@ -181,9 +194,9 @@ function fastReload(prev: LoadMemo, file: string, opts: LoadOptions): Reloaded |
   validate(
     config,
     { diag, env: validationEnv(opts, env, config), scripts: [] },
-    { verdictOf: (vs) => verdicts.get(vs), checked: (vs, v) => verdicts.set(vs, v) },
+    { verdictOf: (vs) => verdicts.get(vs), checked: (vs, v) => checks.set(vs, whenChecked(vs, v)) },
   );
-  for (const { block, vs } of fresh) if (!block.vs!.parsed) block.vs!.resolved = { vs, verdict: verdicts.get(vs)! };
+  for (const { block, vs } of fresh) if (!block.vs!.parsed) block.vs = vsMemoAfter(vs, checks.get(vs)!);
 
   const result: LoadResult = { config, diagnostics: diag, exitCode: diag.exitCode(), lines };
   return { result, memo: { ...prev, steps, blocks, lexerDiags, rest, lines, work }, reparsed };
@@ -191,16 +204,24 @@ function fastReload(prev: LoadMemo, file: string, opts: LoadOptions): Reloaded |
 
 /**
  * The memo of a virtual server kept from the last load (its locations moved by `map` when given), and its
- * entry in the list to validate: its resolved object, which validation skips, or a copy of it as parsed.
+ * entry in the list to validate: its resolved object, which validation skips; a copy of it as checked,
+ * whose scripts validation checks; or a copy of it as parsed, which validation checks whole.
  */
 function carry(m: VsMemo, map: LineMap | undefined, preVs: VirtualServer[], verdicts: Map<VirtualServer, VsVerdict>): VsMemo {
+  const moved = (k: { vs: VirtualServer; verdict: VsVerdict }) =>
+    map ? { vs: cloneModel(k.vs, map), verdict: { ...k.verdict, diags: mapDiags(k.verdict.diags, map) } } : k;
   if (m.resolved) {
-    const resolved = map
-      ? { vs: cloneModel(m.resolved.vs, map), verdict: { ...m.resolved.verdict, diags: mapDiags(m.resolved.verdict.diags, map) } }
-      : m.resolved;
+    const resolved = moved(m.resolved);
     preVs.push(resolved.vs);
     verdicts.set(resolved.vs, resolved.verdict);
     return { resolved };
+  }
+  if (m.checked) {
+    const checked = moved(m.checked);
+    const vs = copyForScriptChecks(checked.vs);
+    preVs.push(vs);
+    verdicts.set(vs, checked.verdict);
+    return { checked };
   }
   const parsed = map ? cloneModel(m.parsed!, map) : m.parsed!;
   preVs.push(cloneModel(parsed));

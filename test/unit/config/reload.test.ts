@@ -54,10 +54,23 @@ interface Base {
   files: Record<string, string>;
 }
 
+/** Some real servers' TCP_CHECK made a MISC_CHECK, some with a notify_up, some missing (validation drops those). */
+function withScripts(text: string): string {
+  let n = 0;
+  return text.replace(/ {4}TCP_CHECK \{\n {6}connect_timeout 3\n {4}\}/g, (m) => {
+    n++;
+    if (n % 3 === 0) return m;
+    const script = n % 4 === 1 ? '/bin/missing' : '/bin/true';
+    const check = `    MISC_CHECK {\n      misc_path "${script} ${n}"\n    }`;
+    return n % 5 === 2 ? `    notify_up "/bin/missing up"\n${check}` : check;
+  });
+}
+
 function bases(): Base[] {
   const out: Base[] = [
     { name: 'gen 4x3', files: { [MAIN]: genConfig(4, 3) } },
     { name: 'gen 12x2', files: { [MAIN]: genConfig(12, 2) } },
+    { name: 'gen scripts', files: { [MAIN]: withScripts(genConfig(8, 3)) } },
     {
       name: 'includes',
       files: {
