@@ -30,6 +30,7 @@ import { FileTracker } from '../script/file-tracker.js';
 import type { HandoverCheckers } from '../daemon/handover.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { withoutLocs } from '../util/locs.js';
+import type { ReloadSlice } from '../daemon/lvs-delta.js';
 
 /** What a start carries over: checker states by key; after a handover also misc_dynamic weights and quorum. */
 export interface CheckerCarry {
@@ -149,6 +150,12 @@ let tcpPathSaid = false;
 const describeVs = (vs: VirtualServer) =>
   vs.kind === 'ip' ? `[${vs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${vs.port}` : vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : `group ${vs.group}`;
 const describeRs = (vs: VirtualServer, rs: RealServer) => `[${rs.address}]:${(vs.protocol ?? 'tcp').toLowerCase()}:${rs.port}`;
+
+/** Whether a reload's replaced virtual servers (or the ones they replace) have FILE_CHECKs. */
+function hasFileCheck(slice: ReloadSlice, next: KeepalivedConfig): boolean {
+  const all = [...slice.gone, ...[...slice.changed, ...slice.moved].map((v) => next.lvs.virtualServers[v]!), ...slice.movedFrom.values()];
+  return all.some((vs) => vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'FILE_CHECK')));
+}
 
 /** Checker identity across real servers and reloads: its definition without file:line. */
 function checkerKey(c: Checker): string {
@@ -307,58 +314,63 @@ export class CheckerSubsystem {
     const fresh: Probed[] = [];
     const ids = virtualServerIds(this.cfg.lvs);
     this.cfg.lvs.virtualServers.forEach((vs, v) => {
-      for (const rs of vs.realServers) {
-        const id = realServerId(ids[v]!, rs);
-        const info: RsInfo = { vsIndex: v, vsId: ids[v]!, rs, probes: [], files: [], alive: true };
-        for (const c of rs.checkers) {
-          if (c.type === 'FILE_CHECK') {
-            const key = probeKey(rs, c);
-            const fc = this.fileCheck(key, c);
-            if (!fc) continue;
-            fc.users.push(id);
-            info.files.push(key);
-            continue;
-          }
-          if (c.type === 'BFD_CHECK') {
-            this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
-            continue;
-          }
-          const key = probeKey(rs, c);
-          let p = this.probes.get(key);
-          if (!p) {
-            const virtualhost = rs.virtualhost ?? vs.virtualhost;
-            const made =
-              virtualhost === undefined && !this.cfg.lvs.ssl && !this.cfg.global.scriptUser
-                ? ''
-                : withoutLocs([this.cfg.lvs.ssl, this.cfg.global.scriptUser, virtualhost]);
-            const old = reuse?.get(key);
-            if (old && old.made === made && !old.retired) {
-              p = old;
-              p.checker = c;
-              p.users = [];
-            } else {
-              const probe = (this.edges.createProbe ?? createProbe)(c, {
-                ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
-                ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
-                ...(virtualhost ? { virtualhost } : {}),
-              });
-              if (!probe) {
-                this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
-                continue;
-              }
-              p = { key, checker: c, probe, made, state: carry?.get(key) ?? initialCheckerState(c), users: [], checks: 0, failures: 0 };
-              fresh.push(p);
-            }
-            this.probes.set(key, p);
-          }
-          p.users.push(id);
-          info.probes.push(key);
-        }
-        info.alive = this.aliveOf(info);
-        this.servers.set(id, info);
-      }
+      this.addServers(v, vs, ids[v]!, fresh, carry, reuse);
     });
     return fresh;
+  }
+
+  /** The real servers of virtual server `v` (id `vsId`) and their probes (see build()). */
+  private addServers(v: number, vs: VirtualServer, vsId: string, fresh: Probed[], carry?: Map<string, CheckerState>, reuse?: Map<string, Probed>): void {
+    for (const rs of vs.realServers) {
+      const id = realServerId(vsId, rs);
+      const info: RsInfo = { vsIndex: v, vsId, rs, probes: [], files: [], alive: true };
+      for (const c of rs.checkers) {
+        if (c.type === 'FILE_CHECK') {
+          const key = probeKey(rs, c);
+          const fc = this.fileCheck(key, c);
+          if (!fc) continue;
+          fc.users.push(id);
+          info.files.push(key);
+          continue;
+        }
+        if (c.type === 'BFD_CHECK') {
+          this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
+          continue;
+        }
+        const key = probeKey(rs, c);
+        let p = this.probes.get(key);
+        if (!p) {
+          const virtualhost = rs.virtualhost ?? vs.virtualhost;
+          const made =
+            virtualhost === undefined && !this.cfg.lvs.ssl && !this.cfg.global.scriptUser
+              ? ''
+              : withoutLocs([this.cfg.lvs.ssl, this.cfg.global.scriptUser, virtualhost]);
+          const old = reuse?.get(key);
+          if (old && old.made === made && !old.retired) {
+            p = old;
+            p.checker = c;
+            p.users = [];
+          } else {
+            const probe = (this.edges.createProbe ?? createProbe)(c, {
+              ...(this.cfg.lvs.ssl ? { ssl: this.cfg.lvs.ssl } : {}),
+              ...(this.cfg.global.scriptUser ? { scriptUser: this.cfg.global.scriptUser } : {}),
+              ...(virtualhost ? { virtualhost } : {}),
+            });
+            if (!probe) {
+              this.unsupported(`${c.type} (${c.loc.file}:${c.loc.line})`);
+              continue;
+            }
+            p = { key, checker: c, probe, made, state: carry?.get(key) ?? initialCheckerState(c), users: [], checks: 0, failures: 0 };
+            fresh.push(p);
+          }
+          this.probes.set(key, p);
+        }
+        p.users.push(id);
+        info.probes.push(key);
+      }
+      info.alive = this.aliveOf(info);
+      this.servers.set(id, info);
+    }
   }
 
   /** The FILE_CHECK `key`, watching its track_file (one watcher per file however many checks use it). */
@@ -617,8 +629,9 @@ export class CheckerSubsystem {
    * `push: false` when the caller brings IPVS up to date itself (a reload by difference); otherwise the
    * whole health view is pushed, as at start. Returns this subsystem.
    */
-  async reload(next: KeepalivedConfig, opts: { push?: boolean } = {}): Promise<CheckerSubsystem> {
+  async reload(next: KeepalivedConfig, opts: { push?: boolean; slice?: ReloadSlice } = {}): Promise<CheckerSubsystem> {
     if (this.stopped) return CheckerSubsystem.start(next, this.ipvs, this.log, undefined, this.hooks, this.edges);
+    if (opts.slice && this.fileChecks.size === 0 && !hasFileCheck(opts.slice, next)) return this.reloadSlice(next, opts.slice);
     const before = this.probes;
     for (const t of this.trackers.values()) t.stop();
     this.trackers = new Map();
@@ -646,6 +659,86 @@ export class CheckerSubsystem {
     for (const id of this.health.quorumUp.keys()) if (!vsIds.has(id)) this.health.quorumUp.delete(id);
     this.ensureOpenFiles();
     this.recomputeAll(true, opts.push !== false);
+    this.schedule(fresh);
+    return this;
+  }
+
+  /**
+   * A reload by difference (lvs-delta.ts): only the real servers of the virtual servers it replaced are
+   * removed and added; the others keep their entries (their index is updated when it moved), so the cost
+   * follows the change, not the table. Quorum is computed again for the replaced virtual servers only.
+   * (FILE_CHECKs, which share track_file watchers across servers, take the whole path.)
+   */
+  private reloadSlice(next: KeepalivedConfig, slice: ReloadSlice): CheckerSubsystem {
+    const prev = this.cfg;
+    const prevIds = virtualServerIds(prev.lvs);
+    const prevIndex = new Map(prev.lvs.virtualServers.map((vs, v) => [vs, v] as const));
+    this.unsupportedSaid = new Set();
+    this.cfg = next;
+    const ids = virtualServerIds(next.lvs);
+    const idSet = new Set(ids);
+    const loose = new Map<string, Probed>(); // probes that lost a user: retired unless taken again
+    // Moved virtual servers are new objects: their entries are made again (their probes are kept).
+    const replaced = [...slice.gone, ...slice.movedFrom.values()];
+    const added = [...slice.changed, ...slice.moved];
+    for (const vs of replaced) {
+      const vsId = prevIds[prevIndex.get(vs)!]!;
+      for (const rs of vs.realServers) {
+        const id = realServerId(vsId, rs);
+        const info = this.servers.get(id);
+        if (!info || info.rs !== rs) continue;
+        this.servers.delete(id);
+        this.health.up.delete(id);
+        this.health.weight.delete(id);
+        for (const key of info.probes) {
+          const p = this.probes.get(key);
+          if (!p) continue;
+          p.users = p.users.filter((u) => u !== id);
+          loose.set(key, p);
+        }
+      }
+      if (!idSet.has(vsId)) this.health.quorumUp.delete(vsId);
+    }
+    // A probe no server uses any more is taken again only through addServers' check of how it was made.
+    for (const [key, p] of loose) if (p.users.length === 0) this.probes.delete(key);
+    // Kept virtual servers that moved in the list: their real servers follow.
+    next.lvs.virtualServers.forEach((vs, v) => {
+      const was = prevIndex.get(vs);
+      if (was === undefined || was === v) return;
+      for (const rs of vs.realServers) {
+        const info = this.servers.get(realServerId(ids[v]!, rs));
+        if (info) info.vsIndex = v;
+      }
+    });
+    const fresh: Probed[] = [];
+    for (const v of added) this.addServers(v, next.lvs.virtualServers[v]!, ids[v]!, fresh, undefined, loose);
+    for (const [key, p] of loose) {
+      if (this.probes.get(key) === p) continue;
+      p.retired = true;
+      p.probe.release?.();
+    }
+    const isFresh = new Set(fresh);
+    for (const key of new Set([...loose.keys(), ...fresh.map((p) => p.key)])) {
+      const p = this.probes.get(key);
+      if (!p || isFresh.has(p) || Boolean(p.engineRun) === this.engineCanRun(p)) continue;
+      const q = this.remake(p);
+      this.probes.set(q.key, q);
+      fresh.push(q);
+    }
+    this.liveWeight.clear();
+    for (const v of added) {
+      const vs = next.lvs.virtualServers[v]!;
+      for (const rs of vs.realServers) {
+        const id = realServerId(ids[v]!, rs);
+        const info = this.servers.get(id);
+        if (!info) continue;
+        this.health.up.set(id, info.alive);
+        const dyn = info.probes.map((k) => this.probes.get(k)!.weight).find((w) => w !== undefined);
+        if (dyn !== undefined) this.health.weight.set(id, realWeight(dyn));
+      }
+      this.recomputeQuorum(v, !this.health.quorumUp.has(ids[v]!));
+    }
+    this.ensureOpenFiles();
     this.schedule(fresh);
     return this;
   }

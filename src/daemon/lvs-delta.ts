@@ -130,6 +130,9 @@ export interface ReloadSlice {
   changed: readonly number[];
   gone: readonly VirtualServer[];
   previous: LvsConfig;
+  /** Indices of the new configuration's virtual servers that only moved (new file:line), and what each stands for. */
+  moved: readonly number[];
+  movedFrom: ReadonlyMap<VirtualServer, VirtualServer>;
 }
 
 /**
@@ -149,8 +152,10 @@ export function reloadSlice(
   const after = new Set(next.lvs.virtualServers);
   for (const was of movedFrom.values()) after.add(was);
   const changed: number[] = [];
+  const moved: number[] = [];
   next.lvs.virtualServers.forEach((vs, v) => {
-    if (!before.has(vs) && !movedFrom.has(vs)) changed.push(v);
+    if (movedFrom.has(vs)) moved.push(v);
+    else if (!before.has(vs)) changed.push(v);
   });
-  return { changed, gone: previous.lvs.virtualServers.filter((vs) => !after.has(vs)), previous: previous.lvs };
+  return { changed, gone: previous.lvs.virtualServers.filter((vs) => !after.has(vs)), previous: previous.lvs, moved, movedFrom };
 }

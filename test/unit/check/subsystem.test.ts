@@ -10,6 +10,7 @@ import type { ProbeOutcome } from '../../../src/check/probe.js';
 import type { KeepalivedConfig } from '../../../src/config/model.js';
 import type { Clock } from '../../../src/util/clock.js';
 import { load } from '../config/helpers.js';
+import { applyVsDelta, reloadSlice, vsDelta } from '../../../src/daemon/lvs-delta.js';
 
 /** A clock that moves only when told; advance() runs the timers due in order and lets promises settle. */
 class ManualClock implements Clock {
@@ -267,6 +268,101 @@ describe('CheckerSubsystem on a manual clock', () => {
       expect(w.runs.length).toBe(3);
     } finally {
       await sub.stop();
+    }
+  });
+
+  it('a reload by difference leaves the same servers, states and quorums as a whole reload, over random edits', async () => {
+    // Virtual servers sharing real servers (one probe fanned out), some down, edited at random; twin
+    // subsystems on one clock take each new file, one by difference, one whole, and must agree.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = (n: number) => Math.floor(rand() * n);
+    type V = { addr: string; rs: Array<{ ip: string; w: number; t: number }> };
+    let vss: V[] = Array.from({ length: 8 }, (_, i) => ({
+      addr: `192.0.2.${20 + i}`,
+      rs: [0, 1, 2].map((r) => ({ ip: `203.0.113.${10 + ((i + r) % 6)}`, w: 1 + r, t: 1 })),
+    }));
+    let top = '';
+    const text = () =>
+      top +
+      vss
+        .map(
+          (v) =>
+            `virtual_server ${v.addr} 80 {\n  delay_loop 1\n  quorum 3\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
+            v.rs
+              .map(
+                (r) =>
+                  `  real_server ${r.ip} 80 {\n    weight ${r.w}\n    TCP_CHECK {\n      connect_timeout ${r.t}\n      retry 0\n      delay_before_retry 0.5\n    }\n  }\n`,
+              )
+              .join('') +
+            '}\n',
+        )
+        .join('');
+    const w = world();
+    for (let i = 10; i < 16; i += 2) w.down.add(`203.0.113.${i}:80`);
+    let held = cfg(text());
+    let a = CheckerSubsystem.start(held, undefined, quiet, undefined, {}, w.edges);
+    let b = CheckerSubsystem.start(held, undefined, quiet, undefined, {}, w.edges);
+    const norm = (sub: CheckerSubsystem) => {
+      const snap = sub.snapshot();
+      return {
+        rs: snap.realServers
+          .map((r) => `${r.key} ${r.virtualServer} alive=${r.alive} w=${r.weight} ${r.checkers.map((c) => `${c.type}:${c.up}`).join(',')}`)
+          .sort(),
+        vs: snap.virtualServers.map((v) => `${v.key} ${v.id} ${v.quorumUp}`).sort(),
+      };
+    };
+    const edits: Array<() => void> = [
+      () => {
+        vss[pick(vss.length)]!.rs[0]!.w += 1;
+      },
+      () => {
+        const v = vss[pick(vss.length)]!;
+        const ip = `203.0.113.${10 + pick(8)}`;
+        if (!v.rs.some((r) => r.ip === ip)) v.rs.push({ ip, w: 2, t: 1 });
+      },
+      () => void vss[pick(vss.length)]!.rs.splice(0, 1),
+      () => {
+        vss[pick(vss.length)]!.rs[0]!.t = 2;
+      },
+      () => void (vss.length > 3 && vss.splice(pick(vss.length), 1)),
+      () => void vss.splice(pick(vss.length + 1), 0, { addr: `192.0.2.${40 + pick(40)}`, rs: [{ ip: `203.0.113.${10 + pick(8)}`, w: 1, t: 1 }] }),
+      () => {
+        top += '# moved\n';
+      },
+      () => {
+        const i = 10 + pick(8);
+        const t = `203.0.113.${i}:80`;
+        if (w.down.has(t)) w.down.delete(t);
+        else w.down.add(t);
+      },
+    ];
+    try {
+      await w.clock.advance(2000);
+      let sliced = 0;
+      for (let step = 0; step < 60; step++) {
+        edits[pick(edits.length)]!();
+        vss = vss.filter((v) => v.rs.length > 0);
+        const next = cfg(text());
+        const d = vsDelta(held.lvs, next.lvs);
+        const applied = applyVsDelta(held.lvs.virtualServers, d.vs)!;
+        const rebuilt: KeepalivedConfig = { ...next, lvs: { ...next.lvs, virtualServers: applied.list } };
+        const slice = reloadSlice(held, rebuilt, applied.movedFrom);
+        if (slice) sliced++;
+        a = await a.reload(rebuilt, { push: false, ...(slice ? { slice } : {}) });
+        b = await b.reload(rebuilt);
+        held = rebuilt;
+        expect(norm(a), `step ${step}`).toEqual(norm(b));
+        await w.clock.advance(1500);
+        expect(norm(a), `step ${step}, later`).toEqual(norm(b));
+      }
+      expect(sliced).toBeGreaterThan(30);
+    } finally {
+      await a.stop();
+      await b.stop();
     }
   });
 });
