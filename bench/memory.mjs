@@ -24,7 +24,8 @@
  *   answer. A sample every minute.
  * - Both: the reloads are spread evenly over the M minutes (if they fall behind, the run goes on until
  *   the last one, flapping).
- * Samples are taken between reloads, never during one. At the end the flapping stops and a last sample is
+ * Samples are taken between reloads, never during one, 2 s after the last one (the daemon collects its garbage
+ * once it has been quiet for a second). At the end the flapping stops and a last sample is
  * taken after `--end-settle` seconds (default 10). Printed: every sample (per process RSS / PSS and their
  * sums), the reload times, and a verdict: the RSS and PSS sums of the last sample and the largest of all
  * samples compared with the first; flat when neither differs from the first by more than 5 %. The status is
@@ -65,6 +66,8 @@ const keep = argv.includes('--keep');
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-mem-'));
 const sh = (/** @type {string} */ cmd) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+/** How long a sample waits after the last reload (the daemon collects its garbage after one quiet second). */
+const QUIET_MS = 2000;
 const note = (/** @type {string} */ m) => console.error(`bench ${new Date().toISOString().slice(11, 19)} ${m}`);
 const f1 = (/** @type {number} */ n) => n.toFixed(1);
 
@@ -347,6 +350,9 @@ async function soak(kind, cf, files, logFile, daemonExit, listeners) {
   };
   /** @param {string} label */
   const sample = async (label) => {
+    // The daemon collects garbage once it has been quiet for a second (src/util/gc.ts): a sample waits for
+    // that, so it shows what the daemon keeps, not the garbage of the reload just before.
+    if (label !== 'baseline') await sleep(QUIET_MS);
     alive();
     /** @type {Part[]} */
     const parts = [];

@@ -2,8 +2,10 @@
  * Util: a full garbage collection on request, after a phase that leaves a lot of garbage behind (a
  * configuration parsed and validated, a reload applied). V8 otherwise keeps those pages until allocation
  * pressure or its idle-time memory reducer gets to them, and a daemon that is mostly idle may hold tens of
- * megabytes of dead parse results for minutes. One collection of such a heap takes tens of milliseconds; it
- * is never done in the VRRP process, whose adverts must not wait.
+ * megabytes of dead parse results for minutes. One collection of such a heap takes tens of milliseconds (a
+ * few hundred under emulation); it is never done in the VRRP process, whose adverts must not wait. It runs
+ * once the process has been quiet for a second, so a SIGHUP that follows a start, or a burst of them, is not
+ * kept waiting behind a collection, and a burst pays for one.
  *
  * V8's own collector is reached through `--expose-gc`, set at run time and then read from a fresh context
  * (the flag only affects contexts created after it). It is asked for its "last resort" collection, the one
@@ -17,8 +19,9 @@ import * as vm from 'node:vm';
 type Gc = (o?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 let gc: Gc | null | undefined;
+let pending: NodeJS.Timeout | undefined;
 
-/** Collects garbage once the current work has finished (setImmediate); a no-op where V8 refuses. */
+/** Collects garbage a second after the last call (a timer that keeps no process alive); a no-op where V8 refuses. */
 export function collectGarbageSoon(): void {
   if (gc === undefined) {
     try {
@@ -29,5 +32,10 @@ export function collectGarbageSoon(): void {
     }
   }
   const collect = gc;
-  if (collect) setImmediate(() => collect({ type: 'major', execution: 'sync', flavor: 'last-resort' })).unref();
+  if (!collect) return;
+  if (pending) clearTimeout(pending);
+  pending = setTimeout(() => {
+    pending = undefined;
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  }, 1000).unref();
 }
