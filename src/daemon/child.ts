@@ -23,7 +23,7 @@ import { createLogger, type Logger } from './log.js';
 import type { Role } from './parts.js';
 import { processInfo, type ProcessInfo } from './proc-info.js';
 import { applyScheduling } from './sched.js';
-import { collectGarbageSoon } from '../util/gc.js';
+import { collectGarbageSoon, holdGarbageCollection } from '../util/gc.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { reportText } from '../util/errors.js';
 
@@ -76,6 +76,22 @@ function main(): void {
 
   /** The generation of the configuration this process runs (lvs-delta.ts); 0 is the one it started with. */
   let generation = 0;
+  /** A reload request: the whole part, or its virtual servers as a difference from the list of generation `base`. */
+  const reload = async (d: Daemon, r: ReloadRequest<KeepalivedConfig>): Promise<RoleReloadOutcome> => {
+    let next = r.config;
+    let by: { previous: KeepalivedConfig; movedFrom: Map<VirtualServer, VirtualServer> } | undefined;
+    if (r.delta) {
+      const previous = d.config;
+      const applied = r.delta.base === generation ? applyVsDelta(previous.lvs.virtualServers, r.delta.vs) : undefined;
+      if (!applied) return { ok: false, stale: true };
+      next = { ...next, lvs: { ...next.lvs, virtualServers: applied.list } };
+      by = { previous, movedFrom: applied.movedFrom };
+    }
+    const out = await d.apply(next, by);
+    // A reload refused before it took the configuration (stopping) leaves the generation as it was.
+    if (d.config === next) generation = r.gen;
+    return out;
+  };
   const rpc = new RpcPeer(process, {
     start: async (arg): Promise<ChildStartReply> => {
       const a = arg as ChildStart;
@@ -100,22 +116,14 @@ function main(): void {
     },
     reload: async (arg): Promise<RoleReloadOutcome> => {
       if (!daemon) throw new Error('not started');
-      const r = arg as ReloadRequest<KeepalivedConfig>;
-      let next = r.config;
-      let by: { previous: KeepalivedConfig; movedFrom: Map<VirtualServer, VirtualServer> } | undefined;
-      if (r.delta) {
-        // Its virtual servers as a difference from the list of generation `base`, which must be this one's.
-        const previous = daemon.config;
-        const d = r.delta.base === generation ? applyVsDelta(previous.lvs.virtualServers, r.delta.vs) : undefined;
-        if (!d) return { ok: false, stale: true };
-        next = { ...next, lvs: { ...next.lvs, virtualServers: d.list } };
-        by = { previous, movedFrom: d.movedFrom };
+      // A collection due from the start or the last reload waits until this one is done.
+      const release = holdGarbageCollection();
+      try {
+        return await reload(daemon, arg as ReloadRequest<KeepalivedConfig>);
+      } finally {
+        release();
+        if (role !== 'vrrp') collectGarbageSoon();
       }
-      const out = await daemon.apply(next, by);
-      // A reload refused before it took the configuration (stopping) leaves the generation as it was.
-      if (daemon.config === next) generation = r.gen;
-      if (role !== 'vrrp') collectGarbageSoon();
-      return out;
     },
     snapshot: (): ChildSnapshot => {
       const part: RoleSnapshot = daemon?.snapshot() ?? { vrrp: [], ipvs: false };

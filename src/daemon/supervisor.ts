@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { formatDiagnostic } from '../config/index.js';
 import { reloadConfig, type LoadMemo } from '../config/reload.js';
-import { collectGarbageSoon } from '../util/gc.js';
+import { collectGarbageSoon, holdGarbageCollection } from '../util/gc.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import { runStartStopScript } from './start-stop-script.js';
 import type { KeepalivedConfig } from '../config/model.js';
@@ -367,7 +367,15 @@ export class Supervisor {
    * validated completely (here, not in the children) before anything changes.
    */
   reload(): Promise<ReloadOutcome> {
-    const run = this.busy.then(() => this.doReload());
+    const run = this.busy.then(async () => {
+      // A collection due from the start or the last reload waits until this one is done.
+      const release = holdGarbageCollection();
+      try {
+        return await this.doReload();
+      } finally {
+        release();
+      }
+    });
     this.busy = run.catch(() => undefined);
     return run;
   }

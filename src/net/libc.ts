@@ -40,3 +40,6 @@ export const close = libcFunc<(fd: number) => number>('int close(int)');
 export const setsockopt = libcFunc<(fd: number, level: number, name: number, value: Buffer, len: number) => number>(
   'int setsockopt(int, int, int, const void *val, uint32_t len)',
 );
+
+/** glibc's malloc_trim: gives the free memory of malloc's heaps back to the system. */
+export const mallocTrim = libcFunc<(pad: number) => number>('int malloc_trim(size_t pad)');

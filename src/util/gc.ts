@@ -11,15 +11,35 @@
  * (the flag only affects contexts created after it). It is asked for its "last resort" collection, the one
  * that also gives the emptied pages back: an ordinary full collection leaves the heap's committed size where
  * the parse took it (measured: a 1 MB file parsed ten times left 16 MB live in a 145 MB heap and 177 MB of
- * RSS; with this collection 17 MB and 82 MB).
+ * RSS; with this collection 17 MB and 82 MB). Then glibc's malloc is asked to give back what it holds
+ * free (malloc_trim): the buffers a parse allocates outside V8's heap (the file, the packed lines) leave
+ * malloc's heaps fragmented, and a reloaded supervisor's RSS rose some 35 MiB above its start with a flat
+ * JavaScript heap (measured: 300 reloads of the 1 MB file, 114 MiB RSS; trimmed, 76 MiB).
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { mallocTrim } from '../net/libc.js';
 
 type Gc = (o?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 let gc: Gc | null | undefined;
 let pending: NodeJS.Timeout | undefined;
+/** Work in progress that a collection must not interrupt (holdGarbageCollection()). */
+let holds = 0;
+
+/**
+ * Keeps the collection asked for by collectGarbageSoon() from running until the returned function is called
+ * (a reload in progress: a collection due meanwhile waits for it to finish).
+ */
+export function holdGarbageCollection(): () => void {
+  holds++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    holds--;
+  };
+}
 
 /** Collects garbage a second after the last call (a timer that keeps no process alive); a no-op where V8 refuses. */
 export function collectGarbageSoon(): void {
@@ -34,8 +54,26 @@ export function collectGarbageSoon(): void {
   const collect = gc;
   if (!collect) return;
   if (pending) clearTimeout(pending);
-  pending = setTimeout(() => {
+  const run = (): void => {
+    if (holds > 0) {
+      pending = setTimeout(run, 1000).unref();
+      return;
+    }
     pending = undefined;
     collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  }, 1000).unref();
+    trimMalloc();
+  };
+  pending = setTimeout(run, 1000).unref();
+}
+
+let trimWorks = true;
+
+/** malloc_trim(0), where libc has it (glibc); nothing otherwise (musl, no FFI). */
+function trimMalloc(): void {
+  if (!trimWorks) return;
+  try {
+    mallocTrim(0);
+  } catch {
+    trimWorks = false;
+  }
 }
