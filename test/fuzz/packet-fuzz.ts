@@ -9,18 +9,9 @@ import { decode, encode } from '../../src/vrrp/packet.js';
 import { decodeDest, decodeInfo, decodeService, decodeStats, decodeTimeouts } from '../../src/ipvs/codec.js';
 import { parseAttrs } from '../../src/ipvs/nlmsg.js';
 import { toEvent } from '../../src/net/rtnl-events.js';
+import { rng } from '../helpers/rng.js';
 
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 const SRC4 = Uint8Array.from([192, 0, 2, 1]);
 const DST4 = Uint8Array.from([224, 0, 0, 18]);

@@ -4,18 +4,6 @@
  * what it did; it returns null when the file has nothing it applies to.
  */
 
-/** A seeded random source (mulberry32): the same seed gives the same edits. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export type Edit = (lines: string[], rnd: () => number) => { lines: string[]; what: string } | null;
 
 const pick = <T>(xs: readonly T[], rnd: () => number): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);

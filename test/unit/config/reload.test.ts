@@ -15,7 +15,8 @@ import { WRITTEN } from '../../../src/config/keywords/lvs-util.js';
 import { nodeFs } from '../../../src/config/lexer.js';
 import { reloadConfig, type Reloaded } from '../../../src/config/reload.js';
 import { memFs } from '../../helpers/memfs.js';
-import { EDITS, seeded } from './reload-edits.js';
+import { EDITS } from './reload-edits.js';
+import { rng as seeded } from '../../helpers/rng.js';
 
 const MAIN = '/etc/keepalived/keepalived.conf';
 const CONFD = '/etc/keepalived/conf.d';

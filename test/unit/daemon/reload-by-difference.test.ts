@@ -15,18 +15,7 @@ import { desiredSlice, desiredTable, realServerId, virtualServerIds, type Health
 import { applyOpsToTable, diffTables } from '../../../src/ipvs/diff.js';
 import type { IpvsTable } from '../../../src/ipvs/types.js';
 import { load } from '../config/helpers.js';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../helpers/rng.js';
 
 interface Vs {
   head: string;
