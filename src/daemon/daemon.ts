@@ -267,7 +267,7 @@ export class Daemon {
     const slice = by ? reloadSlice(by.previous, next, by.movedFrom) : undefined;
     if (this.checkers) {
       this.openLvsFifos();
-      this.checkers = await this.checkers.reload(next, { push: slice === undefined || !this.ipvs, ...(slice ? { slice } : {}) });
+      this.checkers = await this.checkers.reload(next, { push: slice === undefined, ...(slice ? { slice } : {}) });
     }
     if (this.ipvs) {
       try {
