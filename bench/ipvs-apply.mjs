@@ -9,10 +9,13 @@
  *    (a watcher inside the namespace polls /proc/net/ip_vs; its resolution is one read of that file);
  *  - total from process start to the last destination (emulation inflates a JIT runtime's start-up);
  *  - reload of a config that changes one weight: SIGHUP until the kernel shows the new weight, and, for
- *    tskeepalived, the number of netlink requests the reload sent (from its log).
+ *    tskeepalived, the number of netlink requests the reload sent (from its log). The SIGHUP goes
+ *    `--reload-after` seconds (default 5) after the last destination appeared, to both daemons alike: an
+ *    operator reloads a running daemon, not one still finishing its start (at 0 the signal lands in the
+ *    tail of the start, which then delays the reload).
  * Prints a table and the ratios (tskeepalived / keepalived) per shape; with --json, one JSON object.
  *
- *   node bench/ipvs-apply.mjs [--vs N] [--rs N] [--shapes nat-wrr,dr-wlc-delay,...] [--only DAEMON] [--log] [--profile] [--json]
+ *   node bench/ipvs-apply.mjs [--vs N] [--rs N] [--shapes nat-wrr,dr-wlc-delay,...] [--only DAEMON] [--reload-after S] [--log] [--profile] [--json]
  *
  * --log prints tskeepalived's log lines with their time since process start and since the SIGHUP;
  * --profile runs tskeepalived's processes with --cpu-prof and prints each one's heaviest functions.
@@ -29,6 +32,7 @@ const RS = Number(arg('--rs', 10));
 const json = process.argv.includes('--json');
 const showLog = process.argv.includes('--log');
 const profile = process.argv.includes('--profile');
+const RELOAD_AFTER_MS = Number(arg('--reload-after', 5)) * 1000;
 const PROF_DIR = path.join(WORK, 'prof');
 
 /** The functions with the most self time in each .cpuprofile under `dir` (one per process). */
@@ -190,7 +194,8 @@ async function runOne(shapeName, kind) {
   const ev = await Promise.race([w.done, new Promise((r) => setTimeout(() => r({}), 600_000))]);
   w.kill();
   if (!ev.done) throw new Error(`${kind}: the table never reached ${VS * RS} destinations\n${log.slice(-2000)}`);
-  // Reload with one weight changed.
+  // Reload with one weight changed, once the daemon has run for a while with the whole table.
+  await new Promise((r) => setTimeout(r, RELOAD_AFTER_MS));
   fs.writeFileSync(file, config(shape, true));
   const wr = watch(ns, 'weight', weightLine(shape));
   await wr.isReady;
