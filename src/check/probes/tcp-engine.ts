@@ -198,8 +198,8 @@ export function nativeTcpEngine(): NativeTcpEngine | undefined {
     return undefined;
   }
   const require = createRequire(import.meta.url);
-  // dist/check/probes -> dist/native; from the sources (tests), src/check/probes -> dist/native too.
-  for (const rel of ['../../native/tcp_engine.node', '../../../dist/native/tcp_engine.node']) {
+  // dist/check/probes -> dist/native; bundled, dist/app -> dist/native; from the sources (tests), src/check/probes -> dist/native too.
+  for (const rel of ['../../native/tcp_engine.node', '../native/tcp_engine.node', '../../../dist/native/tcp_engine.node']) {
     try {
       engine = new NativeTcpEngine(require(rel) as Addon);
       loadError = undefined;

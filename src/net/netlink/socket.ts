@@ -56,8 +56,8 @@ function nativeAddon(): Addon | undefined {
     return undefined;
   }
   const require = createRequire(import.meta.url);
-  // dist/net/netlink -> dist/native; from the sources (tests), src/net/netlink -> dist/native too.
-  for (const rel of ['../../native/netlink.node', '../../../dist/native/netlink.node']) {
+  // dist/net/netlink -> dist/native; bundled, dist/app -> dist/native; from the sources (tests), src/net/netlink -> dist/native too.
+  for (const rel of ['../../native/netlink.node', '../native/netlink.node', '../../../dist/native/netlink.node']) {
     try {
       addon = require(rel) as Addon;
       loadError = undefined;
