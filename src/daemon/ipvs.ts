@@ -216,6 +216,23 @@ export class IpvsManager {
     return { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
   }
 
+  /**
+   * Sends a pass's changes, logs what the kernel refused, and records what it took: the believed table and the
+   * services this process owns (those of `desired`, less the ones deleted). A whole pass gives the table it
+   * compared with (`kernel`, a dump or the believed table), which the result replaces; a slice's pass updates
+   * the believed table in place.
+   */
+  private async send(ops: IpvsOp[], cfg: KeepalivedConfig, desired: IpvsTable, kernel?: IpvsTable): Promise<number> {
+    const results = await this.client.apply(ops);
+    const failed = this.logResults(results, cfg);
+    const took = results.filter((r) => r.ok).map((r) => r.op);
+    if (kernel) this.believed = applyOpsToTable(kernel, took);
+    else applyOpsInPlace(this.believed, took);
+    for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
+    for (const key of desired.keys()) this.owned.add(key);
+    return failed;
+  }
+
   private async doReconcile(cfg: KeepalivedConfig, why: string): Promise<IpvsApplyReport> {
     const t0 = performance.now();
     const requests0 = this.client.requestsSent;
@@ -234,14 +251,7 @@ export class IpvsManager {
     const kernel = why === 'start' || why === 'repair' ? await this.client.dumpTable() : this.believed;
     const ops = diffTables(table, kernel, { owned: this.owned, flush: false });
     if (why !== 'health') this.refusals.clear();
-    const results = await this.client.apply(ops);
-    const failed = this.logResults(results, cfg);
-    this.believed = applyOpsToTable(
-      kernel,
-      results.filter((r) => r.ok).map((r) => r.op),
-    );
-    for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
-    for (const key of table.keys()) this.owned.add(key);
+    const failed = await this.send(ops, cfg, table, kernel);
     this.settled = { cfg, gen, clean: failed === 0, services: table.size, problems, fingerprint };
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
     if (why === 'repair') {
@@ -279,14 +289,7 @@ export class IpvsManager {
     }
     const ops = diffTables(slice.table, kernel, { owned: this.owned, flush: false });
     this.refusals.clear();
-    const results = await this.client.apply(ops);
-    const failed = this.logResults(results, cfg);
-    applyOpsInPlace(
-      this.believed,
-      results.filter((x) => x.ok).map((x) => x.op),
-    );
-    for (const op of ops) if (op.op === 'del-service') this.owned.delete(serviceKey(op.service));
-    for (const key of slice.table.keys()) this.owned.add(key);
+    const failed = await this.send(ops, cfg, slice.table);
     const report = { ops: ops.length, failed, requests: this.client.requestsSent - requests0, ms: performance.now() - t0 };
     this.log.info(
       `IPVS: reload: ${r.changed.length + r.gone.length} virtual server(s) replaced, ${report.ops} changes (${report.requests} netlink requests, ${failed} failed) in ${report.ms.toFixed(1)} ms`,
