@@ -118,11 +118,13 @@ function main(): void {
       if (!daemon) throw new Error('not started');
       // A collection due from the start or the last reload waits until this one is done.
       const release = holdGarbageCollection();
+      const req = arg as ReloadRequest<KeepalivedConfig>;
       try {
-        return await reload(daemon, arg as ReloadRequest<KeepalivedConfig>);
+        return await reload(daemon, req);
       } finally {
         release();
-        if (role !== 'vrrp') collectGarbageSoon();
+        // A difference leaves little garbage: an ordinary collection keeps the code warm for the next reload.
+        if (role !== 'vrrp') collectGarbageSoon(req.delta === undefined);
       }
     },
     snapshot: (): ChildSnapshot => {

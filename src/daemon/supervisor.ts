@@ -18,8 +18,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { formatDiagnostic } from '../config/index.js';
-import { reloadConfig, type LoadMemo } from '../config/reload.js';
-import { collectGarbageSoon, holdGarbageCollection } from '../util/gc.js';
+import { rehearseReload, reloadConfig, type LoadMemo } from '../config/reload.js';
+import type { LoadOptions } from '../config/index.js';
+import { afterCollection, collectGarbageSoon, holdGarbageCollection } from '../util/gc.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import { runStartStopScript } from './start-stop-script.js';
 import type { KeepalivedConfig } from '../config/model.js';
@@ -260,8 +261,27 @@ export class Supervisor {
     const ipvs = started.some((r) => r.ok && r.ipvs);
     log.info(`tskeepalived started: ${instances} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     collectGarbageSoon();
+    afterCollection(() => s.rehearse());
     s.running = true;
     return s;
+  }
+
+  /**
+   * Once after the start's collection (which throws compiled code away): one reload by difference of the
+   * running file, in memory and dropped (reload.ts rehearseReload), so the first SIGHUP finds its code compiled.
+   * Waits for a reload in progress; none while stopping.
+   */
+  private rehearse(): void {
+    this.busy = this.busy.then(() => {
+      if (this.stopping || !this.memo || process.env.TSKEEPALIVED_FULL_RELOAD === '1') return;
+      const t0 = performance.now();
+      try {
+        const ran = rehearseReload(this.memo, loadOptions(this.o));
+        this.log.debug(`reload path ${ran ? 'compiled' : 'not compiled (no reload by difference for this file)'} in ${(performance.now() - t0).toFixed(1)} ms`);
+      } catch (e) {
+        this.log.debug(`reload path not compiled: ${errorText(e)}`);
+      }
+    });
   }
 
   /** Ready when started and every process the configuration needs is running and connected. */
@@ -382,13 +402,15 @@ export class Supervisor {
 
   private async doReload(): Promise<ReloadOutcome> {
     const t0 = performance.now();
+    /** Whether the whole file was parsed (or the load failed): its garbage is worth giving back. */
+    let whole = true;
     const done = (r: Omit<ReloadOutcome, 'ms'>): ReloadOutcome => {
       const out = { ...r, ms: performance.now() - t0 };
       if (out.ok) this.reloads.ok++;
       else this.reloads.failed++;
       this.reloads.last = { ...out, at: new Date().toISOString() };
       // Whatever the outcome, the parse left its garbage behind.
-      collectGarbageSoon();
+      collectGarbageSoon(whole);
       return out;
     };
     if (this.stopping) return done({ ok: false, error: 'stopping' });
@@ -404,6 +426,7 @@ export class Supervisor {
       this.log.error(`reload: ${why} - keeping the running configuration`);
       return done({ ok: false, error: why });
     }
+    whole = loaded.whole;
     const next = loaded.config;
     const nextNs = Supervisor.namespaceOf(this.o, next);
     if (nextNs !== this.netns)
@@ -601,24 +624,24 @@ export function namespaceProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** The options the daemon loads its file with. */
+function loadOptions(o: RunOptions): LoadOptions {
+  return {
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+    allConfig: o.allConfig === true,
+  };
+}
+
 /**
  * The configuration and its error messages (without file:line), or why it cannot be run. Every
  * diagnostic is logged with its file:line. From `memo` (the running configuration's load), only the
  * virtual_server blocks that changed are parsed again when reload.ts can tell the result is the same;
  * TSKEEPALIVED_FULL_RELOAD=1 in the environment makes every load parse the whole file.
  */
-function load(o: RunOptions, log: Logger, memo?: LoadMemo): { config: KeepalivedConfig; errors: string[]; memo: LoadMemo } | string {
+function load(o: RunOptions, log: Logger, memo?: LoadMemo): { config: KeepalivedConfig; errors: string[]; memo: LoadMemo; whole: boolean } | string {
   const previous = process.env.TSKEEPALIVED_FULL_RELOAD === '1' ? undefined : memo;
-  const {
-    result: res,
-    memo: next,
-    reparsed,
-    fullBecause,
-  } = reloadConfig(previous, o.file, {
-    ...(o.configId !== undefined ? { configId: o.configId } : {}),
-    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
-    allConfig: o.allConfig === true,
-  });
+  const { result: res, memo: next, reparsed, fullBecause } = reloadConfig(previous, o.file, loadOptions(o));
   if (previous) log.debug(reparsed === 'all' ? `reload: whole file parsed (${fullBecause})` : `reload: ${reparsed} virtual_server block(s) parsed again`);
   const errors: string[] = [];
   for (const d of res.diagnostics.list) {
@@ -629,5 +652,5 @@ function load(o: RunOptions, log: Logger, memo?: LoadMemo): { config: Keepalived
     } else log.warn(formatDiagnostic(d));
   }
   if (res.exitCode === 2 || res.exitCode === 4) return `configuration ${o.file} cannot be run`;
-  return { config: res.config, errors, memo: next };
+  return { config: res.config, errors, memo: next, whole: reparsed === 'all' };
 }
