@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { formatDiagnostic } from '../config/index.js';
 import { rehearseReload, reloadConfig, type LoadMemo } from '../config/reload.js';
 import type { LoadOptions } from '../config/index.js';
-import { afterCollection, collectGarbageSoon, holdGarbageCollection } from '../util/gc.js';
+import { collectGarbageSoon, holdGarbageCollection, onCodeDropped } from '../util/gc.js';
 import { NOT_ACTED_ON } from '../config/diagnostics.js';
 import { runStartStopScript } from './start-stop-script.js';
 import type { KeepalivedConfig } from '../config/model.js';
@@ -261,15 +261,16 @@ export class Supervisor {
     const ipvs = started.some((r) => r.ok && r.ipvs);
     log.info(`tskeepalived started: ${instances} VRRP instance(s)${ipvs ? ', IPVS programmed' : ''}`);
     collectGarbageSoon();
-    afterCollection(() => s.rehearse());
+    onCodeDropped(() => s.rehearse());
     s.running = true;
     return s;
   }
 
   /**
-   * Once after the start's collection (which throws compiled code away): one reload by difference of the
-   * running file, in memory and dropped (reload.ts rehearseReload), so the first SIGHUP finds its code compiled.
-   * Waits for a reload in progress; none while stopping.
+   * After each collection that gave memory back (after the start, a whole parse, or when the heap grew;
+   * util/gc.ts), which throws compiled code away: one reload by difference of the running file, in memory and
+   * dropped (reload.ts rehearseReload), so the next SIGHUP finds its code compiled. Waits for a reload in
+   * progress; none while stopping.
    */
   private rehearse(): void {
     this.busy = this.busy.then(() => {
