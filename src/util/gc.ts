@@ -82,12 +82,18 @@ export function collectGarbageSoon(giveBack = true): void {
     pending = undefined;
     const giving = thorough || v8.getHeapStatistics().total_heap_size > heapAfterGiveBack + HEAP_SLACK;
     thorough = false;
-    if (giving) {
-      collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-      heapAfterGiveBack = v8.getHeapStatistics().total_heap_size;
-    } else collect({ type: 'major', execution: 'sync' });
+    if (giving) collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    else collect({ type: 'major', execution: 'sync' });
     trimMalloc();
-    if (giving) for (const fn of codeDropped) fn();
+    if (giving) {
+      for (const fn of codeDropped) fn();
+      // The size to grow from is taken once what those callbacks started is done (the code they compiled
+      // belongs to it): measured at once, the next ordinary collection would always find the heap grown.
+      heapAfterGiveBack = v8.getHeapStatistics().total_heap_size;
+      setImmediate(() => {
+        heapAfterGiveBack = v8.getHeapStatistics().total_heap_size;
+      }).unref();
+    }
   };
   pending = setTimeout(run, 1000).unref();
 }
