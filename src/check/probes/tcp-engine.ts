@@ -13,11 +13,11 @@
  * Not loadable (no compiler at build time, TSKEEPALIVED_NATIVE=0): nativeTcpEngine() returns undefined
  * and TCP_CHECK uses Node's TCP handles (probes/tcp.ts), which is slower, not different.
  */
-import { createRequire } from 'node:module';
 import type { CheckerConnection } from '../../config/model/lvs.js';
 import { markFailure } from '../../net/sockopt.js';
 import { osErrnoName } from '../../util/errno.js';
 import { errorText } from '../../util/errors.js';
+import { loadNativeAddon } from '../../util/native-addon.js';
 
 interface Addon {
   open(onResults: (n: number) => void, results: Int32Array): object;
@@ -192,22 +192,17 @@ let loadError: string | undefined;
 /** The process's engine, or undefined when the addon is not there (why: nativeTcpEngineError()). */
 export function nativeTcpEngine(): NativeTcpEngine | undefined {
   if (engine !== undefined) return engine ?? undefined;
-  if (process.env.TSKEEPALIVED_NATIVE === '0') {
-    loadError = 'TSKEEPALIVED_NATIVE=0';
-    engine = null;
+  engine = null;
+  const r = loadNativeAddon<Addon>('tcp_engine');
+  if ('error' in r) {
+    loadError = r.error;
     return undefined;
   }
-  const require = createRequire(import.meta.url);
-  // dist/check/probes -> dist/native; bundled, dist/app -> dist/native; from the sources (tests), src/check/probes -> dist/native too.
-  for (const rel of ['../../native/tcp_engine.node', '../native/tcp_engine.node', '../../../dist/native/tcp_engine.node']) {
-    try {
-      engine = new NativeTcpEngine(require(rel) as Addon);
-      loadError = undefined;
-      break;
-    } catch (e) {
-      loadError ??= errorText(e).split('\n')[0];
-      engine = null;
-    }
+  try {
+    engine = new NativeTcpEngine(r.addon);
+    loadError = undefined;
+  } catch (e) {
+    loadError = errorText(e).split('\n')[0];
   }
   return engine ?? undefined;
 }

@@ -9,11 +9,11 @@
  *   TSKEEPALIVED_NATIVE=0. Its native poll callback cannot report that error: the process aborts on an
  *   overrun (the supervisor then respawns the child). `impl` says which one is in use, for the log.
  */
-import { createRequire } from 'node:module';
 import { RawNetlinkSocket } from 'netlink';
 import { NetlinkError } from './errors.js';
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, message, messageErrno, splitMessages, type RxMessage } from './message.js';
 import { errorText } from '../../util/errors.js';
+import { loadNativeAddon } from '../../util/native-addon.js';
 
 export { NETLINK_GENERIC, NETLINK_ROUTE } from './message.js';
 
@@ -50,22 +50,9 @@ let loadError: string | undefined;
 
 function nativeAddon(): Addon | undefined {
   if (addon !== undefined) return addon ?? undefined;
-  addon = null;
-  if (process.env.TSKEEPALIVED_NATIVE === '0') {
-    loadError = 'TSKEEPALIVED_NATIVE=0';
-    return undefined;
-  }
-  const require = createRequire(import.meta.url);
-  // dist/net/netlink -> dist/native; bundled, dist/app -> dist/native; from the sources (tests), src/net/netlink -> dist/native too.
-  for (const rel of ['../../native/netlink.node', '../native/netlink.node', '../../../dist/native/netlink.node']) {
-    try {
-      addon = require(rel) as Addon;
-      loadError = undefined;
-      break;
-    } catch (e) {
-      loadError ??= errorText(e).split('\n')[0];
-    }
-  }
+  const r = loadNativeAddon<Addon>('netlink');
+  addon = 'addon' in r ? r.addon : null;
+  loadError = 'error' in r ? r.error : undefined;
   return addon ?? undefined;
 }
 
