@@ -89,7 +89,6 @@ export function collectGarbageSoon(giveBack = true): void {
       for (const fn of codeDropped) fn();
       // The size to grow from is taken once what those callbacks started is done (the code they compiled
       // belongs to it): measured at once, the next ordinary collection would always find the heap grown.
-      heapAfterGiveBack = v8.getHeapStatistics().total_heap_size;
       setImmediate(() => {
         heapAfterGiveBack = v8.getHeapStatistics().total_heap_size;
       }).unref();
