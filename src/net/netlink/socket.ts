@@ -12,7 +12,6 @@
 import { RawNetlinkSocket } from 'netlink';
 import { NetlinkError } from './errors.js';
 import { NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, message, messageErrno, splitMessages, type RxMessage } from './message.js';
-import { errorText } from '../../util/errors.js';
 import { loadNativeAddon } from '../../util/native-addon.js';
 
 export { NETLINK_GENERIC, NETLINK_ROUTE } from './message.js';
